@@ -1,0 +1,182 @@
+/* component.h - spouts, bolts and custom groupings, as tables of functions.
+ *
+ * A component type is described by a gale_component_def_t. Built-ins and
+ * plugins use the same definition: a built-in has no power a plugin lacks.
+ * A plugin exports one symbol,
+ *
+ *     const gale_plugin_t gale_plugin = { GALE_ABI_VERSION, defs, groupings };
+ *
+ * listing the component types and custom groupings it provides.
+ *
+ * Lifecycle of a task (Storm's, with checkpoint hooks from the start):
+ *   spout: open -> [restore] -> activate -> next* (ack/fail interleaved)
+ *          -> deactivate -> close
+ *   bolt:  prepare -> [restore] -> execute* -> finish -> cleanup
+ * snapshot is called at a checkpoint barrier and checkpoint_complete when
+ * every task has acknowledged a checkpoint ("everything <= id is complete").
+ * Unset (NULL) functions are skipped.
+ */
+#ifndef GALE_COMPONENT_H
+#define GALE_COMPONENT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gale/value.h>
+#include <gale/tuple.h>
+#include <gale/state.h>
+
+/* The engine's handle on one task, passed to every call. */
+typedef struct gale_ctx gale_ctx_t;
+
+typedef enum gale_kind {
+    GALE_SPOUT = 1,
+    GALE_BOLT = 2
+} gale_kind_t;
+
+/* What spout next() returns besides -errno. */
+enum {
+    GALE_EMITTED = 0,   /* emitted at least one tuple, or may have */
+    GALE_IDLE = 1,      /* nothing to emit now; the engine backs off briefly */
+    GALE_DONE = 2       /* bounded input is exhausted; next() is not called again */
+};
+
+/* A parameter a component type accepts, checked by `gale validate`. */
+typedef struct gale_param_spec {
+    const char *name;       /* setting name in the component's DSL group */
+    gale_type_t type;       /* expected type; GALE_NULL = any */
+    bool required;          /* missing is an error */
+    const char *help;       /* one line for `gale validate --types` */
+} gale_param_spec_t;
+
+typedef struct gale_spout_ops {
+    /* Allocates the task's private state into *self. 0 or -errno. */
+    int (*open)(gale_ctx_t *ctx, void **self);
+    /* Emits zero or more tuples. GALE_EMITTED, GALE_IDLE, GALE_DONE or -errno. */
+    int (*next)(gale_ctx_t *ctx, void *self);
+    void (*ack)(gale_ctx_t *ctx, void *self, uint64_t msgid);
+    void (*fail)(gale_ctx_t *ctx, void *self, uint64_t msgid);
+    void (*activate)(gale_ctx_t *ctx, void *self);
+    void (*deactivate)(gale_ctx_t *ctx, void *self);
+    /* Records the read position in operator state (gale_ctx_operator_state).
+     * Called between two next() calls. 0 or -errno. */
+    int (*snapshot)(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id);
+    /* Seeks to the position recorded in operator state. 0 or -errno. */
+    int (*restore)(gale_ctx_t *ctx, void *self);
+    void (*checkpoint_complete)(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id);
+    /* Frees *self's resources. */
+    void (*close)(gale_ctx_t *ctx, void *self);
+} gale_spout_ops_t;
+
+typedef struct gale_bolt_ops {
+    int (*prepare)(gale_ctx_t *ctx, void **self);
+    /* Processes one tuple; may emit. 0 or -errno (a task failure). */
+    int (*execute)(gale_ctx_t *ctx, void *self, const gale_tuple_t *t);
+    /* Every input has ended; may still emit (e.g. open windows). */
+    int (*finish)(gale_ctx_t *ctx, void *self);
+    int (*snapshot)(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id);
+    int (*restore)(gale_ctx_t *ctx, void *self);
+    void (*checkpoint_complete)(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id);
+    void (*cleanup)(gale_ctx_t *ctx, void *self);
+} gale_bolt_ops_t;
+
+typedef struct gale_component_def {
+    const char *type;                   /* the DSL's `type` */
+    gale_kind_t kind;                   /* spout or bolt */
+    const char *summary;                /* one line */
+    const gale_param_spec_t *params;    /* terminated by a {NULL} entry */
+    const gale_spout_ops_t *spout;      /* set for GALE_SPOUT */
+    const gale_bolt_ops_t *bolt;        /* set for GALE_BOLT */
+} gale_component_def_t;
+
+/* A custom grouping: chooses target task indexes (0 .. ntargets-1, into
+ * the consumer's tasks sorted ascending) for one tuple. */
+typedef struct gale_grouping_def {
+    const char *name;                   /* the DSL's custom = { name = ... } */
+    /* Optional: reads args (a MAP or NULL) into *self. 0 or -errno. */
+    int (*prepare)(const gale_value_t *args, int ntargets, void **self);
+    /* Writes up to ntargets indexes into out; returns how many, or -errno. */
+    int (*choose)(void *self, int source_task, const gale_tuple_t *t,
+        int *out, int ntargets);
+    void (*cleanup)(void *self);
+} gale_grouping_def_t;
+
+typedef struct gale_plugin {
+    uint32_t abi;                                   /* GALE_ABI_VERSION */
+    const gale_component_def_t *const *components;  /* NULL-terminated */
+    const gale_grouping_def_t *const *groupings;    /* NULL-terminated, or NULL */
+} gale_plugin_t;
+
+/* ---- The task's context ---- */
+
+const char *gale_ctx_component(const gale_ctx_t *ctx);
+int gale_ctx_task(const gale_ctx_t *ctx);             /* global task id */
+int gale_ctx_task_index(const gale_ctx_t *ctx);       /* 0 .. ntasks-1 */
+int gale_ctx_ntasks(const gale_ctx_t *ctx);           /* tasks of the component */
+int gale_ctx_parallelism(const gale_ctx_t *ctx);      /* executors of the component */
+/* The component's parameter called name, or NULL. Borrowed. */
+const gale_value_t *gale_ctx_param(const gale_ctx_t *ctx, const char *name);
+/* Typed shorthands returning def when the parameter is absent. */
+const char *gale_ctx_param_str(const gale_ctx_t *ctx, const char *name, const char *def);
+int64_t gale_ctx_param_int(const gale_ctx_t *ctx, const char *name, int64_t def);
+double gale_ctx_param_double(const gale_ctx_t *ctx, const char *name, double def);
+bool gale_ctx_param_bool(const gale_ctx_t *ctx, const char *name, bool def);
+/* The task's Storm configuration (topology merged with component, dotted
+ * Storm key names, defaults included): a MAP. Borrowed. */
+const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx);
+
+/* ---- Emitting ---- */
+
+/* Handle of an output stream the component declared ("default" included),
+ * or -ENOENT. Look it up once in open/prepare. */
+int gale_ctx_stream(const gale_ctx_t *ctx, const char *name);
+/* The handle of the "default" stream, when the component declares it. */
+#define GALE_STREAM_DEFAULT 0
+
+typedef struct gale_emit_opts {
+    int stream;                             /* stream handle */
+    int direct_task;                        /* -1, or a task id: emit_direct */
+    bool has_msgid;                         /* spouts: reliable emit */
+    uint64_t msgid;                         /* spouts: the id ack/fail get */
+    const gale_tuple_t *const *anchors;     /* bolts: accepted for Storm parity */
+    size_t nanchors;
+    int *tasks_out;                         /* optional: receives the target task ids */
+    size_t tasks_cap;                       /* room in tasks_out */
+    size_t *ntasks_out;                     /* optional: number of targets */
+} gale_emit_opts_t;
+
+/* Emits one tuple of n values (copied). 0 or -errno: -ENOENT unknown
+ * stream, -EINVAL value count differs from the stream's fields,
+ * -EPERM regular emit on a direct stream ("Cannot do regular emit to
+ * direct stream") or emit_direct to a task expecting a regular grouping,
+ * -ESRCH direct task that is not a consumer's. */
+int gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
+    const gale_datum_t *vals, size_t n);
+/* Shorthands for gale_emit_ex. */
+int gale_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals, size_t n);
+int gale_emit_direct(gale_ctx_t *ctx, int task, int stream,
+    const gale_datum_t *vals, size_t n);
+int gale_spout_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals,
+    size_t n, uint64_t msgid);
+
+/* ---- State ---- */
+
+/* The task's keyed state called name (created empty). Never NULL. */
+gale_kv_t *gale_ctx_keyed_state(gale_ctx_t *ctx, const char *name);
+/* The task's operator state called name (created empty). Never NULL. */
+gale_kv_t *gale_ctx_operator_state(gale_ctx_t *ctx, const char *name);
+
+/* ---- Logging and counters ---- */
+
+enum { GALE_LOG_TRACE = 0, GALE_LOG_DEBUG = 1, GALE_LOG_INFO = 2,
+       GALE_LOG_WARN = 3, GALE_LOG_ERROR = 4 };    /* Storm's multilang levels */
+void gale_ctx_log(gale_ctx_t *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reports an error shown in the run summary (Storm's reportError). */
+void gale_ctx_report_error(gale_ctx_t *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Adds delta to the task's counter called name (created at 0). */
+void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta);
+
+#endif

@@ -1,0 +1,30 @@
+/* gale.h - the public C API of gale, for spout, bolt and grouping plugins.
+ *
+ * Conventions, stated once (as LevelDB's c.h does):
+ * - Every function is called on the thread of the executor that runs the
+ *   task, with the gale_ctx_t that the engine passed in; nothing here is
+ *   thread-safe, and a plugin starts no thread that calls back into gale.
+ * - Actions return 0 or a negative errno value.
+ * - Pointers returned as `const` are borrowed and stay valid for the call
+ *   in which they were obtained (a tuple's strings: until execute returns).
+ * - A plugin is a shared object that exports `gale_plugin` (see component.h)
+ *   and is built with `pkg-config --cflags gale`; its undefined gale_*
+ *   symbols resolve against the gale binary when it is loaded.
+ */
+#ifndef GALE_GALE_H
+#define GALE_GALE_H
+
+#define GALE_VERSION_MAJOR 0
+#define GALE_VERSION_MINOR 1
+#define GALE_VERSION_PATCH 0
+
+/* Bumped whenever a struct or function in include/gale changes
+ * incompatibly; a plugin built for another ABI is refused at load. */
+#define GALE_ABI_VERSION 1
+
+#include <gale/value.h>
+#include <gale/tuple.h>
+#include <gale/state.h>
+#include <gale/component.h>
+
+#endif
