@@ -127,6 +127,10 @@ typedef struct gale_load_opts {
  * topology, or NULL with every error found added to diag. Caller frees. */
 gale_topology_t *gale_topology_load(const char *path,
     const gale_load_opts_t *opts, gale_diag_t *diag);
+/* The same, with the len bytes at buf as the contents of the file named
+ * path (includes are still read from disk). Used by the fuzzer. */
+gale_topology_t *gale_topology_load_buffer(const char *path, const char *buf,
+    size_t len, const gale_load_opts_t *opts, gale_diag_t *diag);
 void gale_topology_free(gale_topology_t **tp);
 
 /* Index of the component with this id, or -1. */

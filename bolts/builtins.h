@@ -1,0 +1,16 @@
+/* builtins.h - the built-in bolt types; each is written against the
+ * public API only (include/gale), as a plugin's would be. The registry
+ * (engine/registry.c) lists them. */
+#ifndef GALE_BOLTS_BUILTINS_H
+#define GALE_BOLTS_BUILTINS_H
+
+#include <gale/gale.h>
+
+extern const gale_component_def_t gale_builtin_split;
+extern const gale_component_def_t gale_builtin_count;
+extern const gale_component_def_t gale_builtin_filter;
+extern const gale_component_def_t gale_builtin_log;
+extern const gale_component_def_t gale_builtin_file_sink;
+extern const gale_component_def_t gale_builtin_stdout;
+
+#endif

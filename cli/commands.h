@@ -1,0 +1,12 @@
+/* commands.h - the gale command's subcommands. Each takes the arguments
+ * after its name (argv[0] is the subcommand name) and returns the process
+ * exit status: 0 success, 1 runtime failure, 2 bad usage or bad input. */
+#ifndef GALE_COMMANDS_H
+#define GALE_COMMANDS_H
+
+int cmd_validate(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_run(int argc, char **argv);     /* cli/cmd_run.c (the lead's) */
+
+#endif

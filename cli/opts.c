@@ -1,0 +1,210 @@
+/* opts.c - option parsing shared by the gale subcommands (see opts.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/opts.h"
+#include "common/xalloc.h"
+#include "engine/registry.h"
+#include "topology/diag.h"
+
+/* getopt_long values of options that have no short form. */
+enum { OPT_PROPERTIES = 0x100 };
+
+/* Writes the options part of the synopsis for info's flags. */
+static void
+opts_synopsis_options(const gale_cmd_info_t *info, FILE *fp)
+{
+    if (info->flags & GALE_OPT_TOPOLOGY)
+        fputs(" [--properties FILE] [-c KEY=VALUE]...", fp);
+    if (info->flags & GALE_OPT_VERBOSE)
+        fputs(" [-v]", fp);
+}
+
+void
+gale_opts_usage(const gale_cmd_info_t *info, FILE *fp)
+{
+    fprintf(fp, "usage: gale %s", info->name);
+    opts_synopsis_options(info, fp);
+    if (info->operands != NULL && *info->operands != '\0')
+        fprintf(fp, " %s", info->operands);
+    fputc('\n', fp);
+}
+
+void
+gale_opts_help(const gale_cmd_info_t *info, FILE *fp)
+{
+    gale_opts_usage(info, fp);
+    fprintf(fp, "\n%s\n", info->summary);
+    if (info->details != NULL)
+        fprintf(fp, "\n%s", info->details);
+    fputs("\nOptions:\n", fp);
+    if (info->flags & GALE_OPT_TOPOLOGY) {
+        fputs("  --properties FILE  take ${NAME} values from a Java .properties"
+            " file\n", fp);
+        fputs("  -c KEY=VALUE       override a config key (Storm's dotted name,"
+            "\n                     e.g. -c topology.workers=2); repeatable\n",
+            fp);
+    }
+    if (info->flags & GALE_OPT_VERBOSE)
+        fputs("  -v, --verbose      print more detail\n", fp);
+    fputs("  -h, --help         print this help and exit\n", fp);
+}
+
+/* Reports a usage error of command info on stderr: the message, the short
+ * usage and where to find more. Always returns -EINVAL. */
+static int __attribute__((format(printf, 2, 3)))
+opts_usage_error(const gale_cmd_info_t *info, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "gale: %s: ", info->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    gale_opts_usage(info, stderr);
+    fprintf(stderr, "Try 'gale %s --help' for more information.\n",
+        info->name);
+    return -EINVAL;
+}
+
+/* Appends a -c value to o's overrides after checking it is KEY=VALUE with
+ * a non-empty key. Returns 0, or -EINVAL after reporting the error. */
+static int
+opts_add_override(gale_opts_t *o, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+
+    if (eq == NULL || eq == kv)
+        return opts_usage_error(o->info,
+            "-c expects KEY=VALUE, not '%s'", kv);
+    o->overrides = xreallocarray(o->overrides, o->noverrides + 2,
+        sizeof(*o->overrides));
+    o->overrides[o->noverrides++] = kv;
+    o->overrides[o->noverrides] = NULL;
+    return 0;
+}
+
+int
+gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
+    char **argv)
+{
+    struct option longopts[4];
+    char shortopts[8];
+    size_t nl = 0, ns = 0;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->info = info;
+
+    /* ':' first: a missing argument is reported as ':' so the message can
+     * be ours; errors are ours too (opterr = 0), all prefixed "gale: ". */
+    shortopts[ns++] = ':';
+    shortopts[ns++] = 'h';
+    longopts[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
+    if (info->flags & GALE_OPT_TOPOLOGY) {
+        shortopts[ns++] = 'c';
+        shortopts[ns++] = ':';
+        longopts[nl++] = (struct option){ "properties", required_argument,
+            NULL, OPT_PROPERTIES };
+    }
+    if (info->flags & GALE_OPT_VERBOSE) {
+        shortopts[ns++] = 'v';
+        longopts[nl++] = (struct option){ "verbose", no_argument, NULL,
+            'v' };
+    }
+    shortopts[ns] = '\0';
+    longopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+
+    optind = 0;                     /* glibc: rescan from scratch */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            gale_opts_help(info, stdout);
+            return -ECANCELED;
+        case 'c':
+            if (opts_add_override(o, optarg) != 0)
+                return -EINVAL;
+            break;
+        case OPT_PROPERTIES:
+            o->properties = optarg;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case ':':
+            if (optopt == OPT_PROPERTIES)
+                return opts_usage_error(info,
+                    "option '--properties' needs an argument");
+            return opts_usage_error(info, "option '-%c' needs an argument",
+                optopt);
+        default:
+            if (optopt != 0)
+                return opts_usage_error(info, "unknown option '-%c'", optopt);
+            return opts_usage_error(info, "unknown option '%s'",
+                argv[optind - 1]);
+        }
+    }
+    o->args = argv + optind;
+    o->nargs = argc - optind;
+    if (o->nargs < info->min_args)
+        return opts_usage_error(info, "missing %s", info->operands);
+    if (o->nargs > info->max_args)
+        return opts_usage_error(info, "unexpected operand '%s'",
+            o->args[info->max_args]);
+    return 0;
+}
+
+void
+gale_opts_clear(gale_opts_t *o)
+{
+    free(o->overrides);
+    memset(o, 0, sizeof(*o));
+}
+
+int
+gale_opts_status(int rc)
+{
+    return rc == -ECANCELED ? 0 : 2;
+}
+
+int
+gale_opts_load(const gale_opts_t *o, gale_topology_t **tp, gale_plan_t **pp)
+{
+    gale_load_opts_t lo = {
+        .properties = o->properties,
+        .overrides = o->overrides,
+        .lookup_type = gale_registry_lookup,
+        .lookup_grouping = gale_registry_lookup_grouping,
+        .lookup_arg = NULL,
+    };
+    gale_diag_t *diag = gale_diag_new();
+
+    *tp = NULL;
+    if (pp != NULL)
+        *pp = NULL;
+    if ((*tp = gale_topology_load(o->args[0], &lo, diag)) == NULL)
+        goto fail;
+    if (pp != NULL && (*pp = gale_plan_new(*tp, diag)) == NULL)
+        goto fail;
+    if (gale_diag_count(diag) != 0)
+        goto fail;
+    gale_diag_free(&diag);
+    return 0;
+fail:
+    if (gale_diag_count(diag) == 0)     /* a loader bug; never silent */
+        gale_diag_add(diag, o->args[0], 0, "cannot load topology");
+    gale_diag_print(diag, stderr);
+    gale_diag_free(&diag);
+    if (pp != NULL)
+        gale_plan_free(pp);
+    gale_topology_free(tp);
+    return 2;
+}

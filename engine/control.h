@@ -1,0 +1,48 @@
+/* control.h - messages between the runtime and its executors.
+ *
+ * The runtime sends each executor control messages on a PAIR socket; the
+ * executors report to the runtime on one PULL socket. Messages are small
+ * fixed structs (same process, same build); across processes (the next
+ * issue) they get a versioned encoding.
+ */
+#ifndef GALE_CONTROL_H
+#define GALE_CONTROL_H
+
+#include <stdint.h>
+
+enum gale_ctl_type {
+    GALE_CTL_STOP = 1,      /* graceful: spouts deactivate and end their streams */
+    GALE_CTL_EXIT = 2       /* leave now: after DONE, or to abort */
+};
+
+typedef struct gale_ctl_msg {
+    uint32_t type;          /* gale_ctl_type */
+    uint32_t pad;
+    uint64_t arg;           /* reserved for checkpoint ids */
+} gale_ctl_msg_t;
+
+enum gale_report_type {
+    GALE_REPORT_STATS = 1,  /* counters; followed by ntasks gale_report_task_t */
+    GALE_REPORT_DONE = 2,   /* every task finished and END was sent */
+    GALE_REPORT_FAILED = 3  /* a task failed; followed by a NUL-terminated message */
+};
+
+typedef struct gale_report_hdr {
+    uint32_t type;          /* gale_report_type */
+    int32_t exec;           /* executor index */
+    uint32_t ntasks;        /* STATS: entries that follow */
+    uint32_t pad;
+    uint64_t blocked_ns;    /* STATS: time the executor waited on full channels */
+} gale_report_hdr_t;
+
+typedef struct gale_report_task {
+    int32_t task;           /* task id */
+    uint32_t pad;
+    uint64_t emitted;
+    uint64_t transferred;
+    uint64_t executed;
+    uint64_t exec_ns;
+    uint64_t errors;
+} gale_report_task_t;
+
+#endif

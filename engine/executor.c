@@ -1,0 +1,598 @@
+/* executor.c - the executor thread: spouts call next(), bolts execute the
+ * tuples of their input channels; both flush batches on time, send END
+ * when done, and report counters to the runtime. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "engine/control.h"
+#include "engine/executor.h"
+#include "engine/inlet.h"
+#include "engine/outlet.h"
+#include "engine/record.h"
+#include "engine/task.h"
+
+/* What an input channel feeds. */
+typedef struct in_map {
+    int task;                       /* local task index */
+    int from_task;                  /* producer task id */
+    const gale_comp_t *producer;    /* producer component */
+} in_map_t;
+
+struct gale_exec {
+    gale_executor_cfg_t cfg;        /* copy; prefix owned below */
+    char *prefix;                   /* owned */
+    const gale_comp_t *comp;        /* the component it runs */
+    gale_ctx_t **tasks;             /* owned */
+    int ntasks;
+    gale_outlet_t *outlet;          /* owned */
+    gale_inlet_t *inlet;            /* owned */
+    in_map_t *in_map;               /* per inlet index */
+    int *chan_out;                  /* channel id -> outlet index, or -1 */
+    void *ctl;                      /* PAIR to the runtime */
+    void *report;                   /* PUSH to the runtime */
+    gale_datum_t *fields;           /* decode scratch */
+    size_t fields_cap;
+    bool stopping;                  /* STOP received */
+    bool aborting;                  /* EXIT received before DONE */
+    bool started;                   /* thread started */
+    pthread_t thread;
+    uint64_t next_report_ns;        /* when to send STATS */
+};
+
+gale_exec_t *
+gale_executor_new(const gale_executor_cfg_t *cfg)
+{
+    gale_exec_t *e = xcalloc(1, sizeof *e);
+
+    e->cfg = *cfg;
+    e->prefix = xstrdup(cfg->prefix);
+    e->cfg.prefix = e->prefix;
+    e->comp = &cfg->plan->topo->comps[cfg->plan->execs[cfg->exec].comp];
+    return e;
+}
+
+/* Sends a FAILED report with a message. */
+static void
+report_failed(gale_exec_t *e, const char *fmt, ...)
+{
+    gale_report_hdr_t h = { .type = GALE_REPORT_FAILED, .exec = e->cfg.exec };
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_msg(LOG_ERROR, e->comp->id, "%s", msg);
+    if (e->report == NULL)
+        return;
+    zmq_send(e->report, &h, sizeof h, ZMQ_SNDMORE);
+    zmq_send(e->report, msg, strlen(msg) + 1, 0);
+}
+
+/* Sends the counters of every task. */
+static void
+report_stats(gale_exec_t *e)
+{
+    gale_report_hdr_t h = { .type = GALE_REPORT_STATS, .exec = e->cfg.exec };
+    gale_report_task_t *rt = xcalloc((size_t)e->ntasks, sizeof *rt);
+    int i;
+
+    h.ntasks = (uint32_t)e->ntasks;
+    h.blocked_ns = e->outlet != NULL ? gale_outlet_blocked_ns(e->outlet) : 0;
+    for (i = 0; i < e->ntasks; i++) {
+        const gale_task_stats_t *s = &e->tasks[i]->stats;
+
+        rt[i].task = e->tasks[i]->task_id;
+        rt[i].emitted = s->emitted;
+        rt[i].transferred = s->transferred;
+        rt[i].executed = s->executed;
+        rt[i].exec_ns = s->exec_ns;
+        rt[i].errors = s->errors;
+    }
+    zmq_send(e->report, &h, sizeof h, ZMQ_SNDMORE);
+    zmq_send(e->report, rt, sizeof *rt * (size_t)e->ntasks, 0);
+    free(rt);
+}
+
+/* Reads every waiting control message. Returns non-zero when the
+ * executor must leave (EXIT). */
+static int
+read_control(gale_exec_t *e)
+{
+    gale_ctl_msg_t m;
+    int n;
+
+    while ((n = zmq_recv(e->ctl, &m, sizeof m, ZMQ_DONTWAIT)) >= 0) {
+        if ((size_t)n < sizeof m)
+            continue;
+        if (m.type == GALE_CTL_STOP)
+            e->stopping = true;
+        else if (m.type == GALE_CTL_EXIT)
+            e->aborting = true;
+    }
+    return e->aborting;
+}
+
+/* Outlet callback: control arrived while a send waits. */
+static int
+on_control(void *arg)
+{
+    return read_control(arg);
+}
+
+/* Router callback: the outlet index of channel id, connecting it once. */
+static int
+out_index(void *arg, int channel_id)
+{
+    gale_exec_t *e = arg;
+    int idx;
+
+    if (e->chan_out[channel_id] >= 0)
+        return e->chan_out[channel_id];
+    if ((idx = gale_outlet_add(e->outlet, channel_id)) < 0)
+        return idx;
+    e->chan_out[channel_id] = idx;
+    return idx;
+}
+
+/* Creates sockets, channels and tasks. 0, or -1 after reporting. */
+static int
+setup(gale_exec_t *e)
+{
+    const gale_plan_t *p = e->cfg.plan;
+    const gale_executor_cfg_t *c = &e->cfg;
+    gale_outlet_cfg_t oc;
+    char ep[256], *cause = NULL, *chp;
+    int i, linger = 0, first = p->execs[c->exec].first_task, idx;
+    size_t k;
+
+    e->ctl = zmq_socket(c->zctx, ZMQ_PAIR);
+    e->report = zmq_socket(c->zctx, ZMQ_PUSH);
+    zmq_setsockopt(e->ctl, ZMQ_LINGER, &linger, sizeof linger);
+    snprintf(ep, sizeof ep, "%sctl/%d", c->prefix, c->exec);
+    if (e->ctl == NULL || zmq_connect(e->ctl, ep) != 0)
+        goto zfail;
+    snprintf(ep, sizeof ep, "%sreport", c->prefix);
+    if (e->report == NULL || zmq_connect(e->report, ep) != 0)
+        goto zfail;
+    xasprintf(&chp, "%sch/", c->prefix);
+    memset(&oc, 0, sizeof oc);
+    oc.zctx = c->zctx;
+    oc.prefix = chp;
+    oc.epoch = c->epoch;
+    oc.batch_size = p->topo->batch_size;
+    oc.batch_bytes = p->topo->batch_bytes;
+    oc.flush_interval_ms = p->topo->flush_interval_ms;
+    oc.queue_depth = p->topo->queue_depth;
+    oc.ctl = e->ctl;
+    oc.on_control = on_control;
+    oc.arg = e;
+    e->outlet = gale_outlet_new(&oc, &cause);
+    e->inlet = gale_inlet_new(c->zctx, chp, c->epoch, p->topo->queue_depth, &cause);
+    free(chp);
+    if (e->outlet == NULL || e->inlet == NULL)
+        goto fail;
+    e->chan_out = xcalloc(p->nchans + 1, sizeof *e->chan_out);
+    for (k = 0; k < p->nchans; k++)
+        e->chan_out[k] = -1;
+    e->ntasks = p->execs[c->exec].ntasks;
+    e->tasks = xcalloc((size_t)e->ntasks, sizeof *e->tasks);
+    for (i = 0; i < e->ntasks; i++) {
+        if ((e->tasks[i] = gale_task_new(p, first + i, e->outlet, out_index, e,
+            &cause)) == NULL)
+            goto fail;
+    }
+    /* Input channels: every channel whose receiver is one of our tasks. */
+    for (k = 0; k < p->nchans; k++) {
+        const gale_channel_t *ch = &p->chans[k];
+
+        if (ch->to_task < first || ch->to_task >= first + e->ntasks)
+            continue;
+        if ((idx = gale_inlet_add(e->inlet, ch->id)) < 0) {
+            xasprintf(&cause, "channel %d: %s", ch->id, zmq_strerror(-idx));
+            goto fail;
+        }
+        e->in_map = xreallocarray(e->in_map, (size_t)idx + 1, sizeof *e->in_map);
+        e->in_map[idx].task = ch->to_task - first;
+        e->in_map[idx].from_task = ch->from_task;
+        e->in_map[idx].producer = &p->topo->comps[p->tasks[ch->from_task - 1].comp];
+        e->tasks[ch->to_task - first]->inputs_open++;
+    }
+    return 0;
+zfail:
+    xasprintf(&cause, "%s: %s", ep, zmq_strerror(errno));
+fail:
+    report_failed(e, "%s: setup failed: %s", e->comp->id, cause ? cause : "?");
+    free(cause);
+    return -1;
+}
+
+/* Opens (spouts) or prepares (bolts) every task. 0 or -1 after reporting. */
+static int
+open_tasks(gale_exec_t *e)
+{
+    int i, rc;
+
+    for (i = 0; i < e->ntasks; i++) {
+        gale_ctx_t *t = e->tasks[i];
+
+        if (t->def == NULL) {
+            report_failed(e, "%s: type %s cannot run in this build", t->origin,
+                t->comp->type);
+            return -1;
+        }
+        if (t->def->kind == GALE_SPOUT)
+            rc = t->def->spout->open ? t->def->spout->open(t, &t->self) : 0;
+        else
+            rc = t->def->bolt->prepare ? t->def->bolt->prepare(t, &t->self) : 0;
+        if (rc != 0) {
+            report_failed(e, "%s: %s failed: %s", t->origin,
+                t->def->kind == GALE_SPOUT ? "open" : "prepare",
+                strerror(rc < 0 ? -rc : rc));
+            return -1;
+        }
+        t->opened = true;
+        if (t->def->kind == GALE_SPOUT && t->def->spout->activate)
+            t->def->spout->activate(t, t->self);
+        if (t->comp->tick_secs > 0)
+            t->next_tick_ns = gale_now_ns() + (uint64_t)t->comp->tick_secs * 1000000000u;
+    }
+    return 0;
+}
+
+/* Closes (spouts) or cleans up (bolts) the tasks that were opened. */
+static void
+close_tasks(gale_exec_t *e)
+{
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        gale_ctx_t *t = e->tasks[i];
+
+        if (t == NULL || !t->opened)
+            continue;
+        if (t->def->kind == GALE_SPOUT) {
+            if (t->def->spout->deactivate && !t->done)
+                t->def->spout->deactivate(t, t->self);
+            if (t->def->spout->close)
+                t->def->spout->close(t, t->self);
+        } else if (t->def->bolt->cleanup) {
+            t->def->bolt->cleanup(t, t->self);
+        }
+        t->opened = false;
+    }
+}
+
+/* Sends END on every output channel. 0 or -errno. */
+static int
+send_end(gale_exec_t *e)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < gale_outlet_count(e->outlet); i++)
+        if ((rc = gale_outlet_control(e->outlet, (int)i, GALE_FRAME_END, 0)) != 0)
+            return rc;
+    return 0;
+}
+
+/* Delivers a tick tuple to bolt task t when due. 0 or -1 after reporting. */
+static int
+tick(gale_exec_t *e, gale_ctx_t *t, uint64_t now)
+{
+    gale_datum_t v = gale_d_int(t->comp->tick_secs);
+    struct gale_tuple view = { &v, 1, NULL, "__system", "__tick", -1 };
+    int rc;
+
+    if (t->next_tick_ns == 0 || now < t->next_tick_ns || t->done)
+        return 0;
+    t->next_tick_ns = now + (uint64_t)t->comp->tick_secs * 1000000000u;
+    if (t->def->kind != GALE_BOLT)
+        return 0;
+    gale_kvstore_set_keygroup(t->state, -1);
+    if ((rc = t->def->bolt->execute(t, t->self, &view)) != 0) {
+        report_failed(e, "%s: execute failed on a tick tuple: %s", t->origin,
+            strerror(rc < 0 ? -rc : rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Periodic work: flush due batches, ticks, reports. 0 or -1. */
+static int
+housekeeping(gale_exec_t *e)
+{
+    uint64_t now = gale_now_ns();
+    int i, rc;
+
+    if ((rc = gale_outlet_flush_due(e->outlet, now)) != 0) {
+        if (rc == -ECANCELED)
+            return -1;
+        report_failed(e, "%s: send failed: %s", e->comp->id, zmq_strerror(-rc));
+        return -1;
+    }
+    for (i = 0; i < e->ntasks; i++)
+        if (tick(e, e->tasks[i], now) != 0)
+            return -1;
+    if (now >= e->next_report_ns) {
+        report_stats(e);
+        e->next_report_ns = now + (uint64_t)e->cfg.report_ms * 1000000u;
+    }
+    return 0;
+}
+
+/* Milliseconds until the next timed work (flush, tick, report). */
+static long
+next_timeout_ms(gale_exec_t *e)
+{
+    uint64_t now = gale_now_ns();
+    int64_t d = gale_outlet_next_due(e->outlet, now), best;
+    int i;
+
+    best = e->next_report_ns > now ? (int64_t)(e->next_report_ns - now) : 0;
+    if (d >= 0 && d < best)
+        best = d;
+    for (i = 0; i < e->ntasks; i++) {
+        uint64_t tk = e->tasks[i]->next_tick_ns;
+
+        if (tk != 0 && !e->tasks[i]->done) {
+            d = tk > now ? (int64_t)(tk - now) : 0;
+            if (d < best)
+                best = d;
+        }
+    }
+    return (long)((best + 999999) / 1000000);
+}
+
+/* The spout loop: next() round-robin over the tasks until all are done. */
+static int
+run_spouts(gale_exec_t *e)
+{
+    zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
+    unsigned iter = 0;
+    int i, rc, live, idle;
+
+    for (;;) {
+        live = idle = 0;
+        for (i = 0; i < e->ntasks; i++) {
+            gale_ctx_t *t = e->tasks[i];
+
+            if (t->done)
+                continue;
+            if (e->stopping) {
+                if (t->def->spout->deactivate)
+                    t->def->spout->deactivate(t, t->self);
+                t->done = true;
+                continue;
+            }
+            live++;
+            rc = t->def->spout->next(t, t->self);
+            if (e->aborting)
+                return -1;
+            if (rc == GALE_DONE) {
+                t->done = true;
+            } else if (rc == GALE_IDLE) {
+                idle++;
+            } else if (rc < 0) {
+                report_failed(e, "%s: next failed: %s", t->origin, strerror(-rc));
+                return -1;
+            }
+        }
+        if (live == 0)
+            break;
+        if (idle == live) {
+            /* Nothing to emit: wait a little, for control or timed work. */
+            long to = next_timeout_ms(e);
+
+            if (zmq_poll(&item, 1, to < 1 ? 1 : to > 10 ? 10 : to) > 0 &&
+                read_control(e))
+                return -1;
+        } else if ((++iter & 63) == 0 && read_control(e)) {
+            return -1;
+        }
+        if (housekeeping(e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Executes the tuples of one DATA frame on task t. 0 or -1. */
+static int
+execute_frame(gale_exec_t *e, const in_map_t *m, const void *data,
+    size_t len, const gale_frame_hdr_t *h)
+{
+    gale_ctx_t *t = e->tasks[m->task];
+    gale_batch_reader_t r;
+    gale_record_t rec;
+    struct gale_tuple view;
+    uint64_t t0 = gale_now_ns(), n = 0;
+    int nf, rc;
+
+    view.component = m->producer->id;
+    view.source_task = m->from_task;
+    gale_batch_reader_init(&r, data, len, h);
+    while (gale_batch_next(&r, &rec) == 1) {
+        if (rec.stream >= m->producer->nstreams) {
+            report_failed(e, "%s: frame from task %d names stream %u, which "
+                "%s does not declare", t->origin, m->from_task, rec.stream,
+                m->producer->id);
+            return -1;
+        }
+        while ((nf = gale_record_fields(&rec, e->fields, e->fields_cap)) == -ENOSPC) {
+            e->fields_cap = e->fields_cap ? e->fields_cap * 2 : 16;
+            e->fields = xreallocarray(e->fields, e->fields_cap, sizeof *e->fields);
+        }
+        view.vals = e->fields;
+        view.n = (size_t)nf;
+        view.decl = &m->producer->streams[rec.stream];
+        view.stream = view.decl->id;
+        gale_kvstore_set_keygroup(t->state, rec.keygroup >= t->kg_first &&
+            rec.keygroup <= t->kg_last ? rec.keygroup : -1);
+        rc = t->def->bolt->execute(t, t->self, &view);
+        n++;
+        if (rc != 0) {
+            if (e->aborting)
+                return -1;
+            report_failed(e, "%s: execute failed on a tuple from %s[%d] "
+                "stream %s: %s", t->origin, m->producer->id, m->from_task,
+                view.stream, strerror(rc < 0 ? -rc : rc));
+            return -1;
+        }
+    }
+    t->stats.executed += n;
+    t->stats.exec_ns += gale_now_ns() - t0;
+    return 0;
+}
+
+/* Task t's inputs have all ended: finish() it. 0 or -1. */
+static int
+finish_task(gale_exec_t *e, gale_ctx_t *t)
+{
+    int rc;
+
+    gale_kvstore_set_keygroup(t->state, -1);
+    if (t->def->bolt->finish != NULL && (rc = t->def->bolt->finish(t, t->self)) != 0) {
+        if (!e->aborting)
+            report_failed(e, "%s: finish failed: %s", t->origin,
+                strerror(rc < 0 ? -rc : rc));
+        return -1;
+    }
+    t->done = true;
+    return 0;
+}
+
+/* The bolt loop: read frames from open channels until every task's inputs
+ * have ended. */
+static int
+run_bolts(gale_exec_t *e)
+{
+    gale_frame_hdr_t h;
+    zmq_msg_t msg;
+    char *cause = NULL;
+    int i, idx, rc, live;
+
+    for (;;) {
+        live = 0;
+        for (i = 0; i < e->ntasks; i++) {
+            gale_ctx_t *t = e->tasks[i];
+
+            if (!t->done && t->inputs_open == 0 && finish_task(e, t) != 0)
+                return -1;
+            live += !t->done;
+        }
+        if (live == 0)
+            return 0;
+        idx = gale_inlet_poll(e->inlet, e->ctl, next_timeout_ms(e));
+        if (idx == GALE_INLET_EXTRA) {
+            if (read_control(e))
+                return -1;
+        } else if (idx >= 0) {
+            zmq_msg_init(&msg);
+            rc = gale_inlet_recv(e->inlet, idx, &msg, &h, &cause);
+            if (rc < 0 && rc != -EAGAIN) {
+                report_failed(e, "%s: channel %d: %s", e->comp->id,
+                    gale_inlet_channel_id(e->inlet, idx),
+                    cause ? cause : zmq_strerror(-rc));
+                free(cause);
+                zmq_msg_close(&msg);
+                return -1;
+            }
+            if (rc == 0 && h.kind == GALE_FRAME_DATA) {
+                rc = execute_frame(e, &e->in_map[idx], zmq_msg_data(&msg),
+                    zmq_msg_size(&msg), &h);
+            } else if (rc == 0 && h.kind == GALE_FRAME_END) {
+                gale_inlet_set_ended(e->inlet, idx);
+                e->tasks[e->in_map[idx].task]->inputs_open--;
+            }
+            zmq_msg_close(&msg);
+            if (rc < 0)
+                return -1;
+        } else if (idx != -EAGAIN) {
+            report_failed(e, "%s: poll failed: %s", e->comp->id, zmq_strerror(-idx));
+            return -1;
+        }
+        if (housekeeping(e) != 0)
+            return -1;
+    }
+}
+
+/* The thread: set up, run, send END, report DONE, wait for EXIT. */
+static void *
+executor_main(void *arg)
+{
+    gale_exec_t *e = arg;
+    gale_report_hdr_t h = { .type = GALE_REPORT_DONE };
+    int rc = -1;
+
+    if (setup(e) == 0 && open_tasks(e) == 0) {
+        e->next_report_ns = gale_now_ns() + (uint64_t)e->cfg.report_ms * 1000000u;
+        rc = e->comp->kind == GALE_SPOUT ? run_spouts(e) : run_bolts(e);
+        if (rc == 0 && (rc = send_end(e)) != 0 && rc != -ECANCELED)
+            report_failed(e, "%s: sending END failed: %s", e->comp->id,
+                zmq_strerror(-rc));
+    }
+    close_tasks(e);
+    if (e->report != NULL) {
+        if (e->outlet != NULL)
+            report_stats(e);
+        if (rc == 0) {
+            h.exec = e->cfg.exec;
+            zmq_send(e->report, &h, sizeof h, 0);
+        }
+    }
+    /* Sockets stay open until EXIT, so that queued frames are delivered. */
+    while (!e->aborting && e->ctl != NULL) {
+        zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
+
+        if (zmq_poll(&item, 1, -1) < 0 && errno != EINTR)
+            break;
+        read_control(e);
+    }
+    return NULL;
+}
+
+int
+gale_executor_start(gale_exec_t *e)
+{
+    int rc = pthread_create(&e->thread, NULL, executor_main, e);
+
+    if (rc != 0)
+        return -rc;
+    e->started = true;
+    return 0;
+}
+
+void
+gale_executor_destroy(gale_exec_t **ep)
+{
+    gale_exec_t *e;
+    int i;
+
+    if (ep == NULL || (e = *ep) == NULL)
+        return;
+    if (e->started)
+        pthread_join(e->thread, NULL);
+    for (i = 0; i < e->ntasks; i++)
+        gale_task_destroy(&e->tasks[i]);
+    free(e->tasks);
+    gale_outlet_destroy(&e->outlet);
+    gale_inlet_destroy(&e->inlet);
+    if (e->ctl != NULL)
+        zmq_close(e->ctl);
+    if (e->report != NULL)
+        zmq_close(e->report);
+    free(e->in_map);
+    free(e->chan_out);
+    free(e->fields);
+    free(e->prefix);
+    free(e);
+    *ep = NULL;
+}

@@ -1,0 +1,34 @@
+/* executor.h - one executor: a thread running one or more tasks of one
+ * component (Storm's executor). It owns its tasks, its input channels
+ * (inlet) and its output channels (outlet); the runtime talks to it only
+ * by messages (control.h). The same executor code runs in local mode and,
+ * later, inside worker processes.
+ */
+#ifndef GALE_EXECUTOR_H
+#define GALE_EXECUTOR_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "topology/plan.h"
+
+/* The running executor; plan.h's gale_executor_t is its placement. */
+typedef struct gale_exec gale_exec_t;
+
+typedef struct gale_executor_cfg {
+    const gale_plan_t *plan;        /* borrowed; outlives the executor */
+    int exec;                       /* executor index in the plan */
+    void *zctx;                     /* ZeroMQ context */
+    const char *prefix;             /* "inproc://gale-<id>/" */
+    uint32_t epoch;                 /* attempt epoch */
+    int report_ms;                  /* period of STATS reports */
+} gale_executor_cfg_t;
+
+/* Creates the executor (no thread yet). */
+gale_exec_t *gale_executor_new(const gale_executor_cfg_t *cfg);
+/* Starts its thread. 0 or -errno. */
+int gale_executor_start(gale_exec_t *e);
+/* Joins the thread (after it was told to exit) and frees. Accepts NULL. */
+void gale_executor_destroy(gale_exec_t **ep);
+
+#endif

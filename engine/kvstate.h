@@ -1,0 +1,72 @@
+/* kvstate.h - one task's keyed and operator state, in memory.
+ *
+ * A store holds the named states of one task (include/gale/state.h): keyed
+ * states, whose entries belong to a (key group, key) pair, and operator
+ * states, whose entries belong to the task as a whole (key group -1). Each
+ * named state is one hash table; the store adds the scope (the key group of
+ * the tuple being executed) and the set of entries changed since the last
+ * snapshot, which a checkpoint takes with gale_kvstore_take_dirty.
+ *
+ * Not thread-safe: owned by the executor thread that runs the task. Values
+ * that gale_kv_get returns are borrowed until the next write to the same
+ * handle. Memory exhaustion aborts (xalloc.h); a future memory cap spills to
+ * LevelDB (issue 4) instead of failing a put.
+ */
+#ifndef GALE_KVSTATE_H
+#define GALE_KVSTATE_H
+
+#include <stddef.h>
+
+#include <gale/state.h>
+
+typedef struct gale_kvstore gale_kvstore_t;
+
+/* Receives one changed entry from gale_kvstore_take_dirty: kg is its key
+ * group (-1 for operator state), name the state's name, val NULL if the key
+ * was deleted. Every pointer is borrowed for the call only; fn must not
+ * write the store. A non-zero result stops the walk. */
+typedef int (*gale_kvstore_dirty_fn)(void *arg, int kg, const char *name,
+    const void *key, size_t klen, const void *val, size_t vlen);
+
+/* The state of a task owning key groups [kg_first, kg_last] of
+ * max_parallelism (at most 65536, the width of a key group in the on-disk
+ * layout). The scope starts at -1. Never NULL (aborts on OOM); the caller
+ * owns the store and frees it with gale_kvstore_destroy. */
+gale_kvstore_t *gale_kvstore_new(int max_parallelism, int kg_first, int kg_last);
+/* Frees the store and every handle it gave out; sets *sp to NULL. Accepts
+ * NULL and *NULL. */
+void gale_kvstore_destroy(gale_kvstore_t **sp);
+/* The keyed (operator) state called name, created empty on first use. Never
+ * NULL; the same name returns the same handle. Keyed and operator names are
+ * separate namespaces. Handles belong to the store and live as long as it;
+ * name is copied. */
+gale_kv_t *gale_kvstore_keyed(gale_kvstore_t *s, const char *name);
+gale_kv_t *gale_kvstore_operator(gale_kvstore_t *s, const char *name);
+/* Sets the scope of every keyed handle of s: key group kg (the one of the
+ * tuple being executed), or -1 outside execute, where get, put, delete and
+ * add_i64 on a keyed handle return -EINVAL and iterate walks every key
+ * group. A kg outside [kg_first, kg_last] is a bug (assert). Operator
+ * handles ignore the scope. */
+void gale_kvstore_set_keygroup(gale_kvstore_t *s, int kg);
+/* The scope set last (-1 outside execute). */
+int gale_kvstore_keygroup(const gale_kvstore_t *s);
+/* Memory held by the entries of every handle: their tables (allocated
+ * capacity: 64 bytes per entry and 8 per index slot, live or not) and the
+ * keys and values stored out of line. The lists of changed entries (4 bytes
+ * per change) are not counted. 0 for a store whose handles never held a
+ * key. */
+size_t gale_kvstore_bytes(const gale_kvstore_t *s);
+/* Number of entries changed (put, added to or deleted) since the last
+ * successful take_dirty; a key changed twice counts once. */
+size_t gale_kvstore_dirty_count(const gale_kvstore_t *s);
+/* Hands every entry changed since the last successful call to fn, handle by
+ * handle in creation order, each entry once with its current value (NULL
+ * for a deletion), then starts a new, empty set of changes and forgets the
+ * deleted keys. The set is swapped out first, so the walk is the only cost
+ * proportional to the changes. If fn returns non-zero, the walk stops, the
+ * changes stay in the set (a later call reports them again, merged with
+ * newer ones) and that result is returned; else 0. */
+int gale_kvstore_take_dirty(gale_kvstore_t *s, gale_kvstore_dirty_fn fn,
+    void *arg);
+
+#endif

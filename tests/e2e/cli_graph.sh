@@ -1,0 +1,42 @@
+#!/bin/sh
+# cli_graph.sh - `gale graph` writes DOT that Graphviz renders, for the
+# fixture and every example. Skipped (77) when dot is not installed.
+set -u
+: "${GALE:=./gale}"
+: "${top_srcdir:=.}"
+if ! command -v dot >/dev/null 2>&1; then
+    echo "SKIP: dot (Graphviz) is not installed"
+    exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_graph.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+for f in "$top_srcdir"/tests/data/cli/small.cfg "$top_srcdir"/examples/*.cfg; do
+    [ -e "$f" ] || continue
+    if ! "$GALE" graph "$f" >"$tmp/g.dot" 2>"$tmp/err"; then
+        fail "gale graph $f failed:"
+        cat "$tmp/err"
+        continue
+    fi
+    head -n 1 "$tmp/g.dot" | grep -q "digraph" || fail "gale graph $f: not a digraph"
+    if ! dot -Tsvg "$tmp/g.dot" >"$tmp/g.svg" 2>"$tmp/dot.err" || [ -s "$tmp/dot.err" ]; then
+        fail "dot -Tsvg rejects the graph of $f:"
+        cat "$tmp/dot.err"
+    fi
+    grep -q "<svg" "$tmp/g.svg" || fail "dot made no SVG of $f"
+done
+
+# Every component of the fixture is a node.
+"$GALE" graph "$top_srcdir/tests/data/cli/small.cfg" >"$tmp/g.dot" 2>/dev/null
+for id in words count sink log; do
+    grep -q "\"$id\"" "$tmp/g.dot" || fail "no node \"$id\" in the fixture's graph"
+done
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "ok"

@@ -1,0 +1,166 @@
+/* plan.c - the physical plan (plan.h): tasks, executors, workers and
+ * channels, derived deterministically from a loaded topology. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "topology/plan.h"
+
+/* Orders channels by (from_task, to_task). */
+static int
+chan_cmp(const void *a, const void *b)
+{
+    const gale_channel_t *x = a, *y = b;
+
+    if (x->from_task != y->from_task)
+        return x->from_task < y->from_task ? -1 : 1;
+    if (x->to_task != y->to_task)
+        return x->to_task < y->to_task ? -1 : 1;
+    return 0;
+}
+
+gale_plan_t *
+gale_plan_new(const gale_topology_t *t, gale_diag_t *diag)
+{
+    gale_plan_t *p = xcalloc(1, sizeof(*p));
+    const gale_comp_t *c;
+    gale_executor_t *x;
+    size_t ci, e, n, cap = 0, total = 0;
+    int task, exec, i, k, per, extra, ft, *targets = NULL, nt, maxt = 0;
+
+    p->topo = t;
+    for (ci = 0; ci < t->ncomps; ci++) {
+        total += (size_t)t->comps[ci].ntasks;
+        p->nexecs += (size_t)t->comps[ci].parallelism;
+        if (t->comps[ci].ntasks > maxt)
+            maxt = t->comps[ci].ntasks;
+    }
+    if (total > 1000000 || p->nexecs == 0) {
+        gale_diag_add(diag, t->path, 0, p->nexecs == 0 ?
+            "the topology has no components" :
+            "%zu tasks in all: more than gale plans (1000000)", total);
+        goto fail;
+    }
+    p->ntasks = total;
+    p->tasks = xcalloc(total, sizeof(*p->tasks));
+    p->execs = xcalloc(p->nexecs, sizeof(*p->execs));
+    p->comp_first_task = xcalloc(t->ncomps, sizeof(int));
+    p->comp_first_exec = xcalloc(t->ncomps, sizeof(int));
+    /* A worker with no executor would run nothing: use fewer. */
+    p->nworkers = t->workers < 1 ? 1 : t->workers;
+    if ((size_t)p->nworkers > p->nexecs)
+        p->nworkers = (int)p->nexecs;
+
+    task = 1;
+    exec = 0;
+    for (ci = 0; ci < t->ncomps; ci++) {
+        c = &t->comps[ci];
+        p->comp_first_task[ci] = task;
+        p->comp_first_exec[ci] = exec;
+        per = c->ntasks / c->parallelism;
+        extra = c->ntasks % c->parallelism;
+        for (i = 0; i < c->parallelism; i++, exec++) {
+            x = &p->execs[exec];
+            x->id = exec;
+            x->comp = (int)ci;
+            x->first_task = task;
+            x->ntasks = per + (i < extra ? 1 : 0);
+            x->worker = exec % p->nworkers;
+            for (k = 0; k < x->ntasks; k++, task++) {
+                p->tasks[task - 1].id = task;
+                p->tasks[task - 1].comp = (int)ci;
+                p->tasks[task - 1].index = task - p->comp_first_task[ci];
+                p->tasks[task - 1].executor = exec;
+                p->tasks[task - 1].worker = x->worker;
+            }
+        }
+    }
+
+    targets = xcalloc((size_t)maxt + 1, sizeof(int));
+    for (e = 0; e < t->nedges; e++) {
+        c = &t->comps[t->edges[e].from];
+        ft = p->comp_first_task[t->edges[e].from];
+        for (k = 0; k < c->ntasks; k++) {
+            nt = gale_plan_edge_targets(p, (int)e, ft + k, targets);
+            for (i = 0; i < nt; i++) {
+                if (p->nchans == cap) {
+                    cap = cap == 0 ? 64 : cap * 2;
+                    p->chans = xreallocarray(p->chans, cap,
+                        sizeof(*p->chans));
+                }
+                p->chans[p->nchans].from_task = ft + k;
+                p->chans[p->nchans].to_task = targets[i];
+                p->nchans++;
+            }
+        }
+    }
+    free(targets);
+    if (p->nchans > 0)
+        qsort(p->chans, p->nchans, sizeof(*p->chans), chan_cmp);
+    n = 0;
+    for (e = 0; e < p->nchans; e++) {
+        if (n > 0 && chan_cmp(&p->chans[n - 1], &p->chans[e]) == 0)
+            continue;
+        p->chans[n] = p->chans[e];
+        p->chans[n].id = (int)n;
+        n++;
+    }
+    p->nchans = n;
+    return p;
+fail:
+    gale_plan_free(&p);
+    return NULL;
+}
+
+void
+gale_plan_free(gale_plan_t **pp)
+{
+    gale_plan_t *p;
+
+    if (pp == NULL || (p = *pp) == NULL)
+        return;
+    free(p->tasks);
+    free(p->execs);
+    free(p->chans);
+    free(p->comp_first_task);
+    free(p->comp_first_exec);
+    free(p);
+    *pp = NULL;
+}
+
+int
+gale_plan_channel(const gale_plan_t *p, int from_task, int to_task)
+{
+    gale_channel_t key = { 0, from_task, to_task };
+    const gale_channel_t *c;
+
+    if (p->nchans == 0)
+        return -1;
+    c = bsearch(&key, p->chans, p->nchans, sizeof(*p->chans), chan_cmp);
+    return c == NULL ? -1 : c->id;
+}
+
+int
+gale_plan_edge_targets(const gale_plan_t *p, int edge, int from_task,
+    int *out)
+{
+    const gale_edge_t *e = &p->topo->edges[edge];
+    int first = p->comp_first_task[e->to];
+    int n = p->topo->comps[e->to].ntasks, i, k = 0, w;
+
+    if (e->grouping == GALE_GROUPING_GLOBAL) {
+        out[0] = first;
+        return 1;
+    }
+    if (e->grouping == GALE_GROUPING_LOCAL_OR_SHUFFLE) {
+        w = p->tasks[from_task - 1].worker;
+        for (i = 0; i < n; i++)
+            if (p->tasks[first + i - 1].worker == w)
+                out[k++] = first + i;
+        if (k > 0)
+            return k;
+    }
+    for (i = 0; i < n; i++)
+        out[i] = first + i;
+    return n;
+}
