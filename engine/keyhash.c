@@ -99,18 +99,14 @@ h_words(hstate_t *s, const uint8_t *p, size_t n)
     s->done += n;
 }
 
-/* Feeds n bytes; short pieces only land in buf. */
-static inline void
-h_absorb(hstate_t *s, const void *src, size_t n)
+/* The part of h_absorb that mixes: fills buf, mixes it, mixes whole words
+ * straight from p and keeps the rest. Out of line, so that the short
+ * pieces the callers feed stay a memcpy. */
+static void __attribute__((noinline))
+h_absorb_slow(hstate_t *s, const uint8_t *p, size_t n)
 {
-    const uint8_t *p = src;
     size_t k;
 
-    if (n <= HBUF - s->fill) {
-        memcpy(s->buf + s->fill, p, n);
-        s->fill += n;
-        return;
-    }
     k = HBUF - s->fill;
     memcpy(s->buf + s->fill, p, k);
     h_words(s, s->buf, HBUF);
@@ -120,6 +116,18 @@ h_absorb(hstate_t *s, const void *src, size_t n)
     h_words(s, p, k);
     memcpy(s->buf, p + k, n - k);
     s->fill = n - k;
+}
+
+/* Feeds n bytes; short pieces only land in buf. */
+static inline void
+h_absorb(hstate_t *s, const void *src, size_t n)
+{
+    if (n <= HBUF - s->fill) {
+        memcpy(s->buf + s->fill, src, n);
+        s->fill += n;
+        return;
+    }
+    h_absorb_slow(s, src, n);
 }
 
 static uint64_t
@@ -252,7 +260,7 @@ h_value(hstate_t *s, const uint8_t **pp, const uint8_t *end)
 static void
 h_datum(hstate_t *s, const gale_datum_t *d)
 {
-    const uint8_t *p, *next;
+    const uint8_t *p, *next = NULL;
     uint8_t tag;
 
     switch (d->type) {

@@ -115,6 +115,7 @@ fold(uint64_t a, uint64_t b)
     return (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
+/* Loads 8 unaligned bytes in host order (hashing only). */
 static inline uint64_t
 rd64(const unsigned char *p)
 {
@@ -124,6 +125,7 @@ rd64(const unsigned char *p)
     return v;
 }
 
+/* Loads 4 unaligned bytes in host order (hashing only). */
 static inline uint64_t
 rd32(const unsigned char *p)
 {
@@ -168,12 +170,14 @@ kv_hash(int kg, const void *key, size_t n)
 
 /* ---- entries --------------------------------------------------------- */
 
+/* The entry's key, followed by its value. */
 static inline unsigned char *
 ent_data(struct kv_entry *e)
 {
     return e->cap != 0 ? e->u.heap : e->u.in;
 }
 
+/* Reads a counter: 8 bytes, little-endian, whatever the host. */
 static inline int64_t
 ld_le64(const unsigned char *p)
 {
@@ -186,6 +190,7 @@ ld_le64(const unsigned char *p)
     return (int64_t)v;
 }
 
+/* Writes a counter in the layout ld_le64 reads. */
 static inline void
 st_le64(unsigned char *p, int64_t x)
 {

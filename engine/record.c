@@ -64,7 +64,7 @@ gale_batch_release(gale_batch_t *b)
 static size_t
 datum_size(const gale_datum_t *d)
 {
-    const uint8_t *p, *next;
+    const uint8_t *p, *next = NULL;
 
     switch (d->type) {
     case GALE_NULL:

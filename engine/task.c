@@ -32,12 +32,6 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
     ctx->def = c->def;
     ctx->outlet = outlet;
     snprintf(ctx->origin, sizeof ctx->origin, "%s[%d]", c->id, task_id);
-    /* The task's conf: the topology's, overlaid with the component's. */
-    ctx->conf = gale_value_clone(t->conf);
-    if (c->conf != NULL && c->conf->type == GALE_MAP)
-        for (i = 0; i < c->conf->u.map.len; i++)
-            gale_value_map_set(ctx->conf, c->conf->u.map.keys[i],
-                gale_value_clone(c->conf->u.map.vals[i]));
     gale_keygroup_range(pt->index, c->ntasks, t->max_parallelism, &first, &last);
     ctx->kg_first = first;
     ctx->kg_last = last;
@@ -65,7 +59,6 @@ gale_task_destroy(gale_ctx_t **tp)
         return;
     gale_router_destroy(&ctx->router);
     gale_kvstore_destroy(&ctx->state);
-    gale_value_free(&ctx->conf);
     gale_buf_release(&ctx->scratch);
     for (i = 0; i < ctx->ncounters; i++)
         free(ctx->counters[i].name);
@@ -163,7 +156,8 @@ gale_ctx_param_bool(const gale_ctx_t *ctx, const char *name, bool def)
 const gale_value_t *
 gale_ctx_conf(const gale_ctx_t *ctx)
 {
-    return ctx->conf;
+    /* The loader stores the topology's conf merged with the component's. */
+    return ctx->comp->conf;
 }
 
 int

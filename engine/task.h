@@ -52,7 +52,6 @@ struct gale_ctx {
     int task_index;                 /* 0 .. ntasks-1 */
     const gale_component_def_t *def;/* type */
     void *self;                     /* the component's private state */
-    gale_value_t *conf;             /* owned: topology conf + component conf */
     gale_router_t *router;          /* owned */
     gale_outlet_t *outlet;          /* the executor's, borrowed */
     gale_kvstore_t *state;          /* owned */

@@ -296,7 +296,7 @@ build(const uint8_t **pp, const uint8_t *end)
 int
 gale_value_decode(const void *p, size_t len, gale_value_t **out)
 {
-    const uint8_t *start = p, *end = start + len, *next;
+    const uint8_t *start = p, *end = start + len, *next = NULL;
 
     *out = NULL;
     if (gale_value_scan(start, end, &next, NULL) != 0 || next != end)

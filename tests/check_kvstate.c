@@ -126,7 +126,8 @@ seen_join(struct seen *s)
     size_t i, len = 1;
     char *out;
 
-    qsort(s->lines, s->n, sizeof *s->lines, cmp_str);
+    if (s->n > 0)
+        qsort(s->lines, s->n, sizeof *s->lines, cmp_str);
     for (i = 0; i < s->n; i++)
         len += strlen(s->lines[i]) + 1;
     out = calloc(1, len);

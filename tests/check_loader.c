@@ -180,7 +180,7 @@ START_TEST(test_good_model)
     ck_assert_str_eq(e->custom, "first_n");
     ck_assert_ptr_nonnull(strstr(e->custom_plugin, "dsl/plugins/upper.so"));
     ck_assert_int_eq(gale_value_map_get(e->custom_args, "n")->u.i, 2);
-    ck_assert_int_eq(e->where.line, 30);
+    ck_assert_int_eq(e->where.line, 31);
     gale_topology_free(&t);
     ck_assert_ptr_null(t);
 }

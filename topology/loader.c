@@ -231,6 +231,7 @@ want_strings(loader_t *l, const config_setting_t *s, const char *ctx,
     return 0;
 }
 
+/* Frees the n strings of v and v itself. Accepts NULL. */
 static void
 free_strings(char **v, size_t n)
 {
@@ -659,6 +660,7 @@ resolve_path(const loader_t *l, const config_setting_t *s, const char *p)
     return out;
 }
 
+/* Frees what component c owns and zeroes it. */
 static void
 comp_clear(gale_comp_t *c)
 {
@@ -936,6 +938,7 @@ parse_custom(loader_t *l, gale_edge_t *e, const config_setting_t *g)
     return rc;
 }
 
+/* Frees what edge e owns and zeroes it. */
 static void
 edge_clear(gale_edge_t *e)
 {

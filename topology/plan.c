@@ -6,6 +6,11 @@
 #include "common/xalloc.h"
 #include "topology/plan.h"
 
+/* Bounds that keep a plan's tables in memory: far above any topology
+ * that fits on a cluster, far below what would exhaust a machine. */
+#define MAX_TASKS 1000000
+#define MAX_CHANNELS (1 << 22)
+
 /* Orders channels by (from_task, to_task). */
 static int
 chan_cmp(const void *a, const void *b)
@@ -35,10 +40,21 @@ gale_plan_new(const gale_topology_t *t, gale_diag_t *diag)
         if (t->comps[ci].ntasks > maxt)
             maxt = t->comps[ci].ntasks;
     }
-    if (total > 1000000 || p->nexecs == 0) {
-        gale_diag_add(diag, t->path, 0, p->nexecs == 0 ?
-            "the topology has no components" :
-            "%zu tasks in all: more than gale plans (1000000)", total);
+    if (p->nexecs == 0) {
+        gale_diag_add(diag, t->path, 0, "the topology has no components");
+        goto fail;
+    }
+    if (total > MAX_TASKS) {
+        gale_diag_add(diag, t->path, 0, "%zu tasks in all: more than gale "
+            "plans (%d)", total, MAX_TASKS);
+        goto fail;
+    }
+    for (e = 0, n = 0; e < t->nedges; e++)
+        n += (size_t)t->comps[t->edges[e].from].ntasks *
+            (size_t)t->comps[t->edges[e].to].ntasks;
+    if (n > MAX_CHANNELS) {
+        gale_diag_add(diag, t->path, 0, "the streams need up to %zu "
+            "channels: more than gale plans (%d)", n, MAX_CHANNELS);
         goto fail;
     }
     p->ntasks = total;

@@ -22,6 +22,7 @@ typedef struct buf {
     size_t cap;                     /* allocated */
 } buf_t;
 
+/* Appends c, keeping the buffer NUL-terminated. */
 static void
 buf_add(buf_t *b, char c)
 {
@@ -49,6 +50,7 @@ buf_add_utf8(buf_t *b, unsigned cp)
     }
 }
 
+/* Sets key to val, taking ownership of both; a later key wins. */
 static void
 props_set(gale_props_t *props, char *key, char *val)
 {

@@ -40,6 +40,7 @@ struct gale_source {
     int depth;                      /* entries in stack */
 };
 
+/* Appends n bytes of p to the expanded text. */
 static void
 out_add(gale_source_t *s, const char *p, size_t n)
 {

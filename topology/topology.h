@@ -60,7 +60,8 @@ typedef struct gale_comp {
     gale_stream_decl_t *streams;    /* declared outputs; "default" first if any */
     size_t nstreams;
     gale_value_t *params;           /* MAP: the type's parameters */
-    gale_value_t *conf;             /* MAP: component conf, dotted Storm names */
+    gale_value_t *conf;             /* MAP: the topology's conf merged with the
+                                       component's, dotted Storm names */
     int tick_secs;                  /* tick tuple period; 0 = none */
     const gale_component_def_t *def;/* resolved type; NULL for "shell" (compat) */
     gale_where_t where;             /* the component's group */

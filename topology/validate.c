@@ -43,6 +43,8 @@ report_cycle(dfs_t *d, const gale_edge_t *e, int c)
     d->errors++;
 }
 
+/* Depth-first visit of component c, reporting the back edges it meets:
+ * each closes a cycle through components on the current path. */
 static void
 visit(dfs_t *d, int c)
 {

@@ -9,7 +9,7 @@ set -eu
 : "${GALE:=./gale}"
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
-plugin="$top_builddir/tests/plugins/testkit.so"
+plugin="$(cd "$top_builddir" && pwd)/tests/plugins/testkit.so"
 [ -f "$plugin" ] || { echo "missing $plugin (make check builds it)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,6 +31,9 @@ start=$(date +%s.%N)
 i=0
 while [ $i -lt 12 ]; do
     sleep 0.5
+    if ! kill -0 $pid 2>/dev/null; then
+        cat "$tmp/err"; echo "FAIL: gale exited early"; exit 1
+    fi
     awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" >> "$tmp/rss"
     i=$((i + 1))
 done

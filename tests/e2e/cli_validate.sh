@@ -51,6 +51,14 @@ else
     cat "$tmp/err"
 fi
 
+# An unknown -c key is bad input too.
+"$GALE" validate -c no.such.key=1 "$fixture" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "gale validate -c no.such.key=1: exit $rc, expected 2"
+[ ! -s "$tmp/out" ] || fail "gale validate -c no.such.key=1 wrote to stdout"
+grep -q "^gale: .*no\.such\.key" "$tmp/err" ||
+    fail "gale validate -c no.such.key=1: no error naming the key"
+
 # A bad file: one error per line on stderr, nothing on stdout, exit 2.
 bad=$top_srcdir/tests/data/cli/bad.cfg
 "$GALE" validate "$bad" >"$tmp/out" 2>"$tmp/err"

@@ -7,6 +7,8 @@
  *     tuple went (grouping end-to-end tests).
  *   failer (bolt): returns an error on the tuple number fail_at (1-based).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,0 +1,1307 @@
+/* check_builtins.c - the built-in spouts and bolts, the registry and the
+ * example plugin, run against a fake task context defined here (the
+ * public API of include/gale, without the engine): what a component
+ * emits, logs, reports and keeps in state is recorded and checked. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gale/gale.h>
+
+#include "bolts/builtins.h"
+#include "engine/registry.h"
+#include "spouts/builtins.h"
+#include "spouts/wordgen.h"
+
+/* ---- the fake engine ---------------------------------------------- */
+
+struct gale_kv {
+    char name[64];              /* "k:" or "o:" + state name */
+    size_t n;                   /* entries */
+    void *key[256];             /* owned keys */
+    size_t klen[256];
+    void *val[256];             /* owned values */
+    size_t vlen[256];
+};
+
+struct gale_ctx {
+    gale_value_t *params;       /* MAP of the component's parameters */
+    int task_index;             /* 0 .. ntasks-1 */
+    int ntasks;                 /* tasks of the component */
+    gale_value_t *emitted;      /* LIST of LISTs: every emitted tuple */
+    gale_kv_t *kvs[8];          /* state handles, owned */
+    size_t nkv;
+    char error[512];            /* last reported error */
+    char logged[512];           /* last log message */
+    int loglevel;               /* its level */
+};
+
+#define MAXF 8
+struct gale_tuple {
+    size_t n;                   /* fields */
+    gale_datum_t d[MAXF];       /* their values (LIST/MAP: see trees) */
+    const char *names[MAXF];    /* field names */
+    gale_value_t *trees[MAXF];  /* owned: LIST/MAP fields */
+    const char *comp;           /* producer */
+    int src;                    /* producer task */
+    bool tick;                  /* a tick tuple */
+};
+
+const char *gale_ctx_component(const gale_ctx_t *ctx) { return "comp"; }
+int gale_ctx_task(const gale_ctx_t *ctx) { return ctx->task_index + 1; }
+int gale_ctx_task_index(const gale_ctx_t *ctx) { return ctx->task_index; }
+int gale_ctx_ntasks(const gale_ctx_t *ctx) { return ctx->ntasks; }
+int gale_ctx_parallelism(const gale_ctx_t *ctx) { return ctx->ntasks; }
+const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx) { return ctx->params; }
+
+const gale_value_t *
+gale_ctx_param(const gale_ctx_t *ctx, const char *name)
+{
+    return gale_value_map_get(ctx->params, name);
+}
+
+const char *
+gale_ctx_param_str(const gale_ctx_t *ctx, const char *name, const char *def)
+{
+    const gale_value_t *v = gale_ctx_param(ctx, name);
+
+    return v != NULL && v->type == GALE_STRING ? v->u.s.ptr : def;
+}
+
+int64_t
+gale_ctx_param_int(const gale_ctx_t *ctx, const char *name, int64_t def)
+{
+    const gale_value_t *v = gale_ctx_param(ctx, name);
+
+    return v != NULL && v->type == GALE_INT ? v->u.i : def;
+}
+
+double
+gale_ctx_param_double(const gale_ctx_t *ctx, const char *name, double def)
+{
+    const gale_value_t *v = gale_ctx_param(ctx, name);
+
+    return v != NULL && v->type == GALE_DOUBLE ? v->u.d : def;
+}
+
+bool
+gale_ctx_param_bool(const gale_ctx_t *ctx, const char *name, bool def)
+{
+    const gale_value_t *v = gale_ctx_param(ctx, name);
+
+    return v != NULL && v->type == GALE_BOOL ? v->u.b : def;
+}
+
+int
+gale_ctx_stream(const gale_ctx_t *ctx, const char *name)
+{
+    return strcmp(name, "default") == 0 ? 0 : -ENOENT;
+}
+
+int
+gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
+    const gale_datum_t *vals, size_t n)
+{
+    gale_value_t *t = gale_value_list(), *v;
+    size_t i;
+
+    if (opts->stream != 0)
+        return -ENOENT;
+    for (i = 0; i < n; i++) {
+        switch (vals[i].type) {
+        case GALE_BOOL: v = gale_value_bool(vals[i].u.b); break;
+        case GALE_INT: v = gale_value_int(vals[i].u.i); break;
+        case GALE_DOUBLE: v = gale_value_double(vals[i].u.d); break;
+        case GALE_STRING:
+            v = gale_value_string(vals[i].u.s.ptr, vals[i].u.s.len);
+            break;
+        case GALE_BYTES:
+            v = gale_value_bytes(vals[i].u.s.ptr, vals[i].u.s.len);
+            break;
+        default: v = gale_value_null(); break;
+        }
+        gale_value_list_append(t, v);
+    }
+    gale_value_list_append(ctx->emitted, t);
+    return 0;
+}
+
+int
+gale_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals, size_t n)
+{
+    gale_emit_opts_t o = { .stream = stream, .direct_task = -1 };
+
+    return gale_emit_ex(ctx, &o, vals, n);
+}
+
+int
+gale_emit_direct(gale_ctx_t *ctx, int task, int stream,
+    const gale_datum_t *vals, size_t n)
+{
+    return -EPERM;
+}
+
+int
+gale_spout_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals,
+    size_t n, uint64_t msgid)
+{
+    return gale_emit(ctx, stream, vals, n);
+}
+
+static gale_kv_t *
+state(gale_ctx_t *ctx, const char *prefix, const char *name)
+{
+    char full[64];
+    size_t i;
+
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    for (i = 0; i < ctx->nkv; i++)
+        if (strcmp(ctx->kvs[i]->name, full) == 0)
+            return ctx->kvs[i];
+    ck_assert_uint_lt(ctx->nkv, 8);
+    ctx->kvs[ctx->nkv] = calloc(1, sizeof(gale_kv_t));
+    strcpy(ctx->kvs[ctx->nkv]->name, full);
+    return ctx->kvs[ctx->nkv++];
+}
+
+gale_kv_t *gale_ctx_keyed_state(gale_ctx_t *ctx, const char *name)
+{ return state(ctx, "k:", name); }
+gale_kv_t *gale_ctx_operator_state(gale_ctx_t *ctx, const char *name)
+{ return state(ctx, "o:", name); }
+
+void
+gale_ctx_log(gale_ctx_t *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ctx->logged, sizeof ctx->logged, fmt, ap);
+    va_end(ap);
+    ctx->loglevel = level;
+}
+
+void
+gale_ctx_report_error(gale_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+}
+
+void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta) { }
+
+static int
+kv_find(gale_kv_t *kv, const void *key, size_t klen)
+{
+    size_t i;
+
+    for (i = 0; i < kv->n; i++)
+        if (kv->klen[i] == klen && memcmp(kv->key[i], key, klen) == 0)
+            return (int)i;
+    return -1;
+}
+
+int
+gale_kv_get(gale_kv_t *kv, const void *key, size_t klen, const void **val,
+    size_t *vlen)
+{
+    int i = kv_find(kv, key, klen);
+
+    if (i < 0)
+        return -ENOENT;
+    *val = kv->val[i];
+    *vlen = kv->vlen[i];
+    return 0;
+}
+
+int
+gale_kv_put(gale_kv_t *kv, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+    int i = kv_find(kv, key, klen);
+
+    if (i < 0) {
+        ck_assert_uint_lt(kv->n, 256);
+        i = (int)kv->n++;
+        kv->key[i] = malloc(klen + 1);
+        memcpy(kv->key[i], key, klen);
+        kv->klen[i] = klen;
+    } else
+        free(kv->val[i]);
+    kv->val[i] = malloc(vlen + 1);
+    memcpy(kv->val[i], val, vlen);
+    kv->vlen[i] = vlen;
+    return 0;
+}
+
+int gale_kv_delete(gale_kv_t *kv, const void *key, size_t klen) { return 0; }
+
+int
+gale_kv_iterate(gale_kv_t *kv, int (*fn)(void *, const void *, size_t,
+    const void *, size_t), void *arg)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < kv->n; i++)
+        if ((rc = fn(arg, kv->key[i], kv->klen[i], kv->val[i], kv->vlen[i])))
+            return rc;
+    return 0;
+}
+
+int
+gale_kv_add_i64(gale_kv_t *kv, const void *key, size_t klen, int64_t delta,
+    int64_t *out)
+{
+    const void *v;
+    size_t vlen;
+    int64_t cur = 0;
+
+    if (gale_kv_get(kv, key, klen, &v, &vlen) == 0)
+        memcpy(&cur, v, 8);
+    cur += delta;
+    *out = cur;
+    return gale_kv_put(kv, key, klen, &cur, 8);
+}
+
+size_t gale_tuple_size(const gale_tuple_t *t) { return t->n; }
+
+int
+gale_tuple_get(const gale_tuple_t *t, size_t i, gale_datum_t *d)
+{
+    if (i >= t->n)
+        return -ERANGE;
+    *d = t->d[i];
+    return 0;
+}
+
+int
+gale_tuple_index(const gale_tuple_t *t, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return (int)i;
+    return -ENOENT;
+}
+
+int
+gale_tuple_get_by_name(const gale_tuple_t *t, const char *name,
+    gale_datum_t *d)
+{
+    int i = gale_tuple_index(t, name);
+
+    return i < 0 ? i : gale_tuple_get(t, (size_t)i, d);
+}
+
+gale_value_t *
+gale_tuple_value(const gale_tuple_t *t, size_t i)
+{
+    if (i >= t->n)
+        return NULL;
+    if (t->trees[i] != NULL)
+        return gale_value_clone(t->trees[i]);
+    switch (t->d[i].type) {
+    case GALE_STRING: return gale_value_string(t->d[i].u.s.ptr, t->d[i].u.s.len);
+    case GALE_INT: return gale_value_int(t->d[i].u.i);
+    default: return gale_value_null();
+    }
+}
+
+const char *gale_tuple_component(const gale_tuple_t *t) { return t->comp; }
+const char *gale_tuple_stream(const gale_tuple_t *t) { return "default"; }
+int gale_tuple_source_task(const gale_tuple_t *t) { return t->src; }
+bool gale_tuple_is_tick(const gale_tuple_t *t) { return t->tick; }
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static gale_ctx_t *
+ctx_new(int index, int ntasks)
+{
+    gale_ctx_t *c = calloc(1, sizeof *c);
+
+    c->params = gale_value_map();
+    c->emitted = gale_value_list();
+    c->task_index = index;
+    c->ntasks = ntasks;
+    return c;
+}
+
+static void
+ctx_free(gale_ctx_t *c)
+{
+    size_t i, j;
+
+    for (i = 0; i < c->nkv; i++) {
+        for (j = 0; j < c->kvs[i]->n; j++) {
+            free(c->kvs[i]->key[j]);
+            free(c->kvs[i]->val[j]);
+        }
+        free(c->kvs[i]);
+    }
+    gale_value_free(&c->params);
+    gale_value_free(&c->emitted);
+    free(c);
+}
+
+static void
+set_str(gale_ctx_t *c, const char *k, const char *v)
+{
+    gale_value_map_set(c->params, k, gale_value_string(v, strlen(v)));
+}
+
+static void
+set_int(gale_ctx_t *c, const char *k, int64_t v)
+{
+    gale_value_map_set(c->params, k, gale_value_int(v));
+}
+
+static void
+set_bool(gale_ctx_t *c, const char *k, bool v)
+{
+    gale_value_map_set(c->params, k, gale_value_bool(v));
+}
+
+static size_t
+nemitted(const gale_ctx_t *c)
+{
+    return c->emitted->u.list.len;
+}
+
+/* Field j of emitted tuple i. */
+static const gale_value_t *
+out(const gale_ctx_t *c, size_t i, size_t j)
+{
+    ck_assert_uint_lt(i, c->emitted->u.list.len);
+    ck_assert_uint_lt(j, c->emitted->u.list.items[i]->u.list.len);
+    return c->emitted->u.list.items[i]->u.list.items[j];
+}
+
+static const char *
+out_str(const gale_ctx_t *c, size_t i)
+{
+    const gale_value_t *v = out(c, i, 0);
+
+    ck_assert_int_eq(v->type, GALE_STRING);
+    return v->u.s.ptr;
+}
+
+static void
+tuple_init(gale_tuple_t *t, const char *comp)
+{
+    memset(t, 0, sizeof *t);
+    t->comp = comp;
+    t->src = 3;
+}
+
+static void
+tuple_str(gale_tuple_t *t, const char *name, const char *s)
+{
+    t->names[t->n] = name;
+    t->d[t->n++] = gale_d_str(s, strlen(s));
+}
+
+static void
+tuple_datum(gale_tuple_t *t, const char *name, gale_datum_t d)
+{
+    t->names[t->n] = name;
+    t->d[t->n++] = d;
+}
+
+static void
+tuple_tree(gale_tuple_t *t, const char *name, gale_value_t *v)
+{
+    t->names[t->n] = name;
+    t->d[t->n].type = v->type;
+    t->d[t->n].u.s.ptr = "";
+    t->d[t->n].u.s.len = 0;
+    t->trees[t->n++] = v;
+}
+
+static void
+tuple_clear(gale_tuple_t *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        gale_value_free(&t->trees[i]);
+}
+
+/* Runs a bounded spout to GALE_DONE; returns the number of next() calls. */
+static int
+drain(const gale_component_def_t *def, gale_ctx_t *c, void *self)
+{
+    int calls = 0, rc;
+
+    do {
+        rc = def->spout->next(c, self);
+        ck_assert_int_ge(rc, 0);
+        ck_assert_int_lt(++calls, 100000);
+    } while (rc != GALE_DONE);
+    return calls;
+}
+
+static char tmpdir[64];
+
+static void
+setup(void)
+{
+    strcpy(tmpdir, "/tmp/check_builtins.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static char *
+write_file(const char *name, const char *content)
+{
+    char *path;
+    FILE *f;
+
+    ck_assert_int_gt(asprintf(&path, "%s/%s", tmpdir, name), 0);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fputs(content, f);
+    fclose(f);
+    return path;
+}
+
+static char *
+read_all(const char *path)
+{
+    char *buf = calloc(1, 1 << 16);
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+
+    ck_assert_int_ge(fd, 0);
+    n = read(fd, buf, (1 << 16) - 1);
+    ck_assert_int_ge(n, 0);
+    close(fd);
+    return buf;
+}
+
+/* ---- generator ------------------------------------------------------- */
+
+START_TEST(test_generator_matches_wordgen)
+{
+    const gale_component_def_t *def = &gale_builtin_generator;
+    gale_ctx_t *c = ctx_new(0, 1);
+    gale_wordgen_t *g = gale_wordgen_new(10000);
+    uint64_t rng = gale_wordgen_seed(42);
+    char buf[400];
+    void *self = NULL;
+    size_t i, len;
+
+    set_int(c, "seed", 42);
+    set_int(c, "count", 1000);
+    ck_assert_int_eq(def->spout->open(c, &self), 0);
+    drain(def, c, self);
+    ck_assert_uint_eq(nemitted(c), 1000);
+    for (i = 0; i < 1000; i++) {
+        len = gale_wordgen_sentence(g, &rng, 10, buf);
+        buf[len] = '\0';
+        ck_assert_str_eq(out_str(c, i), buf);
+    }
+    /* Done stays done. */
+    ck_assert_int_eq(def->spout->next(c, self), GALE_DONE);
+    def->spout->close(c, self);
+    gale_wordgen_destroy(&g);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_generator_splits_count_between_tasks)
+{
+    const gale_component_def_t *def = &gale_builtin_generator;
+    gale_wordgen_t *g = gale_wordgen_new(10000);
+    size_t want[3] = { 4, 3, 3 }, len;
+    char buf[400];
+    uint64_t rng;
+    void *self;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        gale_ctx_t *c = ctx_new(i, 3);
+
+        set_int(c, "count", 10);
+        ck_assert_int_eq(def->spout->open(c, &self), 0);
+        drain(def, c, self);
+        ck_assert_uint_eq(nemitted(c), want[i]);
+        rng = gale_wordgen_seed(1 + (uint64_t)i);   /* default seed 1 */
+        len = gale_wordgen_sentence(g, &rng, 10, buf);
+        buf[len] = '\0';
+        ck_assert_str_eq(out_str(c, 0), buf);
+        def->spout->close(c, self);
+        ctx_free(c);
+    }
+    gale_wordgen_destroy(&g);
+}
+END_TEST
+
+START_TEST(test_generator_snapshot_restore_resumes)
+{
+    const gale_component_def_t *def = &gale_builtin_generator;
+    gale_ctx_t *a = ctx_new(0, 1), *b = ctx_new(0, 1);
+    void *sa, *sb;
+    size_t i, cut;
+
+    set_int(a, "count", 700);
+    set_int(b, "count", 700);
+    set_int(a, "words", 3);
+    set_int(b, "words", 3);
+    ck_assert_int_eq(def->spout->open(a, &sa), 0);
+    ck_assert_int_eq(def->spout->next(a, sa), GALE_EMITTED);
+    cut = nemitted(a);
+    ck_assert_uint_eq(cut, 256);
+    ck_assert_int_eq(def->spout->snapshot(a, sa, 1), 0);
+    drain(def, a, sa);
+    ck_assert_uint_eq(nemitted(a), 700);
+    /* b gets a's operator state before it opens, as after a restart. */
+    b->kvs[0] = a->kvs[0];
+    a->nkv = 0;
+    b->nkv = 1;
+    ck_assert_int_eq(def->spout->open(b, &sb), 0);
+    ck_assert_int_eq(def->spout->restore(b, sb), 0);
+    drain(def, b, sb);
+    ck_assert_uint_eq(nemitted(b), 700 - cut);
+    for (i = 0; i < 700 - cut; i++)
+        ck_assert_str_eq(out_str(b, i), out_str(a, cut + i));
+    def->spout->close(a, sa);
+    def->spout->close(b, sb);
+    ctx_free(a);
+    ctx_free(b);
+}
+END_TEST
+
+START_TEST(test_generator_words_and_integers)
+{
+    const gale_component_def_t *def = &gale_builtin_generator;
+    gale_ctx_t *w = ctx_new(0, 1), *n = ctx_new(0, 1);
+    void *sw, *sn;
+    size_t i;
+
+    set_str(w, "mode", "words");
+    set_int(w, "count", 50);
+    set_int(w, "vocabulary", 20);
+    set_str(n, "mode", "integers");
+    set_int(n, "count", 50);
+    set_int(n, "vocabulary", 20);
+    ck_assert_int_eq(def->spout->open(w, &sw), 0);
+    ck_assert_int_eq(def->spout->open(n, &sn), 0);
+    drain(def, w, sw);
+    drain(def, n, sn);
+    ck_assert_uint_eq(nemitted(w), 50);
+    ck_assert_uint_eq(nemitted(n), 50);
+    for (i = 0; i < 50; i++) {
+        ck_assert_ptr_null(strchr(out_str(w, i), ' '));
+        ck_assert_int_eq(out(n, i, 0)->type, GALE_INT);
+        ck_assert_int_ge(out(n, i, 0)->u.i, 0);
+        ck_assert_int_lt(out(n, i, 0)->u.i, 20);
+    }
+    def->spout->close(w, sw);
+    def->spout->close(n, sn);
+    ctx_free(w);
+    ctx_free(n);
+}
+END_TEST
+
+START_TEST(test_generator_bad_mode)
+{
+    gale_ctx_t *c = ctx_new(0, 1);
+    void *self = NULL;
+
+    set_str(c, "mode", "poems");
+    ck_assert_int_eq(gale_builtin_generator.spout->open(c, &self), -EINVAL);
+    ck_assert_str_eq(c->error, "generator: mode \"poems\" is not one of "
+        "sentences, words, integers");
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_generator_unbounded_and_rate)
+{
+    const gale_component_def_t *def = &gale_builtin_generator;
+    gale_ctx_t *c = ctx_new(0, 1);
+    void *self;
+    int i;
+
+    set_int(c, "rate", 1);          /* one now, the next in a second */
+    ck_assert_int_eq(def->spout->open(c, &self), 0);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_EMITTED);
+    ck_assert_uint_eq(nemitted(c), 1);
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(def->spout->next(c, self), GALE_IDLE);
+    def->spout->close(c, self);
+    ctx_free(c);
+}
+END_TEST
+
+/* ---- lines ------------------------------------------------------------- */
+
+START_TEST(test_lines_bounded)
+{
+    const gale_component_def_t *def = &gale_builtin_lines;
+    gale_ctx_t *c = ctx_new(0, 1);
+    char *path = write_file("in.txt", "alpha beta\r\n\ngamma\nlast");
+    void *self;
+
+    set_str(c, "path", path);
+    ck_assert_int_eq(def->spout->open(c, &self), 0);
+    drain(def, c, self);
+    ck_assert_uint_eq(nemitted(c), 4);
+    ck_assert_str_eq(out_str(c, 0), "alpha beta");
+    ck_assert_str_eq(out_str(c, 1), "");
+    ck_assert_str_eq(out_str(c, 2), "gamma");
+    ck_assert_str_eq(out_str(c, 3), "last");
+    def->spout->close(c, self);
+    ctx_free(c);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_lines_missing_file)
+{
+    gale_ctx_t *c = ctx_new(0, 1);
+    char *path, *msg;
+    void *self = NULL;
+
+    ck_assert_int_gt(asprintf(&path, "%s/nope.txt", tmpdir), 0);
+    set_str(c, "path", path);
+    ck_assert_int_eq(gale_builtin_lines.spout->open(c, &self), -ENOENT);
+    ck_assert_int_gt(asprintf(&msg, "lines: %s: No such file or directory",
+        path), 0);
+    ck_assert_str_eq(c->error, msg);
+    free(msg);
+    free(path);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_lines_snapshot_restore)
+{
+    const gale_component_def_t *def = &gale_builtin_lines;
+    gale_ctx_t *a = ctx_new(0, 1), *b = ctx_new(0, 1);
+    char *text = malloc(3000 * 8), *path, want[16];
+    size_t i, pos = 0;
+    void *sa, *sb;
+
+    for (i = 0; i < 3000; i++)
+        pos += (size_t)sprintf(text + pos, "l%05zu\n", i);
+    path = write_file("many.txt", text);
+    set_str(a, "path", path);
+    set_str(b, "path", path);
+    ck_assert_int_eq(def->spout->open(a, &sa), 0);
+    ck_assert_int_eq(def->spout->next(a, sa), GALE_EMITTED);
+    ck_assert_uint_eq(nemitted(a), 1024);
+    ck_assert_int_eq(def->spout->snapshot(a, sa, 7), 0);
+    b->kvs[0] = a->kvs[0];
+    b->nkv = 1;
+    a->nkv = 0;
+    ck_assert_int_eq(def->spout->open(b, &sb), 0);
+    ck_assert_int_eq(def->spout->restore(b, sb), 0);
+    drain(def, b, sb);
+    ck_assert_uint_eq(nemitted(b), 3000 - 1024);
+    for (i = 0; i < 3000 - 1024; i++) {
+        sprintf(want, "l%05zu", i + 1024);
+        ck_assert_str_eq(out_str(b, i), want);
+    }
+    def->spout->close(a, sa);
+    def->spout->close(b, sb);
+    ctx_free(a);
+    ctx_free(b);
+    free(path);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_lines_follow)
+{
+    const gale_component_def_t *def = &gale_builtin_lines;
+    gale_ctx_t *c = ctx_new(0, 1);
+    char *path = write_file("log.txt", "first\npart");
+    void *self;
+    FILE *f;
+
+    set_str(c, "path", path);
+    set_bool(c, "follow", true);
+    ck_assert_int_eq(def->spout->open(c, &self), 0);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_EMITTED);
+    ck_assert_uint_eq(nemitted(c), 1);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_IDLE);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_IDLE);
+    ck_assert_ptr_nonnull(f = fopen(path, "a"));
+    fputs("ial\nnext\n", f);
+    fclose(f);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_EMITTED);
+    ck_assert_uint_eq(nemitted(c), 3);
+    ck_assert_str_eq(out_str(c, 1), "partial");
+    ck_assert_str_eq(out_str(c, 2), "next");
+    ck_assert_int_eq(def->spout->next(c, self), GALE_IDLE);
+    def->spout->close(c, self);
+    ctx_free(c);
+    free(path);
+}
+END_TEST
+
+/* ---- random_sentence ---------------------------------------------------- */
+
+START_TEST(test_random_sentence)
+{
+    const gale_component_def_t *def = &gale_builtin_random_sentence;
+    gale_ctx_t *c = ctx_new(0, 1), *d = ctx_new(0, 1);
+    void *sc, *sd;
+    size_t i;
+
+    set_int(c, "count", 40);
+    set_int(c, "rate", 0);
+    set_int(d, "count", 40);
+    set_int(d, "rate", 0);
+    ck_assert_int_eq(def->spout->open(c, &sc), 0);
+    ck_assert_int_eq(def->spout->open(d, &sd), 0);
+    drain(def, c, sc);
+    drain(def, d, sd);
+    ck_assert_uint_eq(nemitted(c), 40);
+    for (i = 0; i < 40; i++) {
+        const char *s = out_str(c, i);
+
+        ck_assert(strcmp(s, "the cow jumped over the moon") == 0 ||
+            strcmp(s, "an apple a day keeps the doctor away") == 0 ||
+            strcmp(s, "four score and seven years ago") == 0 ||
+            strcmp(s, "snow white and the seven dwarfs") == 0 ||
+            strcmp(s, "i am at two with nature") == 0);
+        ck_assert_str_eq(s, out_str(d, i));
+    }
+    def->spout->close(c, sc);
+    def->spout->close(d, sd);
+    ctx_free(c);
+    ctx_free(d);
+}
+END_TEST
+
+START_TEST(test_random_sentence_default_rate)
+{
+    const gale_component_def_t *def = &gale_builtin_random_sentence;
+    gale_ctx_t *c = ctx_new(0, 1);
+    void *self;
+
+    ck_assert_int_eq(def->spout->open(c, &self), 0);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_EMITTED);
+    ck_assert_int_eq(def->spout->next(c, self), GALE_IDLE);
+    ck_assert_uint_eq(nemitted(c), 1);
+    def->spout->close(c, self);
+    ctx_free(c);
+}
+END_TEST
+
+/* ---- split and count ---------------------------------------------------- */
+
+START_TEST(test_split_whitespace_runs)
+{
+    const gale_component_def_t *def = &gale_builtin_split;
+    gale_ctx_t *c = ctx_new(0, 1);
+    gale_tuple_t t;
+    void *self;
+
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    tuple_init(&t, "spout");
+    tuple_str(&t, "sentence", "  The\tcow  jumped\n\nover ");
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_uint_eq(nemitted(c), 4);
+    ck_assert_str_eq(out_str(c, 0), "The");
+    ck_assert_str_eq(out_str(c, 1), "cow");
+    ck_assert_str_eq(out_str(c, 2), "jumped");
+    ck_assert_str_eq(out_str(c, 3), "over");
+    tuple_init(&t, "spout");
+    tuple_str(&t, "sentence", " \t ");
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_uint_eq(nemitted(c), 4);
+    def->bolt->cleanup(c, self);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_split_field_and_lower)
+{
+    const gale_component_def_t *def = &gale_builtin_split;
+    gale_ctx_t *c = ctx_new(0, 1);
+    gale_tuple_t t;
+    void *self;
+
+    set_str(c, "field", "text");
+    set_bool(c, "lower", true);
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    tuple_init(&t, "spout");
+    tuple_datum(&t, "id", gale_d_int(5));
+    tuple_str(&t, "text", "Snow WHITE");
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_uint_eq(nemitted(c), 2);
+    ck_assert_str_eq(out_str(c, 0), "snow");
+    ck_assert_str_eq(out_str(c, 1), "white");
+    tuple_init(&t, "other");
+    tuple_str(&t, "line", "x");
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), -ENOENT);
+    ck_assert_str_eq(c->error, "split: tuple from other has no field text");
+    def->bolt->cleanup(c, self);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_count_running_counts)
+{
+    const gale_component_def_t *def = &gale_builtin_count;
+    const char *words[] = { "a", "b", "a", "a", "b" };
+    int64_t want[] = { 1, 1, 2, 3, 2 }, v;
+    gale_ctx_t *c = ctx_new(0, 1);
+    const void *val;
+    gale_tuple_t t;
+    size_t vlen, i;
+    void *self;
+
+    set_str(c, "key", "word");
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    for (i = 0; i < 5; i++) {
+        tuple_init(&t, "split");
+        tuple_str(&t, "word", words[i]);
+        ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+        ck_assert_str_eq(out_str(c, i), words[i]);
+        ck_assert_int_eq(out(c, i, 1)->type, GALE_INT);
+        ck_assert_int_eq(out(c, i, 1)->u.i, want[i]);
+    }
+    /* The counts are in keyed state "counts", keyed by the word's bytes. */
+    ck_assert_int_eq(gale_kv_get(gale_ctx_keyed_state(c, "counts"), "a", 1,
+        &val, &vlen), 0);
+    ck_assert_uint_eq(vlen, 8);
+    memcpy(&v, val, 8);
+    ck_assert_int_eq(v, 3);
+    /* Ints are keys too, distinct from strings. */
+    tuple_init(&t, "split");
+    tuple_datum(&t, "word", gale_d_int(97));
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_int_eq(out(c, 5, 0)->u.i, 97);
+    ck_assert_int_eq(out(c, 5, 1)->u.i, 1);
+    def->bolt->cleanup(c, self);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_count_requires_key)
+{
+    gale_ctx_t *c = ctx_new(0, 1);
+    void *self = NULL;
+
+    ck_assert_int_eq(gale_builtin_count.bolt->prepare(c, &self), -EINVAL);
+    ck_assert_str_eq(c->error, "count: parameter key is required");
+    ctx_free(c);
+}
+END_TEST
+
+/* ---- filter ------------------------------------------------------------- */
+
+/* Runs filter with the given setup over values; returns a bitmask of
+ * which passed. */
+static unsigned
+run_filter(void (*conf)(gale_ctx_t *), const gale_datum_t *vals, size_t n)
+{
+    const gale_component_def_t *def = &gale_builtin_filter;
+    gale_ctx_t *c = ctx_new(0, 1);
+    unsigned mask = 0;
+    gale_tuple_t t;
+    void *self;
+    size_t i, before;
+
+    set_str(c, "field", "v");
+    conf(c);
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    for (i = 0; i < n; i++) {
+        tuple_init(&t, "src");
+        tuple_str(&t, "tag", "x");
+        tuple_datum(&t, "v", vals[i]);
+        before = nemitted(c);
+        ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+        if (nemitted(c) > before) {
+            mask |= 1u << i;
+            /* Passed unchanged: both fields. */
+            ck_assert_str_eq(out_str(c, before), "x");
+            ck_assert_int_eq(out(c, before, 1)->type, vals[i].type);
+        }
+    }
+    def->bolt->cleanup(c, self);
+    ctx_free(c);
+    return mask;
+}
+
+static void conf_equals(gale_ctx_t *c) { set_str(c, "equals", "cow"); }
+static void conf_equals_int(gale_ctx_t *c) { set_int(c, "equals", 7); }
+static void conf_not_equals(gale_ctx_t *c) { set_str(c, "not_equals", "cow"); }
+static void conf_contains(gale_ctx_t *c) { set_str(c, "contains", "ow"); }
+static void conf_match(gale_ctx_t *c) { set_str(c, "match", "^(c|m)o+"); }
+static void
+conf_range(gale_ctx_t *c)
+{
+    set_int(c, "min", 2);
+    gale_value_map_set(c->params, "max", gale_value_double(7.5));
+}
+
+START_TEST(test_filter_conditions)
+{
+    gale_datum_t words[] = { gale_d_str("cow", 3), gale_d_str("moon", 4),
+        gale_d_str("snow", 4), gale_d_str("cows", 4) };
+    gale_datum_t nums[] = { gale_d_int(1), gale_d_int(2), gale_d_double(7.5),
+        gale_d_double(7.6), gale_d_str("3", 1), gale_d_str("3x", 2),
+        gale_d_int(7) };
+
+    ck_assert_uint_eq(run_filter(conf_equals, words, 4), 0x1);
+    ck_assert_uint_eq(run_filter(conf_not_equals, words, 4), 0xe);
+    ck_assert_uint_eq(run_filter(conf_contains, words, 4), 0xd);
+    ck_assert_uint_eq(run_filter(conf_match, words, 4), 0xb);
+    ck_assert_uint_eq(run_filter(conf_range, nums, 7), 0x56);
+    ck_assert_uint_eq(run_filter(conf_equals_int, nums, 7), 0x40);
+}
+END_TEST
+
+START_TEST(test_filter_errors)
+{
+    const gale_component_def_t *def = &gale_builtin_filter;
+    gale_ctx_t *c = ctx_new(0, 1), *d = ctx_new(0, 1);
+    void *self = NULL;
+
+    set_str(c, "field", "v");
+    ck_assert_int_eq(def->bolt->prepare(c, &self), -EINVAL);
+    ck_assert_str_eq(c->error, "filter: give at least one of equals, "
+        "not_equals, contains, match, min, max");
+    set_str(d, "field", "v");
+    set_str(d, "match", "(");
+    ck_assert_int_eq(def->bolt->prepare(d, &self), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(d->error, "filter: match \"(\": "));
+    ctx_free(c);
+    ctx_free(d);
+}
+END_TEST
+
+/* ---- sinks and log ------------------------------------------------------ */
+
+static void
+fill_mixed(gale_tuple_t *t)
+{
+    gale_value_t *list = gale_value_list(), *map = gale_value_map();
+
+    gale_value_list_append(list, gale_value_int(1));
+    gale_value_list_append(list, gale_value_string("a\"b", 3));
+    gale_value_list_append(list, gale_value_null());
+    gale_value_map_set(map, "k", gale_value_bool(true));
+    gale_value_map_set(map, "d", gale_value_double(0.1));
+    tuple_init(t, "count");
+    tuple_str(t, "s", "hello world");
+    tuple_datum(t, "i", gale_d_int(-42));
+    tuple_datum(t, "d", gale_d_double(2.5));
+    tuple_datum(t, "n", gale_d_null());
+    tuple_datum(t, "b", gale_d_bytes("\x01\xab", 2));
+    tuple_datum(t, "t", gale_d_bool(false));
+    tuple_tree(t, "l", list);
+    tuple_tree(t, "m", map);
+}
+
+#define MIXED_LINE "hello world\t-42\t2.5\t\t01ab\tfalse\t[1,\"a\\\"b\",null]" \
+    "\t{\"k\":true,\"d\":0.1}\n"
+
+START_TEST(test_file_sink_format)
+{
+    const gale_component_def_t *def = &gale_builtin_file_sink;
+    gale_ctx_t *c = ctx_new(2, 3);
+    char *dir, *file, *got;
+    gale_tuple_t t;
+    void *self;
+
+    ck_assert_int_gt(asprintf(&dir, "%s/out/nested", tmpdir), 0);
+    set_str(c, "path", dir);
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    fill_mixed(&t);
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    tuple_clear(&t);
+    tuple_init(&t, "count");
+    tuple_str(&t, "w", "cow");
+    tuple_datum(&t, "c", gale_d_int(3));
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_int_eq(def->bolt->finish(c, self), 0);
+    ck_assert_int_gt(asprintf(&file, "%s/part-00002", dir), 0);
+    got = read_all(file);
+    ck_assert_str_eq(got, MIXED_LINE "cow\t3\n");
+    def->bolt->cleanup(c, self);
+    ck_assert_uint_eq(nemitted(c), 0);
+    free(got);
+    free(file);
+    free(dir);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_file_sink_bad_dir)
+{
+    gale_ctx_t *c = ctx_new(0, 1);
+    char *file = write_file("plain", "x"), *dir;
+    void *self = NULL;
+
+    ck_assert_int_gt(asprintf(&dir, "%s/sub", file), 0);
+    set_str(c, "path", dir);
+    ck_assert_int_eq(gale_builtin_file_sink.bolt->prepare(c, &self), -ENOTDIR);
+    ck_assert_ptr_nonnull(strstr(c->error, "Not a directory"));
+    free(dir);
+    free(file);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_stdout_lines)
+{
+    const gale_component_def_t *def = &gale_builtin_stdout;
+    gale_ctx_t *c = ctx_new(0, 1);
+    char *path, *got;
+    gale_tuple_t t;
+    int fd, saved;
+    void *self;
+
+    ck_assert_int_gt(asprintf(&path, "%s/stdout.txt", tmpdir), 0);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    fill_mixed(&t);
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    tuple_clear(&t);
+    t.tick = true;
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    def->bolt->cleanup(c, self);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    got = read_all(path);
+    ck_assert_str_eq(got, MIXED_LINE);
+    free(got);
+    free(path);
+    ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_log_bolt)
+{
+    const gale_component_def_t *def = &gale_builtin_log;
+    gale_ctx_t *c = ctx_new(0, 1), *d = ctx_new(0, 1);
+    gale_tuple_t t;
+    void *self = NULL;
+
+    set_str(c, "level", "warn");
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    tuple_init(&t, "split");
+    tuple_str(&t, "word", "hello");
+    tuple_datum(&t, "n", gale_d_int(2));
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_str_eq(c->logged, "source: split:3, stream: default, [hello, 2]");
+    ck_assert_int_eq(c->loglevel, GALE_LOG_WARN);
+    ck_assert_uint_eq(nemitted(c), 0);
+    def->bolt->cleanup(c, self);
+    set_str(d, "level", "loud");
+    ck_assert_int_eq(def->bolt->prepare(d, &self), -EINVAL);
+    ck_assert_str_eq(d->error, "log: level \"loud\" is not one of trace, "
+        "debug, info, warn, error");
+    ctx_free(c);
+    ctx_free(d);
+}
+END_TEST
+
+/* ---- registry and the example plugin ------------------------------------ */
+
+static char *
+built(const char *rel)
+{
+    const char *top = getenv("top_builddir");
+    char *p;
+
+    ck_assert_int_gt(asprintf(&p, "%s/%s", top != NULL ? top : ".", rel), 0);
+    return p;
+}
+
+START_TEST(test_registry_builtins)
+{
+    const gale_component_def_t *const *b = gale_registry_builtins();
+    const gale_param_spec_t *ps;
+    char *cause = NULL;
+    size_t n;
+
+    for (n = 0; b[n] != NULL; n++) {
+        ck_assert_ptr_eq(gale_registry_lookup(NULL, b[n]->type, NULL, NULL),
+            b[n]);
+        ck_assert(b[n]->kind == GALE_SPOUT ? b[n]->spout != NULL :
+            b[n]->bolt != NULL);
+        ck_assert_ptr_nonnull(b[n]->params);
+        for (ps = b[n]->params; ps->name != NULL; ps++)
+            ck_assert_ptr_nonnull(ps->help);
+    }
+    ck_assert_uint_eq(n, 9);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "splt", NULL, &cause));
+    ck_assert_str_eq(cause, "unknown component type `splt` "
+        "(did you mean `split`?)");
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "zzzzzzzz", NULL, &cause));
+    ck_assert_str_eq(cause, "unknown component type `zzzzzzzz`");
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "shell", NULL, &cause));
+    ck_assert_str_eq(cause, "shell components arrive with Storm compatibility");
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup_grouping(NULL, "first_n", NULL,
+        &cause));
+    ck_assert_str_eq(cause, "custom grouping `first_n` needs the `plugin` "
+        "that provides it (gale has no built-in custom groupings)");
+    free(cause);
+}
+END_TEST
+
+START_TEST(test_registry_plugins)
+{
+    char *upper = built("examples/plugins/upper.so");
+    char *bad = built("tests/plugins/badabi.so");
+    char *cause = NULL, *want;
+    const gale_component_def_t *d1, *d2;
+    const gale_grouping_def_t *g;
+
+    ck_assert_ptr_nonnull(d1 = gale_registry_lookup(NULL, "upper", upper,
+        &cause));
+    ck_assert_ptr_null(cause);
+    ck_assert_ptr_nonnull(d2 = gale_registry_lookup(NULL, "upper", upper, NULL));
+    ck_assert_ptr_eq(d1, d2);           /* cached */
+    ck_assert_str_eq(d1->type, "upper");
+    ck_assert_int_eq(d1->kind, GALE_BOLT);
+    ck_assert_ptr_nonnull(g = gale_registry_lookup_grouping(NULL, "first_n",
+        upper, NULL));
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "uper", upper, &cause));
+    ck_assert_int_gt(asprintf(&want, "plugin %s has no component type `uper` "
+        "(did you mean `upper`?)", upper), 0);
+    ck_assert_str_eq(cause, want);
+    free(want);
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup_grouping(NULL, "frist_n", upper,
+        &cause));
+    ck_assert_int_gt(asprintf(&want, "plugin %s has no grouping `frist_n` "
+        "(did you mean `first_n`?)", upper), 0);
+    ck_assert_str_eq(cause, want);
+    free(want);
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", bad, &cause));
+    ck_assert_int_gt(asprintf(&want, "plugin %s was built for gale ABI %d, "
+        "but this gale has ABI %d: rebuild it against this gale's headers",
+        bad, GALE_ABI_VERSION + 1, GALE_ABI_VERSION), 0);
+    ck_assert_str_eq(cause, want);
+    free(want);
+    free(cause);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", "/nonexistent/p.so",
+        &cause));
+    ck_assert_ptr_nonnull(strstr(cause,
+        "cannot load plugin /nonexistent/p.so: "));
+    free(cause);
+    free(upper);
+    free(bad);
+}
+END_TEST
+
+START_TEST(test_upper_plugin)
+{
+    char *upper = built("examples/plugins/upper.so");
+    const gale_component_def_t *def = gale_registry_lookup(NULL, "upper",
+        upper, NULL);
+    const gale_grouping_def_t *g = gale_registry_lookup_grouping(NULL,
+        "first_n", upper, NULL);
+    gale_value_t *args = gale_value_map();
+    gale_ctx_t *c = ctx_new(0, 1);
+    int picks[8], n;
+    gale_tuple_t t;
+    void *self, *gs;
+
+    ck_assert_ptr_nonnull(def);
+    set_str(c, "field", "w");
+    ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
+    tuple_init(&t, "split");
+    tuple_datum(&t, "n", gale_d_int(4));
+    tuple_str(&t, "w", "Hello, world");
+    ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
+    ck_assert_int_eq(out(c, 0, 0)->u.i, 4);
+    ck_assert_str_eq(out(c, 0, 1)->u.s.ptr, "HELLO, WORLD");
+    def->bolt->cleanup(c, self);
+    /* first_n: n = 2 of 4 targets, and n capped by the targets. */
+    gale_value_map_set(args, "n", gale_value_int(2));
+    ck_assert_int_eq(g->prepare(args, 4, &gs), 0);
+    n = g->choose(gs, 1, &t, picks, 4);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(picks[0], 0);
+    ck_assert_int_eq(picks[1], 1);
+    g->cleanup(gs);
+    gale_value_map_set(args, "n", gale_value_int(9));
+    ck_assert_int_eq(g->prepare(args, 3, &gs), 0);
+    ck_assert_int_eq(g->choose(gs, 1, &t, picks, 3), 3);
+    g->cleanup(gs);
+    gale_value_map_set(args, "n", gale_value_int(0));
+    ck_assert_int_eq(g->prepare(args, 3, &gs), -EINVAL);
+    gale_value_free(&args);
+    ctx_free(c);
+    free(upper);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("builtins");
+    TCase *sp = tcase_create("spouts"), *bo = tcase_create("bolts");
+    TCase *re = tcase_create("registry");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(sp, setup, teardown);
+    tcase_add_checked_fixture(bo, setup, teardown);
+    tcase_add_test(sp, test_generator_matches_wordgen);
+    tcase_add_test(sp, test_generator_splits_count_between_tasks);
+    tcase_add_test(sp, test_generator_snapshot_restore_resumes);
+    tcase_add_test(sp, test_generator_words_and_integers);
+    tcase_add_test(sp, test_generator_bad_mode);
+    tcase_add_test(sp, test_generator_unbounded_and_rate);
+    tcase_add_test(sp, test_lines_bounded);
+    tcase_add_test(sp, test_lines_missing_file);
+    tcase_add_test(sp, test_lines_snapshot_restore);
+    tcase_add_test(sp, test_lines_follow);
+    tcase_add_test(sp, test_random_sentence);
+    tcase_add_test(sp, test_random_sentence_default_rate);
+    tcase_add_test(bo, test_split_whitespace_runs);
+    tcase_add_test(bo, test_split_field_and_lower);
+    tcase_add_test(bo, test_count_running_counts);
+    tcase_add_test(bo, test_count_requires_key);
+    tcase_add_test(bo, test_filter_conditions);
+    tcase_add_test(bo, test_filter_errors);
+    tcase_add_test(bo, test_file_sink_format);
+    tcase_add_test(bo, test_file_sink_bad_dir);
+    tcase_add_test(bo, test_stdout_lines);
+    tcase_add_test(bo, test_log_bolt);
+    tcase_add_test(re, test_registry_builtins);
+    tcase_add_test(re, test_registry_plugins);
+    tcase_add_test(re, test_upper_plugin);
+    suite_add_tcase(s, sp);
+    suite_add_tcase(s, bo);
+    suite_add_tcase(s, re);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,81 @@
+#!/bin/sh
+# lines.sh - the lines spout on a file: a bounded word count whose result
+# must equal `tr -s ' ' '\n' | sort | uniq -c` (split lower-cases, the
+# file has CRLF line ends and a last line without a newline); then a
+# followed file that grows while gale runs, stopped with SIGINT.
+set -u
+: "${GALE:=./gale}"
+: "${top_srcdir:=.}"
+: "${top_builddir:=.}"
+GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
+gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lines.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C
+fails=0
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+[ -x "$gen" ] || { echo "no $gen: run make check"; exit 99; }
+cd "$tmp" || exit 99
+
+# Mixed case, CRLF line ends, tabs, and a last line without newline.
+"$gen" -s 9 -n 30000 -w 7 -v 2000 | awk '{
+    if (NR % 3 == 0) $0 = toupper($0);
+    if (NR % 5 == 0) gsub(/ /, "\t");
+    printf "%s%s", $0, (NR % 2 ? "\r\n" : "\n") }' >in.txt
+printf 'Tail Words' >>in.txt
+
+cat >lines.cfg <<'CFG'
+name = "lines-count";
+spouts = ( { id = "in"; type = "lines"; path = "in.txt"; fields = ["line"]; } );
+bolts = (
+  { id = "split"; type = "split"; lower = true; parallelism = 2; fields = ["word"]; },
+  { id = "count"; type = "count"; key = "word"; parallelism = 2; fields = ["word", "n"]; },
+  { id = "sink"; type = "file_sink"; path = "out"; }
+);
+streams = (
+  { from = "in"; to = "split"; grouping = "shuffle"; },
+  { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+  { from = "count"; to = "sink"; grouping = "global"; }
+);
+CFG
+if ! "$GALE" run lines.cfg >run.out 2>run.err; then
+    fail "gale run lines.cfg exited non-zero"
+    cat run.err
+fi
+tr -d '\r' <in.txt | tr 'A-Z\t' 'a-z ' | tr -s ' ' '\n' | sed '/^$/d' |
+    sort | uniq -c | awk '{ print $2, $1 }' >want
+awk -F '\t' '{ if ($2 + 0 > m[$1] + 0) m[$1] = $2 }
+    END { for (w in m) print w, m[w] }' out/part-00000 | sort >got
+cmp -s want got || { fail "counts differ:"; diff want got | head; }
+
+# follow: lines appended while gale runs are read; SIGINT stops it and
+# the sink flushes what it has.
+printf 'one\ntwo\n' >grow.txt
+cat >follow.cfg <<'CFG'
+name = "follow";
+spouts = ( { id = "in"; type = "lines"; path = "grow.txt"; follow = true;
+             fields = ["line"]; } );
+bolts = ( { id = "sink"; type = "file_sink"; path = "fout"; } );
+streams = ( { from = "in"; to = "sink"; grouping = "shuffle"; } );
+CFG
+"$GALE" run follow.cfg >follow.out 2>follow.err &
+pid=$!
+sleep 1
+printf 'three\nfour' >>grow.txt
+sleep 1
+printf '\n' >>grow.txt
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || fail "follow run exited $rc"
+printf 'one\ntwo\nthree\nfour\n' >fwant
+cmp -s fwant fout/part-00000 || { fail "followed lines differ:"; cat fout/part-00000; }
+
+[ "$fails" -eq 0 ] && echo "PASS: lines bounded and followed"
+exit "$fails"
