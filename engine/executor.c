@@ -530,7 +530,13 @@ executor_main(void *arg)
 {
     gale_exec_t *e = arg;
     gale_report_hdr_t h = { .type = GALE_REPORT_DONE };
+    char name[16];
     int rc = -1;
+
+    /* "component#exec", cut to the 15 bytes Linux keeps: shown by top -H,
+     * ps -L and perf. */
+    snprintf(name, sizeof name, "%.10s#%d", e->comp->id, e->cfg.exec);
+    pthread_setname_np(pthread_self(), name);
 
     if (setup(e) == 0 && open_tasks(e) == 0) {
         e->next_report_ns = gale_now_ns() + (uint64_t)e->cfg.report_ms * 1000000u;

@@ -83,5 +83,5 @@ gale_diag_print(const gale_diag_t *d, FILE *fp)
     size_t i;
 
     for (i = 0; i < d->n; i++)
-        fprintf(fp, "gale: %s\n", d->msgs[i]);
+        fprintf(fp, "%s\n", d->msgs[i]);
 }

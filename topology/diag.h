@@ -23,7 +23,8 @@ void gale_diag_vadd(gale_diag_t *d, const char *file, int line,
 size_t gale_diag_count(const gale_diag_t *d);
 /* The i-th formatted message. Borrowed. */
 const char *gale_diag_message(const gale_diag_t *d, size_t i);
-/* Writes every message, one per line, prefixed with "gale: ". */
+/* Writes every message, one per line, as compilers do: each line starts
+ * with `file:line:`, so that editors can jump to it. */
 void gale_diag_print(const gale_diag_t *d, FILE *fp);
 
 #endif

@@ -127,12 +127,12 @@ same "$tmp/first" "gale: validate: unknown option '-v'"
 # A file that is not there: the loader's message, exit 2, nothing on stdout.
 run 2 validate "$tmp/missing.cfg"
 empty "$tmp/out" "validate of a missing file"
-same "$tmp/err" "gale: $tmp/missing.cfg: cannot open: No such file or directory"
+same "$tmp/err" "$tmp/missing.cfg: cannot open: No such file or directory"
 
 # '--' ends the options: a file named like an option is an operand.
 run 2 validate -- --help
 empty "$tmp/out" "validate -- --help"
-same "$tmp/err" "gale: --help: cannot open: No such file or directory"
+same "$tmp/err" "--help: cannot open: No such file or directory"
 
 # Output that cannot be written is an error, not silence.
 if [ -w /dev/full ]; then

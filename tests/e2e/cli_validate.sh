@@ -56,7 +56,7 @@ fi
 rc=$?
 [ "$rc" -eq 2 ] || fail "gale validate -c no.such.key=1: exit $rc, expected 2"
 [ ! -s "$tmp/out" ] || fail "gale validate -c no.such.key=1 wrote to stdout"
-grep -q "^gale: .*no\.such\.key" "$tmp/err" ||
+grep -q "^-c no\.such\.key=1: unknown config key" "$tmp/err" ||
     fail "gale validate -c no.such.key=1: no error naming the key"
 
 # A bad file: one error per line on stderr, nothing on stdout, exit 2.
