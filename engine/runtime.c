@@ -83,10 +83,10 @@ totals(const runtime_t *rt, gale_comp_totals_t *out)
 static const char *
 human(unsigned long long n, char *buf, size_t len)
 {
-    if (n >= 10000000000ULL)
-        snprintf(buf, len, "%.1fG", n / 1e9);
-    else if (n >= 10000000ULL)
-        snprintf(buf, len, "%.1fM", n / 1e6);
+    if (n >= 1000000000ULL)
+        snprintf(buf, len, "%.2fG", n / 1e9);
+    else if (n >= 1000000ULL)
+        snprintf(buf, len, "%.2fM", n / 1e6);
     else if (n >= 10000ULL)
         snprintf(buf, len, "%.1fk", n / 1e3);
     else
@@ -94,14 +94,20 @@ human(unsigned long long n, char *buf, size_t len)
     return buf;
 }
 
-/* Redraws the live progress lines on stderr. */
+/* Redraws the live progress lines on stderr: totals and the rate since
+ * the last redraw, or, when final, the mean rate over the whole run. */
 static void
-draw_progress(runtime_t *rt)
+draw_progress(runtime_t *rt, bool final)
 {
     const gale_topology_t *t = rt->plan->topo;
     gale_comp_totals_t *cur = xcalloc(t->ncomps, sizeof *cur);
     uint64_t now = gale_now_ns();
     double dt = (now - rt->prev_ns) / 1e9;
+
+    if (final) {
+        memset(rt->prev, 0, sizeof *rt->prev * t->ncomps);
+        dt = (now - rt->start_ns) / 1e9;
+    }
     char a[32], b[32], c[32];
     size_t i;
 
@@ -277,7 +283,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             rt.failure = xstrdup("aborted by signal");
         }
         if (opts->progress && now >= next_draw) {
-            draw_progress(&rt);
+            draw_progress(&rt, false);
             next_draw = now + 1000000000u;
         }
     }
@@ -293,7 +299,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             read_report(&rt);
     }
     if (opts->progress)
-        draw_progress(&rt);
+        draw_progress(&rt, true);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rt.failure != NULL)
