@@ -10,8 +10,11 @@
 
 #include <zmq.h>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/ckpt.h"
+#include "engine/ckptwriter.h"
 #include "engine/control.h"
 #include "engine/executor.h"
 #include "engine/inlet.h"
@@ -24,13 +27,25 @@ typedef struct in_map {
     int task;                       /* local task index */
     int from_task;                  /* producer task id */
     const gale_comp_t *producer;    /* producer component */
+    uint64_t barrier;               /* last checkpoint barrier it delivered */
 } in_map_t;
+
+/* The executor's checkpoint bookkeeping for one of its tasks. */
+typedef struct task_rt {
+    int *outs;                      /* the task's outlet indexes, deduplicated */
+    size_t nouts;
+    uint64_t aligning;              /* checkpoint being aligned, 0 = none */
+    uint64_t align_start_ns;        /* when its first barrier arrived */
+    uint64_t last_snap;             /* last checkpoint snapshotted */
+    bool restored;                  /* state came from a checkpoint */
+} task_rt_t;
 
 struct gale_exec {
     gale_executor_cfg_t cfg;        /* copy; prefix owned below */
     char *prefix;                   /* owned */
     const gale_comp_t *comp;        /* the component it runs */
     gale_ctx_t **tasks;             /* owned */
+    task_rt_t *trt;                 /* per task, owned */
     int ntasks;
     gale_outlet_t *outlet;          /* owned */
     gale_inlet_t *inlet;            /* owned */
@@ -38,6 +53,14 @@ struct gale_exec {
     int *chan_out;                  /* channel id -> outlet index, or -1 */
     void *ctl;                      /* PAIR to the runtime */
     void *report;                   /* PUSH to the runtime */
+    void *writer;                   /* PUSH to the checkpoint writer, or NULL */
+    uint64_t trigger;               /* highest CHECKPOINT id received */
+    uint64_t triggered;             /* highest one acted on */
+    uint64_t complete;              /* highest COMPLETE id received */
+    uint64_t notified;              /* highest one passed to the tasks */
+    uint64_t declined;              /* highest DECLINE id received */
+    uint64_t declined_done;         /* highest one acted on */
+    bool ended_out;                 /* END sent on every output channel */
     gale_datum_t *fields;           /* decode scratch */
     size_t fields_cap;
     bool stopping;                  /* STOP received */
@@ -102,8 +125,10 @@ report_stats(gale_exec_t *e)
     free(rt);
 }
 
-/* Reads every waiting control message. Returns non-zero when the
- * executor must leave (EXIT). */
+/* Reads every waiting control message. Checkpoint messages are only
+ * recorded here (this also runs while a send waits, in the middle of a
+ * component's call); handle_pending acts on them at a safe point. Returns
+ * non-zero when the executor must leave (EXIT). */
 static int
 read_control(gale_exec_t *e)
 {
@@ -117,6 +142,12 @@ read_control(gale_exec_t *e)
             e->stopping = true;
         else if (m.type == GALE_CTL_EXIT)
             e->aborting = true;
+        else if (m.type == GALE_CTL_CHECKPOINT && m.arg > e->trigger)
+            e->trigger = m.arg;
+        else if (m.type == GALE_CTL_COMPLETE && m.arg > e->complete)
+            e->complete = m.arg;
+        else if (m.type == GALE_CTL_DECLINE && m.arg > e->declined)
+            e->declined = m.arg;
     }
     return e->aborting;
 }
@@ -143,6 +174,67 @@ out_index(void *arg, int channel_id)
     return idx;
 }
 
+/* Lists the outlet indexes task t sends on (its routes' targets), once
+ * each: where its barriers go. */
+static void
+collect_outs(const gale_ctx_t *t, task_rt_t *tr)
+{
+    size_t s, r, k;
+    int i;
+
+    for (s = 0; s < t->router->nstreams; s++) {
+        for (r = 0; r < t->router->streams[s].nroutes; r++) {
+            const gale_route_t *rt = &t->router->streams[s].routes[r];
+
+            for (i = 0; i < rt->ntargets; i++) {
+                for (k = 0; k < tr->nouts && tr->outs[k] != rt->outs[i]; k++)
+                    ;
+                if (k < tr->nouts)
+                    continue;
+                tr->outs = xreallocarray(tr->outs, tr->nouts + 1, sizeof *tr->outs);
+                tr->outs[tr->nouts++] = rt->outs[i];
+            }
+        }
+    }
+}
+
+/* Loads every task's state from the checkpoint to restore. 0, or -1 with
+ * *cause. A task missing from the checkpoint starts empty. */
+static int
+restore_state(gale_exec_t *e, char **cause)
+{
+    const gale_ckpt_meta_t *m = e->cfg.restore;
+    gale_ckpt_t *c;
+    char *why = NULL;
+    size_t k;
+    int i, rc = 0;
+
+    if ((c = gale_ckpt_open(e->cfg.ckpt_dir, &why)) == NULL) {
+        xasprintf(cause, "opening checkpoints: %s", why ? why : "?");
+        free(why);
+        return -1;
+    }
+    for (i = 0; i < e->ntasks && rc == 0; i++) {
+        for (k = 0; k < m->ntasks; k++) {
+            if (m->tasks[k].task_id != e->tasks[i]->task_id)
+                continue;
+            if (gale_ckpt_restore_task(c, &m->tasks[k], e->tasks[i]->state,
+                &why) != 0) {
+                xasprintf(cause, "%s: restoring checkpoint %llu: %s",
+                    e->tasks[i]->origin, (unsigned long long)m->id,
+                    why ? why : "?");
+                free(why);
+                rc = -1;
+                break;
+            }
+            e->trt[i].restored = true;
+            e->trt[i].last_snap = m->id;
+        }
+    }
+    gale_ckpt_close(&c);
+    return rc;
+}
+
 /* Creates sockets, channels and tasks. 0, or -1 after reporting. */
 static int
 setup(gale_exec_t *e)
@@ -163,6 +255,13 @@ setup(gale_exec_t *e)
     snprintf(ep, sizeof ep, "%sreport", c->prefix);
     if (e->report == NULL || zmq_connect(e->report, ep) != 0)
         goto zfail;
+    if (c->checkpoints) {
+        e->writer = zmq_socket(c->zctx, ZMQ_PUSH);
+        zmq_setsockopt(e->writer, ZMQ_LINGER, &linger, sizeof linger);
+        snprintf(ep, sizeof ep, "%swriter", c->prefix);
+        if (e->writer == NULL || zmq_connect(e->writer, ep) != 0)
+            goto zfail;
+    }
     xasprintf(&chp, "%sch/", c->prefix);
     memset(&oc, 0, sizeof oc);
     oc.zctx = c->zctx;
@@ -185,11 +284,16 @@ setup(gale_exec_t *e)
         e->chan_out[k] = -1;
     e->ntasks = p->execs[c->exec].ntasks;
     e->tasks = xcalloc((size_t)e->ntasks, sizeof *e->tasks);
+    e->trt = xcalloc((size_t)e->ntasks, sizeof *e->trt);
     for (i = 0; i < e->ntasks; i++) {
         if ((e->tasks[i] = gale_task_new(p, first + i, e->outlet, out_index, e,
             &cause)) == NULL)
             goto fail;
+        e->tasks[i]->attempt = c->epoch;
+        collect_outs(e->tasks[i], &e->trt[i]);
     }
+    if (c->restore != NULL && restore_state(e, &cause) != 0)
+        goto fail;
     /* Input channels: every channel whose receiver is one of our tasks. */
     for (k = 0; k < p->nchans; k++) {
         const gale_channel_t *ch = &p->chans[k];
@@ -240,6 +344,17 @@ open_tasks(gale_exec_t *e)
             return -1;
         }
         t->opened = true;
+        if (e->trt[i].restored) {
+            gale_kvstore_set_keygroup(t->state, -1);
+            rc = t->def->kind == GALE_SPOUT ?
+                (t->def->spout->restore ? t->def->spout->restore(t, t->self) : 0) :
+                (t->def->bolt->restore ? t->def->bolt->restore(t, t->self) : 0);
+            if (rc != 0) {
+                report_failed(e, "%s: restore failed: %s", t->origin,
+                    strerror(rc < 0 ? -rc : rc));
+                return -1;
+            }
+        }
         if (t->def->kind == GALE_SPOUT && t->def->spout->activate)
             t->def->spout->activate(t, t->self);
         if (t->comp->tick_secs > 0)
@@ -281,6 +396,171 @@ send_end(gale_exec_t *e)
     for (i = 0; i < gale_outlet_count(e->outlet); i++)
         if ((rc = gale_outlet_control(e->outlet, (int)i, GALE_FRAME_END, 0)) != 0)
             return rc;
+    e->ended_out = true;
+    return 0;
+}
+
+/* ---- checkpoints ---- */
+
+/* Snapshots task i for checkpoint n: the component's hook (which may
+ * write operator state), then the synchronous part (the changed keys move
+ * into a snapshot), handed to the writer. 0, or -1 after reporting. */
+static int
+snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
+{
+    gale_ctx_t *t = e->tasks[i];
+    gale_report_ack_t ack = { .task = t->task_id, .ckpt = n, .align_ns = align_ns };
+    uint64_t t0 = gale_now_ns();
+    gale_snap_t *snap;
+    int rc = 0;
+
+    gale_kvstore_set_keygroup(t->state, -1);
+    if (t->def->kind == GALE_SPOUT && t->def->spout->snapshot)
+        rc = t->def->spout->snapshot(t, t->self, n);
+    else if (t->def->kind == GALE_BOLT && t->def->bolt->snapshot)
+        rc = t->def->bolt->snapshot(t, t->self, n);
+    if (rc != 0) {
+        report_failed(e, "%s: snapshot of checkpoint %llu failed: %s",
+            t->origin, (unsigned long long)n, strerror(rc < 0 ? -rc : rc));
+        return -1;
+    }
+    snap = gale_snap_take(t->state, t->task_id, n);
+    ack.sync_ns = gale_now_ns() - t0;
+    e->trt[i].last_snap = n;
+    if ((rc = gale_ckptwriter_submit(e->writer, e->cfg.exec, snap, &ack)) != 0) {
+        report_failed(e, "%s: submitting checkpoint %llu: %s", t->origin,
+            (unsigned long long)n, zmq_strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends BARRIER(n) on task i's output channels, unless END went out. */
+static int
+forward_barrier(gale_exec_t *e, int i, uint64_t n)
+{
+    size_t k;
+    int rc;
+
+    if (e->ended_out)
+        return 0;
+    for (k = 0; k < e->trt[i].nouts; k++) {
+        rc = gale_outlet_control(e->outlet, e->trt[i].outs[k], GALE_FRAME_BARRIER, n);
+        if (rc != 0) {
+            if (rc != -ECANCELED)
+                report_failed(e, "%s: sending barrier %llu: %s",
+                    e->tasks[i]->origin, (unsigned long long)n, zmq_strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Unblocks every input channel of task i. */
+static void
+unblock_task(gale_exec_t *e, int i)
+{
+    size_t k;
+
+    for (k = 0; k < gale_inlet_count(e->inlet); k++)
+        if (e->in_map[k].task == i)
+            gale_inlet_block(e->inlet, (int)k, false);
+}
+
+/* Completes task i's alignment when every input channel has delivered the
+ * barrier or END: snapshot, forward the barrier, unblock. 0 or -1. */
+static int
+try_align(gale_exec_t *e, int i)
+{
+    task_rt_t *tr = &e->trt[i];
+    uint64_t n = tr->aligning;
+    size_t k;
+
+    if (n == 0)
+        return 0;
+    for (k = 0; k < gale_inlet_count(e->inlet); k++) {
+        if (e->in_map[k].task != i)
+            continue;
+        if (!gale_inlet_ended(e->inlet, (int)k) && e->in_map[k].barrier < n)
+            return 0;
+    }
+    tr->aligning = 0;
+    if (snapshot_task(e, i, n, gale_now_ns() - tr->align_start_ns) != 0 ||
+        forward_barrier(e, i, n) != 0)
+        return -1;
+    unblock_task(e, i);
+    return 0;
+}
+
+/* BARRIER(n) arrived on input channel idx. 0 or -1. */
+static int
+on_barrier(gale_exec_t *e, int idx, uint64_t n)
+{
+    in_map_t *m = &e->in_map[idx];
+    task_rt_t *tr = &e->trt[m->task];
+
+    if (n <= e->declined || n <= tr->last_snap)
+        return 0;                   /* given up, or already taken */
+    m->barrier = n;
+    if (tr->aligning != n) {
+        tr->aligning = n;
+        tr->align_start_ns = gale_now_ns();
+    }
+    if (e->cfg.aligned)
+        gale_inlet_block(e->inlet, idx, true);
+    gale_failpoint("align");
+    return try_align(e, m->task);
+}
+
+/* Acts on recorded control messages at a safe point (between next() or
+ * execute() calls): declines, triggers, completion notices. 0 or -1. */
+static int
+handle_pending(gale_exec_t *e)
+{
+    gale_report_hdr_t h = { .type = GALE_REPORT_NOTIFIED, .exec = e->cfg.exec };
+    uint64_t n;
+    int i;
+
+    if (e->declined > e->declined_done) {
+        e->declined_done = e->declined;
+        for (i = 0; i < e->ntasks; i++) {
+            if (e->trt[i].aligning != 0 && e->trt[i].aligning <= e->declined) {
+                e->trt[i].aligning = 0;
+                unblock_task(e, i);
+            }
+        }
+    }
+    if (e->trigger > e->triggered && e->trigger > e->declined) {
+        n = e->triggered = e->trigger;
+        for (i = 0; i < e->ntasks; i++) {
+            gale_ctx_t *t = e->tasks[i];
+
+            /* Spouts and finished tasks take it now; running bolt tasks
+             * when their barriers have arrived. */
+            if (e->trt[i].last_snap >= n ||
+                (t->def->kind == GALE_BOLT && !t->done))
+                continue;
+            if (snapshot_task(e, i, n, 0) != 0 || forward_barrier(e, i, n) != 0)
+                return -1;
+        }
+    }
+    if (e->complete > e->notified) {
+        n = e->notified = e->complete;
+        for (i = 0; i < e->ntasks; i++) {
+            gale_ctx_t *t = e->tasks[i];
+            void (*done)(gale_ctx_t *, void *, uint64_t) = t->def->kind ==
+                GALE_SPOUT ? t->def->spout->checkpoint_complete :
+                t->def->bolt->checkpoint_complete;
+
+            if (done != NULL && t->opened) {
+                gale_kvstore_set_keygroup(t->state, -1);
+                done(t, t->self, n);
+                gale_failpoint("publish");
+            }
+        }
+        h.blocked_ns = n;
+        zmq_send(e->report, &h, sizeof h, 0);
+    }
     return 0;
 }
 
@@ -398,7 +678,7 @@ run_spouts(gale_exec_t *e)
         } else if ((++iter & 63) == 0 && read_control(e)) {
             return -1;
         }
-        if (housekeeping(e) != 0)
+        if (handle_pending(e) != 0 || housekeeping(e) != 0)
             return -1;
     }
     return 0;
@@ -484,8 +764,17 @@ run_bolts(gale_exec_t *e)
         for (i = 0; i < e->ntasks; i++) {
             gale_ctx_t *t = e->tasks[i];
 
-            if (!t->done && t->inputs_open == 0 && finish_task(e, t) != 0)
-                return -1;
+            if (!t->done && t->inputs_open == 0) {
+                if (finish_task(e, t) != 0)
+                    return -1;
+                /* A checkpoint it heard of but got no barrier for (its
+                 * inputs ended first): take it now. */
+                if (e->triggered > e->trt[i].last_snap &&
+                    e->triggered > e->declined &&
+                    (snapshot_task(e, i, e->triggered, 0) != 0 ||
+                    forward_barrier(e, i, e->triggered) != 0))
+                    return -1;
+            }
             live += !t->done;
         }
         if (live == 0)
@@ -511,6 +800,9 @@ run_bolts(gale_exec_t *e)
             } else if (rc == 0 && h.kind == GALE_FRAME_END) {
                 gale_inlet_set_ended(e->inlet, idx);
                 e->tasks[e->in_map[idx].task]->inputs_open--;
+                rc = try_align(e, e->in_map[idx].task);
+            } else if (rc == 0 && h.kind == GALE_FRAME_BARRIER) {
+                rc = on_barrier(e, idx, h.arg);
             }
             zmq_msg_close(&msg);
             if (rc < 0)
@@ -519,7 +811,7 @@ run_bolts(gale_exec_t *e)
             report_failed(e, "%s: poll failed: %s", e->comp->id, zmq_strerror(-idx));
             return -1;
         }
-        if (housekeeping(e) != 0)
+        if (handle_pending(e) != 0 || housekeeping(e) != 0)
             return -1;
     }
 }
@@ -540,12 +832,17 @@ executor_main(void *arg)
 
     if (setup(e) == 0 && open_tasks(e) == 0) {
         e->next_report_ns = gale_now_ns() + (uint64_t)e->cfg.report_ms * 1000000u;
-        rc = e->comp->kind == GALE_SPOUT ? run_spouts(e) : run_bolts(e);
-        if (rc == 0 && (rc = send_end(e)) != 0 && rc != -ECANCELED)
-            report_failed(e, "%s: sending END failed: %s", e->comp->id,
-                zmq_strerror(-rc));
+        if (e->cfg.publish_only) {
+            /* The restored checkpoint was the final one: only publish. */
+            e->complete = e->cfg.restore->id;
+            rc = handle_pending(e);
+        } else {
+            rc = e->comp->kind == GALE_SPOUT ? run_spouts(e) : run_bolts(e);
+            if (rc == 0 && (rc = send_end(e)) != 0 && rc != -ECANCELED)
+                report_failed(e, "%s: sending END failed: %s", e->comp->id,
+                    zmq_strerror(-rc));
+        }
     }
-    close_tasks(e);
     if (e->report != NULL) {
         if (e->outlet != NULL)
             report_stats(e);
@@ -554,14 +851,20 @@ executor_main(void *arg)
             zmq_send(e->report, &h, sizeof h, 0);
         }
     }
-    /* Sockets stay open until EXIT, so that queued frames are delivered. */
+    /* Sockets and tasks stay until EXIT: queued frames are delivered, and
+     * finished tasks still take the final checkpoint and publish on its
+     * completion. */
     while (!e->aborting && e->ctl != NULL) {
         zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
 
         if (zmq_poll(&item, 1, -1) < 0 && errno != EINTR)
             break;
-        read_control(e);
+        if (read_control(e))
+            break;
+        if (rc == 0 && handle_pending(e) != 0)
+            rc = -1;
     }
+    close_tasks(e);
     return NULL;
 }
 
@@ -586,15 +889,21 @@ gale_executor_destroy(gale_exec_t **ep)
         return;
     if (e->started)
         pthread_join(e->thread, NULL);
-    for (i = 0; i < e->ntasks; i++)
+    for (i = 0; i < e->ntasks; i++) {
         gale_task_destroy(&e->tasks[i]);
+        if (e->trt != NULL)
+            free(e->trt[i].outs);
+    }
     free(e->tasks);
+    free(e->trt);
     gale_outlet_destroy(&e->outlet);
     gale_inlet_destroy(&e->inlet);
     if (e->ctl != NULL)
         zmq_close(e->ctl);
     if (e->report != NULL)
         zmq_close(e->report);
+    if (e->writer != NULL)
+        zmq_close(e->writer);
     free(e->in_map);
     free(e->chan_out);
     free(e->fields);

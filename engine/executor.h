@@ -10,9 +10,21 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "engine/ckpt.h"
 #include "topology/plan.h"
 
-/* The running executor; plan.h's gale_executor_t is its placement. */
+/* The running executor; plan.h's gale_executor_t is its placement.
+ *
+ * Checkpoints (docs/checkpoints.md, "Protocol"): a spout executor takes
+ * checkpoint n when the runtime triggers it (between next() calls): each
+ * task snapshots, then BARRIER(n) goes out on every output channel. A bolt
+ * task that receives BARRIER(n) on a channel blocks that channel (aligned
+ * mode) until every input channel has delivered BARRIER(n) or END; then it
+ * snapshots, forwards BARRIER(n) on its output channels and unblocks. A
+ * finished task snapshots as soon as it hears of n. Snapshots are taken
+ * synchronously (the changed keys move out of the task's store) and
+ * written by the checkpoint writer, which acknowledges them to the
+ * runtime. COMPLETE(n) calls checkpoint_complete(n) on every task. */
 typedef struct gale_exec gale_exec_t;
 
 typedef struct gale_executor_cfg {
@@ -22,6 +34,11 @@ typedef struct gale_executor_cfg {
     const char *prefix;             /* "inproc://gale-<id>/" */
     uint32_t epoch;                 /* attempt epoch */
     int report_ms;                  /* period of STATS reports */
+    bool checkpoints;               /* guarantee is not "none" */
+    bool aligned;                   /* exactly_once: block channels at barriers */
+    const char *ckpt_dir;           /* checkpoint directory, when checkpoints */
+    const gale_ckpt_meta_t *restore;/* restore tasks from it, or NULL; borrowed */
+    bool publish_only;              /* restore, notify complete(restore id), done */
 } gale_executor_cfg_t;
 
 /* Creates the executor (no thread yet). */

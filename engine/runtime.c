@@ -12,7 +12,9 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/ckptwriter.h"
 #include "engine/control.h"
+#include "engine/coordinator.h"
 #include "engine/executor.h"
 #include "engine/outlet.h"
 #include "engine/runtime.h"
@@ -44,6 +46,13 @@ typedef struct runtime {
     task_seen_t *tasks;             /* by task id - 1 */
     uint64_t *blocked_ns;           /* per executor */
     char *failure;                  /* first failure message, owned */
+    gale_coord_t *coord;            /* checkpoints, or NULL (guarantee none) */
+    int run;                        /* this process's run number */
+    int stopped;                    /* signals handled when STOP went out */
+    bool aborted;                   /* a second signal: no recovery */
+    uint64_t stop_at;               /* ttl: stop then; 0 = never */
+    int recoveries;                 /* attempts restarted */
+    char *recovery_log;             /* what each recovery restored, owned */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
     gale_comp_totals_t *prev;       /* totals at the last redraw */
@@ -159,15 +168,40 @@ print_summary(runtime_t *rt, FILE *fp)
     free(cur);
 }
 
+/* One attempt's sockets and executors. */
+typedef struct attempt {
+    uint32_t epoch;                 /* attempt epoch, from 1 */
+    char prefix[96];                /* inproc endpoint prefix */
+    gale_ckptwriter_t *writer;      /* checkpoint writer, or NULL */
+    gale_ckpt_meta_t *restore;      /* restore point copy, owned, or NULL */
+    size_t nnotified;               /* executors that ran complete(final) */
+    uint64_t final_id;              /* the final checkpoint, 0 until taken */
+    bool *notified;                 /* per executor, for final_id */
+} attempt_t;
+
+/* Sends a control message with an argument to every executor. */
+static void
+broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
+{
+    gale_ctl_msg_t m = { .type = type, .arg = arg };
+    size_t i;
+
+    for (i = 0; i < rt->plan->nexecs; i++)
+        zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+}
+
 /* Reads one report message. */
 static void
-read_report(runtime_t *rt)
+read_report(runtime_t *rt, attempt_t *at)
 {
     gale_report_hdr_t h;
-    zmq_msg_t part;
+    zmq_msg_t part, part2;
     const gale_report_task_t *r;
+    gale_report_ack_t ack;
+    uint64_t done;
+    char *why = NULL;
     size_t i, n;
-    int more;
+    int more, rc;
     size_t more_len = sizeof more;
 
     if (zmq_recv(rt->report, &h, sizeof h, 0) < (int)sizeof h)
@@ -175,10 +209,13 @@ read_report(runtime_t *rt)
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     zmq_msg_init(&part);
-    if (more && zmq_msg_recv(&part, rt->report, 0) < 0) {
-        zmq_msg_close(&part);
-        return;
-    }
+    zmq_msg_init(&part2);
+    if (more && zmq_msg_recv(&part, rt->report, 0) < 0)
+        goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part2, rt->report, 0) < 0)
+        goto out;
     switch (h.type) {
     case GALE_REPORT_STATS:
         r = zmq_msg_data(&part);
@@ -200,25 +237,240 @@ read_report(runtime_t *rt)
             rt->failure = xstrndup(zmq_msg_size(&part) ? zmq_msg_data(&part) : "",
                 zmq_msg_size(&part));
         break;
+    case GALE_REPORT_ACK:
+        if (rt->coord == NULL || zmq_msg_size(&part) != sizeof ack ||
+            zmq_msg_size(&part2) == 0)
+            break;
+        memcpy(&ack, zmq_msg_data(&part), sizeof ack);
+        {
+            char *file = xstrndup(zmq_msg_data(&part2), zmq_msg_size(&part2));
+
+            rc = gale_coord_ack(rt->coord, &ack, file, &done, &why);
+            free(file);
+        }
+        if (rc < 0 && rt->failure == NULL) {
+            rt->failure = why;
+            why = NULL;
+        } else if (rc == 1) {
+            log_debug("checkpoint %llu complete", (unsigned long long)done);
+            broadcast(rt, GALE_CTL_COMPLETE, done);
+        }
+        free(why);
+        break;
+    case GALE_REPORT_NOTIFIED:
+        if (at->final_id != 0 && h.blocked_ns >= at->final_id &&
+            h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs &&
+            !at->notified[h.exec]) {
+            at->notified[h.exec] = true;
+            at->nnotified++;
+        }
+        break;
     }
+out:
     zmq_msg_close(&part);
+    zmq_msg_close(&part2);
+}
+
+/* Creates the attempt's sockets, writer and executors. 0 or -1. */
+static int
+start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
+{
+    const gale_plan_t *plan = rt->plan;
+    gale_executor_cfg_t ec;
+    char ep[160], *why = NULL;
+    size_t i;
+    int linger = 0;
+
+    snprintf(at->prefix, sizeof at->prefix, "inproc://gale-%d-%d-%u/",
+        (int)getpid(), rt->run, at->epoch);
+    rt->report = zmq_socket(rt->zctx, ZMQ_PULL);
+    zmq_setsockopt(rt->report, ZMQ_LINGER, &linger, sizeof linger);
+    snprintf(ep, sizeof ep, "%sreport", at->prefix);
+    if (zmq_bind(rt->report, ep) != 0) {
+        log_error("%s: %s", ep, zmq_strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < plan->nexecs; i++) {
+        rt->ctl[i] = zmq_socket(rt->zctx, ZMQ_PAIR);
+        zmq_setsockopt(rt->ctl[i], ZMQ_LINGER, &linger, sizeof linger);
+        snprintf(ep, sizeof ep, "%sctl/%zu", at->prefix, i);
+        if (zmq_bind(rt->ctl[i], ep) != 0) {
+            log_error("%s: %s", ep, zmq_strerror(errno));
+            return -1;
+        }
+    }
+    if (rt->coord != NULL && (at->writer = gale_ckptwriter_start(rt->zctx,
+        at->prefix, gale_coord_dir(rt->coord), &why)) == NULL) {
+        log_error("%s", why);
+        free(why);
+        return -1;
+    }
+    memset(&ec, 0, sizeof ec);
+    ec.plan = plan;
+    ec.zctx = rt->zctx;
+    ec.prefix = at->prefix;
+    ec.epoch = at->epoch;
+    ec.report_ms = rt->opts->report_ms > 0 ? rt->opts->report_ms : 500;
+    ec.checkpoints = rt->coord != NULL;
+    ec.aligned = plan->topo->guarantee == GALE_GUARANTEE_EXACTLY_ONCE;
+    ec.ckpt_dir = rt->coord != NULL ? gale_coord_dir(rt->coord) : NULL;
+    ec.restore = at->restore;
+    ec.publish_only = publish_only;
+    memset(rt->done, 0, sizeof *rt->done * plan->nexecs);
+    rt->ndone = 0;
+    at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
+    for (i = 0; i < plan->nexecs; i++) {
+        ec.exec = (int)i;
+        rt->execs[i] = gale_executor_new(&ec);
+        if (gale_executor_start(rt->execs[i]) != 0)
+            fatal("starting executor %zu", i);
+    }
+    return 0;
+}
+
+/* Tells every executor to exit, joins them, closes the attempt. */
+static void
+end_attempt(runtime_t *rt, attempt_t *at)
+{
+    zmq_pollitem_t item;
+    size_t i;
+
+    for (i = 0; i < rt->plan->nexecs; i++)
+        if (rt->ctl[i] != NULL)
+            send_ctl(rt, i, GALE_CTL_EXIT);
+    for (i = 0; i < rt->plan->nexecs; i++)
+        gale_executor_destroy(&rt->execs[i]);
+    gale_ckptwriter_stop(&at->writer);
+    /* Last reports (final counters) sent before the executors left. */
+    item.socket = rt->report;
+    item.events = ZMQ_POLLIN;
+    while (rt->report != NULL && zmq_poll(&item, 1, 0) > 0)
+        read_report(rt, at);
+    for (i = 0; i < rt->plan->nexecs; i++) {
+        if (rt->ctl[i] != NULL)
+            zmq_close(rt->ctl[i]);
+        rt->ctl[i] = NULL;
+    }
+    if (rt->report != NULL)
+        zmq_close(rt->report);
+    rt->report = NULL;
+    free(at->notified);
+    at->notified = NULL;
+    gale_ckpt_meta_free(&at->restore);
+}
+
+/* Runs one attempt until every task finished (and, with checkpoints, the
+ * final checkpoint is complete and published) or something failed.
+ * Returns 0, or -1 with rt->failure set. */
+static int
+run_attempt(runtime_t *rt, attempt_t *at)
+{
+    const gale_plan_t *plan = rt->plan;
+    uint64_t next_draw = gale_now_ns() + 1000000000u, id;
+    char *why = NULL;
+    int rc;
+
+    while (rt->failure == NULL) {
+        zmq_pollitem_t item = { rt->report, 0, ZMQ_POLLIN, 0 };
+        uint64_t now;
+
+        if (zmq_poll(&item, 1, 50) > 0)
+            while (zmq_poll(&item, 1, 0) > 0)
+                read_report(rt, at);
+        if (rt->failure != NULL)
+            break;
+        now = gale_now_ns();
+        if ((signals_seen > 0 || (rt->stop_at && now >= rt->stop_at)) &&
+            !rt->stopped) {
+            log_info("%s: stopping: spouts end their streams, the rest drains "
+                "(signal again to abort)", plan->topo->name);
+            broadcast(rt, GALE_CTL_STOP, 0);
+            rt->stopped = signals_seen > 0 ? (int)signals_seen : 1;
+        } else if (rt->stopped && signals_seen > rt->stopped) {
+            rt->failure = xstrdup("aborted by signal");
+            rt->aborted = true;
+            break;
+        }
+        if (rt->coord != NULL) {
+            if ((rc = gale_coord_check_timeout(rt->coord, now, &id, &why)) < 0) {
+                rt->failure = why;
+                why = NULL;
+                break;
+            } else if (rc == 1) {
+                broadcast(rt, GALE_CTL_DECLINE, id);
+            }
+            if (rt->ndone == plan->nexecs && at->final_id == 0 &&
+                !gale_coord_busy(rt->coord)) {
+                /* Every task finished: the final checkpoint. */
+                gale_coord_set_final(rt->coord);
+                if (gale_coord_maybe_trigger(rt->coord, now, true, &id, &why) < 0) {
+                    rt->failure = why;
+                    why = NULL;
+                    break;
+                }
+                at->final_id = id;
+                broadcast(rt, GALE_CTL_CHECKPOINT, id);
+            } else if (rt->ndone < plan->nexecs) {
+                rc = gale_coord_maybe_trigger(rt->coord, now, false, &id, &why);
+                if (rc < 0) {
+                    rt->failure = why;
+                    why = NULL;
+                    break;
+                }
+                if (rc == 1)
+                    broadcast(rt, GALE_CTL_CHECKPOINT, id);
+            }
+            if (at->final_id != 0 && at->nnotified == plan->nexecs)
+                break;              /* the final checkpoint is published */
+        } else if (rt->ndone == plan->nexecs) {
+            break;
+        }
+        if (rt->opts->progress && now >= next_draw) {
+            draw_progress(rt, false);
+            next_draw = now + 1000000000u;
+        }
+    }
+    return rt->failure != NULL ? -1 : 0;
+}
+
+/* Prints checkpoint and recovery figures under the summary table. */
+static void
+print_ckpt_summary(runtime_t *rt, FILE *fp)
+{
+    const gale_coord_stats_t *s;
+
+    if (rt->coord == NULL)
+        return;
+    s = gale_coord_stats(rt->coord);
+    fprintf(fp, "checkpoints: %llu completed (last %llu), %llu declined, "
+        "%.1f KiB written, mean %.1f ms, max %.1f ms, mean alignment %.2f ms\n",
+        (unsigned long long)s->completed, (unsigned long long)s->last_id,
+        (unsigned long long)s->declined, s->bytes / 1024.0,
+        s->completed ? s->total_ns / 1e6 / s->completed : 0.0,
+        s->max_ns / 1e6, s->completed ? s->align_ns / 1e6 / s->completed : 0.0);
+    if (rt->recoveries > 0)
+        fprintf(fp, "recoveries: %d (%s)\n", rt->recoveries, rt->recovery_log);
 }
 
 int
 gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
 {
     static int runs;
+    const gale_topology_t *t = plan->topo;
+    const gale_ckpt_meta_t *latest = NULL;
+    const gale_value_t *v;
     runtime_t rt;
-    gale_executor_cfg_t ec;
+    attempt_t at;
     struct sigaction sa, old_int, old_term;
-    char prefix[64], ep[96];
-    uint64_t next_draw, stop_at = 0;
-    size_t i;
-    int linger = 0, stopped = 0, status;
+    char *why = NULL, *dir = NULL, *msg;
+    int status = 1, attempts, delay_ms, rc;
+    bool publish_only = false;
 
     memset(&rt, 0, sizeof rt);
+    memset(&at, 0, sizeof at);
     rt.plan = plan;
     rt.opts = opts;
+    rt.run = ++runs;
     rt.start_ns = rt.prev_ns = gale_now_ns();
     rt.zctx = zmq_ctx_new();
     rt.ctl = xcalloc(plan->nexecs + 1, sizeof *rt.ctl);
@@ -226,20 +478,34 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.done = xcalloc(plan->nexecs + 1, sizeof *rt.done);
     rt.blocked_ns = xcalloc(plan->nexecs + 1, sizeof *rt.blocked_ns);
     rt.tasks = xcalloc(plan->ntasks + 1, sizeof *rt.tasks);
-    rt.prev = xcalloc(plan->topo->ncomps + 1, sizeof *rt.prev);
-    snprintf(prefix, sizeof prefix, "inproc://gale-%d-%d/", (int)getpid(), ++runs);
+    rt.prev = xcalloc(t->ncomps + 1, sizeof *rt.prev);
+    rt.recovery_log = xstrdup("");
+    v = gale_value_map_get(t->conf, "gale.restart.attempts");
+    attempts = v != NULL && v->type == GALE_INT ? (int)v->u.i : 3;
+    v = gale_value_map_get(t->conf, "gale.restart.delay.ms");
+    delay_ms = v != NULL && v->type == GALE_INT ? (int)v->u.i : 1000;
+    if (opts->ttl_secs > 0)
+        rt.stop_at = rt.start_ns + (uint64_t)(opts->ttl_secs * 1e9);
 
-    rt.report = zmq_socket(rt.zctx, ZMQ_PULL);
-    zmq_setsockopt(rt.report, ZMQ_LINGER, &linger, sizeof linger);
-    snprintf(ep, sizeof ep, "%sreport", prefix);
-    if (zmq_bind(rt.report, ep) != 0)
-        fatalx("%s: %s", ep, zmq_strerror(errno));
-    for (i = 0; i < plan->nexecs; i++) {
-        rt.ctl[i] = zmq_socket(rt.zctx, ZMQ_PAIR);
-        zmq_setsockopt(rt.ctl[i], ZMQ_LINGER, &linger, sizeof linger);
-        snprintf(ep, sizeof ep, "%sctl/%zu", prefix, i);
-        if (zmq_bind(rt.ctl[i], ep) != 0)
-            fatalx("%s: %s", ep, zmq_strerror(errno));
+    if (t->guarantee != GALE_GUARANTEE_NONE) {
+        if (t->checkpoint_dir != NULL)
+            dir = xstrdup(t->checkpoint_dir);
+        else
+            xasprintf(&dir, "state/%s", t->name);
+        if ((rt.coord = gale_coord_open(plan, dir, &why)) == NULL ||
+            (rc = gale_coord_load_latest(rt.coord, &latest, &why)) < 0) {
+            log_error("%s: %s", t->name, why ? why : "cannot open checkpoints");
+            goto done;
+        }
+        if (latest != NULL && gale_coord_is_final(latest)) {
+            log_info("%s: checkpoint %llu in %s is the final one of a finished "
+                "run: publishing it and exiting (remove %s to run again)",
+                t->name, (unsigned long long)latest->id, dir, dir);
+            publish_only = true;
+        } else if (latest != NULL) {
+            log_info("%s: restoring checkpoint %llu from %s", t->name,
+                (unsigned long long)latest->id, dir);
+        }
     }
 
     signals_seen = 0;
@@ -249,68 +515,76 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    memset(&ec, 0, sizeof ec);
-    ec.plan = plan;
-    ec.zctx = rt.zctx;
-    ec.prefix = prefix;
-    ec.epoch = 1;
-    ec.report_ms = opts->report_ms > 0 ? opts->report_ms : 500;
-    for (i = 0; i < plan->nexecs; i++) {
-        ec.exec = (int)i;
-        rt.execs[i] = gale_executor_new(&ec);
-        if (gale_executor_start(rt.execs[i]) != 0)
-            fatal("starting executor %zu", i);
-    }
-    if (opts->ttl_secs > 0)
-        stop_at = rt.start_ns + (uint64_t)(opts->ttl_secs * 1e9);
-    next_draw = rt.start_ns + 1000000000u;
-    while (rt.ndone < plan->nexecs && rt.failure == NULL) {
-        zmq_pollitem_t item = { rt.report, 0, ZMQ_POLLIN, 0 };
-        uint64_t now;
+    for (at.epoch = 1;; at.epoch++) {
+        uint64_t t0 = gale_now_ns();
 
-        if (zmq_poll(&item, 1, 200) > 0)
-            while (zmq_poll(&item, 1, 0) > 0)
-                read_report(&rt);
-        now = gale_now_ns();
-        if ((signals_seen > 0 || (stop_at && now >= stop_at)) && !stopped) {
-            log_info("%s: stopping: spouts end their streams, the rest drains "
-                "(signal again to abort)", plan->topo->name);
-            for (i = 0; i < plan->nexecs; i++)
-                if (plan->topo->comps[plan->execs[i].comp].kind == GALE_SPOUT)
-                    send_ctl(&rt, i, GALE_CTL_STOP);
-            stopped = signals_seen > 0 ? (int)signals_seen : 1;
-        } else if (stopped && signals_seen > stopped) {
-            rt.failure = xstrdup("aborted by signal");
+        latest = rt.coord != NULL ? gale_coord_last(rt.coord) : NULL;
+        at.restore = latest != NULL ?
+            gale_ckpt_meta_copy(latest, latest->id, latest->attempt) : NULL;
+        at.final_id = publish_only && latest != NULL ? latest->id : 0;
+        at.nnotified = 0;
+        if (rt.coord != NULL)
+            gale_coord_set_attempt(rt.coord, at.epoch);
+        if (start_attempt(&rt, &at, publish_only) != 0) {
+            rt.failure = xstrdup("cannot start the executors");
+            end_attempt(&rt, &at);
+            break;
         }
-        if (opts->progress && now >= next_draw) {
-            draw_progress(&rt, false);
-            next_draw = now + 1000000000u;
-        }
-    }
-    for (i = 0; i < plan->nexecs; i++)
-        send_ctl(&rt, i, GALE_CTL_EXIT);
-    for (i = 0; i < plan->nexecs; i++)
-        gale_executor_destroy(&rt.execs[i]);
-    /* Last reports (final counters) sent before the executors left. */
-    {
-        zmq_pollitem_t item = { rt.report, 0, ZMQ_POLLIN, 0 };
+        if (publish_only) {
+            while (rt.ndone < plan->nexecs && rt.failure == NULL) {
+                zmq_pollitem_t item = { rt.report, 0, ZMQ_POLLIN, 0 };
 
-        while (zmq_poll(&item, 1, 0) > 0)
-            read_report(&rt);
+                if (zmq_poll(&item, 1, 100) > 0)
+                    read_report(&rt, &at);
+            }
+            rc = rt.failure != NULL ? -1 : 0;
+        } else {
+            rc = run_attempt(&rt, &at);
+        }
+        end_attempt(&rt, &at);
+        if (rc == 0 || rt.aborted || rt.coord == NULL || publish_only)
+            break;
+        /* Recovery: roll everything back to the last complete checkpoint. */
+        gale_coord_abandon(rt.coord);
+        if (at.epoch >= (uint32_t)attempts + 1) {
+            msg = rt.failure;
+            xasprintf(&rt.failure, "%s (gave up after %d restarts)", msg, attempts);
+            free(msg);
+            break;
+        }
+        latest = gale_coord_last(rt.coord);
+        log_warn("%s: attempt %u failed: %s; restarting from %s in %d ms",
+            t->name, at.epoch, rt.failure, latest != NULL ?
+            "the last complete checkpoint" : "the beginning", delay_ms);
+        xasprintf(&msg, "%s%sattempt %u -> %s%llu after %.0f ms", rt.recovery_log,
+            rt.recoveries ? "; " : "", at.epoch + 1,
+            latest != NULL ? "checkpoint " : "start ",
+            latest != NULL ? (unsigned long long)latest->id : 0ULL,
+            (gale_now_ns() - t0) / 1e6);
+        free(rt.recovery_log);
+        rt.recovery_log = msg;
+        rt.recoveries++;
+        free(rt.failure);
+        rt.failure = NULL;
+        if (delay_ms > 0)
+            usleep((useconds_t)delay_ms * 1000);
     }
     if (opts->progress)
         draw_progress(&rt, true);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rt.failure != NULL)
-        log_error("%s: %s", plan->topo->name, rt.failure);
-    if (opts->summary != NULL)
+        log_error("%s: %s", t->name, rt.failure);
+    if (opts->summary != NULL) {
         print_summary(&rt, opts->summary);
+        print_ckpt_summary(&rt, opts->summary);
+    }
     status = rt.failure != NULL ? 1 : 0;
-    for (i = 0; i < plan->nexecs; i++)
-        zmq_close(rt.ctl[i]);
-    zmq_close(rt.report);
+done:
+    gale_coord_close(&rt.coord);
     zmq_ctx_term(rt.zctx);
+    free(dir);
+    free(why);
     free(rt.ctl);
     free(rt.execs);
     free(rt.done);
@@ -318,5 +592,6 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     free(rt.tasks);
     free(rt.prev);
     free(rt.failure);
+    free(rt.recovery_log);
     return status;
 }

@@ -29,6 +29,7 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
     ctx->comp_idx = pt->comp;
     ctx->task_id = task_id;
     ctx->task_index = pt->index;
+    ctx->attempt = 1;
     ctx->def = c->def;
     ctx->outlet = outlet;
     snprintf(ctx->origin, sizeof ctx->origin, "%s[%d]", c->id, task_id);
@@ -99,6 +100,12 @@ int
 gale_ctx_parallelism(const gale_ctx_t *ctx)
 {
     return ctx->comp->parallelism;
+}
+
+uint32_t
+gale_ctx_attempt(const gale_ctx_t *ctx)
+{
+    return ctx->attempt;
 }
 
 const gale_value_t *

@@ -50,6 +50,7 @@ struct gale_ctx {
     int comp_idx;                   /* component index */
     int task_id;                    /* global id */
     int task_index;                 /* 0 .. ntasks-1 */
+    uint32_t attempt;               /* attempt epoch of the run */
     const gale_component_def_t *def;/* type */
     void *self;                     /* the component's private state */
     gale_router_t *router;          /* owned */

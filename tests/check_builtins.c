@@ -3,6 +3,7 @@
  * public API of include/gale, without the engine): what a component
  * emits, logs, reports and keeps in state is recorded and checked. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct gale_ctx {
     gale_value_t *params;       /* MAP of the component's parameters */
     int task_index;             /* 0 .. ntasks-1 */
     int ntasks;                 /* tasks of the component */
+    uint32_t attempt;           /* attempt epoch, 1 unless a test sets it */
     gale_value_t *emitted;      /* LIST of LISTs: every emitted tuple */
     gale_kv_t *kvs[8];          /* state handles, owned */
     size_t nkv;
@@ -58,6 +60,7 @@ int gale_ctx_task(const gale_ctx_t *ctx) { return ctx->task_index + 1; }
 int gale_ctx_task_index(const gale_ctx_t *ctx) { return ctx->task_index; }
 int gale_ctx_ntasks(const gale_ctx_t *ctx) { return ctx->ntasks; }
 int gale_ctx_parallelism(const gale_ctx_t *ctx) { return ctx->ntasks; }
+uint32_t gale_ctx_attempt(const gale_ctx_t *ctx) { return ctx->attempt; }
 const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx) { return ctx->params; }
 
 const gale_value_t *
@@ -242,7 +245,22 @@ gale_kv_put(gale_kv_t *kv, const void *key, size_t klen, const void *val,
     return 0;
 }
 
-int gale_kv_delete(gale_kv_t *kv, const void *key, size_t klen) { return 0; }
+int
+gale_kv_delete(gale_kv_t *kv, const void *key, size_t klen)
+{
+    int i = kv_find(kv, key, klen);
+
+    if (i < 0)
+        return 0;
+    free(kv->key[i]);
+    free(kv->val[i]);
+    kv->n--;
+    kv->key[i] = kv->key[kv->n];
+    kv->klen[i] = kv->klen[kv->n];
+    kv->val[i] = kv->val[kv->n];
+    kv->vlen[i] = kv->vlen[kv->n];
+    return 0;
+}
 
 int
 gale_kv_iterate(gale_kv_t *kv, int (*fn)(void *, const void *, size_t,
@@ -251,7 +269,8 @@ gale_kv_iterate(gale_kv_t *kv, int (*fn)(void *, const void *, size_t,
     size_t i;
     int rc;
 
-    for (i = 0; i < kv->n; i++)
+    /* Newest first: callers must not rely on any order. */
+    for (i = kv->n; i-- > 0; )
         if ((rc = fn(arg, kv->key[i], kv->klen[i], kv->val[i], kv->vlen[i])))
             return rc;
     return 0;
@@ -333,6 +352,7 @@ ctx_new(int index, int ntasks)
     c->emitted = gale_value_list();
     c->task_index = index;
     c->ntasks = ntasks;
+    c->attempt = 1;
     return c;
 }
 
@@ -1016,6 +1036,53 @@ fill_mixed(gale_tuple_t *t)
     tuple_tree(t, "m", map);
 }
 
+/* The names in dir, hidden ones excluded, sorted, separated by a space.
+ * Caller frees. */
+static char *
+listing(const char *dir)
+{
+    struct dirent **de;
+    char *s = calloc(1, 4096);
+    int n, i;
+
+    ck_assert_int_ge(n = scandir(dir, &de, NULL, alphasort), 0);
+    for (i = 0; i < n; i++) {
+        if (de[i]->d_name[0] != '.') {
+            if (s[0] != '\0')
+                strcat(s, " ");
+            ck_assert_uint_lt(strlen(s) + strlen(de[i]->d_name), 4000);
+            strcat(s, de[i]->d_name);
+        }
+        free(de[i]);
+    }
+    free(de);
+    return s;
+}
+
+/* What a reader sees: `cat dir/part-*` in name order. Caller frees. */
+static char *
+published(const char *dir)
+{
+    struct dirent **de;
+    char *s = calloc(1, 1 << 16), *path, *got;
+    int n, i;
+
+    ck_assert_int_ge(n = scandir(dir, &de, NULL, alphasort), 0);
+    for (i = 0; i < n; i++) {
+        if (strncmp(de[i]->d_name, "part-", 5) == 0) {
+            ck_assert_int_gt(asprintf(&path, "%s/%s", dir, de[i]->d_name), 0);
+            got = read_all(path);
+            ck_assert_uint_lt(strlen(s) + strlen(got), (1 << 16) - 1);
+            strcat(s, got);
+            free(got);
+            free(path);
+        }
+        free(de[i]);
+    }
+    free(de);
+    return s;
+}
+
 #define MIXED_LINE "hello world\t-42\t2.5\t\t01ab\tfalse\t[1,\"a\\\"b\",null]" \
     "\t{\"k\":true,\"d\":0.1}\n"
 
@@ -1029,6 +1096,7 @@ START_TEST(test_file_sink_format)
 
     ck_assert_int_gt(asprintf(&dir, "%s/out/nested", tmpdir), 0);
     set_str(c, "path", dir);
+    set_str(c, "gale.guarantee", "none");
     ck_assert_int_eq(def->bolt->prepare(c, &self), 0);
     fill_mixed(&t);
     ck_assert_int_eq(def->bolt->execute(c, self, &t), 0);
@@ -1041,8 +1109,16 @@ START_TEST(test_file_sink_format)
     ck_assert_int_gt(asprintf(&file, "%s/part-00002", dir), 0);
     got = read_all(file);
     ck_assert_str_eq(got, MIXED_LINE "cow\t3\n");
+    /* Guarantee none: checkpoints neither stage nor rename anything. */
+    ck_assert_int_eq(def->bolt->snapshot(c, self, 1), 0);
+    def->bolt->checkpoint_complete(c, self, 1);
+    ck_assert_int_eq(def->bolt->restore(c, self), 0);
     def->bolt->cleanup(c, self);
+    free(got);
+    got = listing(dir);
+    ck_assert_str_eq(got, "part-00002");
     ck_assert_uint_eq(nemitted(c), 0);
+    ck_assert_str_eq(c->error, "");
     free(got);
     free(file);
     free(dir);
@@ -1063,6 +1139,387 @@ START_TEST(test_file_sink_bad_dir)
     free(dir);
     free(file);
     ctx_free(c);
+}
+END_TEST
+
+/* ---- file_sink: two-phase commit ----------------------------------- */
+
+#define SINK (&gale_builtin_file_sink)
+
+/* A context for file_sink task index of 2 writing to dir, with the given
+ * attempt and guarantee. */
+static gale_ctx_t *
+sink_ctx(const char *dir, int index, uint32_t attempt, const char *guarantee)
+{
+    gale_ctx_t *c = ctx_new(index, 2);
+
+    set_str(c, "path", dir);
+    set_str(c, "gale.guarantee", guarantee);
+    c->attempt = attempt;
+    return c;
+}
+
+/* Executes a one-field tuple holding line. */
+static void
+sink_put(gale_ctx_t *c, void *self, const char *line)
+{
+    gale_tuple_t t;
+
+    tuple_init(&t, "count");
+    tuple_str(&t, "w", line);
+    ck_assert_int_eq(SINK->bolt->execute(c, self, &t), 0);
+}
+
+/* What the engine does when it restores a checkpoint into a fresh task:
+ * dst's operator state becomes a copy of src's (as saved at the barrier). */
+static void
+copy_opstate(gale_ctx_t *dst, gale_ctx_t *src)
+{
+    size_t i, j;
+    gale_kv_t *from, *to;
+
+    for (i = 0; i < src->nkv; i++) {
+        from = src->kvs[i];
+        if (strncmp(from->name, "o:", 2) != 0)
+            continue;
+        to = gale_ctx_operator_state(dst, from->name + 2);
+        for (j = 0; j < from->n; j++)
+            gale_kv_put(to, from->key[j], from->klen[j], from->val[j],
+                from->vlen[j]);
+    }
+}
+
+/* The attempt recorded for staged checkpoint id in operator state "sink",
+ * as a string in buf, or "-" when there is none. */
+static const char *
+staged_entry(gale_ctx_t *c, const char *key, char *buf)
+{
+    const void *v;
+    size_t n;
+
+    if (gale_kv_get(gale_ctx_operator_state(c, "sink"), key, strlen(key),
+        &v, &n) != 0)
+        return "-";
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Asserts the listing of dir (see listing()). */
+#define ck_listing(dir, want) do {                                      \
+    char *l_ = listing(dir);                                            \
+    ck_assert_str_eq(l_, want);                                         \
+    free(l_);                                                           \
+} while (0)
+
+/* Asserts what a reader of dir sees. */
+#define ck_published(dir, want) do {                                    \
+    char *p_ = published(dir);                                          \
+    ck_assert_str_eq(p_, want);                                         \
+    free(p_);                                                           \
+} while (0)
+
+static char *sdir, *stg;        /* output directory and its .staging */
+
+static void
+sink_setup(void)
+{
+    setup();
+    ck_assert_int_gt(asprintf(&sdir, "%s/out", tmpdir), 0);
+    ck_assert_int_gt(asprintf(&stg, "%s/out/.staging", tmpdir), 0);
+}
+
+static void
+sink_teardown(void)
+{
+    free(sdir);
+    free(stg);
+    teardown();
+}
+
+START_TEST(test_file_sink_stage_and_publish)
+{
+    gale_ctx_t *c = sink_ctx(sdir, 0, 1, "exactly_once");
+    char buf[32];
+    void *self;
+
+    ck_assert_int_eq(SINK->bolt->prepare(c, &self), 0);
+    ck_listing(sdir, "");
+    ck_listing(stg, "");
+    sink_put(c, self, "a");
+    sink_put(c, self, "b");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 1), 0);
+    /* Staged, durable, recorded; nothing visible. */
+    ck_listing(sdir, "");
+    ck_listing(stg, "part-00000.1.1");
+    ck_published(stg, "a\nb\n");
+    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "1");
+    sink_put(c, self, "c");
+    SINK->bolt->checkpoint_complete(c, self, 1);
+    ck_listing(sdir, "part-00000-000000000001");
+    ck_published(sdir, "a\nb\n");
+    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "-");
+    ck_assert_uint_eq(gale_ctx_operator_state(c, "sink")->n, 0);
+    /* c is staged at 2 only after finish and the final snapshot. */
+    ck_assert_int_eq(SINK->bolt->finish(c, self), 0);
+    ck_listing(stg, "part-00000.2.1.tmp");
+    ck_listing(sdir, "part-00000-000000000001");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 2), 0);
+    ck_listing(stg, "part-00000.2.1");
+    /* A checkpoint without output stages nothing. */
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 3), 0);
+    ck_listing(stg, "part-00000.2.1");
+    ck_assert_str_eq(staged_entry(c, "staged:3", buf), "-");
+    SINK->bolt->checkpoint_complete(c, self, 3);
+    ck_listing(stg, "");
+    ck_listing(sdir, "part-00000-000000000001 part-00000-000000000002");
+    ck_published(sdir, "a\nb\nc\n");
+    /* A repeated notification changes nothing. */
+    SINK->bolt->checkpoint_complete(c, self, 3);
+    SINK->bolt->cleanup(c, self);
+    ck_published(sdir, "a\nb\nc\n");
+    ck_listing(stg, "");
+    ck_assert_str_eq(c->error, "");
+    ctx_free(c);
+}
+END_TEST
+
+/* Checkpoints 1 and 2 are staged but only 3 completes: publishing <= 3
+ * covers them, oldest first. at_least_once stages the same way. */
+START_TEST(test_file_sink_declined_rolls_into_next)
+{
+    gale_ctx_t *c = sink_ctx(sdir, 1, 1, "at_least_once");
+    void *self;
+
+    ck_assert_int_eq(SINK->bolt->prepare(c, &self), 0);
+    sink_put(c, self, "one");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 1), 0);
+    sink_put(c, self, "two");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 2), 0);
+    sink_put(c, self, "three");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 3), 0);
+    sink_put(c, self, "four");
+    ck_listing(stg, "part-00001.1.1 part-00001.2.1 part-00001.3.1");
+    SINK->bolt->checkpoint_complete(c, self, 2);
+    ck_listing(sdir, "part-00001-000000000001 part-00001-000000000002");
+    ck_listing(stg, "part-00001.3.1");
+    ck_published(sdir, "one\ntwo\n");
+    SINK->bolt->checkpoint_complete(c, self, 5);
+    ck_published(sdir, "one\ntwo\nthree\n");
+    ck_listing(stg, "");
+    /* cleanup never publishes: "four" was never staged. */
+    SINK->bolt->cleanup(c, self);
+    ck_published(sdir, "one\ntwo\nthree\n");
+    ck_assert_str_eq(c->error, "");
+    ctx_free(c);
+}
+END_TEST
+
+/* A task stages 1 and 2, has an open transaction, and dies before 1's
+ * completion reached it; the topology restores checkpoint 1. */
+START_TEST(test_file_sink_crash_restore)
+{
+    gale_ctx_t *a = sink_ctx(sdir, 0, 1, "exactly_once"), *b, *other;
+    void *sa, *sb, *so;
+    char buf[32];
+
+    ck_assert_int_eq(SINK->bolt->prepare(a, &sa), 0);
+    /* Task 1's staging must survive task 0's restore. */
+    other = sink_ctx(sdir, 1, 1, "exactly_once");
+    ck_assert_int_eq(SINK->bolt->prepare(other, &so), 0);
+    sink_put(other, so, "task1");
+    ck_assert_int_eq(SINK->bolt->snapshot(other, so, 2), 0);
+
+    sink_put(a, sa, "a");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 1), 0);
+    b = sink_ctx(sdir, 0, 2, "exactly_once");
+    copy_opstate(b, a);             /* checkpoint 1's operator state */
+    sink_put(a, sa, "b");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 2), 0);
+    sink_put(a, sa, "c");
+    ck_assert_int_eq(SINK->bolt->finish(a, sa), 0);
+    ck_listing(stg, "part-00000.1.1 part-00000.2.1 part-00000.3.1.tmp "
+        "part-00001.2.1");
+    ck_listing(sdir, "");
+    /* a is dead from here on: no cleanup until the end. */
+
+    ck_assert_int_eq(SINK->bolt->prepare(b, &sb), 0);
+    ck_assert_int_eq(SINK->bolt->restore(b, sb), 0);
+    ck_listing(sdir, "part-00000-000000000001");
+    ck_published(sdir, "a\n");
+    ck_listing(stg, "part-00001.2.1");
+    ck_assert_str_eq(staged_entry(b, "staged:1", buf), "-");
+    /* The new attempt goes on from checkpoint 1. */
+    sink_put(b, sb, "x");
+    ck_assert_int_eq(SINK->bolt->snapshot(b, sb, 4), 0);
+    ck_listing(stg, "part-00000.4.2 part-00001.2.1");
+    SINK->bolt->checkpoint_complete(b, sb, 4);
+    ck_listing(sdir, "part-00000-000000000001 part-00000-000000000004");
+    ck_published(sdir, "a\nx\n");
+    SINK->bolt->cleanup(b, sb);
+    /* The dead task's late cleanup publishes nothing. */
+    SINK->bolt->cleanup(a, sa);
+    SINK->bolt->cleanup(other, so);
+    ck_published(sdir, "a\nx\n");
+    ck_listing(stg, "part-00001.2.1");
+    ck_assert_str_eq(a->error, "");
+    ck_assert_str_eq(b->error, "");
+    ctx_free(a);
+    ctx_free(b);
+    ctx_free(other);
+}
+END_TEST
+
+/* Checkpoint 1 completed and was published, but its operator state still
+ * lists the staged transaction; restoring it twice (a second crash before
+ * the next checkpoint) gives the same output each time. */
+START_TEST(test_file_sink_restore_idempotent)
+{
+    gale_ctx_t *a = sink_ctx(sdir, 0, 1, "exactly_once"), *b, *c;
+    void *sa, *sb, *sc;
+
+    ck_assert_int_eq(SINK->bolt->prepare(a, &sa), 0);
+    sink_put(a, sa, "a");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 1), 0);
+    b = sink_ctx(sdir, 0, 2, "exactly_once");
+    c = sink_ctx(sdir, 0, 3, "exactly_once");
+    copy_opstate(b, a);
+    copy_opstate(c, a);
+    SINK->bolt->checkpoint_complete(a, sa, 1);
+    sink_put(a, sa, "b");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 2), 0);
+    ck_published(sdir, "a\n");
+
+    ck_assert_int_eq(SINK->bolt->prepare(b, &sb), 0);
+    ck_assert_int_eq(SINK->bolt->restore(b, sb), 0);
+    sink_put(b, sb, "lost");
+    ck_assert_int_eq(SINK->bolt->finish(b, sb), 0);
+    ck_listing(stg, "part-00000.open.2.tmp");
+    ck_published(sdir, "a\n");
+
+    ck_assert_int_eq(SINK->bolt->prepare(c, &sc), 0);
+    ck_assert_int_eq(SINK->bolt->restore(c, sc), 0);
+    ck_assert_int_eq(SINK->bolt->restore(c, sc), 0);
+    ck_listing(sdir, "part-00000-000000000001");
+    ck_published(sdir, "a\n");
+    ck_listing(stg, "");
+    ck_assert_str_eq(b->error, "");
+    ck_assert_str_eq(c->error, "");
+    SINK->bolt->cleanup(a, sa);
+    SINK->bolt->cleanup(b, sb);
+    SINK->bolt->cleanup(c, sc);
+    ctx_free(a);
+    ctx_free(b);
+    ctx_free(c);
+}
+END_TEST
+
+/* An old attempt that still runs (a zombie) and the new one write the
+ * same task's staging without touching each other's files; only what the
+ * operator state lists is published. */
+START_TEST(test_file_sink_attempts_never_collide)
+{
+    gale_ctx_t *old = sink_ctx(sdir, 0, 1, "exactly_once");
+    gale_ctx_t *cur = sink_ctx(sdir, 0, 2, "exactly_once");
+    void *so, *sc;
+    char *f, *got;
+
+    ck_assert_int_eq(SINK->bolt->prepare(old, &so), 0);
+    ck_assert_int_eq(SINK->bolt->prepare(cur, &sc), 0);
+    sink_put(old, so, "old");
+    sink_put(cur, sc, "new");
+    ck_assert_int_eq(SINK->bolt->finish(old, so), 0);
+    ck_assert_int_eq(SINK->bolt->finish(cur, sc), 0);
+    ck_listing(stg, "part-00000.open.1.tmp part-00000.open.2.tmp");
+    ck_assert_int_eq(SINK->bolt->snapshot(old, so, 5), 0);
+    ck_assert_int_eq(SINK->bolt->snapshot(cur, sc, 5), 0);
+    ck_listing(stg, "part-00000.5.1 part-00000.5.2");
+    SINK->bolt->checkpoint_complete(cur, sc, 5);
+    ck_published(sdir, "new\n");
+    ck_listing(stg, "part-00000.5.1");
+    ck_assert_int_gt(asprintf(&f, "%s/part-00000.5.1", stg), 0);
+    got = read_all(f);
+    ck_assert_str_eq(got, "old\n");
+    free(got);
+    free(f);
+    SINK->bolt->cleanup(old, so);
+    SINK->bolt->cleanup(cur, sc);
+    ctx_free(old);
+    ctx_free(cur);
+}
+END_TEST
+
+/* Publication is in checkpoint order and stops at a transaction that
+ * cannot be published, so that a reader never sees a later one without
+ * an earlier one; the entries that remain are retried next time. */
+START_TEST(test_file_sink_publishes_in_order)
+{
+    gale_ctx_t *c = sink_ctx(sdir, 0, 1, "exactly_once");
+    char buf[32], *f, *held;
+    void *self;
+
+    ck_assert_int_eq(SINK->bolt->prepare(c, &self), 0);
+    sink_put(c, self, "1");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 1), 0);
+    sink_put(c, self, "2");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 2), 0);
+    sink_put(c, self, "3");
+    ck_assert_int_eq(SINK->bolt->snapshot(c, self, 3), 0);
+    ck_assert_int_gt(asprintf(&f, "%s/part-00000.2.1", stg), 0);
+    ck_assert_int_gt(asprintf(&held, "%s/held", tmpdir), 0);
+    ck_assert_int_eq(rename(f, held), 0);
+    SINK->bolt->checkpoint_complete(c, self, 3);
+    ck_published(sdir, "1\n");
+    ck_assert_ptr_nonnull(strstr(c->error,
+        "file_sink: publishing checkpoint 2 ("));
+    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "-");
+    ck_assert_str_eq(staged_entry(c, "staged:2", buf), "1");
+    ck_assert_str_eq(staged_entry(c, "staged:3", buf), "1");
+    ck_listing(stg, "part-00000.3.1");
+    /* The next notification retries. */
+    ck_assert_int_eq(rename(held, f), 0);
+    SINK->bolt->checkpoint_complete(c, self, 3);
+    ck_published(sdir, "1\n2\n3\n");
+    ck_listing(stg, "");
+    ck_assert_uint_eq(gale_ctx_operator_state(c, "sink")->n, 0);
+    SINK->bolt->cleanup(c, self);
+    free(held);
+    free(f);
+    ctx_free(c);
+}
+END_TEST
+
+/* A staged transaction listed in operator state whose file is gone and
+ * was never published cannot be restored: an error, and nothing is
+ * discarded. */
+START_TEST(test_file_sink_restore_missing_staged)
+{
+    gale_ctx_t *a = sink_ctx(sdir, 0, 1, "exactly_once"), *b;
+    void *sa, *sb;
+    char *f;
+
+    ck_assert_int_eq(SINK->bolt->prepare(a, &sa), 0);
+    sink_put(a, sa, "a");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 7), 0);
+    sink_put(a, sa, "b");
+    ck_assert_int_eq(SINK->bolt->finish(a, sa), 0);
+    ck_assert_int_gt(asprintf(&f, "%s/part-00000.7.1", stg), 0);
+    ck_assert_int_eq(unlink(f), 0);
+    b = sink_ctx(sdir, 0, 2, "exactly_once");
+    copy_opstate(b, a);
+    ck_assert_int_eq(SINK->bolt->prepare(b, &sb), 0);
+    ck_assert_int_eq(SINK->bolt->restore(b, sb), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(b->error,
+        "file_sink: publishing checkpoint 7 ("));
+    ck_assert_ptr_nonnull(strstr(b->error,
+        "part-00000.7.1): No such file or directory"));
+    ck_listing(stg, "part-00000.8.1.tmp");
+    ck_listing(sdir, "");
+    SINK->bolt->cleanup(a, sa);
+    SINK->bolt->cleanup(b, sb);
+    ctx_free(a);
+    ctx_free(b);
+    free(f);
 }
 END_TEST
 
@@ -1266,11 +1723,13 @@ main(void)
     Suite *s = suite_create("builtins");
     TCase *sp = tcase_create("spouts"), *bo = tcase_create("bolts");
     TCase *re = tcase_create("registry");
+    TCase *tx = tcase_create("file_sink_2pc");
     SRunner *sr;
     int failed;
 
     tcase_add_checked_fixture(sp, setup, teardown);
     tcase_add_checked_fixture(bo, setup, teardown);
+    tcase_add_checked_fixture(tx, sink_setup, sink_teardown);
     tcase_add_test(sp, test_generator_matches_wordgen);
     tcase_add_test(sp, test_generator_splits_count_between_tasks);
     tcase_add_test(sp, test_generator_snapshot_restore_resumes);
@@ -1293,11 +1752,19 @@ main(void)
     tcase_add_test(bo, test_file_sink_bad_dir);
     tcase_add_test(bo, test_stdout_lines);
     tcase_add_test(bo, test_log_bolt);
+    tcase_add_test(tx, test_file_sink_stage_and_publish);
+    tcase_add_test(tx, test_file_sink_declined_rolls_into_next);
+    tcase_add_test(tx, test_file_sink_crash_restore);
+    tcase_add_test(tx, test_file_sink_restore_idempotent);
+    tcase_add_test(tx, test_file_sink_attempts_never_collide);
+    tcase_add_test(tx, test_file_sink_publishes_in_order);
+    tcase_add_test(tx, test_file_sink_restore_missing_staged);
     tcase_add_test(re, test_registry_builtins);
     tcase_add_test(re, test_registry_plugins);
     tcase_add_test(re, test_upper_plugin);
     suite_add_tcase(s, sp);
     suite_add_tcase(s, bo);
+    suite_add_tcase(s, tx);
     suite_add_tcase(s, re);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

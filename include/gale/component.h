@@ -115,6 +115,9 @@ int gale_ctx_task(const gale_ctx_t *ctx);             /* global task id */
 int gale_ctx_task_index(const gale_ctx_t *ctx);       /* 0 .. ntasks-1 */
 int gale_ctx_ntasks(const gale_ctx_t *ctx);           /* tasks of the component */
 int gale_ctx_parallelism(const gale_ctx_t *ctx);      /* executors of the component */
+/* The attempt epoch: 1 for a fresh run, bumped by every recovery. Staged
+ * output names carry it so that a retried attempt never collides. */
+uint32_t gale_ctx_attempt(const gale_ctx_t *ctx);
 /* The component's parameter called name, or NULL. Borrowed. */
 const gale_value_t *gale_ctx_param(const gale_ctx_t *ctx, const char *name);
 /* Typed shorthands returning def when the parameter is absent. */

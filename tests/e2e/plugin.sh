@@ -32,10 +32,10 @@ if ! "$GALE" run upper.cfg >run.out 2>run.err; then
 fi
 "$gen" -s 1 -n 1000 -w 1 -v 50 | tr a-z A-Z | sort >want
 for part in 0 1; do
-    sort "out/upper/part-0000$part" >got
+    cat "out/upper/part-0000$part"* | sort >got
     cmp -s want got || fail "part-0000$part is not the upper-cased words"
 done
-[ -f out/upper/part-00002 ] && [ ! -s out/upper/part-00002 ] ||
+! cat out/upper/part-00002* 2>/dev/null | grep -q . ||
     fail "first_n with n = 2 reached the third sink task"
 
 # A plugin built for another ABI is refused, naming both versions.

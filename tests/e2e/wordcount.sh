@@ -22,7 +22,7 @@ if ! "$GALE" run "$src/examples/wordcount.cfg" >run.out 2>run.err; then
     cat run.err
     exit 1
 fi
-ls out/wordcount/part-00000 out/wordcount/part-00001 >/dev/null || exit 1
+ls out/wordcount/part-00000* out/wordcount/part-00001* >/dev/null || exit 1
 
 "$gen" -s 42 -n 200000 | tr -s ' ' '\n' | sort | uniq -c |
     awk '{ print $2, $1 }' >want

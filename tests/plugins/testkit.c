@@ -5,7 +5,8 @@
  *   tasklog (bolt): emits [source component, source task, own task, the
  *     tuple's first field as text] per tuple, so a sink shows where each
  *     tuple went (grouping end-to-end tests).
- *   failer (bolt): returns an error on the tuple number fail_at (1-based).
+ *   failer (bolt): returns an error on the tuple number fail_at (1-based)
+ *     that it executes, in attempt `attempt` only (0: in every attempt).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -100,6 +101,7 @@ static const gale_component_def_t tasklog_def = {
 typedef struct failer {
     int64_t seen;               /* tuples executed */
     int64_t fail_at;            /* the one that fails */
+    int64_t attempt;            /* the attempt it fails in; 0 = every one */
 } failer_t;
 
 static int
@@ -110,6 +112,7 @@ failer_prepare(gale_ctx_t *ctx, void **self)
     if (f == NULL)
         return -ENOMEM;
     f->fail_at = gale_ctx_param_int(ctx, "fail_at", 1);
+    f->attempt = gale_ctx_param_int(ctx, "attempt", 0);
     *self = f;
     return 0;
 }
@@ -120,7 +123,8 @@ failer_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     failer_t *f = self;
 
     (void)t;
-    if (++f->seen == f->fail_at) {
+    if (++f->seen == f->fail_at &&
+        (f->attempt == 0 || f->attempt == (int64_t)gale_ctx_attempt(ctx))) {
         gale_ctx_report_error(ctx, "failing on tuple %" PRId64 " as asked",
             f->seen);
         return -EIO;
@@ -130,6 +134,7 @@ failer_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
 
 static const gale_param_spec_t failer_params[] = {
     { "fail_at", GALE_INT, false, "1-based tuple number that fails" },
+    { "attempt", GALE_INT, false, "the attempt to fail in; 0: every one" },
     { NULL, GALE_NULL, false, NULL }
 };
 

@@ -1,0 +1,350 @@
+/* coordinator.c - checkpoint coordination for one topology run. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/failpoint.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "engine/coordinator.h"
+#include "engine/keyhash.h"
+#include "engine/outlet.h"
+
+struct gale_coord {
+    const gale_plan_t *plan;        /* borrowed */
+    gale_ckpt_t *store;             /* owned */
+    char *dir;                      /* owned */
+    gale_ckpt_meta_t *last;         /* last completed (or restored), owned */
+    gale_ckpt_meta_t *next;         /* the one in flight, owned */
+    bool *acked;                    /* per task id - 1, for next */
+    size_t nacked;
+    uint64_t inflight;              /* id in flight, 0 = none */
+    uint64_t started_ns;            /* when it was triggered */
+    uint64_t align_max_ns;          /* its slowest alignment */
+    uint64_t last_end_ns;           /* when the last one ended */
+    uint32_t attempt;               /* epoch in force */
+    int interval_ms, timeout_ms, min_pause_ms, retain, tolerable;
+    int declined_in_row;            /* consecutive declines */
+    bool final;                     /* the next checkpoint is the final one */
+    gale_coord_stats_t stats;
+};
+
+/* An integer of the topology's conf, or def. */
+static int
+conf_int(const gale_topology_t *t, const char *key, int def)
+{
+    const gale_value_t *v = gale_value_map_get(t->conf, key);
+
+    return v != NULL && v->type == GALE_INT ? (int)v->u.i : def;
+}
+
+/* Creates dir's missing parents (as mkdir -p), so that the default
+ * state/<name> works in a fresh directory. 0 or -errno. */
+static int
+make_parents(const char *dir)
+{
+    char *p = xstrdup(dir), *s;
+    int rc = 0;
+
+    for (s = p + 1; *s != '\0'; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            rc = -errno;
+            break;
+        }
+        *s = '/';
+    }
+    free(p);
+    return rc;
+}
+
+gale_coord_t *
+gale_coord_open(const gale_plan_t *plan, const char *dir, char **cause)
+{
+    const gale_topology_t *t = plan->topo;
+    gale_coord_t *c = xcalloc(1, sizeof *c);
+    int rc;
+
+    c->plan = plan;
+    c->dir = xstrdup(dir);
+    if ((rc = make_parents(dir)) != 0) {
+        xasprintf(cause, "checkpoint directory %s: %s", dir, strerror(-rc));
+        gale_coord_close(&c);
+        return NULL;
+    }
+    if ((c->store = gale_ckpt_open(dir, cause)) == NULL) {
+        gale_coord_close(&c);
+        return NULL;
+    }
+    c->acked = xcalloc(plan->ntasks + 1, sizeof *c->acked);
+    c->attempt = 1;
+    c->interval_ms = t->checkpoint_interval_ms;
+    c->timeout_ms = conf_int(t, "gale.checkpoint.timeout.ms", 60000);
+    c->min_pause_ms = conf_int(t, "gale.checkpoint.min.pause.ms", 0);
+    c->retain = conf_int(t, "gale.checkpoint.retain", 3);
+    c->tolerable = conf_int(t, "gale.checkpoint.tolerable.failures", 0);
+    c->last_end_ns = gale_now_ns();
+    return c;
+}
+
+void
+gale_coord_close(gale_coord_t **cp)
+{
+    gale_coord_t *c;
+
+    if (cp == NULL || (c = *cp) == NULL)
+        return;
+    gale_ckpt_close(&c->store);
+    gale_ckpt_meta_free(&c->last);
+    gale_ckpt_meta_free(&c->next);
+    free(c->acked);
+    free(c->dir);
+    free(c);
+    *cp = NULL;
+}
+
+const char *
+gale_coord_dir(const gale_coord_t *c)
+{
+    return c->dir;
+}
+
+bool
+gale_coord_is_final(const gale_ckpt_meta_t *meta)
+{
+    const char *v = gale_ckpt_meta_get(meta, "final");
+
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* Checks that meta describes this plan's tasks and key groups. */
+static int
+fits_plan(const gale_coord_t *c, const gale_ckpt_meta_t *m, char **cause)
+{
+    const gale_plan_t *p = c->plan;
+    size_t i;
+
+    if (m->max_parallelism != p->topo->max_parallelism) {
+        xasprintf(cause, "checkpoint %llu has max_parallelism %d, the "
+            "topology %d (it is fixed for the life of the state)",
+            (unsigned long long)m->id, m->max_parallelism,
+            p->topo->max_parallelism);
+        return -1;
+    }
+    for (i = 0; i < m->ntasks; i++) {
+        const gale_ckpt_task_t *ct = &m->tasks[i];
+        const gale_task_t *pt;
+
+        if (ct->task_id < 1 || (size_t)ct->task_id > p->ntasks ||
+            strcmp(p->topo->comps[(pt = &p->tasks[ct->task_id - 1])->comp].id,
+            ct->component) != 0 || pt->index != ct->task_index) {
+            xasprintf(cause, "checkpoint %llu holds task %d of %s, which this "
+                "topology does not have (restoring into other parallelism "
+                "arrives with savepoints and rescaling)",
+                (unsigned long long)m->id, ct->task_id, ct->component);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+gale_coord_load_latest(gale_coord_t *c, const gale_ckpt_meta_t **meta,
+    char **cause)
+{
+    uint64_t id;
+    char *why = NULL;
+    int rc;
+
+    *meta = NULL;
+    if ((rc = gale_ckpt_latest(c->store, &id)) == -ENOENT)
+        return 0;
+    if (rc != 0) {
+        xasprintf(cause, "%s: %s", c->dir, strerror(-rc));
+        return -1;
+    }
+    gale_ckpt_meta_free(&c->last);
+    if (gale_ckpt_read_meta(c->store, id, &c->last, &why) != 0) {
+        xasprintf(cause, "%s: checkpoint %llu: %s", c->dir,
+            (unsigned long long)id, why ? why : "unreadable");
+        free(why);
+        return -1;
+    }
+    if (fits_plan(c, c->last, cause) != 0)
+        return -1;
+    *meta = c->last;
+    return 1;
+}
+
+void
+gale_coord_set_attempt(gale_coord_t *c, uint32_t attempt)
+{
+    c->attempt = attempt;
+}
+
+void
+gale_coord_set_final(gale_coord_t *c)
+{
+    c->final = true;
+}
+
+bool
+gale_coord_busy(const gale_coord_t *c)
+{
+    return c->inflight != 0;
+}
+
+/* A fresh metadata record for id: the last one's chains, or empty chains
+ * for every task of the plan. */
+static gale_ckpt_meta_t *
+meta_for(gale_coord_t *c, uint64_t id)
+{
+    const gale_plan_t *p = c->plan;
+    gale_ckpt_meta_t *m;
+    size_t i;
+
+    if (c->last != NULL) {
+        m = gale_ckpt_meta_copy(c->last, id, c->attempt);
+    } else {
+        m = gale_ckpt_meta_new(id, c->attempt, p->topo->name,
+            p->topo->max_parallelism);
+        for (i = 0; i < p->ntasks; i++) {
+            const gale_task_t *pt = &p->tasks[i];
+            int first, last;
+
+            gale_keygroup_range(pt->index, p->topo->comps[pt->comp].ntasks,
+                p->topo->max_parallelism, &first, &last);
+            gale_ckpt_meta_add_task(m, pt->id, p->topo->comps[pt->comp].id,
+                pt->index, first, last);
+        }
+    }
+    gale_ckpt_meta_set(m, "topology.file", p->topo->path);
+    gale_ckpt_meta_set(m, "final", c->final ? "1" : "0");
+    return m;
+}
+
+int
+gale_coord_maybe_trigger(gale_coord_t *c, uint64_t now_ns, bool force,
+    uint64_t *id, char **cause)
+{
+    uint64_t wait_ns;
+    int rc;
+
+    if (c->inflight != 0)
+        return 0;
+    wait_ns = (uint64_t)(c->interval_ms > c->min_pause_ms ? c->interval_ms :
+        c->min_pause_ms) * 1000000u;
+    if (!force && now_ns < c->last_end_ns + wait_ns)
+        return 0;
+    if ((rc = gale_ckpt_next_id(c->store, id)) != 0) {
+        xasprintf(cause, "%s: taking a checkpoint id: %s", c->dir, strerror(-rc));
+        return -1;
+    }
+    c->inflight = *id;
+    c->started_ns = now_ns;
+    c->align_max_ns = 0;
+    memset(c->acked, 0, sizeof *c->acked * c->plan->ntasks);
+    c->nacked = 0;
+    gale_ckpt_meta_free(&c->next);
+    c->next = meta_for(c, *id);
+    return 1;
+}
+
+int
+gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
+    const char *file, uint64_t *done, char **cause)
+{
+    gale_ckpt_task_t *t;
+    uint64_t now;
+    int rc;
+
+    if (ack->ckpt != c->inflight || ack->task < 1 ||
+        (size_t)ack->task > c->plan->ntasks || c->acked[ack->task - 1])
+        return 0;                   /* late (declined) or duplicate */
+    if ((t = gale_ckpt_meta_task(c->next, ack->task)) == NULL) {
+        xasprintf(cause, "checkpoint %llu: acknowledgement from unknown task %d",
+            (unsigned long long)ack->ckpt, ack->task);
+        return -1;
+    }
+    gale_ckpt_task_append(t, file, ack->bytes);
+    c->acked[ack->task - 1] = true;
+    c->stats.bytes += ack->bytes;
+    if (ack->align_ns > c->align_max_ns)
+        c->align_max_ns = ack->align_ns;
+    if (++c->nacked < c->plan->ntasks)
+        return 0;
+    /* Every task acknowledged: the metadata makes the checkpoint exist. */
+    gale_failpoint("before_meta");
+    if ((rc = gale_ckpt_write_meta(c->store, c->next)) != 0) {
+        xasprintf(cause, "%s: writing checkpoint %llu: %s", c->dir,
+            (unsigned long long)c->inflight, strerror(-rc));
+        return -1;
+    }
+    gale_failpoint("after_meta");
+    now = gale_now_ns();
+    c->stats.completed++;
+    c->stats.total_ns += now - c->started_ns;
+    if (now - c->started_ns > c->stats.max_ns)
+        c->stats.max_ns = now - c->started_ns;
+    c->stats.align_ns += c->align_max_ns;
+    c->stats.last_id = c->inflight;
+    gale_ckpt_meta_free(&c->last);
+    c->last = c->next;
+    c->next = NULL;
+    *done = c->inflight;
+    c->inflight = 0;
+    c->declined_in_row = 0;
+    c->last_end_ns = now;
+    if ((rc = gale_ckpt_gc(c->store, c->retain)) < 0)
+        log_warn("%s: removing old checkpoints: %s", c->dir, strerror(-rc));
+    return 1;
+}
+
+int
+gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
+    char **cause)
+{
+    if (c->inflight == 0 ||
+        now_ns < c->started_ns + (uint64_t)c->timeout_ms * 1000000u)
+        return 0;
+    *id = c->inflight;
+    log_warn("checkpoint %llu declined: not acknowledged by %zu of %zu tasks "
+        "within %d ms", (unsigned long long)c->inflight,
+        c->plan->ntasks - c->nacked, c->plan->ntasks, c->timeout_ms);
+    c->stats.declined++;
+    c->inflight = 0;
+    c->last_end_ns = now_ns;
+    gale_ckpt_meta_free(&c->next);
+    if (++c->declined_in_row > c->tolerable) {
+        xasprintf(cause, "%d checkpoints in a row declined (tolerable: %d)",
+            c->declined_in_row, c->tolerable);
+        return -1;
+    }
+    return 1;
+}
+
+void
+gale_coord_abandon(gale_coord_t *c)
+{
+    c->inflight = 0;
+    gale_ckpt_meta_free(&c->next);
+    c->last_end_ns = gale_now_ns();
+}
+
+const gale_ckpt_meta_t *
+gale_coord_last(const gale_coord_t *c)
+{
+    return c->last;
+}
+
+const gale_coord_stats_t *
+gale_coord_stats(const gale_coord_t *c)
+{
+    return &c->stats;
+}
