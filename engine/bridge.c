@@ -99,7 +99,6 @@ typedef struct brun {
     conn_t *rx;                 /* per peer: we bind, data comes in; owned */
     zmq_pollitem_t *items;      /* poll scratch; owned */
     item_ref_t *refs;           /* what each poll item is; owned */
-    size_t nitems_cap;          /* capacity of items and refs */
     bool drained_told;          /* DRAINED was reported */
     int err;                    /* 0, or the -errno the bridge failed with */
     gale_bridge_stats_t stats;  /* counters */
@@ -942,7 +941,6 @@ brun_new(const gale_bridge_cfg_t *c)
     nmax = 1 + 2 * (size_t)c->nworkers + c->nout + c->nin;
     r->items = xcalloc(nmax, sizeof *r->items);
     r->refs = xcalloc(nmax, sizeof *r->refs);
-    r->nitems_cap = nmax;
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -536,6 +537,115 @@ START_TEST(test_throughput_ipc)
 }
 END_TEST
 
+/* A bridge for worker `me` of two, carrying channel CH_A. */
+static gale_bridge_t *
+start_one(void *zctx, const char *prefix, int me)
+{
+    static int chans[1] = { CH_A }, peer0[1] = { 1 }, peer1[1] = { 0 };
+    gale_bridge_cfg_t c = { .zctx = zctx, .inproc_prefix = prefix,
+        .run_id = run_id, .epoch = EPOCH, .worker = me, .nworkers = 2,
+        .queue_depth = DEPTH };
+
+    if (me == 0) {
+        c.out_chans = chans;
+        c.out_peer = peer0;
+        c.nout = 1;
+    } else {
+        c.in_chans = chans;
+        c.in_peer = peer1;
+        c.nin = 1;
+    }
+    return gale_bridge_start(&c, NULL);
+}
+
+/* Worker 0 as a real process: sends nframes batches of 1024 tuples and
+ * END, then exits once its bridge is drained (END acknowledged). */
+static int
+child_worker(int nframes)
+{
+    void *zctx = zmq_ctx_new();
+    gale_outlet_cfg_t oc = { .zctx = zctx, .prefix = "inproc://p0/ch/",
+        .epoch = EPOCH, .batch_size = 1024, .batch_bytes = 65536,
+        .flush_interval_ms = 100, .queue_depth = DEPTH };
+    gale_bridge_t *br = start_one(zctx, "inproc://p0/ch/", 0);
+    gale_outlet_t *o = gale_outlet_new(&oc, NULL);
+    gale_datum_t d = gale_d_str("exactly", 7);
+    int i, oi = gale_outlet_add(o, CH_A), rc = br == NULL;
+    gale_buf_t b;
+
+    gale_buf_init(&b, 64);
+    gale_record_encode(&b, 0, -1, &d, 1);
+    for (i = 0; i < nframes * 1024 && rc == 0; i++)
+        rc = gale_outlet_append(o, oi, b.data, b.len);
+    if (rc == 0)
+        rc = gale_outlet_control(o, oi, GALE_FRAME_END, 0);
+    if (rc == 0 && gale_bridge_event(br, 30000, NULL) != GALE_BRIDGE_DRAINED)
+        rc = 1;
+    gale_buf_release(&b);
+    gale_outlet_destroy(&o);
+    if (gale_bridge_stop(&br, NULL) != 0)
+        rc = 1;
+    zmq_ctx_term(zctx);
+    return rc == 0 ? 0 : 1;
+}
+
+/* Two real processes (forked before either makes a ZeroMQ context): the
+ * receiving side prints frames/s of 1024-tuple batches over ipc, and both
+ * sides end by END and END_ACK, not by linger. */
+START_TEST(test_two_processes)
+{
+    const char *env = getenv("CHECK_BRIDGE_FRAMES");
+    int nframes = env != NULL ? atoi(env) : 5000, ii, rc, status;
+    uint64_t t0 = 0, tuples = 0, frames = 0;
+    gale_frame_hdr_t h;
+    gale_inlet_t *in;
+    gale_bridge_t *br;
+    zmq_msg_t msg;
+    void *zctx;
+    double secs;
+    pid_t pid;
+
+    snprintf(run_id, sizeof run_id, "chkp%ld", (long)getpid());
+    fflush(NULL);
+    if ((pid = fork()) == 0)
+        _exit(child_worker(nframes));
+    ck_assert_int_gt(pid, 0);
+    zctx = zmq_ctx_new();
+    ck_assert_ptr_nonnull(br = start_one(zctx, "inproc://p1/ch/", 1));
+    in = gale_inlet_new(zctx, "inproc://p1/ch/", EPOCH, DEPTH, NULL);
+    ii = gale_inlet_add(in, CH_A);
+    for (;;) {
+        ck_assert_int_ge(gale_inlet_poll(in, NULL, 30000), 0);
+        zmq_msg_init(&msg);
+        rc = gale_inlet_recv(in, ii, &msg, &h, NULL);
+        zmq_msg_close(&msg);
+        if (rc == -EAGAIN)
+            continue;
+        ck_assert_int_eq(rc, 0);
+        if (t0 == 0)
+            t0 = gale_now_ns();
+        if (h.kind == GALE_FRAME_END)
+            break;
+        tuples += h.count;
+        frames++;
+    }
+    secs = (double)(gale_now_ns() - t0) / 1e9;
+    printf("bridge between two processes over ipc: %llu frames of 1024 "
+        "tuples in %.3f s: %.0f frames/s, %.1f M tuples/s\n",
+        (unsigned long long)frames, secs, (double)frames / secs,
+        (double)tuples / secs / 1e6);
+    ck_assert_uint_eq(tuples, (uint64_t)nframes * 1024);
+    ck_assert_int_eq(gale_bridge_event(br, 30000, NULL), GALE_BRIDGE_DRAINED);
+    /* Keep the bridge until the sender exits: it needs our END_ACK. */
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(gale_bridge_stop(&br, NULL), 0);
+    gale_inlet_destroy(&in);
+    zmq_ctx_term(zctx);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -555,6 +665,11 @@ main(void)
     tcase_add_test(tc, test_stale_and_unknown_channel);
     tcase_add_test(tc, test_credit_overrun);
     tcase_add_test(tc, test_throughput_ipc);
+    suite_add_tcase(s, tc);
+    /* No fixture: the test forks before making any ZeroMQ context. */
+    tc = tcase_create("processes");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_two_processes);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
