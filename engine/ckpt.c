@@ -320,7 +320,7 @@ mname_parse(const char *name, uint64_t *id, bool *tmp)
 
 struct snap_rec {
     int32_t kg;                     /* key group; -1 for operator state */
-    uint32_t name;                  /* index into names (sorted by then) */
+    uint32_t name;                  /* index into names */
     uint32_t klen;                  /* key bytes */
     uint32_t vlen;                  /* value bytes; 0 for a deletion */
     size_t koff;                    /* key's offset in data; value follows */
@@ -334,7 +334,7 @@ struct gale_snap {
     struct snap_rec *recs;          /* owned; nrecs of them */
     size_t nrecs;                   /* records in recs */
     size_t reccap;                  /* allocated length of recs */
-    char **names;                   /* owned; the state names seen */
+    char **names;                   /* owned; the state names, as seen */
     size_t nnames;                  /* length of names */
     const char *lastname;           /* borrowed during take: names[lastidx] */
     uint32_t lastidx;               /* index of lastname */
@@ -391,48 +391,53 @@ snap_name_cmp(const void *a, const void *b, void *arg)
     return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
 }
 
-/* qsort_r comparator of records in file order (arg: the snapshot, whose
- * names are already sorted, so comparing indexes compares names). */
+struct snap_order {
+    const gale_snap_t *snap;        /* the snapshot being sorted */
+    const uint32_t *rank;           /* rank[name index] in sorted names */
+};
+
+/* qsort_r comparator of record indexes in file order (arg: a snap_order;
+ * comparing name ranks compares names). */
 static int
 snap_rec_cmp(const void *a, const void *b, void *arg)
 {
-    const struct snap_rec *x = a, *y = b;
-    const gale_snap_t *s = arg;
+    const struct snap_order *o = arg;
+    const struct snap_rec *x = &o->snap->recs[*(const size_t *)a];
+    const struct snap_rec *y = &o->snap->recs[*(const size_t *)b];
+    const uint8_t *d = o->snap->data.data;
 
     if (x->kg != y->kg)
         return x->kg < y->kg ? -1 : 1;
     if (x->name != y->name)
-        return x->name < y->name ? -1 : 1;
-    return bytes_cmp(s->data.data + x->koff, x->klen,
-        s->data.data + y->koff, y->klen);
+        return o->rank[x->name] < o->rank[y->name] ? -1 : 1;
+    return bytes_cmp(d + x->koff, x->klen, d + y->koff, y->klen);
 }
 
-/* Sorts names, renumbers the records' name indexes to match, then sorts
- * the records. */
-static void
-snap_sort(gale_snap_t *s)
+/* The indexes of s's records in file order (key group, name, key), a new
+ * array the caller frees. The snapshot itself is left as taken, so that
+ * the sort runs on the writer thread, not in the executor's pause. */
+static size_t *
+snap_sorted(const gale_snap_t *s)
 {
+    struct snap_order o = { .snap = s };
     uint32_t *order, *rank;
-    char **sorted;
-    size_t i;
+    size_t *idx, i;
 
     order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
     rank = xreallocarray(NULL, s->nnames + 1, sizeof(*rank));
-    sorted = xreallocarray(NULL, s->nnames + 1, sizeof(*sorted));
     for (i = 0; i < s->nnames; i++)
         order[i] = (uint32_t)i;
     qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
-    for (i = 0; i < s->nnames; i++) {
+    for (i = 0; i < s->nnames; i++)
         rank[order[i]] = (uint32_t)i;
-        sorted[i] = s->names[order[i]];
-    }
+    idx = xreallocarray(NULL, s->nrecs + 1, sizeof(*idx));
     for (i = 0; i < s->nrecs; i++)
-        s->recs[i].name = rank[s->recs[i].name];
-    free(s->names);
-    s->names = sorted;
+        idx[i] = i;
+    o.rank = rank;
+    qsort_r(idx, s->nrecs, sizeof(*idx), snap_rec_cmp, &o);
     free(order);
     free(rank);
-    qsort_r(s->recs, s->nrecs, sizeof(*s->recs), snap_rec_cmp, s);
+    return idx;
 }
 
 gale_snap_t *
@@ -445,7 +450,6 @@ gale_snap_take(gale_kvstore_t *store, int task_id, uint64_t ckpt_id)
     gale_buf_init(&s->data, 0);
     (void)gale_kvstore_take_dirty(store, snap_add, s);
     s->lastname = NULL;
-    snap_sort(s);
     return s;
 }
 
@@ -609,19 +613,21 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     struct fwriter w;
     const struct snap_rec *r;
     const uint8_t *k;
+    const char *nm;
     char *name;
     uint64_t size;
-    size_t i;
+    size_t i, *idx = snap_sorted(s);
     int rc;
 
     xasprintf(&name, "t%d-%" PRIu64 ".delta", s->task_id, s->ckpt_id);
     if ((rc = fw_open(&w, dir, name, s->task_id, s->ckpt_id, SNAP_DELTA)) != 0)
         goto fail;
     for (i = 0; i < s->nrecs; i++) {
-        r = &s->recs[i];
+        r = &s->recs[idx[i]];
         k = s->data.data + r->koff;
-        rc = fw_record(&w, r->kg, s->names[r->name], strlen(s->names[r->name]),
-            k, r->klen, r->put, k + r->klen, r->vlen);
+        nm = s->names[r->name];
+        rc = fw_record(&w, r->kg, nm, strlen(nm), k, r->klen, r->put,
+            k + r->klen, r->vlen);
         if (rc != 0) {
             fw_abort(&w);
             goto fail;
@@ -629,10 +635,12 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     }
     if ((rc = fw_commit(&w, &size)) != 0)
         goto fail;
+    free(idx);
     *file = name;
     *bytes = (size_t)size;
     return 0;
 fail:
+    free(idx);
     free(name);
     return rc;
 }
@@ -885,10 +893,17 @@ drop_change(void *arg, int kg, const char *name, const void *key,
     return 0;
 }
 
+/* Restored entries are marked clean every this many records: a store with
+ * a memory cap can only evict clean entries, so a large restore would
+ * otherwise hold the whole state in memory until the end. */
+#define RESTORE_DRAIN 4096
+
 /* Applies every record of r to store; keyed records outside [first, last]
- * are skipped. 0 or -errno from the store. */
+ * are skipped. *applied counts the records applied so far. 0 or -errno
+ * from the store. */
 static int
-restore_file(struct freader *r, gale_kvstore_t *store, int first, int last)
+restore_file(struct freader *r, gale_kvstore_t *store, int first, int last,
+    size_t *applied)
 {
     gale_kv_t *kv = NULL;
     const uint8_t *lname = NULL;
@@ -921,6 +936,8 @@ restore_file(struct freader *r, gale_kvstore_t *store, int first, int last)
             rc = gale_kv_delete(kv, f->key, f->klen);
         if (rc != 0)
             return rc;
+        if (++*applied % RESTORE_DRAIN == 0)
+            (void)gale_kvstore_take_dirty(store, drop_change, NULL);
     }
     return 0;
 }
@@ -932,13 +949,13 @@ gale_ckpt_restore_task(gale_ckpt_t *c, const gale_ckpt_task_t *t,
     const char *dir = gale_ckpt_dir(c);
     struct freader *rs = xcalloc(t->nfiles + 1, sizeof(*rs));
     int scope = gale_kvstore_keygroup(store);
-    size_t i;
+    size_t i, applied = 0;
     int rc;
 
     if ((rc = chain_open(dir, t, rs, cause)) != 0)
         goto done;
     for (i = 0; i < t->nfiles && rc == 0; i++)
-        rc = restore_file(&rs[i], store, t->kg_first, t->kg_last);
+        rc = restore_file(&rs[i], store, t->kg_first, t->kg_last, &applied);
     gale_kvstore_set_keygroup(store, scope);
     if (rc != 0) {
         set_cause(cause, "restoring task %d: %s", t->task_id, strerror(-rc));
@@ -1514,7 +1531,7 @@ meta_parse(char *text, size_t len, gale_ckpt_meta_t **mp, const char **why,
 {
     gale_ckpt_meta_t *m = NULL;
     gale_ckpt_task_t *t = NULL;
-    char *line, *nl, *tok[8], *crcline;
+    char *line, *nl, *tok[8], *crcline, *first;
     long long a, b, c2, d;
     uint64_t u;
     uint32_t crc;
@@ -1529,18 +1546,19 @@ meta_parse(char *text, size_t len, gale_ckpt_meta_t **mp, const char **why,
     /* The version first: a future format may end differently. */
     if ((nl = strchr(text, '\n')) == NULL)
         goto fail;
-    *nl = '\0';
-    n = tokenize(text, tok, 2);
-    if (n != 2 || strcmp(tok[0], META_MAGIC) != 0) {
+    first = xstrndup(text, (size_t)(nl - text));
+    n = tokenize(first, tok, 2);
+    if (n != 2 || strcmp(tok[0], META_MAGIC) != 0)
         *why = "not a gale checkpoint metadata file";
-        goto fail;
-    }
-    if (!tok_int(tok[1], 0, INT32_MAX, &a) || a != GALE_CKPT_VERSION) {
+    else if (!tok_int(tok[1], 0, INT32_MAX, &a) || a != GALE_CKPT_VERSION) {
         snprintf(whybuf, whylen, "unknown format version %.20s", tok[1]);
         *why = whybuf;
+    } else
+        *why = NULL;
+    free(first);
+    if (*why != NULL)
         goto fail;
-    }
-    *nl = '\n';
+    *why = "truncated";
     if ((crcline = strrchr(text, '\n')) == NULL ||
         strncmp(crcline + 1, "crc32c ", 7) != 0 ||
         strlen(crcline + 8) != 8 || strspn(crcline + 8, "0123456789abcdef") != 8)

@@ -42,9 +42,10 @@ typedef struct gale_snap gale_snap_t;
 
 /* The synchronous part, on the executor thread: moves every change since
  * the last take out of store (gale_kvstore_take_dirty) into a new snapshot,
- * copying keys and values and sorting them by (key group, state name,
- * key). Never NULL (aborts on OOM); the caller owns the snapshot and frees
- * it with gale_snap_destroy, typically on the writer thread. */
+ * copying keys and values (one append each; the sort by key group, state
+ * name and key is left to gale_ckpt_write_snap, on the writer thread).
+ * Never NULL (aborts on OOM); the caller owns the snapshot and frees it
+ * with gale_snap_destroy, typically on the writer thread. */
 gale_snap_t *gale_snap_take(gale_kvstore_t *store, int task_id,
     uint64_t ckpt_id);
 /* Frees the snapshot; sets *sp to NULL. Accepts NULL and *NULL. */

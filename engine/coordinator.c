@@ -21,6 +21,11 @@ struct gale_coord {
     gale_ckpt_meta_t *last;         /* last completed (or restored), owned */
     gale_ckpt_meta_t *next;         /* the one in flight, owned */
     bool *acked;                    /* per task id - 1, for next */
+    char ***carry;                  /* per task id - 1: files of declined
+                                       checkpoints, owed to the next chain */
+    uint64_t **carry_bytes;         /* their sizes */
+    size_t *ncarry;                 /* per task id - 1 */
+    uint64_t declined_max;          /* highest declined id */
     size_t nacked;
     uint64_t inflight;              /* id in flight, 0 = none */
     uint64_t started_ns;            /* when it was triggered */
@@ -64,6 +69,41 @@ make_parents(const char *dir)
     return rc;
 }
 
+/* Forgets the files owed from declined checkpoints. */
+static void
+drop_carry(gale_coord_t *c)
+{
+    size_t i, k;
+
+    if (c->carry == NULL)
+        return;
+    for (i = 0; i < c->plan->ntasks; i++) {
+        for (k = 0; k < c->ncarry[i]; k++)
+            free(c->carry[i][k]);
+        free(c->carry[i]);
+        free(c->carry_bytes[i]);
+        c->carry[i] = NULL;
+        c->carry_bytes[i] = NULL;
+        c->ncarry[i] = 0;
+    }
+}
+
+/* A declined checkpoint's snapshot still moved the task's changes out of
+ * its store: the file must join the task's chain at the next checkpoint,
+ * or those changes would be lost. */
+static void
+owe_file(gale_coord_t *c, int task, const char *file, uint64_t bytes)
+{
+    size_t i = (size_t)task - 1, n = c->ncarry[i];
+
+    c->carry[i] = xreallocarray(c->carry[i], n + 1, sizeof *c->carry[i]);
+    c->carry_bytes[i] = xreallocarray(c->carry_bytes[i], n + 1,
+        sizeof *c->carry_bytes[i]);
+    c->carry[i][n] = xstrdup(file);
+    c->carry_bytes[i][n] = bytes;
+    c->ncarry[i] = n + 1;
+}
+
 gale_coord_t *
 gale_coord_open(const gale_plan_t *plan, const char *dir, char **cause)
 {
@@ -83,6 +123,9 @@ gale_coord_open(const gale_plan_t *plan, const char *dir, char **cause)
         return NULL;
     }
     c->acked = xcalloc(plan->ntasks + 1, sizeof *c->acked);
+    c->carry = xcalloc(plan->ntasks + 1, sizeof *c->carry);
+    c->carry_bytes = xcalloc(plan->ntasks + 1, sizeof *c->carry_bytes);
+    c->ncarry = xcalloc(plan->ntasks + 1, sizeof *c->ncarry);
     c->attempt = 1;
     c->interval_ms = t->checkpoint_interval_ms;
     c->timeout_ms = conf_int(t, "gale.checkpoint.timeout.ms", 60000);
@@ -103,6 +146,10 @@ gale_coord_close(gale_coord_t **cp)
     gale_ckpt_close(&c->store);
     gale_ckpt_meta_free(&c->last);
     gale_ckpt_meta_free(&c->next);
+    drop_carry(c);
+    free(c->carry);
+    free(c->carry_bytes);
+    free(c->ncarry);
     free(c->acked);
     free(c->dir);
     free(c);
@@ -262,16 +309,32 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
 {
     gale_ckpt_task_t *t;
     uint64_t now;
+    size_t k;
     int rc;
 
-    if (ack->ckpt != c->inflight || ack->task < 1 ||
-        (size_t)ack->task > c->plan->ntasks || c->acked[ack->task - 1])
-        return 0;                   /* late (declined) or duplicate */
+    if (ack->task < 1 || (size_t)ack->task > c->plan->ntasks)
+        return 0;
+    if (ack->ckpt != c->inflight) {
+        /* Late acknowledgement of a declined checkpoint. */
+        if (ack->ckpt <= c->declined_max)
+            owe_file(c, ack->task, file, ack->bytes);
+        return 0;
+    }
+    if (c->acked[ack->task - 1])
+        return 0;                   /* duplicate */
     if ((t = gale_ckpt_meta_task(c->next, ack->task)) == NULL) {
         xasprintf(cause, "checkpoint %llu: acknowledgement from unknown task %d",
             (unsigned long long)ack->ckpt, ack->task);
         return -1;
     }
+    /* Files of declined checkpoints first (the writer acknowledges each
+     * task's files in order), then this one. */
+    for (k = 0; k < c->ncarry[ack->task - 1]; k++) {
+        gale_ckpt_task_append(t, c->carry[ack->task - 1][k],
+            c->carry_bytes[ack->task - 1][k]);
+        free(c->carry[ack->task - 1][k]);
+    }
+    c->ncarry[ack->task - 1] = 0;
     gale_ckpt_task_append(t, file, ack->bytes);
     c->acked[ack->task - 1] = true;
     c->stats.bytes += ack->bytes;
@@ -306,6 +369,27 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     return 1;
 }
 
+/* Moves the files that tasks already acknowledged for the checkpoint in
+ * flight (about to be declined) to what the next chain owes. */
+static void
+owe_acked(gale_coord_t *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->plan->ntasks; i++) {
+        const gale_ckpt_task_t *t;
+        const gale_ckpt_task_t *prev;
+        size_t k, from;
+
+        if (!c->acked[i] || (t = gale_ckpt_meta_task(c->next, (int)i + 1)) == NULL)
+            continue;
+        prev = c->last != NULL ? gale_ckpt_meta_task(c->last, (int)i + 1) : NULL;
+        from = prev != NULL ? prev->nfiles : 0;
+        for (k = from; k < t->nfiles; k++)
+            owe_file(c, (int)i + 1, t->files[k], t->sizes[k]);
+    }
+}
+
 int
 gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
     char **cause)
@@ -318,6 +402,8 @@ gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
         "within %d ms", (unsigned long long)c->inflight,
         c->plan->ntasks - c->nacked, c->plan->ntasks, c->timeout_ms);
     c->stats.declined++;
+    c->declined_max = c->inflight;
+    owe_acked(c);
     c->inflight = 0;
     c->last_end_ns = now_ns;
     gale_ckpt_meta_free(&c->next);
@@ -332,6 +418,9 @@ gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
 void
 gale_coord_abandon(gale_coord_t *c)
 {
+    /* A restart rebuilds every store from the last complete checkpoint:
+     * nothing is owed any more. */
+    drop_carry(c);
     c->inflight = 0;
     gale_ckpt_meta_free(&c->next);
     c->last_end_ns = gale_now_ns();

@@ -305,6 +305,7 @@ setup(gale_exec_t *e)
             goto fail;
         }
         e->in_map = xreallocarray(e->in_map, (size_t)idx + 1, sizeof *e->in_map);
+        memset(&e->in_map[idx], 0, sizeof e->in_map[idx]);
         e->in_map[idx].task = ch->to_task - first;
         e->in_map[idx].from_task = ch->from_task;
         e->in_map[idx].producer = &p->topo->comps[p->tasks[ch->from_task - 1].comp];

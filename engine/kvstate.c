@@ -1,12 +1,13 @@
-/* kvstate.c - one task's keyed and operator state, in memory.
+/* kvstate.c - one task's keyed and operator state: in memory, with an
+ * optional LevelDB spill under a memory cap.
  *
  * Each named state (a handle) is a compact hash table in two arrays:
  *
- * - entries: dense, never moved by a rehash, so an entry's index is a
- *   stable name for it (the dirty lists hold indexes). An entry carries its
- *   key group, its key and value (inline when they fit in KV_INLINE bytes,
- *   else in one heap block), and the epoch in which it last changed. Freed
- *   entries go on a free list.
+ * - entries: dense, moved only by growth or by a compaction (below), so an
+ *   entry's index is a stable name for it between those (the dirty lists
+ *   hold indexes). An entry carries its key group, its key and value
+ *   (inline when they fit in KV_INLINE bytes, else in one heap block), and
+ *   the epoch in which it last changed. Freed entries go on a free list.
  * - slots: an open-addressing index (linear probing, load at most 1/2) of
  *   (32-bit hash, entry index + 1) pairs. A probe compares stored hashes
  *   first, so a miss rarely touches an entry. Growth doubles it.
@@ -22,9 +23,45 @@
  * reported it; a put revives it in place. take_dirty bumps the epoch and
  * swaps each dirty list with an empty spare before walking the old ones.
  *
- * Issue 4 builds on this: a memory cap evicts clean entries (epoch older
- * than the current one) to LevelDB, a miss consults LevelDB, and a delete
- * of a key that is only on disk creates a tombstone entry.
+ * Spill (gale_kvstore_set_spill): memory is authoritative for every key it
+ * holds (a value or a tombstone); a key not in memory has the value
+ * LevelDB holds, if any. LevelDB keys are [key group, big-endian u16]
+ * [state name][0x00][key], operator state under key group 0xFFFF, so a
+ * key-group range of one state is one contiguous scan.
+ *
+ * - Eviction: when the store's bytes pass the cap, a CLOCK hand sweeps the
+ *   entries of every handle. It skips dirty entries (changed in this epoch:
+ *   the next snapshot reads them from memory), tombstones and entries a
+ *   caller may still be reading (pinned, below); an entry referenced since
+ *   the hand last passed (ENT_REF) gets a second chance. Victims are chosen
+ *   until the projected bytes fall to 90% of the cap, written in one
+ *   WriteBatch (skipping those LevelDB already holds unchanged, ENT_SYNC),
+ *   and only then dropped from memory. Dropping frees heap blocks and
+ *   entries; a handle whose tables are then much larger than its entries
+ *   need is compacted (entries moved, index rebuilt, dirty list renamed),
+ *   which the projection counts, so inline entries (words and counts)
+ *   give memory back too.
+ * - Misses: get, add_i64 and delete consult LevelDB only for a handle that
+ *   has spilled. get brings the entry back clean (ENT_SYNC); add_i64 brings
+ *   it back changed. A put of a key that may be on disk writes memory only
+ *   and marks the entry ENT_DISK; deleting an ENT_DISK entry, or a key that
+ *   is only on disk, deletes the LevelDB copy at once and leaves a
+ *   tombstone in memory for the next snapshot.
+ * - Pins: a value returned by get must stay readable until the caller's
+ *   next write to that handle or the next set_keygroup. get stamps the
+ *   entry with the handle's token (the sum of the store's scope counter
+ *   and the handle's write counter, so either call changes it); an entry
+ *   whose stamp equals the token is never dropped, and a handle with any
+ *   such entry is never compacted. A load that would have to move such a
+ *   handle's entries, or that comes during an iterate, lends out a heap
+ *   copy instead (freed at a later load or write once the token changed). The add_i64 hit path does not bump the write counter
+ *   (it must stay a few nanoseconds): a pin then simply lasts until the
+ *   next set_keygroup.
+ * - iterate walks memory, then LevelDB, reporting a LevelDB key only if
+ *   memory holds no newer version of it (memory reports the entries that
+ *   differ from LevelDB; ENT_SYNC copies are reported from LevelDB). While
+ *   a walk runs, nothing is evicted and get does not load into memory
+ *   (it lends copies).
  */
 #include "config.h"
 
@@ -34,6 +71,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <leveldb/c.h>
 
 #include "common/xalloc.h"
 #include "engine/kvstate.h"
@@ -42,11 +83,18 @@
  * 32 makes an entry one 64-byte cache line and holds a word and its count. */
 #define KV_INLINE 32
 
-#define ENT_TOMB 0x1u           /* deleted; reported by take_dirty, then freed */
-#define ENT_FREE 0x2u           /* on the free list */
+#define ENT_TOMB 0x01u          /* deleted; reported by take_dirty, then freed */
+#define ENT_FREE 0x02u          /* on the free list */
+#define ENT_REF 0x04u           /* used since the CLOCK hand last passed */
+#define ENT_DISK 0x08u          /* LevelDB may hold some value of the key */
+#define ENT_SYNC 0x10u          /* LevelDB holds this very value (clean) */
+#define ENT_VICTIM 0x20u        /* chosen by the eviction under way */
 
 #define KV_MIN_SLOTS 16u
 #define KV_MIN_ENTS 8u
+
+/* The LevelDB key group of operator state. */
+#define KG_OPERATOR 0xffffu
 
 struct kv_entry {
     uint32_t hash;              /* low 32 bits of kv_hash(kg, key) */
@@ -55,8 +103,11 @@ struct kv_entry {
     uint32_t klen;              /* key bytes */
     uint32_t vlen;              /* value bytes; 0 in a tombstone */
     uint32_t cap;               /* bytes of u.heap; 0 when the data is inline */
-    uint32_t flags;             /* ENT_TOMB, ENT_FREE */
-    uint32_t next;              /* free list: index + 1 of the next, 0 = end */
+    uint32_t flags;             /* ENT_* */
+    union {
+        uint32_t next;          /* free entry: index + 1 of the next, 0 = end */
+        uint32_t pin;           /* live entry: handle token at its last get */
+    } l;                        /* free-list link or pin, by ENT_FREE */
     union {
         unsigned char in[KV_INLINE];    /* key then value, when they fit */
         unsigned char *heap;            /* owned: key then value */
@@ -84,6 +135,23 @@ struct gale_kv {
     uint32_t dirtycap;          /* allocated length of dirty */
     uint32_t *spare;            /* owned; empty list swapped in by take_dirty */
     uint32_t sparecap;          /* allocated length of spare */
+    /* Spill only (see the top of the file). */
+    size_t namelen;             /* strlen(name), for LevelDB keys */
+    bool spilled;               /* LevelDB may hold keys of this handle */
+    uint32_t wgen;              /* writes by the slow paths, for pins */
+    uint32_t pinned;            /* token at the last get; == token: pins exist */
+    void **loans;               /* owned; copies lent out by get */
+    size_t nloans;              /* used length of loans */
+    size_t loancap;             /* allocated length of loans */
+    uint32_t loan_token;        /* token when the loans were made */
+    bool mov;                   /* eviction scratch: may be compacted */
+    uint32_t nleft;             /* eviction scratch: nslotted after victims */
+};
+
+/* An entry chosen for eviction: handle kvs[kvi], entry idx. */
+struct kv_victim {
+    uint32_t kvi;               /* the handle's position in the store */
+    uint32_t idx;               /* the entry's index */
 };
 
 struct gale_kvstore {
@@ -92,11 +160,32 @@ struct gale_kvstore {
     int kg_last;                /* last key group owned (kg_first - 1: none) */
     int kg;                     /* scope of keyed handles; -1 outside execute */
     uint32_t epoch;             /* current change epoch, never 0 */
+    uint32_t lgen;              /* scope changes, for pins (set_keygroup) */
     gale_kv_t **kvs;            /* owned; every handle, in creation order */
     size_t nkvs;                /* handles in kvs */
     size_t kvscap;              /* allocated length of kvs */
     size_t ndirty;              /* sum of the handles' ndirty */
     size_t bytes;               /* tables and out-of-line data (see the .h) */
+    /* Spill only; without it cap and evict_at are SIZE_MAX. */
+    size_t cap;                 /* the memory cap */
+    size_t low;                 /* eviction target: 90% of the cap */
+    size_t evict_at;            /* bytes above which a write evicts */
+    unsigned busy;              /* iterate walks under way: no eviction */
+    size_t hand_kv;             /* CLOCK hand: handle position */
+    uint32_t hand;              /* CLOCK hand: entry index in that handle */
+    leveldb_t *db;              /* owned; NULL without spill */
+    leveldb_options_t *opts;    /* owned */
+    leveldb_filterpolicy_t *bloom;  /* owned; makes misses cheap */
+    leveldb_readoptions_t *ropts;   /* owned */
+    leveldb_writeoptions_t *wopts;  /* owned; not synced */
+    char *dir;                  /* owned; the LevelDB directory */
+    char *err;                  /* owned; the last LevelDB error, or NULL */
+    unsigned char *kbuf;        /* owned; one LevelDB key being built */
+    size_t kbufcap;             /* allocated bytes of kbuf */
+    struct kv_victim *vic;      /* owned; victims of the eviction under way */
+    size_t nvic;                /* used length of vic */
+    size_t viccap;              /* allocated length of vic */
+    gale_kvstore_stats_t stats; /* counters (resident is filled on demand) */
 };
 
 /* ---- hashing --------------------------------------------------------- */
@@ -251,7 +340,9 @@ ent_set(gale_kvstore_t *s, struct kv_entry *e, const void *key, size_t klen,
     e->vlen = (uint32_t)vlen;
 }
 
-/* Records that entry idx changed in this epoch, once per epoch. */
+/* Records that entry idx changed in this epoch, once per epoch. The first
+ * change also ends the entry's agreement with LevelDB (ENT_SYNC) and marks
+ * it used for the CLOCK. */
 static inline void
 kv_touch(gale_kv_t *kv, uint32_t idx)
 {
@@ -261,6 +352,7 @@ kv_touch(gale_kv_t *kv, uint32_t idx)
     if (e->epoch == s->epoch)
         return;
     e->epoch = s->epoch;
+    e->flags = (e->flags & ~ENT_SYNC) | ENT_REF;
     if (kv->ndirty == kv->dirtycap) {
         uint32_t ncap = kv->dirtycap == 0 ? 64 : kv->dirtycap * 2;
 
@@ -301,6 +393,19 @@ kv_find(const gale_kv_t *kv, int kg, uint32_t h, const void *key, size_t klen,
     return 0;
 }
 
+/* Puts (hash h, entry idx1) into a slot array of n (a power of two)
+ * slots that has room. */
+static inline void
+kv_slot_put(struct kv_slot *sl, uint32_t n, uint32_t h, uint32_t idx1)
+{
+    uint32_t j;
+
+    for (j = h & (n - 1); sl[j].idx1 != 0; j = (j + 1) & (n - 1))
+        ;
+    sl[j].hash = h;
+    sl[j].idx1 = idx1;
+}
+
 /* Doubles the index (or creates it) and reinserts every slot from its
  * stored hash; entries do not move. */
 static void
@@ -309,18 +414,13 @@ kv_grow_index(gale_kv_t *kv)
     uint32_t oldn = kv->slots == NULL ? 0 : kv->mask + 1;
     uint32_t newn = oldn == 0 ? KV_MIN_SLOTS : oldn * 2;
     struct kv_slot *old = kv->slots, *ns;
-    uint32_t i, j;
+    uint32_t i;
 
     assert(newn > oldn);
     ns = xcalloc(newn, sizeof *ns);
-    for (i = 0; i < oldn; i++) {
-        if (old[i].idx1 == 0)
-            continue;
-        for (j = old[i].hash & (newn - 1); ns[j].idx1 != 0;
-            j = (j + 1) & (newn - 1))
-            ;
-        ns[j] = old[i];
-    }
+    for (i = 0; i < oldn; i++)
+        if (old[i].idx1 != 0)
+            kv_slot_put(ns, newn, old[i].hash, old[i].idx1);
     free(old);
     kv->slots = ns;
     kv->mask = newn - 1;
@@ -358,14 +458,15 @@ kv_ents_full(const gale_kv_t *kv)
 
 /* Adds (kg, key) with an empty value at slot *slotp (from a kv_find miss),
  * growing the index first if it would pass half full. Returns the new
- * entry's index, stamped dirty. */
+ * entry's index, clean (not stamped). Under a memory cap the entry array
+ * grows by an eighth instead of doubling once doubling would pass the cap. */
 static uint32_t
-kv_insert(gale_kv_t *kv, int kg, uint32_t h, const void *key, size_t klen,
-    uint32_t slot)
+kv_insert_clean(gale_kv_t *kv, int kg, uint32_t h, const void *key,
+    size_t klen, uint32_t slot)
 {
     gale_kvstore_t *s = kv->store;
     struct kv_entry *e;
-    uint32_t idx;
+    uint32_t idx, ncap, step;
 
     if (kv->slots == NULL || (kv->nslotted + 1) * 2 > kv->mask + 1) {
         kv_grow_index(kv);
@@ -373,11 +474,15 @@ kv_insert(gale_kv_t *kv, int kg, uint32_t h, const void *key, size_t klen,
     }
     if (kv->freelist != 0) {
         idx = kv->freelist - 1;
-        kv->freelist = kv->ents[idx].next;
+        kv->freelist = kv->ents[idx].l.next;
     } else {
         if (kv->nents == kv->entcap) {
-            uint32_t ncap = kv->entcap == 0 ? KV_MIN_ENTS : kv->entcap * 2;
-
+            ncap = kv->entcap == 0 ? KV_MIN_ENTS : kv->entcap * 2;
+            if (s->db != NULL && s->bytes + (size_t)(ncap - kv->entcap) *
+                sizeof *kv->ents > s->cap) {
+                step = kv->entcap / 8;
+                ncap = kv->entcap + (step > KV_MIN_ENTS ? step : KV_MIN_ENTS);
+            }
             assert(ncap > kv->entcap && ncap < UINT32_MAX);
             kv->ents = xreallocarray(kv->ents, ncap, sizeof *kv->ents);
             s->bytes += (size_t)(ncap - kv->entcap) * sizeof *kv->ents;
@@ -393,13 +498,24 @@ kv_insert(gale_kv_t *kv, int kg, uint32_t h, const void *key, size_t klen,
     kv->slots[slot].hash = h;
     kv->slots[slot].idx1 = idx + 1;
     kv->nslotted++;
+    return idx;
+}
+
+/* kv_insert_clean, then stamped as changed in this epoch. */
+static inline uint32_t
+kv_insert(gale_kv_t *kv, int kg, uint32_t h, const void *key, size_t klen,
+    uint32_t slot)
+{
+    uint32_t idx = kv_insert_clean(kv, kg, h, key, klen, slot);
+
     kv_touch(kv, idx);
     return idx;
 }
 
-/* Removes tombstone idx for good: out of the index, onto the free list. */
+/* Removes entry idx for good (a reported tombstone, or an entry whose
+ * value is now in LevelDB): out of the index, onto the free list. */
 static void
-kv_forget(gale_kv_t *kv, uint32_t idx)
+kv_drop(gale_kv_t *kv, uint32_t idx)
 {
     struct kv_entry *e = &kv->ents[idx];
     uint32_t i;
@@ -414,7 +530,7 @@ kv_forget(gale_kv_t *kv, uint32_t idx)
     }
     e->cap = 0;
     e->flags = ENT_FREE;
-    e->next = kv->freelist;
+    e->l.next = kv->freelist;
     kv->freelist = idx + 1;
 }
 
@@ -426,6 +542,366 @@ kv_scope(const gale_kv_t *kv)
     return kv->keyed ? kv->store->kg : -1;
 }
 
+/* ---- pins and loans -------------------------------------------------- */
+
+/* The handle's current token: changes with every slow-path write to the
+ * handle and every set_keygroup. An entry whose pin equals it may be
+ * borrowed by a caller. */
+static inline uint32_t
+kv_token(const gale_kv_t *kv)
+{
+    return kv->store->lgen + kv->wgen + 1;
+}
+
+/* True if a caller may hold values of kv that get returned from its
+ * entries (loans are copies, which nothing moves). */
+static inline bool
+kv_has_pins(const gale_kv_t *kv)
+{
+    return kv->pinned == kv_token(kv);
+}
+
+/* Frees the copies get lent out, once the token has moved on. */
+static void
+kv_release_loans(gale_kv_t *kv, bool all)
+{
+    size_t i;
+
+    if (kv->nloans == 0 || (!all && kv->loan_token == kv_token(kv)))
+        return;
+    for (i = 0; i < kv->nloans; i++)
+        free(kv->loans[i]);
+    kv->nloans = 0;
+}
+
+/* Ends the current token (a write to kv). */
+static inline void
+kv_wrote(gale_kv_t *kv)
+{
+    kv->wgen++;
+    kv_release_loans(kv, false);
+}
+
+/* ---- tables: sizes and compaction ------------------------------------ */
+
+/* Bytes of kv's two arrays as allocated. */
+static size_t
+kv_table_bytes(const gale_kv_t *kv)
+{
+    return (size_t)kv->entcap * sizeof(struct kv_entry) +
+        (kv->slots == NULL ? 0 : ((size_t)kv->mask + 1) * sizeof(struct kv_slot));
+}
+
+/* Entries a compaction allocates for n entries: an eighth of headroom. */
+static size_t
+kv_fit_ents(size_t n)
+{
+    return n + n / 8 + KV_MIN_ENTS;
+}
+
+/* Slots for an entry array of ents: load at most 1/2, a power of two. */
+static size_t
+kv_fit_slots(size_t ents)
+{
+    size_t n = KV_MIN_SLOTS;
+
+    while (n < 2 * ents)
+        n *= 2;
+    return n;
+}
+
+/* Bytes of the arrays a compaction of n entries allocates. */
+static size_t
+kv_fit_bytes(size_t n)
+{
+    size_t ents = kv_fit_ents(n);
+
+    return ents * sizeof(struct kv_entry) +
+        kv_fit_slots(ents) * sizeof(struct kv_slot);
+}
+
+/* True if compacting kv to n entries is worth it: the arrays would shrink
+ * by at least a fifth. */
+static bool
+kv_worth_compacting(const gale_kv_t *kv, size_t n)
+{
+    size_t fit = kv_fit_bytes(n);
+
+    return fit + fit / 4 < kv_table_bytes(kv);
+}
+
+/* The table bytes the eviction under way projects for kv with n entries
+ * left: compacted if kv may move and it pays, else as they are. */
+static size_t
+kv_table_after(const gale_kv_t *kv, size_t n)
+{
+    if (kv->mov && kv_worth_compacting(kv, n))
+        return kv_fit_bytes(n);
+    return kv_table_bytes(kv);
+}
+
+/* Moves kv's entries into arrays sized for them (kv_fit_*), rebuilding
+ * the index and renaming the indexes in the dirty list. Values that get
+ * returned from kv are invalid afterwards: callers check kv_has_pins. */
+static void
+kv_compact(gale_kv_t *kv)
+{
+    gale_kvstore_t *s = kv->store;
+    size_t ncap = kv_fit_ents(kv->nslotted);
+    size_t nslots = kv_fit_slots(ncap);
+    struct kv_entry *ne;
+    struct kv_slot *ns;
+    uint32_t *map, i, j = 0;
+
+    assert(ncap < UINT32_MAX && nslots <= (size_t)UINT32_MAX + 1);
+    ne = xcalloc(ncap, sizeof *ne);
+    ns = xcalloc(nslots, sizeof *ns);
+    map = xcalloc(kv->nents == 0 ? 1 : kv->nents, sizeof *map);
+    for (i = 0; i < kv->nents; i++) {
+        if (kv->ents[i].flags & ENT_FREE)
+            continue;
+        ne[j] = kv->ents[i];
+        map[i] = j;
+        kv_slot_put(ns, (uint32_t)nslots, ne[j].hash, j + 1);
+        j++;
+    }
+    assert(j == kv->nslotted);
+    for (i = 0; i < kv->ndirty; i++)
+        kv->dirty[i] = map[kv->dirty[i]];
+    s->bytes -= kv_table_bytes(kv);
+    free(map);
+    free(kv->ents);
+    free(kv->slots);
+    kv->ents = ne;
+    kv->slots = ns;
+    kv->mask = (uint32_t)(nslots - 1);
+    kv->entcap = (uint32_t)ncap;
+    kv->nents = j;
+    kv->freelist = 0;
+    s->bytes += kv_table_bytes(kv);
+}
+
+/* ---- LevelDB --------------------------------------------------------- */
+
+/* Keeps a LevelDB error message (consumed) as the store's last error. */
+static void
+kvstore_keep_error(gale_kvstore_t *s, const char *what, char *lerr)
+{
+    free(s->err);
+    xasprintf(&s->err, "spill store %s: %s: %s", s->dir, what, lerr);
+    leveldb_free(lerr);
+}
+
+/* Builds the LevelDB key of (kg, key) of kv in s->kbuf; returns its
+ * length. The buffer is the store's and is reused by the next call. */
+static size_t
+kv_disk_key(gale_kv_t *kv, int kg, const void *key, size_t klen)
+{
+    gale_kvstore_t *s = kv->store;
+    size_t n = 2 + kv->namelen + 1 + klen;
+    unsigned g = kg < 0 ? KG_OPERATOR : (unsigned)kg;
+
+    if (n > s->kbufcap) {
+        s->kbufcap = n < 64 ? 64 : n * 2;
+        s->kbuf = xrealloc(s->kbuf, s->kbufcap);
+    }
+    s->kbuf[0] = (unsigned char)(g >> 8);
+    s->kbuf[1] = (unsigned char)g;
+    memcpy(s->kbuf + 2, kv->name, kv->namelen + 1);
+    if (klen > 0)
+        memcpy(s->kbuf + 3 + kv->namelen, key, klen);
+    return n;
+}
+
+/* Reads (kg, key) of kv from LevelDB. 0 with *val (the caller frees it
+ * with leveldb_free) and *vlen; -ENOENT; -EIO (kept in s->err). An empty
+ * value comes back as a non-NULL pointer: LevelDB copies values with
+ * malloc, which glibc never answers with NULL for 0 bytes. */
+static int
+kv_disk_get(gale_kv_t *kv, int kg, const void *key, size_t klen,
+    char **val, size_t *vlen)
+{
+    gale_kvstore_t *s = kv->store;
+    size_t n = kv_disk_key(kv, kg, key, klen);
+    char *lerr = NULL;
+
+    *val = leveldb_get(s->db, s->ropts, (const char *)s->kbuf, n, vlen, &lerr);
+    if (lerr != NULL) {
+        kvstore_keep_error(s, "get", lerr);
+        return -EIO;
+    }
+    if (*val == NULL) {
+        s->stats.disk_misses++;
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* Deletes (kg, key) of kv from LevelDB (present or not). 0 or -EIO. */
+static int
+kv_disk_delete(gale_kv_t *kv, int kg, const void *key, size_t klen)
+{
+    gale_kvstore_t *s = kv->store;
+    size_t n = kv_disk_key(kv, kg, key, klen);
+    char *lerr = NULL;
+
+    leveldb_delete(s->db, s->wopts, (const char *)s->kbuf, n, &lerr);
+    if (lerr != NULL) {
+        kvstore_keep_error(s, "delete", lerr);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* ---- eviction -------------------------------------------------------- */
+
+/* True if the CLOCK may take e of kv: live, clean, not borrowed. */
+static inline bool
+kv_evictable(const gale_kv_t *kv, const struct kv_entry *e)
+{
+    return !(e->flags & (ENT_FREE | ENT_TOMB | ENT_VICTIM)) &&
+        e->epoch != kv->store->epoch && e->l.pin != kv_token(kv);
+}
+
+/* Chooses victims with the CLOCK, starting from the projected bytes proj,
+ * until the projection reaches s->low or two turns found nothing more. */
+static void
+kvstore_choose(gale_kvstore_t *s, size_t proj)
+{
+    size_t steps, before, total = s->nkvs;
+    gale_kv_t *kv;
+    struct kv_entry *e;
+    uint32_t j;
+
+    for (size_t i = 0; i < s->nkvs; i++)
+        total += s->kvs[i]->nents;
+    for (steps = 2 * total + 1; proj > s->low && steps > 0; steps--) {
+        if (s->hand_kv >= s->nkvs) {
+            s->hand_kv = 0;
+            s->hand = 0;
+        }
+        kv = s->kvs[s->hand_kv];
+        if (s->hand >= kv->nents) {
+            s->hand_kv++;
+            s->hand = 0;
+            continue;
+        }
+        j = s->hand++;
+        e = &kv->ents[j];
+        if (!kv_evictable(kv, e))
+            continue;
+        if (e->flags & ENT_REF) {
+            e->flags &= ~ENT_REF;
+            continue;
+        }
+        if (s->nvic == s->viccap) {
+            s->viccap = s->viccap == 0 ? 256 : s->viccap * 2;
+            s->vic = xreallocarray(s->vic, s->viccap, sizeof *s->vic);
+        }
+        s->vic[s->nvic].kvi = (uint32_t)s->hand_kv;
+        s->vic[s->nvic].idx = j;
+        s->nvic++;
+        e->flags |= ENT_VICTIM;
+        before = kv_table_after(kv, kv->nleft);
+        kv->nleft--;
+        proj -= e->cap + (before - kv_table_after(kv, kv->nleft));
+    }
+}
+
+/* Brings the store's bytes down to about 90% of the cap: chooses clean
+ * entries (kvstore_choose), writes those LevelDB lacks in one batch, drops
+ * them, and compacts handles that may move (self, or any without pins)
+ * when that pays. Then sets the next trigger: the cap if it got down to
+ * 90% of it, else (dirty or pinned entries hold the memory) an eighth or a
+ * tenth of the cap above the bytes now, whichever is more, so that a store
+ * over its cap does not sweep on every write. 0, or -EIO if the
+ * batch failed (nothing dropped; the error is in s->err). */
+static int
+kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
+{
+    leveldb_writebatch_t *wb = NULL;
+    struct kv_entry *e;
+    gale_kv_t *kv;
+    size_t i, proj, live = 0, nwrite = 0, n, grow;
+    char *lerr = NULL;
+    unsigned char *d;
+    int rc = 0;
+
+    if (s->db == NULL || s->busy > 0)
+        return 0;
+    s->stats.evictions++;
+    proj = s->bytes;
+    for (i = 0; i < s->nkvs; i++) {
+        kv = s->kvs[i];
+        kv->mov = kv == self || !kv_has_pins(kv);
+        kv->nleft = kv->nslotted;
+        live += kv->nslotted;
+        proj = proj - kv_table_bytes(kv) + kv_table_after(kv, kv->nleft);
+    }
+    s->nvic = 0;
+    /* Tombstones are always dirty, so if every entry is dirty there is
+     * nothing to choose and no need to sweep. */
+    if (live > s->ndirty)
+        kvstore_choose(s, proj);
+    if (s->nvic > 0) {
+        wb = leveldb_writebatch_create();
+        for (i = 0; i < s->nvic; i++) {
+            kv = s->kvs[s->vic[i].kvi];
+            e = &kv->ents[s->vic[i].idx];
+            if (e->flags & ENT_SYNC)
+                continue;
+            d = ent_data(e);
+            n = kv_disk_key(kv, e->kg, d, e->klen);
+            leveldb_writebatch_put(wb, (const char *)s->kbuf, n,
+                (const char *)d + e->klen, e->vlen);
+            nwrite++;
+        }
+        if (nwrite > 0)
+            leveldb_write(s->db, s->wopts, wb, &lerr);
+        leveldb_writebatch_destroy(wb);
+        if (lerr != NULL) {
+            kvstore_keep_error(s, "write", lerr);
+            for (i = 0; i < s->nvic; i++)
+                s->kvs[s->vic[i].kvi]->ents[s->vic[i].idx].flags &=
+                    ~ENT_VICTIM;
+            s->nvic = 0;
+            rc = -EIO;
+            goto out;
+        }
+        for (i = 0; i < s->nvic; i++) {
+            kv = s->kvs[s->vic[i].kvi];
+            kv_drop(kv, s->vic[i].idx);
+            kv->spilled = true;
+        }
+        s->stats.evicted += s->nvic;
+        s->stats.written += nwrite;
+        s->nvic = 0;
+        for (i = 0; i < s->nkvs; i++) {
+            kv = s->kvs[i];
+            if (kv->mov && kv_worth_compacting(kv, kv->nslotted))
+                kv_compact(kv);
+        }
+    }
+out:
+    if (s->bytes <= s->low)
+        s->evict_at = s->cap;
+    else {
+        grow = s->bytes / 8 > s->cap - s->low ? s->bytes / 8 : s->cap - s->low;
+        s->evict_at = s->bytes + grow > s->cap ? s->bytes + grow : s->cap;
+    }
+    return rc;
+}
+
+/* After a write to kv: evicts if the store passed its trigger. 0 or the
+ * eviction's -EIO. Cheap without spill (evict_at is SIZE_MAX). */
+static inline int
+kv_after_write(gale_kv_t *kv)
+{
+    gale_kvstore_t *s = kv->store;
+
+    return s->bytes > s->evict_at ? kvstore_evict(s, kv) : 0;
+}
+
 /* ---- the store ------------------------------------------------------- */
 
 gale_kvstore_t *
@@ -433,8 +909,8 @@ gale_kvstore_new(int max_parallelism, int kg_first, int kg_last)
 {
     gale_kvstore_t *s;
 
-    /* The on-disk layout (issue 4) gives a key group 16 bits. A task may own
-     * no key group (more tasks than key groups): kg_last = kg_first - 1. */
+    /* The on-disk layout gives a key group 16 bits. A task may own no key
+     * group (more tasks than key groups): kg_last = kg_first - 1. */
     assert(max_parallelism > 0 && max_parallelism <= 65536);
     assert(kg_first >= 0 && kg_last >= kg_first - 1 &&
         kg_last < max_parallelism);
@@ -444,7 +920,103 @@ gale_kvstore_new(int max_parallelism, int kg_first, int kg_last)
     s->kg_last = kg_last;
     s->kg = -1;
     s->epoch = 1;
+    s->cap = SIZE_MAX;
+    s->low = SIZE_MAX;
+    s->evict_at = SIZE_MAX;
     return s;
+}
+
+/* Creates every missing parent directory of path (not path itself, which
+ * LevelDB creates). 0 or -errno. */
+static int
+mkdir_parents(const char *path)
+{
+    char *p = xstrdup(path), *q;
+    int rc = 0;
+
+    for (q = p + 1; *q != '\0'; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            rc = -errno;
+            break;
+        }
+        *q = '/';
+    }
+    free(p);
+    return rc;
+}
+
+int
+gale_kvstore_set_spill(gale_kvstore_t *s, const char *dir, size_t cap_bytes,
+    char **cause)
+{
+    char *lerr = NULL;
+    int rc;
+
+    assert(s != NULL && dir != NULL && s->db == NULL && s->bytes == 0);
+    if (cap_bytes == 0 || s->max_parallelism > (int)KG_OPERATOR) {
+        if (cause != NULL)
+            xasprintf(cause, "spill store %s: %s", dir, cap_bytes == 0 ?
+                "the memory cap must be at least 1 byte" :
+                "max_parallelism above 65535 collides with operator state");
+        return -EINVAL;
+    }
+    if ((rc = mkdir_parents(dir)) != 0) {
+        if (cause != NULL)
+            xasprintf(cause, "spill store %s: creating its parent: %s", dir,
+                strerror(-rc));
+        return rc;
+    }
+    s->opts = leveldb_options_create();
+    leveldb_options_set_create_if_missing(s->opts, 1);
+    s->bloom = leveldb_filterpolicy_create_bloom(10);
+    leveldb_options_set_filter_policy(s->opts, s->bloom);
+    s->ropts = leveldb_readoptions_create();
+    s->wopts = leveldb_writeoptions_create();
+    /* A spill is rebuilt from checkpoints: what an earlier run left is
+     * stale, so it goes before the open. */
+    leveldb_destroy_db(s->opts, dir, &lerr);
+    if (lerr == NULL)
+        s->db = leveldb_open(s->opts, dir, &lerr);
+    if (lerr != NULL) {
+        if (cause != NULL)
+            xasprintf(cause, "spill store %s: %s", dir, lerr);
+        leveldb_free(lerr);
+        s->db = NULL;
+        leveldb_readoptions_destroy(s->ropts);
+        leveldb_writeoptions_destroy(s->wopts);
+        leveldb_options_destroy(s->opts);
+        leveldb_filterpolicy_destroy(s->bloom);
+        s->ropts = NULL;
+        s->wopts = NULL;
+        s->opts = NULL;
+        s->bloom = NULL;
+        return -EIO;
+    }
+    s->dir = xstrdup(dir);
+    s->cap = cap_bytes;
+    s->low = cap_bytes - cap_bytes / 10;
+    s->evict_at = cap_bytes;
+    return 0;
+}
+
+const char *
+gale_kvstore_spill_error(const gale_kvstore_t *s)
+{
+    return s->err;
+}
+
+void
+gale_kvstore_stats(const gale_kvstore_t *s, gale_kvstore_stats_t *st)
+{
+    size_t i;
+
+    *st = s->stats;
+    st->resident = 0;
+    for (i = 0; i < s->nkvs; i++)
+        st->resident += s->kvs[i]->nslotted;
 }
 
 /* Frees one handle and everything it holds. */
@@ -456,6 +1028,8 @@ kv_free(gale_kv_t *kv)
     for (i = 0; i < kv->nents; i++)
         if (kv->ents[i].cap != 0 && !(kv->ents[i].flags & ENT_FREE))
             free(kv->ents[i].u.heap);
+    kv_release_loans(kv, true);
+    free(kv->loans);
     free(kv->ents);
     free(kv->slots);
     free(kv->dirty);
@@ -468,6 +1042,7 @@ void
 gale_kvstore_destroy(gale_kvstore_t **sp)
 {
     gale_kvstore_t *s;
+    char *lerr = NULL;
     size_t i;
 
     if (sp == NULL || (s = *sp) == NULL)
@@ -475,6 +1050,21 @@ gale_kvstore_destroy(gale_kvstore_t **sp)
     for (i = 0; i < s->nkvs; i++)
         kv_free(s->kvs[i]);
     free(s->kvs);
+    if (s->db != NULL) {
+        /* The spill is scratch: its files and directory go with it. */
+        leveldb_close(s->db);
+        leveldb_destroy_db(s->opts, s->dir, &lerr);
+        leveldb_free(lerr);
+        (void)rmdir(s->dir);
+        leveldb_readoptions_destroy(s->ropts);
+        leveldb_writeoptions_destroy(s->wopts);
+        leveldb_options_destroy(s->opts);
+        leveldb_filterpolicy_destroy(s->bloom);
+    }
+    free(s->dir);
+    free(s->err);
+    free(s->kbuf);
+    free(s->vic);
     free(s);
     *sp = NULL;
 }
@@ -498,6 +1088,7 @@ kvstore_handle(gale_kvstore_t *s, const char *name, bool keyed)
     kv = xcalloc(1, sizeof *kv);
     kv->store = s;
     kv->name = xstrdup(name);
+    kv->namelen = strlen(name);
     kv->keyed = keyed;
     s->kvs[s->nkvs++] = kv;
     return kv;
@@ -520,6 +1111,7 @@ gale_kvstore_set_keygroup(gale_kvstore_t *s, int kg)
 {
     assert(kg == -1 || (kg >= s->kg_first && kg <= s->kg_last));
     s->kg = kg;
+    s->lgen++;                  /* ends the pins of the call that ends */
 }
 
 int
@@ -610,14 +1202,76 @@ gale_kvstore_take_dirty(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
         n = kv->ndirty;
         for (j = 0; j < n; j++)
             if (kv->ents[taken[j]].flags & ENT_TOMB)
-                kv_forget(kv, taken[j]);
+                kv_drop(kv, taken[j]);
         kv->ndirty = 0;
     }
     s->ndirty = 0;
+    /* What was dirty is clean now: the next write may evict it. */
+    s->evict_at = s->cap;
     return 0;
 }
 
 /* ---- the public state API (include/gale/state.h) -------------------- */
+
+/* gale_kv_get after a memory miss in a handle that spilled: reads
+ * LevelDB and brings the entry back clean and pinned (or, during an
+ * iterate, or when the handle's pinned entries would have to move, lends
+ * out a copy instead). 0, -ENOENT or -EIO. */
+static int
+kv_get_spilled(gale_kv_t *kv, int kg, uint32_t h, const void *key,
+    size_t klen, uint32_t slot, const void **val, size_t *vlen)
+{
+    gale_kvstore_t *s = kv->store;
+    struct kv_entry *e;
+    char *dv;
+    size_t dn;
+    void *copy;
+    uint32_t idx, idx1;
+    bool pins;
+    int rc;
+
+    if ((rc = kv_disk_get(kv, kg, key, klen, &dv, &dn)) != 0)
+        return rc;
+    s->stats.loads++;
+    kv_release_loans(kv, false);
+    pins = kv_has_pins(kv);
+    if (s->busy > 0 || (pins && kv_ents_full(kv))) {
+        /* An iterate is walking the entries, or inserting would move
+         * entries a caller is reading: lend a copy, freed once the token
+         * moves on. Rare: pins last one execute call. */
+        if (kv->nloans == kv->loancap) {
+            kv->loancap = kv->loancap == 0 ? 8 : kv->loancap * 2;
+            kv->loans = xreallocarray(kv->loans, kv->loancap,
+                sizeof *kv->loans);
+        }
+        copy = xmalloc(dn == 0 ? 1 : dn);
+        kv->loans[kv->nloans++] = copy;
+        kv->loan_token = kv_token(kv);
+        if (dn > 0)
+            memcpy(copy, dv, dn);
+        leveldb_free(dv);
+        *val = copy;
+        *vlen = dn;
+        return 0;
+    }
+    idx = kv_insert_clean(kv, kg, h, key, klen, slot);
+    e = &kv->ents[idx];
+    ent_set(s, e, ent_data(e), klen, dv, dn);
+    leveldb_free(dv);
+    e->flags |= ENT_DISK | ENT_SYNC | ENT_REF;
+    e->l.pin = kv->pinned = kv_token(kv);
+    if (s->bytes > s->evict_at) {
+        /* The new entry is pinned; kv may move only if nothing else of it
+         * was borrowed. A failed eviction does not fail the read. */
+        (void)kvstore_evict(s, pins ? NULL : kv);
+        idx1 = kv_find(kv, kg, h, key, klen, &slot);
+        assert(idx1 != 0);
+        e = &kv->ents[idx1 - 1];
+    }
+    *val = ent_data(e) + e->klen;
+    *vlen = e->vlen;
+    return 0;
+}
 
 int
 gale_kv_get(gale_kv_t *kv, const void *key, size_t klen, const void **val,
@@ -629,17 +1283,25 @@ gale_kv_get(gale_kv_t *kv, const void *key, size_t klen, const void **val,
 
     if (kv->keyed && kg < 0)
         return -EINVAL;
-    if (kv->slots == NULL)
+    if (kv->slots == NULL && !kv->spilled)
         return -ENOENT;
     h = kv_hash(kg, key, klen);
-    if ((idx1 = kv_find(kv, kg, h, key, klen, &slot)) == 0)
+    if (kv->slots != NULL &&
+        (idx1 = kv_find(kv, kg, h, key, klen, &slot)) != 0) {
+        e = &kv->ents[idx1 - 1];
+        if (e->flags & ENT_TOMB)
+            return -ENOENT;
+        if (kv->store->db != NULL) {
+            e->flags |= ENT_REF;
+            e->l.pin = kv->pinned = kv_token(kv);
+        }
+        *val = ent_data(e) + e->klen;
+        *vlen = e->vlen;
+        return 0;
+    }
+    if (!kv->spilled)
         return -ENOENT;
-    e = &kv->ents[idx1 - 1];
-    if (e->flags & ENT_TOMB)
-        return -ENOENT;
-    *val = ent_data(e) + e->klen;
-    *vlen = e->vlen;
-    return 0;
+    return kv_get_spilled(kv, kg, h, key, klen, slot, val, vlen);
 }
 
 int
@@ -672,59 +1334,189 @@ gale_kv_put(gale_kv_t *kv, const void *key, size_t klen, const void *val,
             }
         }
         idx1 = kv_insert(kv, kg, h, key, klen, slot) + 1;
+        /* The key may have a value in LevelDB, which this one shadows:
+         * a delete must remove that copy too. */
+        if (kv->spilled)
+            kv->ents[idx1 - 1].flags |= ENT_DISK;
     }
     e = &kv->ents[idx1 - 1];
     ent_set(kv->store, e, ent_data(e), klen, val, vlen);
     e->flags &= ~ENT_TOMB;
     kv_touch(kv, idx1 - 1);
     free(copy);
-    return 0;
+    kv_wrote(kv);
+    return kv_after_write(kv);
 }
 
 int
 gale_kv_delete(gale_kv_t *kv, const void *key, size_t klen)
 {
     int kg = kv_scope(kv);
-    uint32_t h, idx1, slot = 0;
+    uint32_t h, idx1 = 0, slot = 0;
     struct kv_entry *e;
+    char *dv;
+    size_t dn;
+    int rc;
 
     if (kv->keyed && kg < 0)
         return -EINVAL;
-    if (kv->slots == NULL)
+    if (kv->slots == NULL && !kv->spilled)
         return 0;
     h = kv_hash(kg, key, klen);
-    if ((idx1 = kv_find(kv, kg, h, key, klen, &slot)) == 0)
+    if (kv->slots != NULL)
+        idx1 = kv_find(kv, kg, h, key, klen, &slot);
+    if (idx1 != 0) {
+        e = &kv->ents[idx1 - 1];
+        if (e->flags & ENT_TOMB)
+            return 0;
+        if ((e->flags & ENT_DISK) &&
+            (rc = kv_disk_delete(kv, kg, key, klen)) != 0)
+            return rc;
+        e->flags &= ~(ENT_DISK | ENT_SYNC);
+        ent_set(kv->store, e, ent_data(e), e->klen, NULL, 0);
+        e->flags |= ENT_TOMB;
+        kv_touch(kv, idx1 - 1);
+        kv_wrote(kv);
         return 0;
-    e = &kv->ents[idx1 - 1];
-    if (e->flags & ENT_TOMB)
+    }
+    if (!kv->spilled)
         return 0;
-    ent_set(kv->store, e, ent_data(e), e->klen, NULL, 0);
-    e->flags |= ENT_TOMB;
-    kv_touch(kv, idx1 - 1);
-    return 0;
+    /* Only LevelDB may have it: a tombstone if it does, so that the next
+     * snapshot records the deletion. */
+    if ((rc = kv_disk_get(kv, kg, key, klen, &dv, &dn)) != 0)
+        return rc == -ENOENT ? 0 : rc;
+    leveldb_free(dv);
+    if ((rc = kv_disk_delete(kv, kg, key, klen)) != 0)
+        return rc;
+    idx1 = kv_insert(kv, kg, h, key, klen, slot) + 1;
+    kv->ents[idx1 - 1].flags |= ENT_TOMB;
+    kv_wrote(kv);
+    return kv_after_write(kv);
+}
+
+/* Calls fn for each key of kv in LevelDB under key group kg (-1: operator
+ * state) that memory does not hold a newer version of. 0, fn's non-zero
+ * result, or -EIO. */
+static int
+kv_iterate_disk(gale_kv_t *kv, leveldb_iterator_t *it, int kg,
+    int (*fn)(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen), void *arg)
+{
+    size_t plen = 2 + kv->namelen + 1, kl, vl, ukl;
+    unsigned char *pfx = xmalloc(plen);
+    const char *k, *v;
+    const unsigned char *uk;
+    uint32_t idx1, slot;
+    int rc = 0;
+
+    /* The store's key buffer is reused by any get that fn makes. */
+    (void)kv_disk_key(kv, kg, NULL, 0);
+    memcpy(pfx, kv->store->kbuf, plen);
+    for (leveldb_iter_seek(it, (const char *)pfx, plen);
+        rc == 0 && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        k = leveldb_iter_key(it, &kl);
+        if (kl < plen || memcmp(k, pfx, plen) != 0)
+            break;
+        uk = (const unsigned char *)k + plen;
+        ukl = kl - plen;
+        if (kv->slots != NULL && (idx1 = kv_find(kv, kg,
+            kv_hash(kg, uk, ukl), uk, ukl, &slot)) != 0 &&
+            !(kv->ents[idx1 - 1].flags & ENT_SYNC))
+            continue;
+        v = leveldb_iter_value(it, &vl);
+        rc = fn(arg, uk, ukl, v, vl);
+    }
+    free(pfx);
+    return rc;
 }
 
 int
 gale_kv_iterate(gale_kv_t *kv, int (*fn)(void *arg, const void *key,
     size_t klen, const void *val, size_t vlen), void *arg)
 {
-    int kg = kv_scope(kv);
+    gale_kvstore_t *s = kv->store;
+    int kg = kv_scope(kv), g;
+    leveldb_iterator_t *it;
     const struct kv_entry *e;
     const unsigned char *d;
+    char *lerr = NULL;
     uint32_t i;
-    int rc;
+    int rc = 0;
 
-    for (i = 0; i < kv->nents; i++) {
+    /* Memory first: what LevelDB holds unchanged (ENT_SYNC) is left to
+     * the LevelDB walk, so each key comes once. */
+    s->busy++;
+    for (i = 0; i < kv->nents && rc == 0; i++) {
         e = &kv->ents[i];
-        if (e->flags & (ENT_TOMB | ENT_FREE))
+        if (e->flags & (ENT_TOMB | ENT_FREE | ENT_SYNC))
             continue;
         if (kg >= 0 && e->kg != kg)
             continue;
         d = e->cap != 0 ? e->u.heap : e->u.in;
-        if ((rc = fn(arg, d, e->klen, d + e->klen, e->vlen)) != 0)
-            return rc;
+        rc = fn(arg, d, e->klen, d + e->klen, e->vlen);
     }
-    return 0;
+    if (rc == 0 && kv->spilled) {
+        it = leveldb_create_iterator(s->db, s->ropts);
+        if (!kv->keyed)
+            rc = kv_iterate_disk(kv, it, -1, fn, arg);
+        else if (kg >= 0)
+            rc = kv_iterate_disk(kv, it, kg, fn, arg);
+        else
+            for (g = s->kg_first; g <= s->kg_last && rc == 0; g++)
+                rc = kv_iterate_disk(kv, it, g, fn, arg);
+        leveldb_iter_get_error(it, &lerr);
+        if (lerr != NULL) {
+            kvstore_keep_error(s, "iterate", lerr);
+            if (rc == 0)
+                rc = -EIO;
+        }
+        leveldb_iter_destroy(it);
+    }
+    s->busy--;
+    return rc;
+}
+
+/* gale_kv_add_i64 after a memory miss in a handle that spilled: the
+ * counter comes back from LevelDB (absent counts as 0) into memory,
+ * changed. 0, -EINVAL (not 8 bytes), -EOVERFLOW or -EIO. */
+static int
+kv_add_spilled(gale_kv_t *kv, int kg, uint32_t h, const void *key,
+    size_t klen, uint32_t slot, int64_t delta, int64_t *out)
+{
+    unsigned char buf[8];
+    struct kv_entry *e;
+    int64_t cur = 0, sum;
+    uint32_t idx;
+    char *dv = NULL;
+    size_t dn = 0;
+    bool disk;
+    int rc;
+
+    if ((rc = kv_disk_get(kv, kg, key, klen, &dv, &dn)) != 0 &&
+        rc != -ENOENT)
+        return rc;
+    disk = rc == 0;
+    if (disk) {
+        kv->store->stats.loads++;
+        if (dn != 8) {
+            leveldb_free(dv);
+            return -EINVAL;
+        }
+        cur = ld_le64((const unsigned char *)dv);
+        leveldb_free(dv);
+    }
+    if (__builtin_add_overflow(cur, delta, &sum))
+        return -EOVERFLOW;
+    idx = kv_insert(kv, kg, h, key, klen, slot);
+    st_le64(buf, sum);
+    e = &kv->ents[idx];
+    ent_set(kv->store, e, ent_data(e), klen, buf, sizeof buf);
+    if (disk)
+        e->flags |= ENT_DISK;
+    kv_wrote(kv);
+    if (out != NULL)
+        *out = sum;
+    return kv_after_write(kv);
 }
 
 int
@@ -758,7 +1550,9 @@ gale_kv_add_i64(gale_kv_t *kv, const void *key, size_t klen, int64_t delta,
                 *out = sum;
             return 0;
         }
-    } else
+    } else if (kv->spilled)
+        return kv_add_spilled(kv, kg, h, key, klen, slot, delta, out);
+    else
         idx1 = kv_insert(kv, kg, h, key, klen, slot) + 1;
     /* A new key or a tombstone: absent counts as 0. */
     {
@@ -770,7 +1564,8 @@ gale_kv_add_i64(gale_kv_t *kv, const void *key, size_t klen, int64_t delta,
         e->flags &= ~ENT_TOMB;
         kv_touch(kv, idx1 - 1);
     }
+    kv_wrote(kv);
     if (out != NULL)
         *out = delta;
-    return 0;
+    return kv_after_write(kv);
 }

@@ -139,12 +139,11 @@ dump_store(gale_kvstore_t *s, int first, int last)
     for (i = 0; i < d.n; i++)
         len += strlen(d.lines[i]) + 1;
     out = xmalloc(len);
-    out[0] = '\0';
-    for (i = 0; i < d.n; i++) {
-        strcat(out, d.lines[i]);
-        strcat(out, "\n");
+    for (i = 0, len = 0; i < d.n; i++) {
+        len += (size_t)sprintf(out + len, "%s\n", d.lines[i]);
         free(d.lines[i]);
     }
+    out[len] = '\0';
     free(d.lines);
     return out;
 }
@@ -492,6 +491,36 @@ START_TEST(test_snap_sorted_and_empty)
     free(t.files);
     free(t.sizes);
     gale_kvstore_destroy(&s);
+}
+END_TEST
+
+START_TEST(test_restore_under_memory_cap)
+{
+    gale_kvstore_t *s = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    gale_kvstore_t *got = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    gale_ckpt_task_t t = { .task_id = 2, .kg_first = 0, .kg_last = MAXP - 1 };
+    char k[32], v[64], *cause = NULL, *spill;
+    int i;
+
+    for (i = 0; i < 60000; i++) {
+        snprintf(k, sizeof(k), "k%07d", i);
+        snprintf(v, sizeof(v), "%060d", i);
+        kput(s, i % MAXP, "counts", k, v);
+    }
+    snap_into(s, 2, 1, &t);
+    xasprintf(&spill, "%s/spill", dir);
+    ck_assert_int_eq(gale_kvstore_set_spill(got, spill, 1 << 20, &cause), 0);
+    free(spill);
+    ck_assert_int_eq(gale_ckpt_restore_task(ck, &t, got, &cause), 0);
+    /* About 10 MiB of entries in memory without the cap. */
+    ck_assert_uint_le(gale_kvstore_bytes(got), 2u << 20);
+    ck_assert_uint_eq(gale_kvstore_dirty_count(got), 0);
+    assert_same(s, got);
+    free(t.files[0]);
+    free(t.files);
+    free(t.sizes);
+    gale_kvstore_destroy(&s);
+    gale_kvstore_destroy(&got);
 }
 END_TEST
 
@@ -986,6 +1015,7 @@ main(void)
     tcase_add_test(tc, test_chain_with_overwrites_and_deletes);
     tcase_add_test(tc, test_restore_range_and_operator);
     tcase_add_test(tc, test_snap_sorted_and_empty);
+    tcase_add_test(tc, test_restore_under_memory_cap);
     tcase_add_test(tc, test_compaction);
     tcase_add_test(tc, test_gc_keeps_what_is_referenced);
     tcase_add_test(tc, test_corrupt_delta);

@@ -11,7 +11,10 @@
  * a spout's read position, a sink's staged transactions.
  *
  * Values returned by get are borrowed until the next write to the same
- * handle. Handles are owned by the engine and live as long as the task.
+ * handle or the end of the callback (execute, prepare, ...) that got them,
+ * whichever comes first: state larger than memory must be able to evict
+ * them afterwards. Handles are owned by the engine and live as long as the
+ * task.
  */
 #ifndef GALE_STATE_H
 #define GALE_STATE_H
@@ -24,8 +27,8 @@ typedef struct gale_kv gale_kv_t;
 /* Looks key up. 0 and *val, *vlen set; -ENOENT if absent. */
 int gale_kv_get(gale_kv_t *kv, const void *key, size_t klen,
     const void **val, size_t *vlen);
-/* Inserts or replaces key. 0 or -errno (-ENOMEM past the memory cap with
- * no store to spill to). */
+/* Inserts or replaces key. 0 or -errno (-EIO if the spill store failed;
+ * the value may then be stored, but the task should fail). */
 int gale_kv_put(gale_kv_t *kv, const void *key, size_t klen,
     const void *val, size_t vlen);
 /* Removes key; 0 whether or not it was there. */
