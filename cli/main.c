@@ -21,7 +21,10 @@ static const cmd_entry_t commands[] = {
     { "graph",    "print a topology as a Graphviz DOT graph", cmd_graph },
     { "plan",     "print the physical plan: tasks, executors, channels",
                   cmd_plan },
-    { "run",      "run a topology in this process (local mode)", cmd_run },
+    { "run",      "run a topology (in this process, or in worker processes)",
+                  cmd_run },
+    /* Internal: started by `gale run`; not listed by --help. */
+    { "worker",   NULL, cmd_worker },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,7 +46,8 @@ help(FILE *fp)
     fputs("\ngale runs Apache Storm topologies written in a libconfig DSL,"
         " exactly once.\n\nCommands:\n", fp);
     for (i = 0; i < NCOMMANDS; i++)
-        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary != NULL)
+            fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nOptions:\n"
         "  -h, --help     print this help and exit\n"
         "  -V, --version  print the version and exit\n"

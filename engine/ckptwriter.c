@@ -80,8 +80,8 @@ writer_main(void *arg)
 }
 
 gale_ckptwriter_t *
-gale_ckptwriter_start(void *zctx, const char *prefix, const char *dir,
-    char **cause)
+gale_ckptwriter_start(void *zctx, const char *prefix,
+    const char *report_prefix, const char *dir, char **cause)
 {
     gale_ckptwriter_t *w = xcalloc(1, sizeof *w);
     char ep[256];
@@ -97,7 +97,7 @@ gale_ckptwriter_start(void *zctx, const char *prefix, const char *dir,
     snprintf(w->ep, sizeof w->ep, "%s", ep);
     if (zmq_bind(w->pull, ep) != 0)
         goto zfail;
-    snprintf(ep, sizeof ep, "%sreport", prefix);
+    snprintf(ep, sizeof ep, "%sreport", report_prefix);
     if (zmq_connect(w->report, ep) != 0)
         goto zfail;
     if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {

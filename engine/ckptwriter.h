@@ -16,9 +16,10 @@
 typedef struct gale_ckptwriter gale_ckptwriter_t;
 
 /* Starts the writer thread: binds `<prefix>writer`, reports to
- * `<prefix>report`, writes files under dir. NULL with *cause. */
+ * `<report_prefix>report` (the coordinator's), writes files under dir.
+ * NULL with *cause. */
 gale_ckptwriter_t *gale_ckptwriter_start(void *zctx, const char *prefix,
-    const char *dir, char **cause);
+    const char *report_prefix, const char *dir, char **cause);
 /* Stops the thread after the jobs already queued, and frees. */
 void gale_ckptwriter_stop(gale_ckptwriter_t **wp);
 

@@ -43,6 +43,7 @@ typedef struct task_rt {
 struct gale_exec {
     gale_executor_cfg_t cfg;        /* copy; prefix owned below */
     char *prefix;                   /* owned */
+    char *ctl_prefix;               /* owned */
     const gale_comp_t *comp;        /* the component it runs */
     gale_ctx_t **tasks;             /* owned */
     task_rt_t *trt;                 /* per task, owned */
@@ -78,6 +79,8 @@ gale_executor_new(const gale_executor_cfg_t *cfg)
     e->cfg = *cfg;
     e->prefix = xstrdup(cfg->prefix);
     e->cfg.prefix = e->prefix;
+    e->ctl_prefix = xstrdup(cfg->ctl_prefix != NULL ? cfg->ctl_prefix : cfg->prefix);
+    e->cfg.ctl_prefix = e->ctl_prefix;
     e->comp = &cfg->plan->topo->comps[cfg->plan->execs[cfg->exec].comp];
     return e;
 }
@@ -249,10 +252,10 @@ setup(gale_exec_t *e)
     e->ctl = zmq_socket(c->zctx, ZMQ_PAIR);
     e->report = zmq_socket(c->zctx, ZMQ_PUSH);
     zmq_setsockopt(e->ctl, ZMQ_LINGER, &linger, sizeof linger);
-    snprintf(ep, sizeof ep, "%sctl/%d", c->prefix, c->exec);
+    snprintf(ep, sizeof ep, "%sctl/%d", c->ctl_prefix, c->exec);
     if (e->ctl == NULL || zmq_connect(e->ctl, ep) != 0)
         goto zfail;
-    snprintf(ep, sizeof ep, "%sreport", c->prefix);
+    snprintf(ep, sizeof ep, "%sreport", c->ctl_prefix);
     if (e->report == NULL || zmq_connect(e->report, ep) != 0)
         goto zfail;
     if (c->checkpoints) {
@@ -909,6 +912,7 @@ gale_executor_destroy(gale_exec_t **ep)
     free(e->chan_out);
     free(e->fields);
     free(e->prefix);
+    free(e->ctl_prefix);
     free(e);
     *ep = NULL;
 }

@@ -31,7 +31,11 @@ typedef struct gale_executor_cfg {
     const gale_plan_t *plan;        /* borrowed; outlives the executor */
     int exec;                       /* executor index in the plan */
     void *zctx;                     /* ZeroMQ context */
-    const char *prefix;             /* "inproc://gale-<id>/" */
+    const char *prefix;             /* this process's endpoints: channels and
+                                       the checkpoint writer ("inproc://...") */
+    const char *ctl_prefix;         /* the coordinator's: ctl/<exec>, report
+                                       (inproc in local mode, ipc:// between
+                                       processes) */
     uint32_t epoch;                 /* attempt epoch */
     int report_ms;                  /* period of STATS reports */
     bool checkpoints;               /* guarantee is not "none" */

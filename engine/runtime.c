@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -18,6 +20,8 @@
 #include "engine/executor.h"
 #include "engine/outlet.h"
 #include "engine/runtime.h"
+
+extern char **environ;
 
 /* Set by the signal handler only; read by the runtime loop. */
 static volatile sig_atomic_t signals_seen;
@@ -53,6 +57,10 @@ typedef struct runtime {
     uint64_t stop_at;               /* ttl: stop then; 0 = never */
     int recoveries;                 /* attempts restarted */
     char *recovery_log;             /* what each recovery restored, owned */
+    bool procs;                     /* executors run in worker processes */
+    pid_t *pids;                    /* per worker, 0 when not running */
+    uint64_t *last_seen;            /* per worker: last report, ns */
+    int worker_timeout_ms;          /* no report for this long: failed */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
     gale_comp_totals_t *prev;       /* totals at the last redraw */
@@ -171,7 +179,8 @@ print_summary(runtime_t *rt, FILE *fp)
 /* One attempt's sockets and executors. */
 typedef struct attempt {
     uint32_t epoch;                 /* attempt epoch, from 1 */
-    char prefix[96];                /* inproc endpoint prefix */
+    char prefix[96];                /* endpoint prefix: inproc, or ipc://@
+                                       with worker processes */
     gale_ckptwriter_t *writer;      /* checkpoint writer, or NULL */
     gale_ckpt_meta_t *restore;      /* restore point copy, owned, or NULL */
     size_t nnotified;               /* executors that ran complete(final) */
@@ -206,6 +215,8 @@ read_report(runtime_t *rt, attempt_t *at)
 
     if (zmq_recv(rt->report, &h, sizeof h, 0) < (int)sizeof h)
         return;
+    if (rt->procs && h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
+        rt->last_seen[rt->plan->execs[h.exec].worker] = gale_now_ns();
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     zmq_msg_init(&part);
@@ -271,6 +282,115 @@ out:
     zmq_msg_close(&part2);
 }
 
+/* Starts one worker process per plan worker (posix_spawn: this process
+ * holds a ZeroMQ context and must not fork), telling each in its
+ * environment which worker it is and where the coordinator listens.
+ * 0 or -1. */
+static int
+spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
+{
+    const gale_plan_t *plan = rt->plan;
+    size_t nenv = 0, i;
+    char **envp, *spec = NULL;
+    int w, rc;
+
+    while (environ[nenv] != NULL)
+        nenv++;
+    envp = xcalloc(nenv + 2, sizeof *envp);
+    memset(rt->done, 0, sizeof *rt->done * plan->nexecs);
+    rt->ndone = 0;
+    at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
+    for (w = 0; w < plan->nworkers; w++) {
+        size_t k = 0;
+
+        for (i = 0; i < nenv; i++)
+            if (strncmp(environ[i], "GALE_WORKER_SPEC=", 17) != 0)
+                envp[k++] = environ[i];
+        free(spec);
+        xasprintf(&spec, "GALE_WORKER_SPEC=worker=%d;ctl=%s;run=%d-%d-%u;"
+            "epoch=%u;restore=%llu;publish=%d", w, at->prefix, (int)getpid(),
+            rt->run, at->epoch, at->epoch, at->restore != NULL ?
+            (unsigned long long)at->restore->id : 0ULL, publish_only ? 1 : 0);
+        envp[k++] = spec;
+        envp[k] = NULL;
+        rc = posix_spawn(&rt->pids[w], rt->opts->worker_argv[0], NULL, NULL,
+            rt->opts->worker_argv, envp);
+        if (rc != 0) {
+            log_error("starting worker %d (%s): %s", w,
+                rt->opts->worker_argv[0], strerror(rc));
+            rt->pids[w] = 0;
+            free(spec);
+            free(envp);
+            return -1;
+        }
+        rt->last_seen[w] = gale_now_ns();
+        log_debug("worker %d: pid %d", w, (int)rt->pids[w]);
+    }
+    free(spec);
+    free(envp);
+    return 0;
+}
+
+/* Notices a worker process that exited (or was killed) before it was
+ * told to: sets rt->failure. */
+static void
+check_workers(runtime_t *rt)
+{
+    uint64_t now = gale_now_ns();
+    pid_t pid;
+    int st, w;
+
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        for (w = 0; w < rt->plan->nworkers; w++) {
+            if (rt->pids[w] != pid)
+                continue;
+            rt->pids[w] = 0;
+            if (rt->failure != NULL)
+                break;
+            if (WIFSIGNALED(st))
+                xasprintf(&rt->failure, "worker %d (pid %d) was killed by "
+                    "signal %d", w, (int)pid, WTERMSIG(st));
+            else
+                xasprintf(&rt->failure, "worker %d (pid %d) exited with "
+                    "status %d", w, (int)pid, WEXITSTATUS(st));
+        }
+    }
+    for (w = 0; w < rt->plan->nworkers && rt->failure == NULL; w++) {
+        if (rt->pids[w] != 0 && now > rt->last_seen[w] +
+            (uint64_t)rt->worker_timeout_ms * 1000000u)
+            xasprintf(&rt->failure, "worker %d (pid %d) stopped answering: no "
+                "heartbeat for %d ms", w, (int)rt->pids[w], rt->worker_timeout_ms);
+    }
+}
+
+/* Stops the worker processes: on success they leave by themselves after
+ * EXIT (waited for up to 5 s); after a failure, or past that, SIGKILL. */
+static void
+reap_workers(runtime_t *rt, bool kill_now)
+{
+    uint64_t deadline = gale_now_ns() + 5000000000ull;
+    int w, st, left;
+
+    for (;;) {
+        left = 0;
+        for (w = 0; w < rt->plan->nworkers; w++) {
+            if (rt->pids[w] == 0)
+                continue;
+            if (kill_now)
+                kill(rt->pids[w], SIGKILL);
+            if (waitpid(rt->pids[w], &st, WNOHANG) == rt->pids[w])
+                rt->pids[w] = 0;
+            else
+                left++;
+        }
+        if (left == 0)
+            return;
+        if (gale_now_ns() > deadline)
+            kill_now = true;
+        usleep(10000);
+    }
+}
+
 /* Creates the attempt's sockets, writer and executors. 0 or -1. */
 static int
 start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
@@ -281,8 +401,9 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     size_t i;
     int linger = 0;
 
-    snprintf(at->prefix, sizeof at->prefix, "inproc://gale-%d-%d-%u/",
-        (int)getpid(), rt->run, at->epoch);
+    snprintf(at->prefix, sizeof at->prefix, "%s://%sgale-%d-%d-%u/",
+        rt->procs ? "ipc" : "inproc", rt->procs ? "@" : "", (int)getpid(),
+        rt->run, at->epoch);
     rt->report = zmq_socket(rt->zctx, ZMQ_PULL);
     zmq_setsockopt(rt->report, ZMQ_LINGER, &linger, sizeof linger);
     snprintf(ep, sizeof ep, "%sreport", at->prefix);
@@ -299,8 +420,10 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
             return -1;
         }
     }
+    if (rt->procs)
+        return spawn_workers(rt, at, publish_only);
     if (rt->coord != NULL && (at->writer = gale_ckptwriter_start(rt->zctx,
-        at->prefix, gale_coord_dir(rt->coord), &why)) == NULL) {
+        at->prefix, at->prefix, gale_coord_dir(rt->coord), &why)) == NULL) {
         log_error("%s", why);
         free(why);
         return -1;
@@ -335,11 +458,15 @@ end_attempt(runtime_t *rt, attempt_t *at)
     zmq_pollitem_t item;
     size_t i;
 
+    if (rt->procs && rt->failure != NULL)
+        reap_workers(rt, true);
     for (i = 0; i < rt->plan->nexecs; i++)
         if (rt->ctl[i] != NULL)
             send_ctl(rt, i, GALE_CTL_EXIT);
     for (i = 0; i < rt->plan->nexecs; i++)
         gale_executor_destroy(&rt->execs[i]);
+    if (rt->procs)
+        reap_workers(rt, false);
     gale_ckptwriter_stop(&at->writer);
     /* Last reports (final counters) sent before the executors left. */
     item.socket = rt->report;
@@ -377,6 +504,8 @@ run_attempt(runtime_t *rt, attempt_t *at)
         if (zmq_poll(&item, 1, 50) > 0)
             while (zmq_poll(&item, 1, 0) > 0)
                 read_report(rt, at);
+        if (rt->procs)
+            check_workers(rt);
         if (rt->failure != NULL)
             break;
         now = gale_now_ns();
@@ -486,6 +615,11 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     delay_ms = v != NULL && v->type == GALE_INT ? (int)v->u.i : 1000;
     if (opts->ttl_secs > 0)
         rt.stop_at = rt.start_ns + (uint64_t)(opts->ttl_secs * 1e9);
+    rt.procs = plan->nworkers > 1 && opts->worker_argv != NULL;
+    rt.pids = xcalloc((size_t)plan->nworkers + 1, sizeof *rt.pids);
+    rt.last_seen = xcalloc((size_t)plan->nworkers + 1, sizeof *rt.last_seen);
+    v = gale_value_map_get(t->conf, "gale.worker.timeout.ms");
+    rt.worker_timeout_ms = v != NULL && v->type == GALE_INT ? (int)v->u.i : 4000;
 
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
@@ -536,6 +670,8 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
 
                 if (zmq_poll(&item, 1, 100) > 0)
                     read_report(&rt, &at);
+                if (rt.procs)
+                    check_workers(&rt);
             }
             rc = rt.failure != NULL ? -1 : 0;
         } else {
@@ -593,5 +729,7 @@ done:
     free(rt.prev);
     free(rt.failure);
     free(rt.recovery_log);
+    free(rt.pids);
+    free(rt.last_seen);
     return status;
 }

@@ -19,6 +19,11 @@ typedef struct gale_runtime_opts {
     FILE *summary;          /* where the final table goes, or NULL */
     int report_ms;          /* executors' report period; 0 = 500 */
     double ttl_secs;        /* > 0: stop gracefully after this long */
+    /* With workers > 1: the command that starts a worker process, as
+     * argv (argv[0] the gale binary, then "worker", the topology file and
+     * its --properties/-c options), NULL-terminated. NULL: everything runs
+     * in this process. */
+    char *const *worker_argv;
 } gale_runtime_opts_t;
 
 /* Runs the plan to completion. Returns 0 when every task finished, 1 when

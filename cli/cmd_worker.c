@@ -1,0 +1,99 @@
+/* cmd_worker.c - `gale worker FILE`: a worker process, started by `gale
+ * run` for topologies with workers > 1 (not meant to be run by hand). What
+ * to run comes in GALE_WORKER_SPEC, set by the coordinator:
+ * "worker=W;ctl=PREFIX;run=ID;epoch=E;restore=N;publish=0|1". */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "engine/worker.h"
+
+static const gale_cmd_info_t worker_info = {
+    .name = "worker",
+    .operands = "FILE",
+    .summary = "Run one worker process of a topology (started by gale run).",
+    .details =
+        "Internal: `gale run` starts one of these per worker when the\n"
+        "topology has workers > 1, with GALE_WORKER_SPEC saying which worker\n"
+        "it is and where the coordinator listens. It exits with its parent.\n",
+    .flags = GALE_OPT_TOPOLOGY,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+/* Parses GALE_WORKER_SPEC into o (strings point into buf). 0 or -1. */
+static int
+parse_spec(char *buf, gale_worker_opts_t *o)
+{
+    char *save = NULL, *tok, *eq;
+    int seen = 0;
+
+    for (tok = strtok_r(buf, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
+        if ((eq = strchr(tok, '=')) == NULL)
+            return -1;
+        *eq++ = '\0';
+        if (strcmp(tok, "worker") == 0)
+            o->worker = atoi(eq), seen |= 1;
+        else if (strcmp(tok, "ctl") == 0)
+            o->ctl_prefix = eq, seen |= 2;
+        else if (strcmp(tok, "run") == 0)
+            o->run_id = eq, seen |= 4;
+        else if (strcmp(tok, "epoch") == 0)
+            o->epoch = (uint32_t)strtoul(eq, NULL, 10), seen |= 8;
+        else if (strcmp(tok, "restore") == 0)
+            o->restore_id = strtoull(eq, NULL, 10);
+        else if (strcmp(tok, "publish") == 0)
+            o->publish_only = strcmp(eq, "1") == 0;
+        else
+            return -1;
+    }
+    return seen == 15 ? 0 : -1;
+}
+
+int
+cmd_worker(int argc, char **argv)
+{
+    gale_worker_opts_t wo = { 0 };
+    gale_topology_t *t = NULL;
+    gale_plan_t *p = NULL;
+    gale_opts_t o;
+    const char *spec = getenv("GALE_WORKER_SPEC");
+    char *buf;
+    int rc;
+
+    if ((rc = gale_opts_parse(&o, &worker_info, argc, argv)) != 0) {
+        gale_opts_clear(&o);
+        return gale_opts_status(rc);
+    }
+    buf = xstrdup(spec != NULL ? spec : "");
+    if (parse_spec(buf, &wo) != 0) {
+        fprintf(stderr, "gale: worker: GALE_WORKER_SPEC is missing or malformed "
+            "(gale run sets it; this command is not meant to be run by hand)\n");
+        free(buf);
+        gale_opts_clear(&o);
+        return 2;
+    }
+    /* Ctrl-C reaches the whole process group; the coordinator handles it. */
+    signal(SIGINT, SIG_IGN);
+    if ((rc = gale_opts_load(&o, &t, &p)) == 0) {
+        if (wo.worker < 0 || wo.worker >= p->nworkers) {
+            fprintf(stderr, "gale: worker: no worker %d in a plan of %d\n",
+                wo.worker, p->nworkers);
+            rc = 2;
+        } else {
+            rc = gale_worker_run(p, &wo);
+        }
+    }
+    gale_plan_free(&p);
+    gale_topology_free(&t);
+    gale_opts_clear(&o);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,151 @@
+/* worker.c - one worker process. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "engine/bridge.h"
+#include "engine/ckpt.h"
+#include "engine/ckptwriter.h"
+#include "engine/executor.h"
+#include "engine/worker.h"
+
+/* The plan's channels that cross between this worker and another:
+ * outgoing (local sender) and incoming (local receiver), with their peers. */
+static void
+remote_channels(const gale_plan_t *p, int w, int **out, int **out_peer,
+    size_t *nout, int **in, int **in_peer, size_t *nin)
+{
+    size_t k;
+
+    *out = xcalloc(p->nchans + 1, sizeof **out);
+    *out_peer = xcalloc(p->nchans + 1, sizeof **out_peer);
+    *in = xcalloc(p->nchans + 1, sizeof **in);
+    *in_peer = xcalloc(p->nchans + 1, sizeof **in_peer);
+    *nout = *nin = 0;
+    for (k = 0; k < p->nchans; k++) {
+        int fw = p->tasks[p->chans[k].from_task - 1].worker;
+        int tw = p->tasks[p->chans[k].to_task - 1].worker;
+
+        if (fw == tw)
+            continue;
+        if (fw == w) {
+            (*out)[*nout] = p->chans[k].id;
+            (*out_peer)[(*nout)++] = tw;
+        } else if (tw == w) {
+            (*in)[*nin] = p->chans[k].id;
+            (*in_peer)[(*nin)++] = fw;
+        }
+    }
+}
+
+int
+gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
+{
+    const gale_topology_t *t = plan->topo;
+    gale_executor_cfg_t ec;
+    gale_bridge_cfg_t bc;
+    gale_bridge_t *bridge = NULL;
+    gale_ckptwriter_t *writer = NULL;
+    gale_ckpt_meta_t *meta = NULL;
+    gale_ckpt_t *store = NULL;
+    gale_exec_t **execs;
+    int *out = NULL, *out_peer = NULL, *in = NULL, *in_peer = NULL;
+    size_t nout, nin, i;
+    char prefix[96], chprefix[112], *dir = NULL, *why = NULL;
+    void *zctx;
+    int status = 1;
+
+    /* Die with the coordinator, even if it is killed with SIGKILL. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        return 1;
+    snprintf(prefix, sizeof prefix, "inproc://gale-w%d/", o->worker);
+    snprintf(chprefix, sizeof chprefix, "%sch/", prefix);
+    zctx = zmq_ctx_new();
+    execs = xcalloc(plan->nexecs + 1, sizeof *execs);
+    if (t->guarantee != GALE_GUARANTEE_NONE) {
+        if (t->checkpoint_dir != NULL)
+            dir = xstrdup(t->checkpoint_dir);
+        else
+            xasprintf(&dir, "state/%s", t->name);
+        if ((writer = gale_ckptwriter_start(zctx, prefix, o->ctl_prefix, dir,
+            &why)) == NULL)
+            goto fail;
+        if (o->restore_id != 0 &&
+            ((store = gale_ckpt_open(dir, &why)) == NULL ||
+            gale_ckpt_read_meta(store, o->restore_id, &meta, &why) != 0))
+            goto fail;
+    }
+    remote_channels(plan, o->worker, &out, &out_peer, &nout, &in, &in_peer, &nin);
+    memset(&bc, 0, sizeof bc);
+    bc.zctx = zctx;
+    bc.inproc_prefix = chprefix;
+    bc.run_id = o->run_id;
+    bc.epoch = o->epoch;
+    bc.worker = o->worker;
+    bc.nworkers = plan->nworkers;
+    bc.queue_depth = t->queue_depth;
+    bc.out_chans = out;
+    bc.out_peer = out_peer;
+    bc.nout = nout;
+    bc.in_chans = in;
+    bc.in_peer = in_peer;
+    bc.nin = nin;
+    if ((bridge = gale_bridge_start(&bc, &why)) == NULL)
+        goto fail;
+    memset(&ec, 0, sizeof ec);
+    ec.plan = plan;
+    ec.zctx = zctx;
+    ec.prefix = prefix;
+    ec.ctl_prefix = o->ctl_prefix;
+    ec.epoch = o->epoch;
+    ec.report_ms = 500;
+    ec.checkpoints = writer != NULL;
+    ec.aligned = t->guarantee == GALE_GUARANTEE_EXACTLY_ONCE;
+    ec.ckpt_dir = dir;
+    ec.restore = meta;
+    ec.publish_only = o->publish_only;
+    for (i = 0; i < plan->nexecs; i++) {
+        if (plan->execs[i].worker != o->worker)
+            continue;
+        ec.exec = (int)i;
+        execs[i] = gale_executor_new(&ec);
+        if (gale_executor_start(execs[i]) != 0) {
+            why = xstrdup("cannot start an executor thread");
+            goto fail;
+        }
+    }
+    /* The executors leave when the coordinator says EXIT. */
+    for (i = 0; i < plan->nexecs; i++)
+        gale_executor_destroy(&execs[i]);
+    status = 0;
+fail:
+    if (why != NULL)
+        log_error("worker %d: %s", o->worker, why);
+    for (i = 0; i < plan->nexecs; i++)
+        gale_executor_destroy(&execs[i]);
+    if (bridge != NULL)
+        gale_bridge_stop(&bridge, NULL);
+    gale_ckptwriter_stop(&writer);
+    gale_ckpt_meta_free(&meta);
+    gale_ckpt_close(&store);
+    zmq_ctx_term(zctx);
+    free(execs);
+    free(out);
+    free(out_peer);
+    free(in);
+    free(in_peer);
+    free(dir);
+    free(why);
+    return status;
+}
