@@ -590,6 +590,15 @@ tick(gale_exec_t *e, gale_ctx_t *t, uint64_t now)
     return 0;
 }
 
+/* A take_dirty callback that keeps nothing. */
+static int
+drop_changes(void *arg, int kg, const char *name, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+    (void)arg, (void)kg, (void)name, (void)key, (void)klen, (void)val, (void)vlen;
+    return 0;
+}
+
 /* Periodic work: flush due batches, ticks, reports. 0 or -1. */
 static int
 housekeeping(gale_exec_t *e)
@@ -607,6 +616,11 @@ housekeeping(gale_exec_t *e)
         if (tick(e, e->tasks[i], now) != 0)
             return -1;
     if (now >= e->next_report_ns) {
+        /* Without checkpoints nothing takes the changed keys, and only
+         * unchanged ones can be spilled: forget them periodically. */
+        if (!e->cfg.checkpoints)
+            for (i = 0; i < e->ntasks; i++)
+                gale_kvstore_take_dirty(e->tasks[i]->state, drop_changes, NULL);
         report_stats(e);
         e->next_report_ns = now + (uint64_t)e->cfg.report_ms * 1000000u;
     }

@@ -689,9 +689,13 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             break;
         }
         latest = gale_coord_last(rt.coord);
-        log_warn("%s: attempt %u failed: %s; restarting from %s in %d ms",
-            t->name, at.epoch, rt.failure, latest != NULL ?
-            "the last complete checkpoint" : "the beginning", delay_ms);
+        if (latest != NULL)
+            log_warn("%s: attempt %u failed: %s; restarting from checkpoint "
+                "%llu in %d ms", t->name, at.epoch, rt.failure,
+                (unsigned long long)latest->id, delay_ms);
+        else
+            log_warn("%s: attempt %u failed: %s; restarting from the "
+                "beginning in %d ms", t->name, at.epoch, rt.failure, delay_ms);
         xasprintf(&msg, "%s%sattempt %u -> %s%llu after %.0f ms", rt.recovery_log,
             rt.recoveries ? "; " : "", at.epoch + 1,
             latest != NULL ? "checkpoint " : "start ",

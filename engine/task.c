@@ -12,6 +12,29 @@
 #include "engine/record.h"
 #include "engine/task.h"
 
+/* With state_memory_mb set, caps the task's in-memory state and spills
+ * the rest to a LevelDB of its own under <checkpoint dir>/spill/t<id>
+ * (rebuilt from checkpoints on restore, so it is not itself durable).
+ * 0, or -1 with *cause. */
+static int
+spill_state(gale_ctx_t *ctx, char **cause)
+{
+    const gale_topology_t *t = ctx->topo;
+    const gale_value_t *v = gale_value_map_get(t->conf, "gale.state.memory.mb");
+    char *dir;
+    int rc;
+
+    if (v == NULL || v->type != GALE_INT || v->u.i <= 0)
+        return 0;
+    if (t->checkpoint_dir != NULL)
+        xasprintf(&dir, "%s/spill/t%d", t->checkpoint_dir, ctx->task_id);
+    else
+        xasprintf(&dir, "state/%s/spill/t%d", t->name, ctx->task_id);
+    rc = gale_kvstore_set_spill(ctx->state, dir, (size_t)v->u.i << 20, cause);
+    free(dir);
+    return rc == 0 ? 0 : -1;
+}
+
 gale_ctx_t *
 gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
     gale_out_fn out, void *arg, char **cause)
@@ -37,6 +60,10 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
     ctx->kg_first = first;
     ctx->kg_last = last;
     ctx->state = gale_kvstore_new(t->max_parallelism, first, last);
+    if (spill_state(ctx, cause) != 0) {
+        gale_task_destroy(&ctx);
+        return NULL;
+    }
     gale_buf_init(&ctx->scratch, 256);
     ctx->npicks = 1;
     for (i = 0; i < t->ncomps; i++)

@@ -32,6 +32,7 @@ static const gale_key_t keys[] = {
     { "restart_attempts", "gale.restart.attempts", false, I, "3", false, true },
     { "restart_delay_ms", "gale.restart.delay.ms", false, I, "1000", false, true },
     { "worker_timeout_ms", "gale.worker.timeout.ms", false, I, "4000", false, true },
+    { "state_memory_mb", "gale.state.memory.mb", false, I, "0", false, true },
     /* Storm keys gale acts on */
     { "debug", "topology.debug", true, B, "false", true, true },
     { "max_spout_pending", "topology.max.spout.pending", true, I, NULL, true, true },

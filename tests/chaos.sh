@@ -1,0 +1,101 @@
+#!/bin/bash
+# chaos.sh - `make chaos`: a bounded word count with keyed state and the
+# transactional sink over 2 worker processes, while a driver kill -9s and
+# SIGSTOPs random workers and kill -9s the coordinator at random moments
+# (a killed coordinator is started again with the same command, as an
+# operator would). The sink commits every running count, so the committed
+# output per word must be exactly 1, 2, ..., n, with n the true count:
+# nothing lost, nothing twice. The run must complete many checkpoints, and
+# most recoveries must restore a checkpoint after the first.
+#
+# FAULTS (default 20) faults; SENTENCES (default 600000) at RATE (default
+# 20000) sentences/s; SEED for the fault schedule (default: random, printed).
+set -u
+: "${GALE:=./gale}"
+: "${top_builddir:=.}"
+: "${FAULTS:=20}"
+: "${SENTENCES:=600000}"
+: "${RATE:=20000}"
+: "${SEED:=$RANDOM}"
+GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
+gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chaos.XXXXXX") || exit 99
+trap 'pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+export LC_ALL=C
+RANDOM=$SEED
+echo "chaos: $FAULTS faults, $SENTENCES sentences at $RATE/s, seed $SEED"
+[ -x "$gen" ] || { echo "no $gen: run make check"; exit 99; }
+
+cat > "$tmp/c.cfg" <<CFG
+name = "chaos";
+config = { workers = 2; worker_timeout_ms = 1500; restart_delay_ms = 200;
+           restart_attempts = 1000;
+           checkpoint = { interval_ms = 250; dir = "$tmp/state"; }; };
+spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $SENTENCES;
+             rate = $RATE; fields = ["sentence"]; } );
+bolts = ( { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
+          { id = "count"; type = "count"; key = "word"; parallelism = 2;
+            fields = ["word", "count"]; },
+          { id = "sink"; type = "file_sink"; path = "$tmp/out"; parallelism = 2; } );
+streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
+            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+            { from = "count"; to = "sink"; grouping = "fields"; fields = ["word"]; } );
+CFG
+
+start_coordinator() {
+    "$GALE" run "$tmp/c.cfg" 2>> "$tmp/log" &
+    cpid=$!
+}
+
+faults=0 restarts=0
+start_coordinator
+while :; do
+    sleep "$(printf '0.%02d' $((30 + RANDOM % 70)))"
+    if ! kill -0 "$cpid" 2>/dev/null; then
+        wait "$cpid"
+        rc=$?
+        [ $rc -eq 0 ] && break
+        if [ $rc -ne 137 ]; then
+            echo "FAIL: the coordinator exited $rc"; tail -20 "$tmp/log"; exit 1
+        fi
+        restarts=$((restarts + 1))
+        start_coordinator
+        continue
+    fi
+    [ $faults -ge "$FAULTS" ] && continue
+    workers=($(pgrep -f "gale worker -- $tmp/c.cfg"))
+    [ ${#workers[@]} -eq 2 ] || continue
+    w=${workers[$((RANDOM % 2))]}
+    case $((RANDOM % 10)) in
+    0|1|2|3) kill -KILL "$w" && echo "fault $((faults + 1)): kill -9 worker $w" ;;
+    4|5|6) kill -STOP "$w" && echo "fault $((faults + 1)): SIGSTOP worker $w" ;;
+    *) kill -KILL "$cpid" && echo "fault $((faults + 1)): kill -9 coordinator $cpid" ;;
+    esac
+    faults=$((faults + 1))
+done
+
+# What the recoveries restored: in-process ("restarting from checkpoint N")
+# and after a coordinator restart ("restoring checkpoint N").
+grep -oE "restarting from (checkpoint [0-9]+|the beginning)|restoring checkpoint [0-9]+" \
+    "$tmp/log" > "$tmp/restores"
+total=$(wc -l < "$tmp/restores")
+later=$(grep -cE "checkpoint ([2-9]|[1-9][0-9]+)$" "$tmp/restores")
+ckpts=$(grep -oE "checkpoints: [0-9]+ completed \(last [0-9]+\)" "$tmp/log" | tail -1)
+echo "faults $faults, coordinator restarts $restarts, recoveries $total" \
+    "($later restored a checkpoint after the first); final run: $ckpts"
+
+fails=0
+"$gen" -s 42 -n "$SENTENCES" | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
+bad=$(cat $(ls "$tmp"/out/part-* | sort) | awk -F '\t' '
+    { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
+[ -z "$bad" ] || { echo "FAIL: committed counts not 1, 2, ..., n: $bad"; fails=1; }
+cat "$tmp"/out/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
+    END { for (w in m) print w, m[w] }' | sort > "$tmp/got"
+cmp -s "$tmp/want" "$tmp/got" || { echo "FAIL: final counts differ"; diff "$tmp/want" "$tmp/got" | head -5; fails=1; }
+[ "$faults" -ge "$FAULTS" ] || { echo "FAIL: only $faults faults injected (the run ended first)"; fails=1; }
+[ $((2 * later)) -ge "$total" ] && [ "$total" -gt 0 ] ||
+    { echo "FAIL: most recoveries must restore a checkpoint after the first"; fails=1; }
+last=$(echo "$ckpts" | grep -oE "last [0-9]+" | grep -oE "[0-9]+")
+[ "${last:-0}" -ge $((2 * FAULTS)) ] || { echo "FAIL: too few checkpoints (last id ${last:-0})"; fails=1; }
+[ $fails -eq 0 ] || { grep -E "WARN|ERROR" "$tmp/log" | tail -10; exit 1; }
+echo "PASS chaos"
