@@ -303,6 +303,35 @@ gale_coord_maybe_trigger(gale_coord_t *c, uint64_t now_ns, bool force,
     return 1;
 }
 
+/* Folds every chain longer than GALE_CHAIN_MAX files into a new base, so
+ * that restores read a bounded number of files and old deltas can be
+ * deleted once no retained checkpoint needs them. The next checkpoint's
+ * metadata (built from c->last) names the base; until then the store pins
+ * it. Runs on the coordinator thread (merging small deltas takes
+ * milliseconds; a background merge is future work). A failed compaction
+ * only leaves the chain long. */
+#define GALE_CHAIN_MAX 8
+
+static void
+compact_chains(gale_coord_t *c)
+{
+    char *base = NULL;
+    size_t i;
+
+    for (i = 0; i < c->last->ntasks; i++) {
+        gale_ckpt_task_t *t = &c->last->tasks[i];
+
+        if (t->nfiles <= GALE_CHAIN_MAX)
+            continue;
+        if (gale_ckpt_compact(c->store, t, &base) == 0 &&
+            gale_ckpt_task_rebase(c->store, t, base) != 0)
+            log_warn("%s: task %d: cannot use compacted %s", c->dir,
+                t->task_id, base);
+        free(base);
+        base = NULL;
+    }
+}
+
 int
 gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     const char *file, uint64_t *done, char **cause)
@@ -366,6 +395,7 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     c->last_end_ns = now;
     if ((rc = gale_ckpt_gc(c->store, c->retain)) < 0)
         log_warn("%s: removing old checkpoints: %s", c->dir, strerror(-rc));
+    compact_chains(c);
     return 1;
 }
 
