@@ -696,11 +696,14 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         else
             log_warn("%s: attempt %u failed: %s; restarting from the "
                 "beginning in %d ms", t->name, at.epoch, rt.failure, delay_ms);
-        xasprintf(&msg, "%s%sattempt %u -> %s%llu after %.0f ms", rt.recovery_log,
-            rt.recoveries ? "; " : "", at.epoch + 1,
-            latest != NULL ? "checkpoint " : "start ",
-            latest != NULL ? (unsigned long long)latest->id : 0ULL,
-            (gale_now_ns() - t0) / 1e6);
+        if (latest != NULL)
+            xasprintf(&msg, "%s%sattempt %u -> checkpoint %llu after %.0f ms",
+                rt.recovery_log, rt.recoveries ? "; " : "", at.epoch + 1,
+                (unsigned long long)latest->id, (gale_now_ns() - t0) / 1e6);
+        else
+            xasprintf(&msg, "%s%sattempt %u -> the beginning after %.0f ms",
+                rt.recovery_log, rt.recoveries ? "; " : "", at.epoch + 1,
+                (gale_now_ns() - t0) / 1e6);
         free(rt.recovery_log);
         rt.recovery_log = msg;
         rt.recoveries++;
