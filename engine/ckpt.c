@@ -33,6 +33,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/fs.h"
 #include "common/xalloc.h"
 #include "engine/ckpt.h"
 #include "engine/crc32c.h"
@@ -158,28 +159,6 @@ fsync_dir(const char *path)
     if (fsync(fd) == -1)
         rc = -errno;
     close(fd);
-    return rc;
-}
-
-/* Creates directory path and its missing parents. 0 or -errno. */
-static int
-make_dir(const char *path)
-{
-    char *p = xstrdup(path), *s, save;
-    int rc = 0;
-
-    for (s = p; rc == 0; s++) {
-        if ((*s == '/' || *s == '\0') && s != p && s[-1] != '/') {
-            save = *s;
-            *s = '\0';
-            if (mkdir(p, 0777) == -1 && errno != EEXIST)
-                rc = -errno;
-            *s = save;
-        }
-        if (*s == '\0')
-            break;
-    }
-    free(p);
     return rc;
 }
 
@@ -1021,9 +1000,9 @@ gale_ckpt_open(const char *dir, char **cause)
     c->dir = xstrdup(dir);
     xasprintf(&c->files, "%s/files", dir);
     xasprintf(&c->meta, "%s/meta", dir);
-    if ((rc = make_dir(c->dir)) != 0 ||
-        (rc = make_dir(what = c->files)) != 0 ||
-        (rc = make_dir(what = c->meta)) != 0 ||
+    if ((rc = gale_mkdir_p(c->dir)) != 0 ||
+        (rc = gale_mkdir_p(what = c->files)) != 0 ||
+        (rc = gale_mkdir_p(what = c->meta)) != 0 ||
         (rc = scan_max_id(what = c->files, &max)) != 0 ||
         (rc = scan_max_id(what = c->meta, &max)) != 0)
         goto fail;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -45,28 +44,6 @@ conf_int(const gale_topology_t *t, const char *key, int def)
     const gale_value_t *v = gale_value_map_get(t->conf, key);
 
     return v != NULL && v->type == GALE_INT ? (int)v->u.i : def;
-}
-
-/* Creates dir's missing parents (as mkdir -p), so that the default
- * state/<name> works in a fresh directory. 0 or -errno. */
-static int
-make_parents(const char *dir)
-{
-    char *p = xstrdup(dir), *s;
-    int rc = 0;
-
-    for (s = p + 1; *s != '\0'; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            rc = -errno;
-            break;
-        }
-        *s = '/';
-    }
-    free(p);
-    return rc;
 }
 
 /* Forgets the files owed from declined checkpoints. */
@@ -109,15 +86,9 @@ gale_coord_open(const gale_plan_t *plan, const char *dir, char **cause)
 {
     const gale_topology_t *t = plan->topo;
     gale_coord_t *c = xcalloc(1, sizeof *c);
-    int rc;
 
     c->plan = plan;
     c->dir = xstrdup(dir);
-    if ((rc = make_parents(dir)) != 0) {
-        xasprintf(cause, "checkpoint directory %s: %s", dir, strerror(-rc));
-        gale_coord_close(&c);
-        return NULL;
-    }
     if ((c->store = gale_ckpt_open(dir, cause)) == NULL) {
         gale_coord_close(&c);
         return NULL;

@@ -76,6 +76,7 @@
 
 #include <leveldb/c.h>
 
+#include "common/fs.h"
 #include "common/xalloc.h"
 #include "engine/kvstate.h"
 
@@ -926,23 +927,17 @@ gale_kvstore_new(int max_parallelism, int kg_first, int kg_last)
     return s;
 }
 
-/* Creates every missing parent directory of path (not path itself, which
- * LevelDB creates). 0 or -errno. */
+/* Creates the missing parents of path (LevelDB creates path itself).
+ * 0 or -errno. */
 static int
-mkdir_parents(const char *path)
+make_parent(const char *path)
 {
-    char *p = xstrdup(path), *q;
+    char *p = xstrdup(path), *slash = strrchr(p, '/');
     int rc = 0;
 
-    for (q = p + 1; *q != '\0'; q++) {
-        if (*q != '/')
-            continue;
-        *q = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            rc = -errno;
-            break;
-        }
-        *q = '/';
+    if (slash != NULL && slash != p) {
+        *slash = '\0';
+        rc = gale_mkdir_p(p);
     }
     free(p);
     return rc;
@@ -963,7 +958,7 @@ gale_kvstore_set_spill(gale_kvstore_t *s, const char *dir, size_t cap_bytes,
                 "max_parallelism above 65535 collides with operator state");
         return -EINVAL;
     }
-    if ((rc = mkdir_parents(dir)) != 0) {
+    if ((rc = make_parent(dir)) != 0) {
         if (cause != NULL)
             xasprintf(cause, "spill store %s: creating its parent: %s", dir,
                 strerror(-rc));

@@ -5,22 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rand.h"
 #include "common/xalloc.h"
 #include "engine/keyhash.h"
 #include "engine/router.h"
-
-/* xorshift64*: the per-route generator for NONE and the one-time shuffle. */
-static uint64_t
-next_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* Fills rt for edge e of the sending task. 0 or -errno. */
 static int
@@ -62,7 +50,7 @@ route_init(gale_route_t *rt, const gale_plan_t *plan, int e, int task_id,
         for (i = 0; i < rt->ntargets; i++)
             rt->order[i] = i;
         for (i = rt->ntargets - 1; i > 0; i--) {
-            int j = (int)(next_rand(&rt->rng) % (uint64_t)(i + 1));
+            int j = (int)(gale_xorshift64s(&rt->rng) % (uint64_t)(i + 1));
             int tmp = rt->order[i];
 
             rt->order[i] = rt->order[j];
@@ -160,24 +148,33 @@ gale_router_destroy(gale_router_t **rp)
     *rp = NULL;
 }
 
-/* The selected fields of vals, in grouping order, into sel. */
-static size_t
-select_fields(const gale_route_t *rt, const gale_datum_t *vals, size_t n,
-    gale_datum_t *sel)
+/* H over the route's grouping fields of vals, in grouping order. */
+static uint64_t
+key_hash(const gale_route_t *rt, const gale_datum_t *vals, size_t n)
 {
+    gale_datum_t sel[16], *selp = sel;
+    uint64_t h;
     size_t i;
 
+    if (rt->nfields == 1 && (size_t)rt->field_idx[0] < n)
+        return gale_keyhash(&vals[rt->field_idx[0]], 1);   /* the usual case */
+    if (rt->nfields > 16)
+        selp = xcalloc(rt->nfields, sizeof *selp);
+    else
+        memset(sel, 0, sizeof sel);
     for (i = 0; i < rt->nfields; i++)
-        sel[i] = (size_t)rt->field_idx[i] < n ? vals[rt->field_idx[i]] :
+        selp[i] = (size_t)rt->field_idx[i] < n ? vals[rt->field_idx[i]] :
             gale_d_null();
-    return rt->nfields;
+    h = gale_keyhash(selp, rt->nfields);
+    if (selp != sel)
+        free(selp);
+    return h;
 }
 
 int
 gale_route_choose(gale_route_t *rt, int source_task, const gale_datum_t *vals,
     size_t n, const gale_tuple_t *view, int *picks, int *kg)
 {
-    gale_datum_t sel[16], *selp = sel;
     uint64_t h;
     int i, k, a, b, rc;
 
@@ -191,7 +188,7 @@ gale_route_choose(gale_route_t *rt, int source_task, const gale_datum_t *vals,
         return 1;
     case GALE_GROUPING_NONE:
         /* Storm's NoneGrouper: a uniformly random task. */
-        picks[0] = (int)(next_rand(&rt->rng) % (uint64_t)rt->ntargets);
+        picks[0] = (int)(gale_xorshift64s(&rt->rng) % (uint64_t)rt->ntargets);
         return 1;
     case GALE_GROUPING_GLOBAL:
         picks[0] = 0;               /* the plan keeps only the lowest task */
@@ -201,24 +198,13 @@ gale_route_choose(gale_route_t *rt, int source_task, const gale_datum_t *vals,
             picks[i] = i;
         return rt->ntargets;
     case GALE_GROUPING_FIELDS:
-        if (rt->nfields > 16)
-            selp = xcalloc(rt->nfields, sizeof *selp);
-        select_fields(rt, vals, n, selp);
-        h = gale_keyhash(selp, rt->nfields);
-        if (selp != sel)
-            free(selp);
-        *kg = gale_keygroup(h, rt->max_parallelism);
+        *kg = gale_keygroup(key_hash(rt, vals, n), rt->max_parallelism);
         picks[0] = gale_keygroup_task(*kg, rt->ntargets, rt->max_parallelism);
         return 1;
     case GALE_GROUPING_PARTIAL_KEY:
         /* Two candidates from the key; the one this sender has sent fewer
          * tuples to wins (Storm's PartialKeyGrouping). */
-        if (rt->nfields > 16)
-            selp = xcalloc(rt->nfields, sizeof *selp);
-        select_fields(rt, vals, n, selp);
-        h = gale_keyhash(selp, rt->nfields);
-        if (selp != sel)
-            free(selp);
+        h = key_hash(rt, vals, n);
         a = (int)(h % (uint64_t)rt->ntargets);
         b = rt->ntargets > 1 ? (int)((h >> 32) * 0x9E3779B1u %
             (uint64_t)(rt->ntargets - 1)) : 0;

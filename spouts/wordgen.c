@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rand.h"
 #include "spouts/wordgen.h"
 
 /* The vocabulary's own PRNG seed: fixed, so the words depend only on the
@@ -35,13 +36,7 @@ gale_wordgen_seed(uint64_t seed)
 uint64_t
 gale_wordgen_next(uint64_t *state)
 {
-    uint64_t x = *state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1Dull;
+    return gale_xorshift64s(state);
 }
 
 /* Number of base-26 digits that tell n distinct ranks apart, at least 3. */

@@ -1,0 +1,31 @@
+/* fs.c - small filesystem helpers shared by the stores. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "common/fs.h"
+#include "common/xalloc.h"
+
+int
+gale_mkdir_p(const char *path)
+{
+    char *p = xstrdup(path), *s, save;
+    int rc = 0;
+
+    for (s = p; rc == 0; s++) {
+        /* At each component's end (a '/' or the end), create it. */
+        if ((*s == '/' || *s == '\0') && s != p && s[-1] != '/') {
+            save = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST)
+                rc = -errno;
+            *s = save;
+        }
+        if (*s == '\0')
+            break;
+    }
+    free(p);
+    return rc;
+}
