@@ -468,7 +468,8 @@ publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
     }
     if (l.n == 0)
         goto out;
-    qsort(l.v, l.n, sizeof *l.v, by_id);
+    if (l.n > 0)
+        qsort(l.v, l.n, sizeof *l.v, by_id);
     for (done = 0; done < l.n; done++)
         if ((rc = publish_one(ctx, s, &l.v[done])) != 0)
             break;

@@ -936,8 +936,10 @@ brun_new(const gale_bridge_cfg_t *c)
         r->in_map[i].idx = i;
         r->rx[ch->peer].chans[r->rx[ch->peer].nchans++] = i;
     }
-    qsort(r->out_map, c->nout, sizeof *r->out_map, cmp_id);
-    qsort(r->in_map, c->nin, sizeof *r->in_map, cmp_id);
+    if (c->nout > 0)
+        qsort(r->out_map, c->nout, sizeof *r->out_map, cmp_id);
+    if (c->nin > 0)
+        qsort(r->in_map, c->nin, sizeof *r->in_map, cmp_id);
     nmax = 1 + 2 * (size_t)c->nworkers + c->nout + c->nin;
     r->items = xcalloc(nmax, sizeof *r->items);
     r->refs = xcalloc(nmax, sizeof *r->refs);

@@ -1717,7 +1717,8 @@ list_meta(gale_ckpt_t *c, uint64_t **ids, size_t *n)
         (*ids)[(*n)++] = id;
     }
     closedir(d);
-    qsort(*ids, *n, sizeof(**ids), u64_desc);
+    if (*n > 0)
+        qsort(*ids, *n, sizeof(**ids), u64_desc);
     return 0;
 }
 
@@ -1860,7 +1861,8 @@ gale_ckpt_gc(gale_ckpt_t *c, int retain)
             removed++;
     }
     closedir(d);
-    qsort(refs, nrefs, sizeof(*refs), str_cmp);
+    if (nrefs > 0)
+        qsort(refs, nrefs, sizeof(*refs), str_cmp);
     if ((rc = gc_files(c, refs, nrefs, newest)) >= 0)
         rc += removed;
 done:
