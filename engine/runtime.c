@@ -205,7 +205,7 @@ read_report(runtime_t *rt, attempt_t *at)
 {
     gale_report_hdr_t h;
     zmq_msg_t part, part2;
-    const gale_report_task_t *r;
+    gale_report_task_t r;
     gale_report_ack_t ack;
     uint64_t done;
     char *why = NULL;
@@ -229,11 +229,13 @@ read_report(runtime_t *rt, attempt_t *at)
         goto out;
     switch (h.type) {
     case GALE_REPORT_STATS:
-        r = zmq_msg_data(&part);
-        n = zmq_msg_size(&part) / sizeof *r;
-        for (i = 0; i < n; i++)
-            if (r[i].task >= 1 && (size_t)r[i].task <= rt->plan->ntasks)
-                rt->tasks[r[i].task - 1].r = r[i];
+        /* Copied out: a message's bytes need not be aligned for the struct. */
+        n = zmq_msg_size(&part) / sizeof r;
+        for (i = 0; i < n; i++) {
+            memcpy(&r, (const char *)zmq_msg_data(&part) + i * sizeof r, sizeof r);
+            if (r.task >= 1 && (size_t)r.task <= rt->plan->ntasks)
+                rt->tasks[r.task - 1].r = r;
+        }
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
             rt->blocked_ns[h.exec] = h.blocked_ns;
         break;
