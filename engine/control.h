@@ -49,8 +49,8 @@ typedef struct gale_report_hdr {
     int32_t exec;           /* executor index */
     uint32_t ntasks;        /* STATS: entries that follow */
     uint32_t pad;
-    uint64_t blocked_ns;    /* STATS: time the executor waited on full channels;
-                               NOTIFIED: the checkpoint id */
+    uint64_t arg;           /* STATS: ns the executor waited on full channels;
+                               NOTIFIED: the checkpoint id; else 0 */
 } gale_report_hdr_t;
 
 typedef struct gale_report_task {

@@ -112,7 +112,7 @@ report_stats(gale_exec_t *e)
     int i;
 
     h.ntasks = (uint32_t)e->ntasks;
-    h.blocked_ns = e->outlet != NULL ? gale_outlet_blocked_ns(e->outlet) : 0;
+    h.arg = e->outlet != NULL ? gale_outlet_blocked_ns(e->outlet) : 0;
     for (i = 0; i < e->ntasks; i++) {
         const gale_task_stats_t *s = &e->tasks[i]->stats;
 
@@ -562,7 +562,7 @@ handle_pending(gale_exec_t *e)
                 gale_failpoint("publish");
             }
         }
-        h.blocked_ns = n;
+        h.arg = n;
         zmq_send(e->report, &h, sizeof h, 0);
     }
     return 0;

@@ -48,7 +48,6 @@ typedef struct runtime {
     bool *done;                     /* per executor */
     size_t ndone;
     task_seen_t *tasks;             /* by task id - 1 */
-    uint64_t *blocked_ns;           /* per executor */
     char *failure;                  /* first failure message, owned */
     gale_coord_t *coord;            /* checkpoints, or NULL (guarantee none) */
     int run;                        /* this process's run number */
@@ -66,15 +65,6 @@ typedef struct runtime {
     gale_comp_totals_t *prev;       /* totals at the last redraw */
     uint64_t prev_ns;
 } runtime_t;
-
-/* Sends a control message to executor i. */
-static void
-send_ctl(runtime_t *rt, size_t i, uint32_t type)
-{
-    gale_ctl_msg_t m = { .type = type };
-
-    zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
-}
 
 /* Sums the task counters per component. */
 static void
@@ -196,7 +186,8 @@ broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
     size_t i;
 
     for (i = 0; i < rt->plan->nexecs; i++)
-        zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+        if (rt->ctl[i] != NULL)
+            zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
 }
 
 /* Reads one report message. */
@@ -236,8 +227,6 @@ read_report(runtime_t *rt, attempt_t *at)
             if (r.task >= 1 && (size_t)r.task <= rt->plan->ntasks)
                 rt->tasks[r.task - 1].r = r;
         }
-        if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
-            rt->blocked_ns[h.exec] = h.blocked_ns;
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -271,7 +260,7 @@ read_report(runtime_t *rt, attempt_t *at)
         free(why);
         break;
     case GALE_REPORT_NOTIFIED:
-        if (at->final_id != 0 && h.blocked_ns >= at->final_id &&
+        if (at->final_id != 0 && h.arg >= at->final_id &&
             h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs &&
             !at->notified[h.exec]) {
             at->notified[h.exec] = true;
@@ -462,9 +451,7 @@ end_attempt(runtime_t *rt, attempt_t *at)
 
     if (rt->procs && rt->failure != NULL)
         reap_workers(rt, true);
-    for (i = 0; i < rt->plan->nexecs; i++)
-        if (rt->ctl[i] != NULL)
-            send_ctl(rt, i, GALE_CTL_EXIT);
+    broadcast(rt, GALE_CTL_EXIT, 0);
     for (i = 0; i < rt->plan->nexecs; i++)
         gale_executor_destroy(&rt->execs[i]);
     if (rt->procs)
@@ -607,7 +594,6 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.ctl = xcalloc(plan->nexecs + 1, sizeof *rt.ctl);
     rt.execs = xcalloc(plan->nexecs + 1, sizeof *rt.execs);
     rt.done = xcalloc(plan->nexecs + 1, sizeof *rt.done);
-    rt.blocked_ns = xcalloc(plan->nexecs + 1, sizeof *rt.blocked_ns);
     rt.tasks = xcalloc(plan->ntasks + 1, sizeof *rt.tasks);
     rt.prev = xcalloc(t->ncomps + 1, sizeof *rt.prev);
     rt.recovery_log = xstrdup("");
@@ -733,7 +719,6 @@ done:
     free(rt.ctl);
     free(rt.execs);
     free(rt.done);
-    free(rt.blocked_ns);
     free(rt.tasks);
     free(rt.prev);
     free(rt.failure);
