@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -31,8 +32,11 @@ static const gale_cmd_info_t run_info = {
         "end their streams and the rest drains), a second signal aborts.\n"
         "At the end a summary table goes to stderr: per component its\n"
         "tasks, tuples emitted, transferred and executed, and the mean\n"
-        "execute latency. Exits 1 if a task failed, 2 on bad input.\n",
-    .flags = GALE_OPT_TOPOLOGY | GALE_OPT_VERBOSE,
+        "execute latency. Exits 1 if a task failed, 2 on bad input.\n"
+        "While it runs, `gale list`, `gale kill`, `gale activate`,\n"
+        "`gale deactivate`, `gale savepoint` and `gale rebalance` reach it\n"
+        "by its name.\n",
+    .flags = GALE_OPT_TOPOLOGY | GALE_OPT_VERBOSE | GALE_OPT_RUN,
     .min_args = 1,
     .max_args = 1,
 };
@@ -43,7 +47,7 @@ static const gale_cmd_info_t run_info = {
 static char **
 worker_argv(const gale_opts_t *o)
 {
-    char **av = xcalloc(6 + 2 * o->noverrides, sizeof *av);
+    char **av = xcalloc(6 + 2 * o->noverrides + 2 * o->nexecs, sizeof *av);
     char exe[4096];
     ssize_t n;
     size_t i, k = 0;
@@ -61,41 +65,128 @@ worker_argv(const gale_opts_t *o)
         av[k++] = "-c";
         av[k++] = (char *)o->overrides[i];
     }
+    for (i = 0; i < o->nexecs; i++) {
+        av[k++] = "-e";
+        av[k++] = (char *)o->execs[i];
+    }
     av[k++] = "--";
     av[k++] = o->args[0];
     av[k] = NULL;
     return av;
 }
 
-int
-cmd_run(int argc, char **argv)
+/* Adds a rebalance's new parallelism (spec: "COMPONENT=N ... workers=N")
+ * to o's -e and -c options. The strings are kept in *keep (freed by the
+ * caller), since o borrows them. */
+static void
+add_rebalance(gale_opts_t *o, const char *spec, char ***keep, size_t *nkeep)
+{
+    char *copy = xstrdup(spec), *tok, *save = NULL, *s;
+
+    for (tok = strtok_r(copy, " ", &save); tok != NULL;
+        tok = strtok_r(NULL, " ", &save)) {
+        if (strncmp(tok, "workers=", 8) == 0) {
+            xasprintf(&s, "topology.workers=%s", tok + 8);
+            o->overrides = xreallocarray(o->overrides, o->noverrides + 2,
+                sizeof *o->overrides);
+            o->overrides[o->noverrides++] = s;
+            o->overrides[o->noverrides] = NULL;
+        } else {
+            s = xstrdup(tok);
+            o->execs = xreallocarray(o->execs, o->nexecs + 2, sizeof *o->execs);
+            o->execs[o->nexecs++] = s;
+            o->execs[o->nexecs] = NULL;
+        }
+        *keep = xreallocarray(*keep, *nkeep + 1, sizeof **keep);
+        (*keep)[(*nkeep)++] = s;
+    }
+    free(copy);
+}
+
+static const gale_cmd_info_t local_info = {
+    .name = "local",
+    .operands = "FILE",
+    .summary = "Run the topology in FILE locally for a while (Storm's "
+        "`storm local`).",
+    .details =
+        "As `gale run`, but stops gracefully after --local-ttl seconds (20\n"
+        "by default, as Storm's), or earlier when its bounded input ends.\n",
+    .flags = GALE_OPT_TOPOLOGY | GALE_OPT_VERBOSE | GALE_OPT_RUN,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+/* gale run and gale local: info says which; default_ttl applies when no
+ * --ttl/--local-ttl was given (0: none). */
+static int
+run_main(int argc, char **argv, const gale_cmd_info_t *info,
+    double default_ttl)
 {
     gale_runtime_opts_t ro = { 0 };
+    gale_runtime_result_t res = { 0 };
     gale_topology_t *t = NULL;
     gale_plan_t *p = NULL;
     gale_opts_t o;
-    char **wargv;
+    char **wargv, **keep = NULL, *from = NULL;
+    size_t nkeep = 0, i;
     int rc;
 
-    if ((rc = gale_opts_parse(&o, &run_info, argc, argv)) != 0) {
+    if ((rc = gale_opts_parse(&o, info, argc, argv)) != 0) {
         gale_opts_clear(&o);
         return gale_opts_status(rc);
     }
-    if ((rc = gale_opts_load(&o, &t, &p)) != 0) {
-        gale_opts_clear(&o);
-        return rc;
-    }
-    ro.progress = isatty(STDERR_FILENO);
-    ro.summary = stderr;
     if (o.verbose > 0)
         log_set_level(LOG_DEBUG);
-    wargv = worker_argv(&o);
-    ro.worker_argv = wargv;
-    rc = gale_runtime_run(p, &ro);
-    free(wargv[0]);
-    free(wargv);
-    gale_plan_free(&p);
-    gale_topology_free(&t);
+    if (o.ttl == 0)
+        o.ttl = default_ttl;
+    ro.restore_from = o.from_savepoint;
+    ro.restore_id = o.from_checkpoint;
+    ro.allow_missing = o.allow_missing;
+    ro.ttl_secs = o.ttl;
+    ro.result = &res;
+    for (;;) {
+        if ((rc = gale_opts_load(&o, &t, &p)) != 0)
+            break;
+        ro.progress = isatty(STDERR_FILENO);
+        ro.summary = stderr;
+        wargv = worker_argv(&o);
+        ro.worker_argv = wargv;
+        rc = gale_runtime_run(p, &ro);
+        free(wargv[0]);
+        free(wargv);
+        gale_plan_free(&p);
+        gale_topology_free(&t);
+        if (rc != GALE_RUNTIME_REBALANCE)
+            break;
+        /* gale rebalance: the same file with the new parallelism, from the
+         * savepoint just taken. */
+        log_info("rebalance: restarting with %s from %s", res.spec,
+            res.savepoint);
+        add_rebalance(&o, res.spec, &keep, &nkeep);
+        free(from);
+        from = res.savepoint;
+        free(res.spec);
+        memset(&res, 0, sizeof res);
+        ro.restore_from = from;
+        ro.restore_id = 0;
+        ro.allow_missing = false;
+    }
+    for (i = 0; i < nkeep; i++)
+        free(keep[i]);
+    free(keep);
+    free(from);
     gale_opts_clear(&o);
     return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+    return run_main(argc, argv, &run_info, 0);
+}
+
+int
+cmd_local(int argc, char **argv)
+{
+    return run_main(argc, argv, &local_info, 20);
 }

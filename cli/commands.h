@@ -8,6 +8,13 @@ int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_local(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_activate(int argc, char **argv);
+int cmd_deactivate(int argc, char **argv);
+int cmd_savepoint(int argc, char **argv);
+int cmd_rebalance(int argc, char **argv);
 int cmd_worker(int argc, char **argv);  /* internal: a worker process */
 
 #endif

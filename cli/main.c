@@ -23,6 +23,17 @@ static const cmd_entry_t commands[] = {
                   cmd_plan },
     { "run",      "run a topology (in this process, or in worker processes)",
                   cmd_run },
+    { "local",    "run a topology for a while (Storm's `storm local`)",
+                  cmd_local },
+    { "list",     "list the topologies running on this host", cmd_list },
+    { "kill",     "stop a running topology (optionally with a savepoint)",
+                  cmd_kill },
+    { "activate", "let a running topology's spouts emit again", cmd_activate },
+    { "deactivate", "pause a running topology's spouts", cmd_deactivate },
+    { "savepoint", "take a savepoint of a running topology, or inspect one",
+                  cmd_savepoint },
+    { "rebalance", "change a running topology's parallelism, state included",
+                  cmd_rebalance },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };

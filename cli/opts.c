@@ -14,7 +14,8 @@
 #include "topology/diag.h"
 
 /* getopt_long values of options that have no short form. */
-enum { OPT_PROPERTIES = 0x100 };
+enum { OPT_PROPERTIES = 0x100, OPT_FROM_SAVEPOINT, OPT_FROM_CHECKPOINT,
+    OPT_ALLOW_MISSING, OPT_TTL };
 
 /* Writes the options part of the synopsis for info's flags. */
 static void
@@ -22,6 +23,9 @@ opts_synopsis_options(const gale_cmd_info_t *info, FILE *fp)
 {
     if (info->flags & GALE_OPT_TOPOLOGY)
         fputs(" [--properties FILE] [-c KEY=VALUE]...", fp);
+    if (info->flags & GALE_OPT_RUN)
+        fputs(" [-e COMPONENT=N]... [--from-savepoint DIR | --from-checkpoint"
+            " ID]", fp);
     if (info->flags & GALE_OPT_VERBOSE)
         fputs(" [-v]", fp);
 }
@@ -50,6 +54,19 @@ gale_opts_help(const gale_cmd_info_t *info, FILE *fp)
         fputs("  -c KEY=VALUE       override a config key (Storm's dotted name,"
             "\n                     e.g. -c topology.workers=2); repeatable\n",
             fp);
+    }
+    if (info->flags & GALE_OPT_RUN) {
+        fputs("  -e COMPONENT=N     run N executors of COMPONENT (its tasks "
+            "follow when\n                     the file does not set more); "
+            "repeatable\n", fp);
+        fputs("  --from-savepoint DIR\n                     start from the "
+            "savepoint in DIR (state follows component\n                     "
+            "ids; other parallelism is rescaled)\n", fp);
+        fputs("  --from-checkpoint ID\n                     start from "
+            "retained checkpoint ID of the topology's store\n", fp);
+        fputs("  --allow-non-restored-state\n                     drop the "
+            "state of components the topology no longer has\n", fp);
+        fputs("  --ttl SECS         stop gracefully after SECS seconds\n", fp);
     }
     if (info->flags & GALE_OPT_VERBOSE)
         fputs("  -v, --verbose      print more detail\n", fp);
@@ -95,8 +112,8 @@ int
 gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
     char **argv)
 {
-    struct option longopts[4];
-    char shortopts[8];
+    struct option longopts[12];
+    char shortopts[12];
     size_t nl = 0, ns = 0;
     int c;
 
@@ -113,6 +130,20 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
         shortopts[ns++] = ':';
         longopts[nl++] = (struct option){ "properties", required_argument,
             NULL, OPT_PROPERTIES };
+    }
+    if (info->flags & GALE_OPT_RUN) {
+        shortopts[ns++] = 'e';
+        shortopts[ns++] = ':';
+        longopts[nl++] = (struct option){ "from-savepoint", required_argument,
+            NULL, OPT_FROM_SAVEPOINT };
+        longopts[nl++] = (struct option){ "from-checkpoint", required_argument,
+            NULL, OPT_FROM_CHECKPOINT };
+        longopts[nl++] = (struct option){ "allow-non-restored-state",
+            no_argument, NULL, OPT_ALLOW_MISSING };
+        longopts[nl++] = (struct option){ "ttl", required_argument, NULL,
+            OPT_TTL };
+        longopts[nl++] = (struct option){ "local-ttl", required_argument, NULL,
+            OPT_TTL };
     }
     if (info->flags & GALE_OPT_VERBOSE) {
         shortopts[ns++] = 'v';
@@ -136,6 +167,39 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
         case OPT_PROPERTIES:
             o->properties = optarg;
             break;
+        case 'e':
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+                return opts_usage_error(info,
+                    "-e expects COMPONENT=N, not '%s'", optarg);
+            o->execs = xreallocarray(o->execs, o->nexecs + 2,
+                sizeof(*o->execs));
+            o->execs[o->nexecs++] = optarg;
+            o->execs[o->nexecs] = NULL;
+            break;
+        case OPT_FROM_SAVEPOINT:
+            o->from_savepoint = optarg;
+            break;
+        case OPT_FROM_CHECKPOINT: {
+            char *end;
+
+            o->from_checkpoint = strtoull(optarg, &end, 10);
+            if (*end != '\0' || o->from_checkpoint == 0)
+                return opts_usage_error(info, "--from-checkpoint expects a "
+                    "checkpoint id (a positive integer), not '%s'", optarg);
+            break;
+        }
+        case OPT_ALLOW_MISSING:
+            o->allow_missing = true;
+            break;
+        case OPT_TTL: {
+            char *end;
+
+            o->ttl = strtod(optarg, &end);
+            if (*end != '\0' || !(o->ttl > 0))
+                return opts_usage_error(info, "--ttl expects seconds (> 0), "
+                    "not '%s'", optarg);
+            break;
+        }
         case 'v':
             o->verbose++;
             break;
@@ -143,6 +207,9 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
             if (optopt == OPT_PROPERTIES)
                 return opts_usage_error(info,
                     "option '--properties' needs an argument");
+            if (optopt >= OPT_FROM_SAVEPOINT)
+                return opts_usage_error(info,
+                    "option '%s' needs an argument", argv[optind - 1]);
             return opts_usage_error(info, "option '-%c' needs an argument",
                 optopt);
         default:
@@ -152,6 +219,9 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
                 argv[optind - 1]);
         }
     }
+    if (o->from_savepoint != NULL && o->from_checkpoint != 0)
+        return opts_usage_error(info, "--from-savepoint and --from-checkpoint "
+            "exclude each other");
     o->args = argv + optind;
     o->nargs = argc - optind;
     if (o->nargs < info->min_args)
@@ -166,6 +236,7 @@ void
 gale_opts_clear(gale_opts_t *o)
 {
     free(o->overrides);
+    free(o->execs);
     memset(o, 0, sizeof(*o));
 }
 
@@ -173,6 +244,47 @@ int
 gale_opts_status(int rc)
 {
     return rc == -ECANCELED ? 0 : 2;
+}
+
+/* Applies the -e COMPONENT=N options to t: N executors; the tasks follow
+ * when the file gave as many tasks as executors, and are raised to N when
+ * fewer. 0, or -1 with diagnostics added. */
+static int
+apply_execs(const gale_opts_t *o, gale_topology_t *t, gale_diag_t *diag)
+{
+    size_t i, k;
+    int rc = 0;
+
+    for (i = 0; i < o->nexecs; i++) {
+        const char *eq = strchr(o->execs[i], '=');
+        size_t len = (size_t)(eq - o->execs[i]);
+        char *end;
+        long n = strtol(eq + 1, &end, 10);
+        gale_comp_t *c = NULL;
+
+        for (k = 0; k < t->ncomps; k++)
+            if (strlen(t->comps[k].id) == len &&
+                strncmp(t->comps[k].id, o->execs[i], len) == 0)
+                c = &t->comps[k];
+        if (c == NULL) {
+            gale_diag_add(diag, "-e", 0, "no component `%.*s` in %s",
+                (int)len, o->execs[i], t->name);
+            rc = -1;
+            continue;
+        }
+        if (*end != '\0' || eq[1] == '\0' || n < 1 ||
+            n > t->max_parallelism) {
+            gale_diag_add(diag, "-e", 0, "%s: executors must be an integer "
+                "from 1 to max_parallelism (%d), not `%s`", c->id,
+                t->max_parallelism, eq + 1);
+            rc = -1;
+            continue;
+        }
+        if (c->ntasks == c->parallelism || c->ntasks < n)
+            c->ntasks = (int)n;
+        c->parallelism = (int)n;
+    }
+    return rc;
 }
 
 int
@@ -191,6 +303,8 @@ gale_opts_load(const gale_opts_t *o, gale_topology_t **tp, gale_plan_t **pp)
     if (pp != NULL)
         *pp = NULL;
     if ((*tp = gale_topology_load(o->args[0], &lo, diag)) == NULL)
+        goto fail;
+    if (o->nexecs > 0 && apply_execs(o, *tp, diag) != 0)
         goto fail;
     if (pp != NULL && (*pp = gale_plan_new(*tp, diag)) == NULL)
         goto fail;

@@ -20,6 +20,8 @@
 /* Which of the shared options a command accepts (gale_cmd_info_t.flags). */
 #define GALE_OPT_TOPOLOGY   0x1     /* --properties FILE and -c KEY=VALUE */
 #define GALE_OPT_VERBOSE    0x2     /* -v, --verbose */
+#define GALE_OPT_RUN        0x4     /* -e, --from-savepoint, --from-checkpoint,
+                                       --allow-non-restored-state, --ttl */
 
 /* What a subcommand is, for its help and its usage errors. */
 typedef struct gale_cmd_info {
@@ -40,6 +42,13 @@ typedef struct gale_opts {
                                        is owned, the strings borrowed */
     size_t noverrides;              /* entries before the NULL */
     int verbose;                    /* number of -v given */
+    const char **execs;             /* -e COMPONENT=N values, NULL-terminated;
+                                       the array owned, strings borrowed */
+    size_t nexecs;
+    const char *from_savepoint;     /* --from-savepoint DIR, or NULL */
+    unsigned long long from_checkpoint; /* --from-checkpoint ID, or 0 */
+    bool allow_missing;             /* --allow-non-restored-state */
+    double ttl;                     /* --ttl SECS, or 0 */
     char **args;                    /* positional operands (borrowed argv) */
     int nargs;                      /* their number */
 } gale_opts_t;

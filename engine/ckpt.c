@@ -1149,6 +1149,108 @@ done:
     return rc;
 }
 
+/* ---- import: savepoints and rescaling ------------------------------------------- */
+
+/* Whether r's current record is one import_task takes. */
+static bool
+import_wants(const struct frec *f, int first, int last, bool with_op)
+{
+    if (f->kg == -1)
+        return with_op;
+    return f->kg >= first && f->kg <= last;
+}
+
+/* Moves r to its next record that import_task takes (or its end). */
+static void
+import_next(struct freader *r, int first, int last, bool with_op)
+{
+    while (fr_next(r) == 1 && !import_wants(&r->cur, first, last, with_op))
+        ;
+}
+
+int
+gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
+    const gale_ckpt_task_t *const *srcs, const bool *with_op, size_t nsrcs,
+    int kg_first, int kg_last, int task_id, uint64_t id, char **file,
+    uint64_t *bytes, char **cause)
+{
+    struct freader *rs;
+    bool *op;
+    struct fwriter w;
+    const struct frec *min;
+    char *name = NULL;
+    size_t i, k, n = 0, win;
+    uint64_t size = 0;
+    int rc = 0;
+
+    for (i = 0; i < nsrcs; i++)
+        n += srcs[i]->nfiles;
+    rs = xcalloc(n + 1, sizeof(*rs));
+    op = xcalloc(n + 1, sizeof(*op));
+    /* One reader per file, chain after chain: a higher index is newer
+     * within a chain, and a later chain wins on shared operator keys. */
+    for (i = 0, k = 0; i < nsrcs && rc == 0; i++) {
+        if ((rc = chain_open(src_dir, srcs[i], rs + k, cause)) != 0)
+            break;
+        for (size_t j = 0; j < srcs[i]->nfiles; j++)
+            op[k + j] = with_op[i];
+        k += srcs[i]->nfiles;
+    }
+    if (rc != 0)
+        goto done;
+    for (i = 0; i < n; i++) {
+        (void)fr_next(&rs[i]);      /* verified: cannot fail */
+        if (rs[i].has && !import_wants(&rs[i].cur, kg_first, kg_last, op[i]))
+            import_next(&rs[i], kg_first, kg_last, op[i]);
+    }
+    xasprintf(&name, "t%d-%" PRIu64 ".base", task_id, id);
+    if ((rc = fw_open(&w, c->dir, name, task_id, id, SNAP_BASE)) != 0) {
+        set_cause(cause, "files/%s: %s", name, strerror(-rc));
+        goto done;
+    }
+    /* The k-way merge of gale_ckpt_compact, over several chains. */
+    for (;;) {
+        min = NULL;
+        win = 0;
+        for (i = 0; i < n; i++) {
+            if (!rs[i].has)
+                continue;
+            if (min == NULL || frec_cmp(&rs[i].cur, min) <= 0) {
+                min = &rs[i].cur;
+                win = i;
+            }
+        }
+        if (min == NULL)
+            break;
+        if (min->put && (rc = fw_record(&w, min->kg, min->name, min->nlen,
+            min->key, min->klen, true, min->val, min->vlen)) != 0) {
+            fw_abort(&w);
+            set_cause(cause, "files/%s: %s", name, strerror(-rc));
+            goto done;
+        }
+        for (i = 0; i < n; i++)
+            if (i != win && rs[i].has && frec_cmp(&rs[i].cur, min) == 0)
+                import_next(&rs[i], kg_first, kg_last, op[i]);
+        import_next(&rs[win], kg_first, kg_last, op[win]);
+    }
+    if ((rc = fw_commit(&w, &size)) != 0) {
+        set_cause(cause, "files/%s: %s", name, strerror(-rc));
+        goto done;
+    }
+    c->pins = xreallocarray(c->pins, c->npins + 1, sizeof(*c->pins));
+    c->pins[c->npins++] = xstrdup(name);
+    *file = name;
+    *bytes = size;
+    name = NULL;
+done:
+    for (i = 0; i < n; i++)
+        fr_close(&rs[i]);
+    free(rs);
+    free(op);
+    free(name);
+    return rc;
+}
+
 /* ---- metadata: building ------------------------------------------------------------ */
 
 gale_ckpt_meta_t *

@@ -28,6 +28,7 @@
 #ifndef GALE_CKPT_H
 #define GALE_CKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -183,6 +184,21 @@ int gale_ckpt_restore_task(gale_ckpt_t *c, const gale_ckpt_task_t *t,
  * 0, -EBADMSG (corrupt input; nothing written) or another -errno. */
 int gale_ckpt_compact(gale_ckpt_t *c, const gale_ckpt_task_t *t,
     char **base);
+/* Savepoints and rescaling: writes into c one base file
+ * t<task_id>-<id>.base (durable, pinned like a compacted base until
+ * metadata names it) that holds the state of the chains srcs[0..nsrcs),
+ * read from the store directory src_dir (c's own, or a savepoint's): each
+ * chain applied oldest first, then the next chain; the keyed entries in
+ * [kg_first, kg_last] and, from the chains whose with_op[i] is true,
+ * operator state. Chains should not share keyed entries (their tasks
+ * owned disjoint key groups); on a shared operator entry the later chain
+ * wins. Every input file is verified before anything is written; memory
+ * does not grow with the state. *file gets the name (caller frees), *bytes
+ * its size. 0, -EBADMSG or another -errno with *cause. */
+int gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
+    const gale_ckpt_task_t *const *srcs, const bool *with_op, size_t nsrcs,
+    int kg_first, int kg_last, int task_id, uint64_t id, char **file,
+    uint64_t *bytes, char **cause);
 /* Retention: deletes every metadata file older than the newest `retain`
  * valid checkpoints (retain >= 1), then every file in files/ that no
  * remaining metadata references, except files of checkpoints newer than

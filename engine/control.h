@@ -16,7 +16,10 @@ enum gale_ctl_type {
     GALE_CTL_CHECKPOINT = 3,/* arg: checkpoint id to take (spouts emit its
                                barrier; finished tasks snapshot at once) */
     GALE_CTL_COMPLETE = 4,  /* arg: every checkpoint <= arg is complete */
-    GALE_CTL_DECLINE = 5    /* arg: checkpoint given up; stop aligning it */
+    GALE_CTL_DECLINE = 5,   /* arg: checkpoint given up; stop aligning it */
+    GALE_CTL_ACTIVATE = 6,  /* spouts: call next() again (after DEACTIVATE) */
+    GALE_CTL_DEACTIVATE = 7 /* spouts: stop calling next(); barriers, acks
+                               and everything downstream go on */
 };
 
 typedef struct gale_ctl_msg {

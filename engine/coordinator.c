@@ -133,6 +133,12 @@ gale_coord_dir(const gale_coord_t *c)
     return c->dir;
 }
 
+gale_ckpt_t *
+gale_coord_store(gale_coord_t *c)
+{
+    return c->store;
+}
+
 bool
 gale_coord_is_final(const gale_ckpt_meta_t *meta)
 {

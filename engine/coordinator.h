@@ -39,6 +39,8 @@ gale_coord_t *gale_coord_open(const gale_plan_t *plan, const char *dir,
     char **cause);
 void gale_coord_close(gale_coord_t **cp);
 const char *gale_coord_dir(const gale_coord_t *c);
+/* The checkpoint store (borrowed; the coordinator's thread only). */
+gale_ckpt_t *gale_coord_store(gale_coord_t *c);
 
 /* The newest valid checkpoint, loaded as the restore point: 1 and *meta
  * set (borrowed), 0 when there is none, -1 with *cause when it does not

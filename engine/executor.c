@@ -65,6 +65,8 @@ struct gale_exec {
     gale_datum_t *fields;           /* decode scratch */
     size_t fields_cap;
     bool stopping;                  /* STOP received */
+    bool inactive;                  /* DEACTIVATE received (spouts idle) */
+    bool inactive_seen;             /* the spouts were told (deactivate()) */
     bool aborting;                  /* EXIT received before DONE */
     bool started;                   /* thread started */
     pthread_t thread;
@@ -151,6 +153,10 @@ read_control(gale_exec_t *e)
             e->complete = m.arg;
         else if (m.type == GALE_CTL_DECLINE && m.arg > e->declined)
             e->declined = m.arg;
+        else if (m.type == GALE_CTL_DEACTIVATE)
+            e->inactive = true;
+        else if (m.type == GALE_CTL_ACTIVATE)
+            e->inactive = false;
     }
     return e->aborting;
 }
@@ -660,13 +666,32 @@ run_spouts(gale_exec_t *e)
 
     for (;;) {
         live = idle = 0;
+        if (e->inactive != e->inactive_seen && !e->stopping) {
+            /* Storm's deactivate/activate: the spouts are told once. */
+            for (i = 0; i < e->ntasks; i++) {
+                gale_ctx_t *t = e->tasks[i];
+
+                if (t->done)
+                    continue;
+                if (e->inactive && t->def->spout->deactivate)
+                    t->def->spout->deactivate(t, t->self);
+                else if (!e->inactive && t->def->spout->activate)
+                    t->def->spout->activate(t, t->self);
+            }
+            e->inactive_seen = e->inactive;
+        }
         for (i = 0; i < e->ntasks; i++) {
             gale_ctx_t *t = e->tasks[i];
 
             if (t->done)
                 continue;
+            if (e->inactive && !e->stopping) {
+                live++;
+                idle++;
+                continue;
+            }
             if (e->stopping) {
-                if (t->def->spout->deactivate)
+                if (t->def->spout->deactivate && !e->inactive_seen)
                     t->def->spout->deactivate(t, t->self);
                 t->done = true;
                 continue;

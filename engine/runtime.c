@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -15,11 +17,13 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/ckptwriter.h"
+#include "engine/console.h"
 #include "engine/control.h"
 #include "engine/coordinator.h"
 #include "engine/executor.h"
 #include "engine/outlet.h"
 #include "engine/runtime.h"
+#include "engine/savepoint.h"
 
 extern char **environ;
 
@@ -64,6 +68,17 @@ typedef struct runtime {
     int drawn;                      /* progress lines on screen */
     gale_comp_totals_t *prev;       /* totals at the last redraw */
     uint64_t prev_ns;
+    /* The console: commands from `gale list`, `gale kill`, ... */
+    void *console;                  /* REP, or NULL (none, or name taken) */
+    bool console_busy;              /* a request waits for its reply */
+    char *sp_verb;                  /* savepoint, stop-savepoint, rebalance */
+    char *sp_dir;                   /* where the savepoint goes, owned */
+    char *sp_spec;                  /* rebalance: the new parallelism */
+    uint64_t sp_id;                 /* its checkpoint; 0: not triggered */
+    bool sp_written;                /* the savepoint directory is complete */
+    int ending;                     /* 0, or GALE_RUNTIME_* why it ends */
+    bool inactive;                  /* deactivated (spouts idle) */
+    uint64_t kill_at;               /* `gale kill -w`: stop then; 0 = no */
 } runtime_t;
 
 /* Sums the task counters per component. */
@@ -174,6 +189,7 @@ typedef struct attempt {
     gale_ckptwriter_t *writer;      /* checkpoint writer, or NULL */
     gale_ckpt_meta_t *restore;      /* restore point copy, owned, or NULL */
     size_t nnotified;               /* executors that ran complete(final) */
+    uint64_t *notified_upto;        /* per executor: highest complete(n) run */
     uint64_t final_id;              /* the final checkpoint, 0 until taken */
     bool *notified;                 /* per executor, for final_id */
 } attempt_t;
@@ -188,6 +204,199 @@ broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
     for (i = 0; i < rt->plan->nexecs; i++)
         if (rt->ctl[i] != NULL)
             zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+}
+
+/* Answers the console request that waits, with a formatted line. */
+static void __attribute__((format(printf, 2, 3)))
+console_reply(runtime_t *rt, const char *fmt, ...)
+{
+    va_list ap;
+    char *line;
+
+    if (!rt->console_busy)
+        return;
+    va_start(ap, fmt);
+    if (vasprintf(&line, fmt, ap) < 0)
+        line = NULL;
+    va_end(ap);
+    zmq_send(rt->console, line != NULL ? line : "error", line != NULL ?
+        strlen(line) : 5, 0);
+    free(line);
+    rt->console_busy = false;
+}
+
+/* Forgets the savepoint in progress. */
+static void
+savepoint_clear(runtime_t *rt)
+{
+    free(rt->sp_verb);
+    free(rt->sp_dir);
+    free(rt->sp_spec);
+    rt->sp_verb = rt->sp_dir = rt->sp_spec = NULL;
+    rt->sp_id = 0;
+    rt->sp_written = false;
+}
+
+/* The savepoint's checkpoint completed: copies it out. A plain savepoint
+ * is answered now; stop-savepoint and rebalance wait for the sinks to
+ * publish (run_attempt). */
+static void
+savepoint_done(runtime_t *rt)
+{
+    const gale_ckpt_meta_t *m = gale_coord_last(rt->coord);
+    char *why = NULL;
+
+    if (gale_savepoint_write(gale_coord_dir(rt->coord), m,
+        rt->plan->topo->path, rt->sp_dir, &why) != 0) {
+        log_error("%s: savepoint %s: %s", rt->plan->topo->name, rt->sp_dir,
+            why ? why : "?");
+        console_reply(rt, "error savepoint %s: %s", rt->sp_dir, why ? why : "?");
+        free(why);
+        savepoint_clear(rt);
+        return;
+    }
+    log_info("%s: savepoint %s written (checkpoint %llu)",
+        rt->plan->topo->name, rt->sp_dir, (unsigned long long)m->id);
+    rt->sp_written = true;
+    if (strcmp(rt->sp_verb, "savepoint") == 0) {
+        console_reply(rt, "ok savepoint %s (checkpoint %llu)", rt->sp_dir,
+            (unsigned long long)m->id);
+        savepoint_clear(rt);
+    }
+}
+
+/* The status word Storm's `list` shows. */
+static const char *
+status_word(const runtime_t *rt)
+{
+    if (rt->sp_verb != NULL && strcmp(rt->sp_verb, "rebalance") == 0)
+        return "REBALANCING";
+    if (rt->kill_at != 0 || rt->stopped)
+        return "KILLED";
+    return rt->inactive ? "INACTIVE" : "ACTIVE";
+}
+
+/* Checks a rebalance's spec ("COMPONENT=N ... workers=N") against the
+ * topology before anything stops: unknown components, bad numbers, and
+ * spouts whose task count would change are refused. 0, or -1 with the
+ * reason in why. */
+static int
+check_rebalance(const runtime_t *rt, const char *spec, char *why, size_t len)
+{
+    const gale_topology_t *t = rt->plan->topo;
+    char *copy = xstrdup(spec), *tok, *save = NULL, *eq, *end;
+    size_t i;
+    long n;
+    int rc = 0;
+
+    for (tok = strtok_r(copy, " ", &save); tok != NULL && rc == 0;
+        tok = strtok_r(NULL, " ", &save)) {
+        const gale_comp_t *c = NULL;
+
+        if ((eq = strchr(tok, '=')) == NULL) {
+            snprintf(why, len, "`%s`: expected COMPONENT=N", tok);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        n = strtol(eq + 1, &end, 10);
+        if (*end != '\0' || eq[1] == '\0' || n < 1 ||
+            n > t->max_parallelism) {
+            snprintf(why, len, "%s: expected a number from 1 to %d, not `%s`",
+                tok, t->max_parallelism, eq + 1);
+            rc = -1;
+            break;
+        }
+        if (strcmp(tok, "workers") == 0)
+            continue;
+        for (i = 0; i < t->ncomps; i++)
+            if (strcmp(t->comps[i].id, tok) == 0)
+                c = &t->comps[i];
+        if (c == NULL) {
+            snprintf(why, len, "no component `%s` in %s", tok, t->name);
+            rc = -1;
+        } else if (c->kind == GALE_SPOUT && (c->ntasks == c->parallelism ||
+            c->ntasks < n) && n != c->ntasks) {
+            snprintf(why, len, "spout `%s` has %d tasks and would get %ld: a "
+                "spout's recorded positions belong to its tasks, so its task "
+                "count cannot change (give it more tasks in the file to allow "
+                "more executors)", tok, c->ntasks, n);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+/* Reads and acts on one console request. Most are answered at once; a
+ * savepoint is answered when it is written (or fails). */
+static void
+handle_console(runtime_t *rt)
+{
+    const gale_plan_t *p = rt->plan;
+    char req[4096], verb[32], arg[4096];
+    int n, secs;
+
+    if ((n = zmq_recv(rt->console, req, sizeof req - 1, ZMQ_DONTWAIT)) < 0)
+        return;
+    rt->console_busy = true;
+    req[n < (int)sizeof req ? n : (int)sizeof req - 1] = '\0';
+    verb[0] = arg[0] = '\0';
+    sscanf(req, "%31s %4095[^\n]", verb, arg);
+    if (strcmp(verb, "status") == 0) {
+        console_reply(rt, "ok %s %zu %d %.0f %d", status_word(rt), p->ntasks,
+            p->nworkers, (gale_now_ns() - rt->start_ns) / 1e9, (int)getpid());
+    } else if (strcmp(verb, "activate") == 0 ||
+        strcmp(verb, "deactivate") == 0) {
+        rt->inactive = verb[0] == 'd';
+        broadcast(rt, rt->inactive ? GALE_CTL_DEACTIVATE : GALE_CTL_ACTIVATE, 0);
+        log_info("%s: %sactivated", p->topo->name, rt->inactive ? "de" : "");
+        console_reply(rt, "ok %s", status_word(rt));
+    } else if (strcmp(verb, "kill") == 0) {
+        secs = atoi(arg);
+        rt->inactive = true;
+        broadcast(rt, GALE_CTL_DEACTIVATE, 0);
+        rt->kill_at = gale_now_ns() + (uint64_t)(secs > 0 ? secs : 0) *
+            1000000000ull + 1;
+        log_info("%s: killed: spouts deactivated, stopping in %d s",
+            p->topo->name, secs);
+        console_reply(rt, "ok killing %s in %d s", p->topo->name, secs);
+    } else if (strcmp(verb, "savepoint") == 0 ||
+        strcmp(verb, "stop-savepoint") == 0 || strcmp(verb, "rebalance") == 0) {
+        char dir[4096] = "", spec[4096] = "";
+
+        sscanf(arg, "%4095s %4095[^\n]", dir, spec);
+        if (rt->coord == NULL)
+            console_reply(rt, "error %s runs with guarantee \"none\": no "
+                "checkpoints, so no savepoints", p->topo->name);
+        else if (rt->sp_verb != NULL)
+            console_reply(rt, "error a %s is already in progress", rt->sp_verb);
+        else if (rt->stopped || rt->kill_at != 0)
+            console_reply(rt, "error %s is stopping", p->topo->name);
+        else if (strcmp(verb, "rebalance") == 0 &&
+            check_rebalance(rt, spec, arg, sizeof arg) != 0)
+            console_reply(rt, "error %s", arg);
+        else if (dir[0] != '/' && strcmp(dir, "-") != 0)
+            console_reply(rt, "error the savepoint directory must be an "
+                "absolute path");
+        else {
+            if (strcmp(dir, "-") == 0) {
+                char *abs = realpath(gale_coord_dir(rt->coord), NULL);
+
+                snprintf(dir, sizeof dir, "%s/savepoints/%s-%llu",
+                    abs != NULL ? abs : gale_coord_dir(rt->coord),
+                    p->topo->name, (unsigned long long)time(NULL));
+                free(abs);
+            }
+            rt->sp_verb = xstrdup(verb);
+            rt->sp_dir = xstrdup(dir);
+            rt->sp_spec = xstrdup(spec);
+            log_info("%s: %s requested into %s", p->topo->name, verb, dir);
+            return;                 /* answered when written */
+        }
+    } else {
+        console_reply(rt, "error unknown request `%s`", verb);
+    }
 }
 
 /* Reads one report message. */
@@ -256,10 +465,15 @@ read_report(runtime_t *rt, attempt_t *at)
         } else if (rc == 1) {
             log_debug("checkpoint %llu complete", (unsigned long long)done);
             broadcast(rt, GALE_CTL_COMPLETE, done);
+            if (rt->sp_id != 0 && done >= rt->sp_id && !rt->sp_written)
+                savepoint_done(rt);
         }
         free(why);
         break;
     case GALE_REPORT_NOTIFIED:
+        if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs &&
+            h.arg > at->notified_upto[h.exec])
+            at->notified_upto[h.exec] = h.arg;
         if (at->final_id != 0 && h.arg >= at->final_id &&
             h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs &&
             !at->notified[h.exec]) {
@@ -291,6 +505,7 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
     memset(rt->done, 0, sizeof *rt->done * plan->nexecs);
     rt->ndone = 0;
     at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
+    at->notified_upto = xcalloc(plan->nexecs + 1, sizeof *at->notified_upto);
     for (w = 0; w < plan->nworkers; w++) {
         size_t k = 0;
 
@@ -433,6 +648,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     memset(rt->done, 0, sizeof *rt->done * plan->nexecs);
     rt->ndone = 0;
     at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
+    at->notified_upto = xcalloc(plan->nexecs + 1, sizeof *at->notified_upto);
     for (i = 0; i < plan->nexecs; i++) {
         ec.exec = (int)i;
         rt->execs[i] = gale_executor_new(&ec);
@@ -472,7 +688,21 @@ end_attempt(runtime_t *rt, attempt_t *at)
     rt->report = NULL;
     free(at->notified);
     at->notified = NULL;
+    free(at->notified_upto);
+    at->notified_upto = NULL;
     gale_ckpt_meta_free(&at->restore);
+}
+
+/* Whether every executor ran checkpoint_complete(n) or later. */
+static bool
+notified_all(const runtime_t *rt, const attempt_t *at, uint64_t n)
+{
+    size_t i;
+
+    for (i = 0; i < rt->plan->nexecs; i++)
+        if (at->notified_upto[i] < n)
+            return false;
+    return true;
 }
 
 /* Runs one attempt until every task finished (and, with checkpoints, the
@@ -487,19 +717,24 @@ run_attempt(runtime_t *rt, attempt_t *at)
     int rc;
 
     while (rt->failure == NULL) {
-        zmq_pollitem_t item = { rt->report, 0, ZMQ_POLLIN, 0 };
+        zmq_pollitem_t items[2] = { { rt->report, 0, ZMQ_POLLIN, 0 },
+            { rt->console, 0, ZMQ_POLLIN, 0 } };
+        int nitems = rt->console != NULL && !rt->console_busy ? 2 : 1;
         uint64_t now;
 
-        if (zmq_poll(&item, 1, 50) > 0)
-            while (zmq_poll(&item, 1, 0) > 0)
+        if (zmq_poll(items, nitems, 50) > 0) {
+            while (zmq_poll(items, 1, 0) > 0)
                 read_report(rt, at);
+            if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
+                handle_console(rt);
+        }
         if (rt->procs)
             check_workers(rt);
         if (rt->failure != NULL)
             break;
         now = gale_now_ns();
-        if ((signals_seen > 0 || (rt->stop_at && now >= rt->stop_at)) &&
-            !rt->stopped) {
+        if ((signals_seen > 0 || (rt->stop_at && now >= rt->stop_at) ||
+            (rt->kill_at && now >= rt->kill_at)) && !rt->stopped) {
             log_info("%s: stopping: spouts end their streams, the rest drains "
                 "(signal again to abort)", plan->topo->name);
             broadcast(rt, GALE_CTL_STOP, 0);
@@ -516,6 +751,34 @@ run_attempt(runtime_t *rt, attempt_t *at)
                 break;
             } else if (rc == 1) {
                 broadcast(rt, GALE_CTL_DECLINE, id);
+                if (id == rt->sp_id && !rt->sp_written) {
+                    console_reply(rt, "error the savepoint's checkpoint %llu "
+                        "was declined (not acknowledged within the checkpoint "
+                        "timeout); try again", (unsigned long long)id);
+                    savepoint_clear(rt);
+                }
+            }
+            if (rt->sp_verb != NULL && rt->sp_id == 0 && at->final_id == 0 &&
+                !gale_coord_busy(rt->coord)) {
+                /* A savepoint: a checkpoint now, copied out when complete. */
+                if (gale_coord_maybe_trigger(rt->coord, now, true, &id, &why) < 0) {
+                    rt->failure = why;
+                    why = NULL;
+                    break;
+                }
+                rt->sp_id = id;
+                broadcast(rt, GALE_CTL_CHECKPOINT, id);
+            }
+            if (rt->sp_written && notified_all(rt, at, rt->sp_id)) {
+                /* stop-savepoint, rebalance: the sinks have published. */
+                bool rebalance = strcmp(rt->sp_verb, "rebalance") == 0;
+
+                console_reply(rt, "ok savepoint %s (checkpoint %llu); %s",
+                    rt->sp_dir, (unsigned long long)rt->sp_id, rebalance ?
+                    "restarting with the new parallelism" : "stopped");
+                rt->ending = rebalance ? GALE_RUNTIME_REBALANCE :
+                    GALE_RUNTIME_SAVEPOINT;
+                break;
             }
             if (rt->ndone == plan->nexecs && at->final_id == 0 &&
                 !gale_coord_busy(rt->coord)) {
@@ -543,8 +806,11 @@ run_attempt(runtime_t *rt, attempt_t *at)
         } else if (rt->ndone == plan->nexecs) {
             break;
         }
-        if (rt->opts->progress && now >= next_draw) {
-            draw_progress(rt, false);
+        if (now >= next_draw) {
+            if (rt->opts->progress)
+                draw_progress(rt, false);
+            if (rt->inactive)       /* executors of a new attempt, too */
+                broadcast(rt, GALE_CTL_DEACTIVATE, 0);
             next_draw = now + 1000000000u;
         }
     }
@@ -568,6 +834,94 @@ print_ckpt_summary(runtime_t *rt, FILE *fp)
         s->max_ns / 1e6, s->completed ? s->align_ns / 1e6 / s->completed : 0.0);
     if (rt->recoveries > 0)
         fprintf(fp, "recoveries: %d (%s)\n", rt->recoveries, rt->recovery_log);
+}
+
+/* Binds the console and registers the topology for `gale list`. Another
+ * topology of the same name on this host keeps the console: this one
+ * runs without (a warning says so). */
+static void
+console_open(runtime_t *rt)
+{
+    const gale_topology_t *t = rt->plan->topo;
+    char *ep = gale_console_endpoint(t->name);
+    int linger = 0;
+
+    rt->console = zmq_socket(rt->zctx, ZMQ_REP);
+    zmq_setsockopt(rt->console, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(rt->console, ep) != 0) {
+        log_warn("%s: another topology of this name runs on this host: this "
+            "one takes no commands (gale list, kill, savepoint)", t->name);
+        zmq_close(rt->console);
+        rt->console = NULL;
+    } else {
+        (void)gale_console_register(t->name, t->path, (int)rt->plan->ntasks,
+            rt->plan->nworkers);
+    }
+    free(ep);
+}
+
+/* --from-savepoint / --from-checkpoint: imports the chosen state into the
+ * topology's store as its newest checkpoint (savepoint.h), unless that
+ * newest checkpoint already descends from it (a restarted coordinator
+ * given the same command resumes instead of going back again). 0, or -1
+ * with *cause. */
+static int
+restore_point(runtime_t *rt, char **cause)
+{
+    const gale_runtime_opts_t *o = rt->opts;
+    gale_ckpt_t *own = gale_coord_store(rt->coord);
+    gale_ckpt_meta_t *m = NULL;
+    char *label = NULL, *abs = NULL, *prefix = NULL;
+    const char *src, *from;
+    uint64_t latest, nid;
+    int rc = -1;
+
+    if (o->restore_from == NULL && o->restore_id == 0)
+        return 0;
+    if (o->restore_from != NULL) {
+        if ((abs = realpath(o->restore_from, NULL)) == NULL) {
+            xasprintf(cause, "%s: %s", o->restore_from, strerror(errno));
+            return -1;
+        }
+        if (!gale_savepoint_is(abs)) {
+            xasprintf(cause, "%s: not a savepoint (no SAVEPOINT file)",
+                o->restore_from);
+            free(abs);
+            return -1;
+        }
+        src = abs;
+        label = xstrdup(abs);
+    } else {
+        src = gale_coord_dir(rt->coord);
+        xasprintf(&label, "checkpoint store %s", src);
+    }
+    xasprintf(&prefix, "%s#", label);
+    if (gale_ckpt_latest(own, &latest) == 0 &&
+        gale_ckpt_read_meta(own, latest, &m, NULL) == 0 &&
+        (from = gale_ckpt_meta_get(m, "restored.from")) != NULL &&
+        strncmp(from, prefix, strlen(prefix)) == 0 && o->restore_from != NULL) {
+        log_info("%s: checkpoint %llu descends from %s: resuming from it",
+            rt->plan->topo->name, (unsigned long long)latest, from);
+        rc = 0;
+        goto done;
+    }
+    if (gale_savepoint_import(own, src, o->restore_id, label, rt->plan,
+        o->allow_missing, &nid, cause) != 0)
+        goto done;
+    if (o->restore_id != 0)
+        log_info("%s: restored checkpoint %llu as checkpoint %llu",
+            rt->plan->topo->name, (unsigned long long)o->restore_id,
+            (unsigned long long)nid);
+    else
+        log_info("%s: restored savepoint %s as checkpoint %llu",
+            rt->plan->topo->name, label, (unsigned long long)nid);
+    rc = 0;
+done:
+    gale_ckpt_meta_free(&m);
+    free(label);
+    free(prefix);
+    free(abs);
+    return rc;
 }
 
 int
@@ -615,6 +969,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         else
             xasprintf(&dir, "state/%s", t->name);
         if ((rt.coord = gale_coord_open(plan, dir, &why)) == NULL ||
+            restore_point(&rt, &why) != 0 ||
             (rc = gale_coord_load_latest(rt.coord, &latest, &why)) < 0) {
             log_error("%s: %s", t->name, why ? why : "cannot open checkpoints");
             goto done;
@@ -629,6 +984,14 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 (unsigned long long)latest->id, dir);
         }
     }
+
+    if (t->guarantee == GALE_GUARANTEE_NONE &&
+        (opts->restore_from != NULL || opts->restore_id != 0)) {
+        log_error("%s: guarantee \"none\" keeps no checkpoints: nothing to "
+            "restore into it", t->name);
+        goto done;
+    }
+    console_open(&rt);
 
     signals_seen = 0;
     memset(&sa, 0, sizeof sa);
@@ -670,6 +1033,11 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             break;
         /* Recovery: roll everything back to the last complete checkpoint. */
         gale_coord_abandon(rt.coord);
+        if (rt.sp_verb != NULL) {
+            console_reply(&rt, "error the %s failed: %s (the topology is "
+                "recovering; try again)", rt.sp_verb, rt.failure);
+            savepoint_clear(&rt);
+        }
         if (at.epoch >= (uint32_t)attempts + 1) {
             msg = rt.failure;
             xasprintf(&rt.failure, "%s (gave up after %d restarts)", msg, attempts);
@@ -711,7 +1079,20 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         print_ckpt_summary(&rt, opts->summary);
     }
     status = rt.failure != NULL ? 1 : 0;
+    if (status == 0 && rt.ending == GALE_RUNTIME_REBALANCE &&
+        opts->result != NULL) {
+        opts->result->savepoint = rt.sp_dir;
+        opts->result->spec = rt.sp_spec;
+        rt.sp_dir = rt.sp_spec = NULL;
+        status = GALE_RUNTIME_REBALANCE;
+    }
 done:
+    console_reply(&rt, "error %s has stopped", t->name);
+    if (rt.console != NULL) {
+        zmq_close(rt.console);
+        gale_console_unregister(t->name);
+    }
+    savepoint_clear(&rt);
     gale_coord_close(&rt.coord);
     zmq_ctx_term(rt.zctx);
     free(dir);

@@ -10,6 +10,7 @@
 #define GALE_RUNTIME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "topology/plan.h"
@@ -24,10 +25,34 @@ typedef struct gale_runtime_opts {
      * its --properties/-c options), NULL-terminated. NULL: everything runs
      * in this process. */
     char *const *worker_argv;
+    /* Where to start from instead of the newest checkpoint: a savepoint
+     * directory, or a checkpoint id of the topology's own store (NULL and
+     * 0: the newest checkpoint, if any). Either is imported into the
+     * topology's store (engine/savepoint.h), rescaled to the plan. */
+    const char *restore_from;
+    uint64_t restore_id;
+    bool allow_missing;     /* --allow-non-restored-state */
+    struct gale_runtime_result *result; /* filled on REBALANCE, or NULL */
 } gale_runtime_opts_t;
 
-/* Runs the plan to completion. Returns 0 when every task finished, 1 when
- * a task failed or the run was aborted (the cause is logged). */
+/* What a run that ends for `gale rebalance` hands back (owned by the
+ * caller once filled): the savepoint to restart from and the new
+ * parallelism, "COMPONENT=N ..." and "workers=N". */
+typedef struct gale_runtime_result {
+    char *savepoint;
+    char *spec;
+} gale_runtime_result_t;
+
+/* gale_runtime_run's results besides 0 (done) and 1 (failed). */
+enum {
+    GALE_RUNTIME_SAVEPOINT = 4,     /* stopped with a savepoint: exit 0 */
+    GALE_RUNTIME_REBALANCE = 3      /* stopped for a rebalance: restart */
+};
+
+/* Runs the plan to completion. Returns 0 when every task finished (or
+ * the topology was stopped with a savepoint), 1 when a task failed or the
+ * run was aborted (the cause is logged), GALE_RUNTIME_REBALANCE when it
+ * stopped for a rebalance (opts->result says how to restart). */
 int gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts);
 
 /* Per-component totals of the last run, for tests and the summary. */
