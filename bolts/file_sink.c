@@ -41,7 +41,8 @@
 #define FLUSH_AT (1 << 20)      /* bytes buffered before a write(2) */
 #define STAGING ".staging"      /* staging directory inside path */
 #define STATE "sink"            /* operator state of the staged transactions */
-#define STAGED_KEY "staged:"    /* its key prefix, followed by the checkpoint id */
+#define STAGED_KEY "staged:"    /* its key prefix, then "<task index>:<checkpoint
+                                   id>" (older: "<checkpoint id>", own index) */
 
 typedef struct sink {
     char *dir;                  /* owned output directory */
@@ -58,6 +59,9 @@ typedef struct sink {
 typedef struct staged {
     uint64_t id;                /* checkpoint id */
     uint32_t attempt;           /* attempt epoch that staged it */
+    int index;                  /* the task index that staged it (another
+                                   than ours after a rescale) */
+    char key[48];               /* its key in operator state */
 } staged_t;
 
 /* A growable list of staged transactions, filled by collect(). */
@@ -66,6 +70,7 @@ typedef struct staged_list {
     size_t n;                   /* entries in use */
     size_t cap;                 /* entries allocated */
     uint64_t upto;              /* only ids <= upto are collected */
+    int own;                    /* our task index (keys of the old form) */
 } staged_list_t;
 
 /* Creates dir and its missing parents. 0 or -errno. */
@@ -127,16 +132,16 @@ is_transactional(gale_ctx_t *ctx)
 /* The staged name of transaction id of attempt a, or the published one
  * with published set. NULL on OOM; caller frees. */
 static char *
-txn_name(const sink_t *s, uint64_t id, uint32_t a, int published)
+txn_name(const sink_t *s, int index, uint64_t id, uint32_t a, int published)
 {
     char *p;
     int rc;
 
     if (published)
-        rc = asprintf(&p, "%s/part-%05d-%012" PRIu64, s->dir, s->index, id);
+        rc = asprintf(&p, "%s/part-%05d-%012" PRIu64, s->dir, index, id);
     else
         rc = asprintf(&p, "%s/part-%05d.%" PRIu64 ".%" PRIu32, s->staging,
-            s->index, id, a);
+            index, id, a);
     return rc < 0 ? NULL : p;
 }
 
@@ -334,7 +339,7 @@ sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     s->next_id = checkpoint_id + 1;
     if (s->fd == -1)
         return 0;
-    if ((staged = txn_name(s, checkpoint_id, s->attempt, 0)) == NULL) {
+    if ((staged = txn_name(s, s->index, checkpoint_id, s->attempt, 0)) == NULL) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -346,7 +351,8 @@ sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     }
     if ((rc = sync_dir(s->staging)) != 0)
         goto fail;
-    snprintf(key, sizeof key, STAGED_KEY "%" PRIu64, checkpoint_id);
+    snprintf(key, sizeof key, STAGED_KEY "%d:%" PRIu64, s->index,
+        checkpoint_id);
     snprintf(val, sizeof val, "%" PRIu32, s->attempt);
     if ((rc = gale_kv_put(gale_ctx_operator_state(ctx, STATE), key,
         strlen(key), val, strlen(val))) != 0)
@@ -386,15 +392,30 @@ collect(void *arg, const void *key, size_t klen, const void *val,
     size_t vlen)
 {
     staged_list_t *l = arg;
-    size_t plen = strlen(STAGED_KEY);
+    size_t plen = strlen(STAGED_KEY), rlen;
+    const char *rest = (const char *)key + plen, *colon;
     staged_t e, *v;
-    uint64_t a;
+    uint64_t a, idx;
 
-    if (klen <= plen || memcmp(key, STAGED_KEY, plen) != 0 ||
-        parse_u64((const char *)key + plen, klen - plen, &e.id) != 0 ||
+    if (klen <= plen || klen >= sizeof e.key ||
+        memcmp(key, STAGED_KEY, plen) != 0)
+        return 0;
+    rlen = klen - plen;
+    e.index = l->own;
+    if ((colon = memchr(rest, ':', rlen)) != NULL) {
+        if (parse_u64(rest, (size_t)(colon - rest), &idx) != 0 ||
+            idx > 99999)
+            return 0;
+        e.index = (int)idx;
+        rlen -= (size_t)(colon + 1 - rest);
+        rest = colon + 1;
+    }
+    if (parse_u64(rest, rlen, &e.id) != 0 ||
         parse_u64(val, vlen, &a) != 0 || a > UINT32_MAX || e.id > l->upto)
         return 0;
     e.attempt = (uint32_t)a;
+    memcpy(e.key, key, klen);
+    e.key[klen] = '\0';
     if (l->n == l->cap) {
         l->cap = l->cap == 0 ? 8 : l->cap * 2;
         if ((v = realloc(l->v, l->cap * sizeof *v)) == NULL)
@@ -416,12 +437,13 @@ by_id(const void *a, const void *b)
 
 /* Moves staged transaction e to its published name. Idempotent: when the
  * staged file is gone and the published one exists, an earlier call (or
- * attempt) did it. 0 or -errno (reported); -ENOENT when both are gone. */
+ * attempt) did it; when both are gone, says so and counts it done. 0 or
+ * -errno (reported). */
 static int
 publish_one(gale_ctx_t *ctx, const sink_t *s, const staged_t *e)
 {
-    char *from = txn_name(s, e->id, e->attempt, 0);
-    char *to = txn_name(s, e->id, e->attempt, 1);
+    char *from = txn_name(s, e->index, e->id, e->attempt, 0);
+    char *to = txn_name(s, e->index, e->id, e->attempt, 1);
     struct stat st;
     int rc = 0;
 
@@ -434,6 +456,16 @@ publish_one(gale_ctx_t *ctx, const sink_t *s, const staged_t *e)
     rc = -errno;
     if (rc == -ENOENT && stat(to, &st) == 0)
         rc = 0;
+    else if (rc == -ENOENT) {
+        /* Neither staged nor published here: the topology was restored
+         * with another output path (a replay into a new directory), or
+         * the files were removed. Retrying cannot bring them back. */
+        gale_ctx_log(ctx, GALE_LOG_WARN, "file_sink: checkpoint %" PRIu64
+            "'s output is neither staged nor published in %s (restored "
+            "with another path, or removed): nothing to publish", e->id,
+            s->dir);
+        rc = 0;
+    }
     if (rc != 0)
         goto fail;
 done:
@@ -456,8 +488,7 @@ static int
 publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
 {
     gale_kv_t *kv = gale_ctx_operator_state(ctx, STATE);
-    staged_list_t l = { .upto = upto };
-    char key[32];
+    staged_list_t l = { .upto = upto, .own = s->index };
     size_t i, done = 0;
     int rc;
 
@@ -484,10 +515,8 @@ publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
             goto out;
         }
     }
-    for (i = 0; i < done; i++) {
-        snprintf(key, sizeof key, STAGED_KEY "%" PRIu64, l.v[i].id);
-        gale_kv_delete(kv, key, strlen(key));
-    }
+    for (i = 0; i < done; i++)
+        gale_kv_delete(kv, l.v[i].key, strlen(l.v[i].key));
 out:
     free(l.v);
     return rc;
@@ -511,20 +540,23 @@ sink_checkpoint_complete(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
 static int
 discard_staging(gale_ctx_t *ctx, sink_t *s)
 {
-    char prefix[32];
+    int ntasks = gale_ctx_ntasks(ctx);
     struct dirent *de;
-    size_t plen;
     DIR *d;
     int rc = 0;
 
-    snprintf(prefix, sizeof prefix, "part-%05d.", s->index);
-    plen = strlen(prefix);
     if ((d = opendir(s->staging)) == NULL) {
         rc = -errno;
         goto fail;
     }
     while ((errno = 0, de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, prefix, plen) != 0)
+        int idx;
+        char dot;
+
+        /* Ours, and after a rescale to fewer tasks those of the old task
+         * indexes that map to us (i mod tasks), as their state did. */
+        if (sscanf(de->d_name, "part-%5d%c", &idx, &dot) != 2 || dot != '.' ||
+            idx % ntasks != s->index)
             continue;
         if (unlinkat(dirfd(d), de->d_name, 0) == -1 && errno != ENOENT) {
             rc = -errno;

@@ -23,7 +23,7 @@ static const gale_cmd_info_t worker_info = {
         "Internal: `gale run` starts one of these per worker when the\n"
         "topology has workers > 1, with GALE_WORKER_SPEC saying which worker\n"
         "it is and where the coordinator listens. It exits with its parent.\n",
-    .flags = GALE_OPT_TOPOLOGY,
+    .flags = GALE_OPT_TOPOLOGY | GALE_OPT_RUN,
     .min_args = 1,
     .max_args = 1,
 };

@@ -169,9 +169,10 @@ fits_plan(const gale_coord_t *c, const gale_ckpt_meta_t *m, char **cause)
             strcmp(p->topo->comps[(pt = &p->tasks[ct->task_id - 1])->comp].id,
             ct->component) != 0 || pt->index != ct->task_index) {
             xasprintf(cause, "checkpoint %llu holds task %d of %s, which this "
-                "topology does not have (restoring into other parallelism "
-                "arrives with savepoints and rescaling)",
-                (unsigned long long)m->id, ct->task_id, ct->component);
+                "topology does not have: its parallelism or components changed "
+                "(restore it rescaled with --from-checkpoint %llu)",
+                (unsigned long long)m->id, ct->task_id, ct->component,
+                (unsigned long long)m->id);
             return -1;
         }
     }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ struct gale_exec {
     bool inactive_seen;             /* the spouts were told (deactivate()) */
     bool aborting;                  /* EXIT received before DONE */
     bool started;                   /* thread started */
+    atomic_bool finished;           /* the thread is about to return */
     pthread_t thread;
     uint64_t next_report_ns;        /* when to send STATS */
 };
@@ -908,6 +910,7 @@ executor_main(void *arg)
             rc = -1;
     }
     close_tasks(e);
+    atomic_store(&e->finished, true);
     return NULL;
 }
 
@@ -920,6 +923,12 @@ gale_executor_start(gale_exec_t *e)
         return -rc;
     e->started = true;
     return 0;
+}
+
+bool
+gale_executor_finished(gale_exec_t *e)
+{
+    return !e->started || atomic_load(&e->finished);
 }
 
 void

@@ -50,6 +50,9 @@ gale_exec_t *gale_executor_new(const gale_executor_cfg_t *cfg);
 /* Starts its thread. 0 or -errno. */
 int gale_executor_start(gale_exec_t *e);
 /* Joins the thread (after it was told to exit) and frees. Accepts NULL. */
+/* Whether the executor's thread has finished (or never started): then
+ * gale_executor_destroy does not wait. */
+bool gale_executor_finished(gale_exec_t *e);
 void gale_executor_destroy(gale_exec_t **ep);
 
 #endif

@@ -176,8 +176,10 @@ print_summary(runtime_t *rt, FILE *fp)
             c->kind == GALE_SPOUT ? "spout" : "bolt", c->ntasks, cur[i].emitted,
             cur[i].transferred, cur[i].executed, lat);
     }
-    fprintf(fp, "%s: %s in %.3f s\n", t->name,
-        rt->failure ? "failed" : "finished", secs);
+    fprintf(fp, "%s: %s in %.3f s\n", t->name, rt->failure ? "failed" :
+        rt->ending == GALE_RUNTIME_SAVEPOINT ? "stopped with a savepoint" :
+        rt->ending == GALE_RUNTIME_REBALANCE ? "stopped to rebalance" :
+        "finished", secs);
     free(cur);
 }
 
@@ -668,8 +670,18 @@ end_attempt(runtime_t *rt, attempt_t *at)
     if (rt->procs && rt->failure != NULL)
         reap_workers(rt, true);
     broadcast(rt, GALE_CTL_EXIT, 0);
-    for (i = 0; i < rt->plan->nexecs; i++)
+    /* An executor that connects its control socket after EXIT went out
+     * (the attempt failed while it was still starting) never saw it: EXIT
+     * is repeated until every thread is done. */
+    for (i = 0; i < rt->plan->nexecs; i++) {
+        gale_ctl_msg_t m = { .type = GALE_CTL_EXIT };
+
+        while (rt->execs[i] != NULL && !gale_executor_finished(rt->execs[i])) {
+            zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+            usleep(1000);
+        }
         gale_executor_destroy(&rt->execs[i]);
+    }
     if (rt->procs)
         reap_workers(rt, false);
     gale_ckptwriter_stop(&at->writer);
