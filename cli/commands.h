@@ -8,6 +8,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_flux_import(int argc, char **argv);
 int cmd_worker(int argc, char **argv);  /* internal: a worker process */
 
 #endif

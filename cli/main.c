@@ -23,6 +23,8 @@ static const cmd_entry_t commands[] = {
                   cmd_plan },
     { "run",      "run a topology (in this process, or in worker processes)",
                   cmd_run },
+    { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
+                  cmd_flux_import },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };
