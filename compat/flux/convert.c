@@ -191,9 +191,11 @@ want_int(conv_t *c, const gale_ynode_t *n, const char *ctx, const char *what,
     gale_value_t *v = gale_ynode_value(n);
     int rc = -EINVAL;
 
-    if (v->type != GALE_INT)
+    if (v->type != GALE_INT && n->kind == GALE_Y_SCALAR)
+        err(c, n, "%s`%s` must be an integer, not `%s`", ctx, what, n->text);
+    else if (v->type != GALE_INT)
         err(c, n, "%s`%s` must be an integer, not %s", ctx, what,
-            n->kind == GALE_Y_SCALAR ? "`" : gale_ynode_phrase(n));
+            gale_ynode_phrase(n));
     else if (v->u.i < min || v->u.i > INT_MAX)
         err(c, n, "%s`%s` must be between %lld and %d, not %lld", ctx, what,
             min, INT_MAX, (long long)v->u.i);

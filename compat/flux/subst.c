@@ -121,13 +121,36 @@ out:
     return val;
 }
 
+/* Where the YAML comment of the line [p, nl) starts, or nl. Quotes are
+ * followed within the line only (a heuristic: Flux does no better, it
+ * substitutes comments too). */
+static const char *
+comment_start(const char *p, const char *nl)
+{
+    const char *s;
+    char quote = 0;
+
+    for (s = p; s < nl; s++) {
+        if (quote != 0) {
+            if (*s == quote)
+                quote = 0;
+            else if (*s == '\\' && quote == '"' && s + 1 < nl)
+                s++;
+        } else if (*s == '\'' || *s == '"')
+            quote = *s;
+        else if (*s == '#' && (s == p || s[-1] == ' ' || s[-1] == '\t'))
+            return s;
+    }
+    return nl;
+}
+
 char *
 gale_flux_subst(const char *file, const char *text, size_t len,
     const gale_props_t *props, const char *props_path, gale_diag_t *diag,
     size_t *outlen)
 {
     out_t o = { NULL, 0, 0 };
-    const char *p = text, *end = text + len, *q, *close, *nl;
+    const char *p = text, *end = text + len, *q, *close, *nl, *cend;
     size_t before = gale_diag_count(diag);
     char *val;
     int line = 1;
@@ -137,12 +160,14 @@ gale_flux_subst(const char *file, const char *text, size_t len,
         nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL)
             nl = end;
-        /* one line: [p, nl) */
-        while (p < nl) {
-            q = memchr(p, '$', (size_t)(nl - p));
-            if (q == NULL || q + 1 >= nl || q[1] != '{' ||
-                (close = memchr(q + 2, '}', (size_t)(nl - q - 2))) == NULL) {
-                q = q == NULL ? nl : q + 1;
+        /* one line: [p, nl); a YAML comment (a '#' outside quotes, at
+         * the start or after a blank) is copied as it is */
+        cend = comment_start(p, nl);
+        while (p < cend) {
+            q = memchr(p, '$', (size_t)(cend - p));
+            if (q == NULL || q + 1 >= cend || q[1] != '{' ||
+                (close = memchr(q + 2, '}', (size_t)(cend - q - 2))) == NULL) {
+                q = q == NULL ? cend : q + 1;
                 out_add(&o, p, (size_t)(q - p));
                 p = q;
                 continue;
@@ -155,6 +180,7 @@ gale_flux_subst(const char *file, const char *text, size_t len,
             free(val);
             p = close + 1;
         }
+        out_add(&o, cend, (size_t)(nl - cend));
         if (nl < end)
             out_add(&o, "\n", 1);
         p = nl + 1;
