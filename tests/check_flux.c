@@ -79,7 +79,8 @@ START_TEST(test_subst)
 {
     static const char text[] = "a: ${x}\nb: ${l[1]} # ${not.here}\n"
         "c: ${ENV-CHECK_FLUX_VAR}\n";
-    gale_props_t *p = gale_props_parse("x=1\nl=[\"p\", \"q\"]\n", 22);
+    static const char props[] = "x=1\nl=[\"p\", \"q\"]\n";
+    gale_props_t *p = gale_props_parse(props, strlen(props));
     gale_diag_t *d = gale_diag_new();
     size_t n;
     char *out;
