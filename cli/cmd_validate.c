@@ -155,12 +155,11 @@ print_summary(const gale_topology_t *t, const gale_plan_t *p, FILE *fp)
         "%d worker%s\n", p->ntasks, p->nexecs, p->nchans, p->nworkers,
         p->nworkers == 1 ? "" : "s");
 
+    /* Storm keys gale accepts but does not act on: never dropped silently. */
     gale_keys_ignored(t, &ignored, &nignored);
-    if (nignored > 0) {
-        fields = join((char *const *)ignored, nignored);
-        fprintf(fp, "passed through without effect: %s\n", fields);
-        free(fields);
-    }
+    for (i = 0; i < nignored; i++)
+        fprintf(fp, "ignored by gale: %s (passed to components' conf)\n",
+            ignored[i]);
     free(ignored);
 }
 

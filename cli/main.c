@@ -34,6 +34,8 @@ static const cmd_entry_t commands[] = {
                   cmd_savepoint },
     { "rebalance", "change a running topology's parallelism, state included",
                   cmd_rebalance },
+    { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
+                  cmd_flux_import },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };

@@ -1,6 +1,7 @@
 /* keys.c - the configuration key table (keys.h). */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,43 +123,204 @@ gale_keys_find_conf(const char *conf)
     return NULL;
 }
 
+/* Skips JSON blanks. */
+static const char *
+json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Appends code point cp to s (n bytes used) as UTF-8; s has room. */
+static size_t
+put_utf8(char *s, size_t n, unsigned long cp)
+{
+    if (cp < 0x80)
+        s[n++] = (char)cp;
+    else if (cp < 0x800) {
+        s[n++] = (char)(0xc0 | (cp >> 6));
+        s[n++] = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        s[n++] = (char)(0xe0 | (cp >> 12));
+        s[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        s[n++] = (char)(0x80 | (cp & 0x3f));
+    } else {
+        s[n++] = (char)(0xf0 | (cp >> 18));
+        s[n++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        s[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        s[n++] = (char)(0x80 | (cp & 0x3f));
+    }
+    return n;
+}
+
+/* Parses a JSON string at *pp (at its opening quote); NULL if malformed. */
+static gale_value_t *
+json_string(const char **pp)
+{
+    const char *p = *pp + 1;
+    gale_value_t *v;
+    unsigned long cp;
+    char *s, *end, hex[5];
+    size_t n = 0;
+
+    s = xmalloc(strlen(p) * 2 + 4);
+    for (; *p != '"'; p++) {
+        if (*p == '\0' || (unsigned char)*p < 0x20)
+            goto bad;
+        if (*p != '\\') {
+            s[n++] = *p;
+            continue;
+        }
+        switch (*++p) {
+        case '"': case '\\': case '/': s[n++] = *p; break;
+        case 'b': s[n++] = '\b'; break;
+        case 'f': s[n++] = '\f'; break;
+        case 'n': s[n++] = '\n'; break;
+        case 'r': s[n++] = '\r'; break;
+        case 't': s[n++] = '\t'; break;
+        case 'u':
+            if (strspn(p + 1, "0123456789abcdefABCDEF") < 4)
+                goto bad;
+            memcpy(hex, p + 1, 4);
+            hex[4] = '\0';
+            cp = strtoul(hex, &end, 16);
+            n = put_utf8(s, n, cp);
+            p += 4;
+            break;
+        default:
+            goto bad;
+        }
+    }
+    v = gale_value_string(s, n);
+    free(s);
+    *pp = p + 1;
+    return v;
+bad:
+    free(s);
+    return NULL;
+}
+
+/* Parses one JSON value at *pp (advanced past it), or returns NULL when
+ * the text is not JSON. depth bounds nesting. */
+static gale_value_t *
+json_value(const char **pp, int depth)
+{
+    const char *p = json_ws(*pp), *q;
+    gale_value_t *v, *item, *key;
+    char *end;
+    size_t n;
+
+    if (depth > 64)
+        return NULL;
+    if (*p == '"') {
+        if ((v = json_string(&p)) != NULL)
+            *pp = p;
+        return v;
+    }
+    if (*p == '[' || *p == '{') {
+        bool obj = *p == '{';
+
+        v = obj ? gale_value_map() : gale_value_list();
+        p = json_ws(p + 1);
+        if (*p == (obj ? '}' : ']')) {
+            *pp = p + 1;
+            return v;
+        }
+        for (;;) {
+            key = NULL;
+            if (obj) {
+                p = json_ws(p);
+                if (*p != '"' || (key = json_string(&p)) == NULL)
+                    goto bad;
+                p = json_ws(p);
+                if (*p++ != ':')
+                    goto bad;
+            }
+            if ((item = json_value(&p, depth + 1)) == NULL)
+                goto bad;
+            if (obj) {
+                gale_value_map_set(v, key->u.s.ptr, item);
+                gale_value_free(&key);
+            } else
+                gale_value_list_append(v, item);
+            p = json_ws(p);
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p++ != (obj ? '}' : ']'))
+                goto bad;
+            *pp = p;
+            return v;
+        bad:
+            gale_value_free(&key);
+            gale_value_free(&v);
+            return NULL;
+        }
+    }
+    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0) {
+        *pp = p + 4;
+        return *p == 't' ? gale_value_bool(true) : gale_value_null();
+    }
+    if (strncmp(p, "false", 5) == 0) {
+        *pp = p + 5;
+        return gale_value_bool(false);
+    }
+    /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+    q = p;
+    if (*q == '-')
+        q++;
+    if (*q == '0')
+        q++;
+    else if (*q >= '1' && *q <= '9')
+        q += strspn(q, "0123456789");
+    else
+        return NULL;
+    n = (size_t)(q - p);
+    if (*q == '.' || *q == 'e' || *q == 'E') {
+        if (*q == '.') {
+            if (strspn(q + 1, "0123456789") == 0)
+                return NULL;
+            q += 1 + strspn(q + 1, "0123456789");
+        }
+        if (*q == 'e' || *q == 'E') {
+            q++;
+            if (*q == '+' || *q == '-')
+                q++;
+            if (strspn(q, "0123456789") == 0)
+                return NULL;
+            q += strspn(q, "0123456789");
+        }
+        errno = 0;
+        v = gale_value_double(strtod(p, &end));
+        *pp = q;
+        return v;
+    }
+    errno = 0;
+    v = gale_value_int(strtoll(p, &end, 10));
+    if (errno != 0 || (size_t)(end - p) != n) {
+        /* beyond a long: json-simple makes it a BigInteger; a double here */
+        gale_value_free(&v);
+        v = gale_value_double(strtod(p, &end));
+    }
+    *pp = q;
+    return v;
+}
+
 gale_value_t *
 gale_keys_parse_value(const char *text)
 {
+    const char *p = text;
     gale_value_t *v;
-    const char *p;
-    char *end, *s;
-    long long ll;
-    double d;
-    size_t n, len = strlen(text);
 
-    if (strcmp(text, "true") == 0)
-        return gale_value_bool(true);
-    if (strcmp(text, "false") == 0)
-        return gale_value_bool(false);
-    if (len >= 2 && text[0] == '"' && text[len - 1] == '"') {
-        s = xmalloc(len);
-        n = 0;
-        for (p = text + 1; p < text + len - 1; p++) {
-            if (*p == '\\' && p + 1 < text + len - 1)
-                p++;
-            s[n++] = *p;
-        }
-        v = gale_value_string(s, n);
-        free(s);
-        return v;
+    /* As Storm's Utils.readCommandLineOpts: JSON, else the plain text. */
+    if ((v = json_value(&p, 0)) != NULL) {
+        if (*json_ws(p) == '\0')
+            return v;
+        gale_value_free(&v);
     }
-    if (len > 0) {
-        errno = 0;
-        ll = strtoll(text, &end, 10);
-        if (*end == '\0' && errno == 0)
-            return gale_value_int(ll);
-        errno = 0;
-        d = strtod(text, &end);
-        if (*end == '\0' && errno == 0 && strspn(text, "+-.0123456789eE") == len)
-            return gale_value_double(d);
-    }
-    return gale_value_string(text, len);
+    return gale_value_string(text, strlen(text));
 }
 
 gale_value_t *
@@ -210,6 +372,8 @@ gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause)
 
     if (k->type == GALE_NULL)
         return 0;
+    if (v->type == GALE_NULL && k->def == NULL)
+        return 0;                   /* Storm's null: the key is unset */
     if (k->type == GALE_DOUBLE && v->type == GALE_INT) {
         *vp = gale_value_double((double)v->u.i);
         gale_value_free(&v);
@@ -251,24 +415,63 @@ gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause)
     return 0;
 }
 
+/* Appends conf name to names (n entries) unless it is there already. */
+static void
+add_name(const char ***names, size_t *n, size_t *cap, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++)
+        if (strcmp((*names)[i], name) == 0)
+            return;
+    if (*n == *cap) {
+        *cap = *cap == 0 ? 16 : *cap * 2;
+        *names = xreallocarray(*names, *cap, sizeof(**names));
+    }
+    (*names)[(*n)++] = name;
+}
+
+/* Adds the topology.* keys of conf map m that the table does not know. */
+static void
+add_unknown(const gale_value_t *m, const char ***names, size_t *n,
+    size_t *cap)
+{
+    size_t i;
+
+    if (m == NULL || m->type != GALE_MAP)
+        return;
+    for (i = 0; i < m->u.map.len; i++)
+        if (strncmp(m->u.map.keys[i], "topology.", 9) == 0 &&
+            strcmp(m->u.map.keys[i], "topology.name") != 0 &&
+            gale_keys_find_conf(m->u.map.keys[i]) == NULL)
+            add_name(names, n, cap, m->u.map.keys[i]);
+}
+
 int
 gale_keys_ignored(const gale_topology_t *t, const char ***names, size_t *n)
 {
     const gale_value_t *v;
     gale_value_t *def;
-    size_t i;
+    size_t i, cap = NKEYS;
 
-    *names = xcalloc(NKEYS, sizeof(**names));
+    *names = xcalloc(cap, sizeof(**names));
     *n = 0;
     for (i = 0; i < NKEYS; i++) {
         if (keys[i].honoured)
             continue;
         if ((v = gale_value_map_get(t->conf, keys[i].conf)) == NULL)
             continue;
+        /* 0 ackers is acted on: no guarantee (loader.c) */
+        if (strcmp(keys[i].conf, "topology.acker.executors") == 0 &&
+            v->type == GALE_INT && v->u.i == 0)
+            continue;
         def = gale_keys_default(&keys[i]);
-        if (!gale_value_equal(v, def))
-            (*names)[(*n)++] = keys[i].conf;
+        if (v->type != GALE_NULL && !gale_value_equal(v, def))
+            add_name(names, n, &cap, keys[i].conf);
         gale_value_free(&def);
     }
+    add_unknown(t->conf, names, n, &cap);
+    for (i = 0; i < t->ncomps; i++)
+        add_unknown(t->comps[i].conf, names, n, &cap);
     return 0;
 }

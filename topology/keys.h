@@ -34,9 +34,10 @@ const gale_key_t *gale_keys_at(size_t i);
 const gale_key_t *gale_keys_find(const char *name);
 /* The key with this conf (dotted) name, or NULL. */
 const gale_key_t *gale_keys_find_conf(const char *conf);
-/* Parses a -c value: an integer, a floating-point number, true, false, a
- * double-quoted string (\" and \\ escapes), else the text itself as a
- * string. Caller owns the result. */
+/* Parses a -c value as Storm does (Utils.readCommandLineOpts): as JSON
+ * (an integer, a number, true, false, null, a "string" with JSON escapes,
+ * a [list] or an {object}), else the text itself as a string. Caller owns
+ * the result. */
 gale_value_t *gale_keys_parse_value(const char *text);
 /* The default value of k, or NULL when it has none. Caller owns it. */
 gale_value_t *gale_keys_default(const gale_key_t *k);
@@ -44,10 +45,12 @@ gale_value_t *gale_keys_default(const gale_key_t *k);
  * where a double is expected. 0, or -EINVAL with *cause (caller frees)
  * saying what is wrong, e.g. "must be an integer, not a string". */
 int gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause);
-/* The conf names of the keys in t->conf that gale passes through without
- * acting on them, set to something other than their default, in table
- * order. *names is an array the caller frees (the strings are borrowed
- * from the table). 0 always. */
+/* The conf names of the keys that gale passes through without acting on
+ * them: the table's, set in t->conf to something other than their default
+ * (in table order; topology.acker.executors = 0 is acted on, so not
+ * listed), then the topology.* keys the table does not know, set in the
+ * topology's or a component's conf. *names is an array the caller frees
+ * (the strings are borrowed from the table and from t). 0 always. */
 int gale_keys_ignored(const gale_topology_t *t, const char ***names,
     size_t *n);
 

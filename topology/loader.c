@@ -28,6 +28,7 @@ typedef struct loader {
     const gale_load_opts_t *opts;   /* caller's options */
     gale_diag_t *diag;              /* where problems go */
     int *seq;                       /* file order of each component */
+    bool guarantee_set;             /* the file or -c sets gale.guarantee */
 } loader_t;
 
 static const char *const top_keys[] = {
@@ -266,7 +267,7 @@ static const char **
 config_names(bool comp, size_t *n)
 {
     size_t i, nk = gale_keys_count();
-    const char **names = xcalloc(nk + 2, sizeof(*names));
+    const char **names = xcalloc(nk + 3, sizeof(*names));
     const gale_key_t *k;
 
     *n = 0;
@@ -276,9 +277,66 @@ config_names(bool comp, size_t *n)
             names[(*n)++] = k->name;
     }
     names[(*n)++] = "user";
+    names[(*n)++] = "passthrough";
     if (!comp)
         names[(*n)++] = "checkpoint";
     return names;
+}
+
+/* Reads a `passthrough` list: `{ key = "dotted.name"; value = ...; }`
+ * groups, conf keys the table does not know (Storm's or the user's, which
+ * need dots the DSL's names cannot hold), set in conf unchanged. */
+static void
+parse_passthrough(loader_t *l, const config_setting_t *m,
+    gale_value_t *conf, const char *ctx)
+{
+    const config_setting_t *e, *kn, *vn, *x;
+    const gale_key_t *k;
+    const char *key;
+    int i, j;
+
+    if (config_setting_type(m) != CONFIG_TYPE_LIST &&
+        !(config_setting_type(m) == CONFIG_TYPE_ARRAY &&
+          config_setting_length(m) == 0)) {
+        lerr(l, m, "%s`passthrough` must be a list of { key; value; } "
+            "groups, not %s", ctx, setting_phrase(m));
+        return;
+    }
+    for (i = 0; i < config_setting_length(m); i++) {
+        e = config_setting_get_elem(m, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+            lerr(l, e, "%s`passthrough` entries must be { key; value; } "
+                "groups, not %s", ctx, setting_phrase(e));
+            continue;
+        }
+        for (j = 0; j < config_setting_length(e); j++) {
+            x = config_setting_get_elem(e, (unsigned)j);
+            if (strcmp(config_setting_name(x), "key") != 0 &&
+                strcmp(config_setting_name(x), "value") != 0)
+                lerr(l, x, "%s`passthrough` entry: unknown setting `%s` "
+                    "(an entry has `key` and `value`)", ctx,
+                    config_setting_name(x));
+        }
+        kn = config_setting_get_member(e, "key");
+        vn = config_setting_get_member(e, "value");
+        if (kn == NULL || vn == NULL) {
+            lerr(l, e, "%s`passthrough` entry without `%s`", ctx,
+                kn == NULL ? "key" : "value");
+            continue;
+        }
+        if ((key = want_string(l, kn, ctx)) == NULL)
+            continue;
+        if (*key == '\0') {
+            lerr(l, kn, "%s`passthrough` key must not be empty", ctx);
+            continue;
+        }
+        if ((k = gale_keys_find_conf(key)) != NULL) {
+            lerr(l, kn, "%sconfig key `%s` has a DSL name: set it as `%s`",
+                ctx, key, k->name);
+            continue;
+        }
+        gale_value_map_set(conf, key, to_value(vn));
+    }
 }
 
 /* Reads a `config` group into conf: topology level, or a component's
@@ -316,6 +374,10 @@ parse_config(loader_t *l, const config_setting_t *g, gale_value_t *conf,
             }
             continue;
         }
+        if (strcmp(name, "passthrough") == 0) {
+            parse_passthrough(l, m, conf, ctx);
+            continue;
+        }
         if (!comp && strcmp(name, "checkpoint") == 0) {
             if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
                 lerr(l, m, "`checkpoint` must be a group, not %s",
@@ -350,6 +412,8 @@ parse_config(loader_t *l, const config_setting_t *g, gale_value_t *conf,
                 name);
             continue;
         }
+        if (!comp && strcmp(k->name, "guarantee") == 0)
+            l->guarantee_set = true;
         set_key(l, m, k, conf, ctx);
     }
 }
@@ -376,6 +440,8 @@ apply_overrides(loader_t *l, gale_value_t *conf)
         }
         key = xstrndup(*o, (size_t)(eq - *o));
         if ((k = gale_keys_find_conf(key)) == NULL) {
+            /* Storm takes any key with -c; a near miss of a known key is
+             * a typo, not a new key. */
             n = gale_keys_count();
             names = xcalloc(n, sizeof(*names));
             for (i = 0; i < n; i++)
@@ -385,12 +451,13 @@ apply_overrides(loader_t *l, gale_value_t *conf)
                 gale_diag_add(l->diag, NULL, 0, "-c %s: unknown config key "
                     "`%s` (did you mean `%s`?)", *o, key, hint);
             else
-                gale_diag_add(l->diag, NULL, 0,
-                    "-c %s: unknown config key `%s`", *o, key);
+                gale_value_map_set(conf, key, gale_keys_parse_value(eq + 1));
             free(names);
             free(key);
             continue;
         }
+        if (strcmp(k->conf, "gale.guarantee") == 0)
+            l->guarantee_set = true;
         v = gale_keys_parse_value(eq + 1);
         if (gale_keys_check(k, &v, &cause) != 0) {
             gale_diag_add(l->diag, NULL, 0, "-c %s: `%s` %s", *o, key,
@@ -402,6 +469,20 @@ apply_overrides(loader_t *l, gale_value_t *conf)
             gale_value_map_set(conf, k->conf, v);
         free(key);
     }
+}
+
+/* Storm's topology.acker.executors = 0 acks every tuple as it leaves the
+ * spout: no guarantee at all. gale has no ackers; 0 means guarantee
+ * "none" (no checkpoints), unless the file or -c sets the guarantee. */
+static void
+ackers_none(loader_t *l, gale_value_t *conf)
+{
+    const gale_value_t *v = gale_value_map_get(conf,
+        "topology.acker.executors");
+
+    if (v != NULL && v->type == GALE_INT && v->u.i == 0 && !l->guarantee_set)
+        gale_value_map_set(conf, "gale.guarantee",
+            gale_value_string("none", 4));
 }
 
 /* An integer from conf, or def when absent or not an integer. */
@@ -1127,6 +1208,7 @@ parse_root(loader_t *l, const config_setting_t *root)
     if ((m = config_setting_get_member(root, "config")) != NULL)
         parse_config(l, m, t->conf, false, "");
     apply_overrides(l, t->conf);
+    ackers_none(l, t->conf);
     derive(t);
     if ((m = config_setting_get_member(root, "spouts")) != NULL)
         parse_comps(l, m, GALE_SPOUT, &seq);
@@ -1141,7 +1223,7 @@ gale_topology_t *
 gale_topology_load_buffer(const char *path, const char *buf, size_t len,
     const gale_load_opts_t *opts, gale_diag_t *diag)
 {
-    loader_t l = { NULL, NULL, opts, diag, NULL };
+    loader_t l = { NULL, NULL, opts, diag, NULL, false };
     gale_props_t *props = NULL;
     const char *props_path = NULL, *file, *text;
     size_t before = gale_diag_count(diag);
