@@ -419,16 +419,17 @@ snap_key_cmp(const void *a, const void *b, void *arg)
         s->data.data + ry->koff, ry->klen);
 }
 
-/* The indexes of s's records in file order (key group, name, key), a new
- * array the caller frees. The snapshot itself is left as taken, so that
- * the sort runs on the writer thread, not in the executor's pause. */
-static size_t *
+/* s's records in file order (key group, name, key): a new array of sort
+ * keys whose idx fields name the records, which the caller frees. The
+ * snapshot itself is left as taken, so that the sort runs on the writer
+ * thread, not in the executor's pause. */
+static struct snap_key *
 snap_sorted(const gale_snap_t *s)
 {
     struct snap_key *keys;
     const struct snap_rec *r;
     uint32_t *order, *rank;
-    size_t *idx, i;
+    size_t i;
 
     order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
     rank = xreallocarray(NULL, s->nnames + 1, sizeof(*rank));
@@ -446,13 +447,9 @@ snap_sorted(const gale_snap_t *s)
         keys[i].idx = i;
     }
     qsort_r(keys, s->nrecs, sizeof(*keys), snap_key_cmp, (void *)s);
-    idx = xreallocarray(NULL, s->nrecs + 1, sizeof(*idx));
-    for (i = 0; i < s->nrecs; i++)
-        idx[i] = keys[i].idx;
-    free(keys);
     free(order);
     free(rank);
-    return idx;
+    return keys;
 }
 
 gale_snap_t *
@@ -634,14 +631,15 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     const char *nm;
     char *name;
     uint64_t size;
-    size_t i, *idx = snap_sorted(s);
+    struct snap_key *idx = snap_sorted(s);
+    size_t i;
     int rc;
 
     xasprintf(&name, "t%d-%" PRIu64 ".delta", s->task_id, s->ckpt_id);
     if ((rc = fw_open(&w, dir, name, s->task_id, s->ckpt_id, SNAP_DELTA)) != 0)
         goto fail;
     for (i = 0; i < s->nrecs; i++) {
-        r = &s->recs[idx[i]];
+        r = &s->recs[idx[i].idx];
         k = s->data.data + r->koff;
         nm = s->names[r->name];
         rc = fw_record(&w, r->kg, nm, strlen(nm), k, r->klen, r->put,
@@ -1186,6 +1184,21 @@ done:
     free(name);
     free(cause);
     return rc;
+}
+
+bool
+gale_ckpt_task_wants_compaction(const gale_ckpt_task_t *t, size_t max_files)
+{
+    uint64_t rest = 0;
+    size_t i;
+
+    if (t->nfiles < 2)
+        return false;
+    if (t->nfiles > max_files)
+        return true;
+    for (i = 1; i < t->nfiles; i++)
+        rest += t->sizes[i];
+    return rest >= t->sizes[0] / 2;
 }
 
 /* ---- metadata: building ------------------------------------------------------------ */

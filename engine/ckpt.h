@@ -28,6 +28,7 @@
 #ifndef GALE_CKPT_H
 #define GALE_CKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -183,6 +184,18 @@ int gale_ckpt_restore_task(gale_ckpt_t *c, const gale_ckpt_task_t *t,
  * 0, -EBADMSG (corrupt input; nothing written) or another -errno. */
 int gale_ckpt_compact(gale_ckpt_t *c, const gale_ckpt_task_t *t,
     char **base);
+/* Whether t's chain is worth compacting: it has more than max_files
+ * files, or the files after the first add up to at least half the first's
+ * bytes (the first is the base, or the delta that held the whole state
+ * when the task started). A count of files alone ignores sizes: with a
+ * 315 MB base and 3.3 MB deltas, compacting every 8 files rewrites the
+ * base for every 27 MB of deltas, 13 times the deltas' bytes (bench/
+ * ckpt_bench, docs/performance.md). At half the base, compaction writes at
+ * most 2 bytes (plus the live keys the deltas added) per byte of delta,
+ * and a restore reads at most 1.5 times the base. Chains of fewer than 2
+ * files never are. */
+bool gale_ckpt_task_wants_compaction(const gale_ckpt_task_t *t,
+    size_t max_files);
 /* Retention: deletes every metadata file older than the newest `retain`
  * valid checkpoints (retain >= 1), then every file in files/ that no
  * remaining metadata references, except files of checkpoints newer than

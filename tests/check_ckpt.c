@@ -1272,6 +1272,33 @@ lchange(gale_kvstore_t *s, size_t draws, uint64_t *rng)
     gale_kvstore_set_keygroup(s, -1);
 }
 
+START_TEST(test_wants_compaction)
+{
+    gale_ckpt_task_t t = { .task_id = 7 };
+    size_t i;
+
+    ck_assert(!gale_ckpt_task_wants_compaction(&t, 8));
+    gale_ckpt_task_append(&t, "t7-1.delta", 1000);
+    ck_assert(!gale_ckpt_task_wants_compaction(&t, 0));  /* one file */
+    /* Small deltas: not until they reach half the first file. */
+    for (i = 2; i <= 50; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "t7-%zu.delta", i);
+        gale_ckpt_task_append(&t, name, 10);
+        /* i files; i - 1 deltas of 10 bytes, under 500. */
+        ck_assert(!gale_ckpt_task_wants_compaction(&t, i));
+        ck_assert(gale_ckpt_task_wants_compaction(&t, i - 1));
+    }
+    gale_ckpt_task_append(&t, "t7-51.delta", 10);
+    ck_assert(gale_ckpt_task_wants_compaction(&t, 64));     /* 500 bytes */
+    for (i = 0; i < t.nfiles; i++)
+        free(t.files[i]);
+    free(t.files);
+    free(t.sizes);
+}
+END_TEST
+
 START_TEST(test_large_chain)
 {
     /* 200 000 keys: a first checkpoint, compacted into a base; deltas of
@@ -1384,6 +1411,7 @@ main(void)
     tcase_add_test(tc, test_delta_size);
     tcase_add_test(tc, test_snap_sort_prefix_ties);
     tcase_add_test(tc, test_large_chain);
+    tcase_add_test(tc, test_wants_compaction);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
