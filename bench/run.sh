@@ -9,7 +9,8 @@
 # Environment: GALE (the gale binary), top_builddir (bench/gen_corpus and
 # bench/wc_baseline), BENCH_DIR (work directory, default
 # ${TMPDIR:-/tmp}/gale-bench; the corpus is kept there between runs),
-# WORDS (default 20000000), REPS (default 5).
+# WORDS (default 20000000), REPS (default 5), CKPT_KEYS (bench/ckpt_bench,
+# default 200000).
 set -u
 : "${GALE:=./gale}"
 : "${top_builddir:=.}"
@@ -114,3 +115,12 @@ echo "RESULT summary: gale $(echo "$gale_wps" | awk '{ printf "%.1f", $1 / 1e6 }
     "exactly_once $(echo "$eo_wps" | awk '{ printf "%.1f", $1 / 1e6 }') M words/s" \
     "(overhead $(echo "$none_s $eo_s" | awk '{ printf "%.1f", ($2 / $1 - 1) * 100 }')%);" \
     "baseline $(echo "$base_wps" | awk '{ printf "%.1f", $1 / 1e6 }') M words/s (split+count only)"
+
+# Checkpoints of one task's keyed state (bench/ckpt_bench, every restore
+# checked key by key), at a small size: make bench-ckpt runs 10 M keys.
+ckb=$(abs "$top_builddir/bench/ckpt_bench")
+if [ -x "$ckb" ]; then
+    echo "bench: checkpoints, ${CKPT_KEYS:-200000} keys (make bench-ckpt: 10 M)"
+    KEYS=${CKPT_KEYS:-200000} REPS=1 BENCH_DIR=$(pwd) "$ckb" | grep '^RESULT' ||
+        { echo "bench: FAIL: ckpt_bench"; exit 1; }
+fi

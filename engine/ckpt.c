@@ -370,37 +370,66 @@ snap_name_cmp(const void *a, const void *b, void *arg)
     return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
 }
 
-struct snap_order {
-    const gale_snap_t *snap;        /* the snapshot being sorted */
-    const uint32_t *rank;           /* rank[name index] in sorted names */
+/* One record's sort key: file order is (key group, name, key), and the
+ * first two and the key's first 8 bytes fit here, so that most comparisons
+ * read only this array, in order, instead of the records and their keys
+ * scattered over the snapshot (a 10 M-key snapshot sorted through the
+ * records took 11 s, most of it waiting on cache misses). */
+struct snap_key {
+    uint32_t group;                 /* key group + 1 (operator state: 0) */
+    uint32_t rank;                  /* the name's rank among sorted names */
+    uint64_t pfx;                   /* the key's first 8 bytes, big-endian,
+                                     * zero-padded: ordered as the keys are,
+                                     * equal only if the keys may tie */
+    size_t idx;                     /* the record's index */
 };
 
-/* qsort_r comparator of record indexes in file order (arg: a snap_order;
- * comparing name ranks compares names). */
-static int
-snap_rec_cmp(const void *a, const void *b, void *arg)
+/* The first 8 bytes of key p (n bytes), big-endian, zero-padded. Keys
+ * that differ in their first 8 bytes compare as these numbers do; a key
+ * that is a prefix of the other is not larger (its padding is zeros). */
+static uint64_t
+key_prefix(const uint8_t *p, size_t n)
 {
-    const struct snap_order *o = arg;
-    const struct snap_rec *x = &o->snap->recs[*(const size_t *)a];
-    const struct snap_rec *y = &o->snap->recs[*(const size_t *)b];
-    const uint8_t *d = o->snap->data.data;
+    uint64_t v = 0;
+    size_t i;
 
-    if (x->kg != y->kg)
-        return x->kg < y->kg ? -1 : 1;
-    if (x->name != y->name)
-        return o->rank[x->name] < o->rank[y->name] ? -1 : 1;
-    return bytes_cmp(d + x->koff, x->klen, d + y->koff, y->klen);
+    for (i = 0; i < 8; i++)
+        v = v << 8 | (i < n ? p[i] : 0);
+    return v;
 }
 
-/* The indexes of s's records in file order (key group, name, key), a new
- * array the caller frees. The snapshot itself is left as taken, so that
- * the sort runs on the writer thread, not in the executor's pause. */
-static size_t *
+/* qsort_r comparator of snap_keys in file order (arg: the snapshot): the
+ * key bytes are read only when everything else ties. */
+static int
+snap_key_cmp(const void *a, const void *b, void *arg)
+{
+    const struct snap_key *x = a, *y = b;
+    const gale_snap_t *s = arg;
+    const struct snap_rec *rx, *ry;
+
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    if (x->pfx != y->pfx)
+        return x->pfx < y->pfx ? -1 : 1;
+    rx = &s->recs[x->idx];
+    ry = &s->recs[y->idx];
+    return bytes_cmp(s->data.data + rx->koff, rx->klen,
+        s->data.data + ry->koff, ry->klen);
+}
+
+/* s's records in file order (key group, name, key): a new array of sort
+ * keys whose idx fields name the records, which the caller frees. The
+ * snapshot itself is left as taken, so that the sort runs on the writer
+ * thread, not in the executor's pause. */
+static struct snap_key *
 snap_sorted(const gale_snap_t *s)
 {
-    struct snap_order o = { .snap = s };
+    struct snap_key *keys;
+    const struct snap_rec *r;
     uint32_t *order, *rank;
-    size_t *idx, i;
+    size_t i;
 
     order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
     rank = xreallocarray(NULL, s->nnames + 1, sizeof(*rank));
@@ -409,14 +438,18 @@ snap_sorted(const gale_snap_t *s)
     qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
     for (i = 0; i < s->nnames; i++)
         rank[order[i]] = (uint32_t)i;
-    idx = xreallocarray(NULL, s->nrecs + 1, sizeof(*idx));
-    for (i = 0; i < s->nrecs; i++)
-        idx[i] = i;
-    o.rank = rank;
-    qsort_r(idx, s->nrecs, sizeof(*idx), snap_rec_cmp, &o);
+    keys = xreallocarray(NULL, s->nrecs + 1, sizeof(*keys));
+    for (i = 0; i < s->nrecs; i++) {
+        r = &s->recs[i];
+        keys[i].group = (uint32_t)(r->kg + 1);
+        keys[i].rank = rank[r->name];
+        keys[i].pfx = key_prefix(s->data.data + r->koff, r->klen);
+        keys[i].idx = i;
+    }
+    qsort_r(keys, s->nrecs, sizeof(*keys), snap_key_cmp, (void *)s);
     free(order);
     free(rank);
-    return idx;
+    return keys;
 }
 
 gale_snap_t *
@@ -427,6 +460,9 @@ gale_snap_take(gale_kvstore_t *store, int task_id, uint64_t ckpt_id)
     s->task_id = task_id;
     s->ckpt_id = ckpt_id;
     gale_buf_init(&s->data, 0);
+    /* One allocation for the records, not a doubling series of copies. */
+    if ((s->reccap = gale_kvstore_dirty_count(store)) > 0)
+        s->recs = xreallocarray(NULL, s->reccap, sizeof(*s->recs));
     (void)gale_kvstore_take_dirty(store, snap_add, s);
     s->lastname = NULL;
     return s;
@@ -595,14 +631,15 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     const char *nm;
     char *name;
     uint64_t size;
-    size_t i, *idx = snap_sorted(s);
+    struct snap_key *idx = snap_sorted(s);
+    size_t i;
     int rc;
 
     xasprintf(&name, "t%d-%" PRIu64 ".delta", s->task_id, s->ckpt_id);
     if ((rc = fw_open(&w, dir, name, s->task_id, s->ckpt_id, SNAP_DELTA)) != 0)
         goto fail;
     for (i = 0; i < s->nrecs; i++) {
-        r = &s->recs[idx[i]];
+        r = &s->recs[idx[i].idx];
         k = s->data.data + r->koff;
         nm = s->names[r->name];
         rc = fw_record(&w, r->kg, nm, strlen(nm), k, r->klen, r->put,
@@ -1249,6 +1286,20 @@ done:
     free(op);
     free(name);
     return rc;
+
+bool
+gale_ckpt_task_wants_compaction(const gale_ckpt_task_t *t, size_t max_files)
+{
+    uint64_t rest = 0;
+    size_t i;
+
+    if (t->nfiles < 2)
+        return false;
+    if (t->nfiles > max_files)
+        return true;
+    for (i = 1; i < t->nfiles; i++)
+        rest += t->sizes[i];
+    return rest >= t->sizes[0] / 2;
 }
 
 /* ---- metadata: building ------------------------------------------------------------ */

@@ -199,6 +199,19 @@ int gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
     const gale_ckpt_task_t *const *srcs, const bool *with_op, size_t nsrcs,
     int kg_first, int kg_last, int task_id, uint64_t id, char **file,
     uint64_t *bytes, char **cause);
+
+/* Whether t's chain is worth compacting: it has more than max_files
+ * files, or the files after the first add up to at least half the first's
+ * bytes (the first is the base, or the delta that held the whole state
+ * when the task started). A count of files alone ignores sizes: with a
+ * 315 MB base and 3.3 MB deltas, compacting every 8 files rewrites the
+ * base for every 27 MB of deltas, 13 times the deltas' bytes (bench/
+ * ckpt_bench, docs/performance.md). At half the base, compaction writes at
+ * most 2 bytes (plus the live keys the deltas added) per byte of delta,
+ * and a restore reads at most 1.5 times the base. Chains of fewer than 2
+ * files never are. */
+bool gale_ckpt_task_wants_compaction(const gale_ckpt_task_t *t,
+    size_t max_files);
 /* Retention: deletes every metadata file older than the newest `retain`
  * valid checkpoints (retain >= 1), then every file in files/ that no
  * remaining metadata references, except files of checkpoints newer than

@@ -281,14 +281,15 @@ gale_coord_maybe_trigger(gale_coord_t *c, uint64_t now_ns, bool force,
     return 1;
 }
 
-/* Folds every chain longer than GALE_CHAIN_MAX files into a new base, so
+/* Folds every chain whose deltas reach half its base, or longer than
+ * GALE_CHAIN_MAX files (gale_ckpt_task_wants_compaction), into a new base, so
  * that restores read a bounded number of files and old deltas can be
  * deleted once no retained checkpoint needs them. The next checkpoint's
  * metadata (built from c->last) names the base; until then the store pins
  * it. Runs on the coordinator thread (merging small deltas takes
  * milliseconds; a background merge is future work). A failed compaction
  * only leaves the chain long. */
-#define GALE_CHAIN_MAX 8
+#define GALE_CHAIN_MAX 64
 
 static void
 compact_chains(gale_coord_t *c)
@@ -299,7 +300,7 @@ compact_chains(gale_coord_t *c)
     for (i = 0; i < c->last->ntasks; i++) {
         gale_ckpt_task_t *t = &c->last->tasks[i];
 
-        if (t->nfiles <= GALE_CHAIN_MAX)
+        if (!gale_ckpt_task_wants_compaction(t, GALE_CHAIN_MAX))
             continue;
         if (gale_ckpt_compact(c->store, t, &base) == 0 &&
             gale_ckpt_task_rebase(c->store, t, base) != 0)

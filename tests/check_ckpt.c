@@ -1000,6 +1000,391 @@ START_TEST(test_delta_size)
 }
 END_TEST
 
+/* ---- sort order and large chains ------------------------------------------------ */
+
+/* Puts the n-byte key k (any bytes) = v in keyed state name under kg, or
+ * in operator state name if kg is -1. */
+static void
+bput(gale_kvstore_t *s, int kg, const char *name, const char *k, size_t n,
+    const char *v)
+{
+    gale_kv_t *kv = kg < 0 ? gale_kvstore_operator(s, name) :
+        gale_kvstore_keyed(s, name);
+
+    gale_kvstore_set_keygroup(s, kg);
+    ck_assert_int_eq(gale_kv_put(kv, k, n, v, strlen(v)), 0);
+    gale_kvstore_set_keygroup(s, -1);
+}
+
+START_TEST(test_snap_sort_prefix_ties)
+{
+    /* Keys that tie on their first 8 bytes, keys that are prefixes of
+     * others, zero and 0xff bytes: the writer sorts on an 8-byte prefix
+     * first, and the reader rejects a file whose records are not in
+     * strictly increasing order, so a restore proves the order. */
+    static const struct { const char *k; size_t n; } keys[] = {
+        { "", 0 }, { "\0", 1 }, { "\0\0", 2 }, { "a", 1 }, { "a\0", 2 },
+        { "abcdefg", 7 }, { "abcdefg\0", 8 }, { "abcdefgh", 8 },
+        { "abcdefgh\0", 9 }, { "abcdefghA", 9 }, { "abcdefghB", 9 },
+        { "abcdefghAA", 10 }, { "abcdefgh\xff", 9 },
+        { "\xff\xff\xff\xff\xff\xff\xff\xff", 8 },
+        { "\xff\xff\xff\xff\xff\xff\xff\xff\x01", 9 },
+        { "\x7f\xff\xff\xff\xff\xff\xff\xff", 8 }, { "\x80", 1 },
+    };
+    static const int kgs[] = { -1, 0, 1, 127 };
+    static const char *names[] = { "counts", "c", "counts2" };
+    gale_kvstore_t *s = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    gale_kvstore_t *got = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    gale_ckpt_task_t t = { .task_id = 5, .kg_first = 0, .kg_last = MAXP - 1 };
+    size_t nk = sizeof(keys) / sizeof(keys[0]), i, j, g, n = 0;
+    char v[32];
+
+    /* Inserted in an order unrelated to the file's. */
+    for (i = 0; i < nk; i++)
+        for (g = 0; g < 4; g++)
+            for (j = 0; j < 3; j++) {
+                size_t x = (i * 7 + g * 3 + j) % nk;
+
+                snprintf(v, sizeof(v), "%zu/%zu/%zu", x, g, j);
+                bput(s, kgs[3 - g], names[j], keys[x].k, keys[x].n, v);
+                n++;
+            }
+    snap_into(s, 5, 1, &t);
+    ck_assert_int_eq(gale_ckpt_restore_task(ck, &t, got, NULL), 0);
+    /* Compare entry by entry (the dump helper prints keys with %.*s). */
+    for (g = 0; g < 4; g++)
+        for (j = 0; j < 3; j++)
+            for (i = 0; i < nk; i++) {
+                const void *a, *b;
+                size_t alen, blen;
+                gale_kv_t *ka, *kb;
+
+                ka = kgs[g] < 0 ? gale_kvstore_operator(s, names[j]) :
+                    gale_kvstore_keyed(s, names[j]);
+                kb = kgs[g] < 0 ? gale_kvstore_operator(got, names[j]) :
+                    gale_kvstore_keyed(got, names[j]);
+                gale_kvstore_set_keygroup(s, kgs[g]);
+                gale_kvstore_set_keygroup(got, kgs[g]);
+                ck_assert_int_eq(gale_kv_get(ka, keys[i].k, keys[i].n, &a,
+                    &alen), 0);
+                ck_assert_int_eq(gale_kv_get(kb, keys[i].k, keys[i].n, &b,
+                    &blen), 0);
+                ck_assert_uint_eq(alen, blen);
+                ck_assert_int_eq(memcmp(a, b, alen), 0);
+            }
+    ck_assert_uint_eq(n, nk * 4 * 3);
+    free(t.files[0]);
+    free(t.files);
+    free(t.sizes);
+    gale_kvstore_destroy(&s);
+    gale_kvstore_destroy(&got);
+}
+END_TEST
+
+/* A model of one keyed state for test_large_chain: key i holds version
+ * ver[i] of its value (0: absent). Keys and values are derived from
+ * (i, version), with lengths from 1 to 24 and 0 to 60 bytes, so that some
+ * entries are inline and some on the heap. */
+#define LNKEYS 200000
+
+static uint32_t *lver;              /* the model: version of each key */
+static uint32_t lvers = 1;          /* the last version handed out */
+
+/* Key i into buf (at least 32 bytes); returns its length. */
+static size_t
+lkey(size_t i, char *buf)
+{
+    int n = snprintf(buf, 32, "%zx", i * 2654435761u % 4294967291u);
+
+    for (; n < (int)(1 + i % 24); n++)
+        buf[n] = (char)('a' + (i + (size_t)n) % 26);
+    return (size_t)n;
+}
+
+/* Version ver of key i's value into buf (at least 64 bytes). */
+static size_t
+lval(size_t i, uint32_t ver, char *buf)
+{
+    size_t n = (i * 7 + ver * 13) % 61, j;
+
+    for (j = 0; j < n; j++)
+        buf[j] = (char)(i + ver * 31 + j);
+    return n;
+}
+
+/* Key group of key i. */
+static int
+lkg(size_t i)
+{
+    return (int)(i * 40503u % MAXP);
+}
+
+struct lcheck {
+    uint8_t *seen;                  /* one byte per key */
+    size_t count;                   /* entries reported */
+    int kg;                         /* key group walked */
+    size_t *byk;                    /* owned: key index by key, sorted */
+};
+
+/* iterate callback: the entry must be key i of the model, in its key
+ * group, with its current value, once. Keys are found by binary search
+ * over a table built once. */
+static char (*lkeys)[32];           /* key of each index */
+static uint8_t *lklen;              /* length of each key */
+
+static int
+lkey_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    size_t n = lklen[x] < lklen[y] ? lklen[x] : lklen[y];
+    int c = memcmp(lkeys[x], lkeys[y], n);
+
+    return c != 0 ? c : (int)lklen[x] - (int)lklen[y];
+}
+
+static int
+lcheck_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+    struct lcheck *c = arg;
+    size_t lo = 0, hi = LNKEYS, mid, i, n;
+    char want[64];
+    int r;
+
+    ck_assert_uint_le(klen, 31);
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+        i = c->byk[mid];
+        n = lklen[i] < klen ? lklen[i] : klen;
+        r = memcmp(lkeys[i], key, n);
+        if (r == 0)
+            r = (int)lklen[i] - (int)klen;
+        if (r == 0)
+            break;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    ck_assert_msg(lo < hi, "unknown key %.*s", (int)klen, (const char *)key);
+    i = c->byk[mid];
+    ck_assert_int_eq(lkg(i), c->kg);
+    ck_assert_msg(!c->seen[i], "key %zu twice", i);
+    c->seen[i] = 1;
+    ck_assert_msg(lver[i] != 0, "deleted key %zu is back", i);
+    n = lval(i, lver[i], want);
+    ck_assert_uint_eq(vlen, n);
+    ck_assert_msg(memcmp(val, want, n) == 0, "key %zu: wrong value", i);
+    c->count++;
+    return 0;
+}
+
+/* Asserts that s holds exactly the model in keyed state "big". */
+static void
+lassert(gale_kvstore_t *s, size_t *byk)
+{
+    struct lcheck c = { .byk = byk };
+    size_t i, live = 0;
+
+    c.seen = xcalloc(LNKEYS, 1);
+    for (c.kg = 0; c.kg < MAXP; c.kg++) {
+        gale_kvstore_set_keygroup(s, c.kg);
+        ck_assert_int_eq(gale_kv_iterate(gale_kvstore_keyed(s, "big"),
+            lcheck_one, &c), 0);
+    }
+    gale_kvstore_set_keygroup(s, -1);
+    for (i = 0; i < LNKEYS; i++)
+        if (lver[i] != 0)
+            live++;
+    ck_assert_uint_eq(c.count, live);
+    free(c.seen);
+}
+
+/* Restores t into a fresh store (with a 2 MiB cap if capped) and checks
+ * it against the model. */
+static void
+lrestore(const gale_ckpt_task_t *t, size_t *byk, bool capped)
+{
+    gale_kvstore_t *got = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    char *cause = NULL, *spill;
+
+    if (capped) {
+        xasprintf(&spill, "%s/spill-large", dir);
+        ck_assert_int_eq(gale_kvstore_set_spill(got, spill, 2u << 20,
+            &cause), 0);
+        free(spill);
+    }
+    ck_assert_msg(gale_ckpt_restore_task(ck, t, got, &cause) == 0,
+        "restore: %s", cause);
+    ck_assert_uint_eq(gale_kvstore_dirty_count(got), 0);
+    lassert(got, byk);
+    gale_kvstore_destroy(&got);
+}
+
+/* Records in snapshot file name (its trailer). */
+static uint64_t
+records_in(const char *name)
+{
+    char *rel, *p;
+    unsigned char b[12];
+    struct stat st;
+    uint64_t n = 0;
+    int fd, i;
+
+    xasprintf(&rel, "files/%s", name);
+    p = path_of(rel);
+    ck_assert_int_ge(fd = open(p, O_RDONLY), 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(pread(fd, b, 12, st.st_size - 12), 12);
+    close(fd);
+    for (i = 7; i >= 0; i--)
+        n = n << 8 | b[i];
+    free(rel);
+    free(p);
+    return n;
+}
+
+/* One step of changes: every draw puts a new version of a random key
+ * (a deleted key comes back) or, one in five, deletes one (sometimes a
+ * key that is not there). */
+static void
+lchange(gale_kvstore_t *s, size_t draws, uint64_t *rng)
+{
+    gale_kv_t *kv = gale_kvstore_keyed(s, "big");
+    char k[32], v[64];
+    size_t d, i, kn, vn;
+
+    for (d = 0; d < draws; d++) {
+        *rng = *rng * 6364136223846793005u + 1442695040888963407u;
+        i = (size_t)(*rng >> 33) % LNKEYS;
+        kn = lkey(i, k);
+        gale_kvstore_set_keygroup(s, lkg(i));
+        if ((*rng >> 20) % 5 == 0) {
+            ck_assert_int_eq(gale_kv_delete(kv, k, kn), 0);
+            lver[i] = 0;
+        } else {
+            /* Versions only grow, so a revived key gets a new value. */
+            lver[i] = ++lvers;
+            vn = lval(i, lver[i], v);
+            ck_assert_int_eq(gale_kv_put(kv, k, kn, v, vn), 0);
+        }
+    }
+    gale_kvstore_set_keygroup(s, -1);
+}
+
+START_TEST(test_wants_compaction)
+{
+    gale_ckpt_task_t t = { .task_id = 7 };
+    size_t i;
+
+    ck_assert(!gale_ckpt_task_wants_compaction(&t, 8));
+    gale_ckpt_task_append(&t, "t7-1.delta", 1000);
+    ck_assert(!gale_ckpt_task_wants_compaction(&t, 0));  /* one file */
+    /* Small deltas: not until they reach half the first file. */
+    for (i = 2; i <= 50; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "t7-%zu.delta", i);
+        gale_ckpt_task_append(&t, name, 10);
+        /* i files; i - 1 deltas of 10 bytes, under 500. */
+        ck_assert(!gale_ckpt_task_wants_compaction(&t, i));
+        ck_assert(gale_ckpt_task_wants_compaction(&t, i - 1));
+    }
+    gale_ckpt_task_append(&t, "t7-51.delta", 10);
+    ck_assert(gale_ckpt_task_wants_compaction(&t, 64));     /* 500 bytes */
+    for (i = 0; i < t.nfiles; i++)
+        free(t.files[i]);
+    free(t.files);
+    free(t.sizes);
+}
+END_TEST
+
+START_TEST(test_large_chain)
+{
+    /* 200 000 keys: a first checkpoint, compacted into a base; deltas of
+     * puts, deletions (tombstones) and revivals; a compaction in the
+     * middle of the chain; every restore (base alone, base + deltas,
+     * compacted bases, and under a memory cap) is checked key by key. */
+    gale_kvstore_t *s = gale_kvstore_new(MAXP, 0, MAXP - 1);
+    gale_ckpt_task_t t = { .task_id = 9, .kg_first = 0, .kg_last = MAXP - 1 };
+    gale_ckpt_task_t t2 = { .task_id = 9, .kg_first = 0, .kg_last = MAXP - 1 };
+    gale_kv_t *kv = gale_kvstore_keyed(s, "big");
+    uint64_t rng = 42, live;
+    size_t i, kn, vn, *byk;
+    char k[32], v[64], *base = NULL;
+    int id;
+
+    lver = xcalloc(LNKEYS, sizeof(*lver));
+    lkeys = xcalloc(LNKEYS, sizeof(*lkeys));
+    lklen = xcalloc(LNKEYS, 1);
+    byk = xcalloc(LNKEYS, sizeof(*byk));
+    for (i = 0; i < LNKEYS; i++) {
+        lklen[i] = (uint8_t)lkey(i, lkeys[i]);
+        byk[i] = i;
+    }
+    qsort(byk, LNKEYS, sizeof(*byk), lkey_cmp);
+    for (i = 1; i < LNKEYS; i++)     /* the keys are distinct */
+        ck_assert_int_ne(lkey_cmp(&byk[i - 1], &byk[i]), 0);
+    for (i = 0; i < LNKEYS; i++) {
+        kn = lkey(i, k);
+        lver[i] = 1;
+        vn = lval(i, 1, v);
+        gale_kvstore_set_keygroup(s, lkg(i));
+        ck_assert_int_eq(gale_kv_put(kv, k, kn, v, vn), 0);
+    }
+    gale_kvstore_set_keygroup(s, -1);
+    snap_into(s, 9, 1, &t);
+    ck_assert_int_eq(gale_ckpt_compact(ck, &t, &base), 0);
+    ck_assert_int_eq(gale_ckpt_task_rebase(ck, &t, base), 0);
+    free(base);
+    ck_assert_str_eq(t.files[0], "t9-1.base");
+    lrestore(&t, byk, false);
+    for (id = 2; id <= 7; id++) {
+        lchange(s, LNKEYS / 20, &rng);
+        snap_into(s, 9, (uint64_t)id, &t);
+        if (id == 4) {
+            /* Fold 1..4 into a base; 5.. follow it. */
+            ck_assert_int_eq(gale_ckpt_compact(ck, &t, &base), 0);
+            ck_assert_int_eq(gale_ckpt_task_rebase(ck, &t, base), 0);
+            free(base);
+            ck_assert_uint_eq(t.nfiles, 1);
+            lrestore(&t, byk, false);
+        }
+    }
+    ck_assert_uint_eq(t.nfiles, 4);     /* t9-4.base, 5, 6, 7 deltas */
+    lassert(s, byk);                    /* the model is the store's */
+    lrestore(&t, byk, false);
+    lrestore(&t, byk, true);
+    /* The whole chain compacted: exact, and tombstones gone (the base
+     * holds exactly the live keys). */
+    for (i = 0; i < t.nfiles; i++)
+        gale_ckpt_task_append(&t2, t.files[i], t.sizes[i]);
+    ck_assert_int_eq(gale_ckpt_compact(ck, &t2, &base), 0);
+    ck_assert_str_eq(base, "t9-7.base");
+    ck_assert_int_eq(gale_ckpt_task_rebase(ck, &t2, base), 0);
+    for (i = 0, live = 0; i < LNKEYS; i++)
+        live += lver[i] != 0;
+    ck_assert_uint_lt(live, LNKEYS);
+    ck_assert_uint_gt(live, LNKEYS / 2);
+    ck_assert_uint_eq(records_in(base), live);
+    free(base);
+    lrestore(&t2, byk, false);
+    for (i = 0; i < t.nfiles; i++)
+        free(t.files[i]);
+    for (i = 0; i < t2.nfiles; i++)
+        free(t2.files[i]);
+    free(t.files);
+    free(t.sizes);
+    free(t2.files);
+    free(t2.sizes);
+    free(lver);
+    free(lkeys);
+    free(lklen);
+    free(byk);
+    gale_kvstore_destroy(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1024,6 +1409,9 @@ main(void)
     tcase_add_test(tc, test_tmp_meta_is_no_checkpoint);
     tcase_add_test(tc, test_counter_survives_reopen);
     tcase_add_test(tc, test_delta_size);
+    tcase_add_test(tc, test_snap_sort_prefix_ties);
+    tcase_add_test(tc, test_large_chain);
+    tcase_add_test(tc, test_wants_compaction);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
