@@ -1286,6 +1286,7 @@ done:
     free(op);
     free(name);
     return rc;
+}
 
 bool
 gale_ckpt_task_wants_compaction(const gale_ckpt_task_t *t, size_t max_files)
