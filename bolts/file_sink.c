@@ -25,6 +25,7 @@
  * a sink. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ typedef struct staged {
     int index;                  /* the task index that staged it (another
                                    than ours after a rescale) */
     char key[48];               /* its key in operator state */
+    char dir[PATH_MAX];         /* the output directory it was staged in */
 } staged_t;
 
 /* A growable list of staged transactions, filled by collect(). */
@@ -71,6 +73,7 @@ typedef struct staged_list {
     size_t cap;                 /* entries allocated */
     uint64_t upto;              /* only ids <= upto are collected */
     int own;                    /* our task index (keys of the old form) */
+    const char *dir;            /* our directory (values of the old form) */
 } staged_list_t;
 
 /* Creates dir and its missing parents. 0 or -errno. */
@@ -132,16 +135,16 @@ is_transactional(gale_ctx_t *ctx)
 /* The staged name of transaction id of attempt a, or the published one
  * with published set. NULL on OOM; caller frees. */
 static char *
-txn_name(const sink_t *s, int index, uint64_t id, uint32_t a, int published)
+txn_name(const char *dir, int index, uint64_t id, uint32_t a, int published)
 {
     char *p;
     int rc;
 
     if (published)
-        rc = asprintf(&p, "%s/part-%05d-%012" PRIu64, s->dir, index, id);
+        rc = asprintf(&p, "%s/part-%05d-%012" PRIu64, dir, index, id);
     else
-        rc = asprintf(&p, "%s/part-%05d.%" PRIu64 ".%" PRIu32, s->staging,
-            index, id, a);
+        rc = asprintf(&p, "%s/" STAGING "/part-%05d.%" PRIu64 ".%" PRIu32,
+            dir, index, id, a);
     return rc < 0 ? NULL : p;
 }
 
@@ -329,7 +332,7 @@ static int
 sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
 {
     sink_t *s = self;
-    char key[32], val[16], *staged = NULL;
+    char key[32], val[PATH_MAX + 16], *staged = NULL, *abs;
     int rc;
 
     if (s->staging == NULL)
@@ -339,7 +342,7 @@ sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     s->next_id = checkpoint_id + 1;
     if (s->fd == -1)
         return 0;
-    if ((staged = txn_name(s, s->index, checkpoint_id, s->attempt, 0)) == NULL) {
+    if ((staged = txn_name(s->dir, s->index, checkpoint_id, s->attempt, 0)) == NULL) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -353,7 +356,12 @@ sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
         goto fail;
     snprintf(key, sizeof key, STAGED_KEY "%d:%" PRIu64, s->index,
         checkpoint_id);
-    snprintf(val, sizeof val, "%" PRIu32, s->attempt);
+    /* "attempt<TAB>directory": a restore with another path still
+     * publishes this transaction where it was staged. */
+    abs = realpath(s->dir, NULL);
+    snprintf(val, sizeof val, "%" PRIu32 "\t%s", s->attempt,
+        abs != NULL ? abs : s->dir);
+    free(abs);
     if ((rc = gale_kv_put(gale_ctx_operator_state(ctx, STATE), key,
         strlen(key), val, strlen(val))) != 0)
         goto fail;
@@ -392,8 +400,8 @@ collect(void *arg, const void *key, size_t klen, const void *val,
     size_t vlen)
 {
     staged_list_t *l = arg;
-    size_t plen = strlen(STAGED_KEY), rlen;
-    const char *rest = (const char *)key + plen, *colon;
+    size_t plen = strlen(STAGED_KEY), rlen, alen;
+    const char *rest = (const char *)key + plen, *colon, *tab;
     staged_t e, *v;
     uint64_t a, idx;
 
@@ -410,9 +418,18 @@ collect(void *arg, const void *key, size_t klen, const void *val,
         rlen -= (size_t)(colon + 1 - rest);
         rest = colon + 1;
     }
+    /* The value: "attempt", or "attempt<TAB>directory". */
+    tab = memchr(val, '\t', vlen);
+    alen = tab != NULL ? (size_t)(tab - (const char *)val) : vlen;
     if (parse_u64(rest, rlen, &e.id) != 0 ||
-        parse_u64(val, vlen, &a) != 0 || a > UINT32_MAX || e.id > l->upto)
+        parse_u64(val, alen, &a) != 0 || a > UINT32_MAX || e.id > l->upto)
         return 0;
+    if (tab != NULL && vlen - alen - 1 > 0 && vlen - alen - 1 < sizeof e.dir) {
+        memcpy(e.dir, tab + 1, vlen - alen - 1);
+        e.dir[vlen - alen - 1] = '\0';
+    } else {
+        snprintf(e.dir, sizeof e.dir, "%s", l->dir);
+    }
     e.attempt = (uint32_t)a;
     memcpy(e.key, key, klen);
     e.key[klen] = '\0';
@@ -437,13 +454,15 @@ by_id(const void *a, const void *b)
 
 /* Moves staged transaction e to its published name. Idempotent: when the
  * staged file is gone and the published one exists, an earlier call (or
- * attempt) did it; when both are gone, says so and counts it done. 0 or
- * -errno (reported). */
+ * attempt) did it. The transaction is published where it was staged,
+ * which is another directory when the topology was restored with another
+ * path (a replay into a new directory). 0 or -errno (reported); -ENOENT
+ * when both are gone. */
 static int
 publish_one(gale_ctx_t *ctx, const sink_t *s, const staged_t *e)
 {
-    char *from = txn_name(s, e->index, e->id, e->attempt, 0);
-    char *to = txn_name(s, e->index, e->id, e->attempt, 1);
+    char *from = txn_name(e->dir, e->index, e->id, e->attempt, 0);
+    char *to = txn_name(e->dir, e->index, e->id, e->attempt, 1);
     struct stat st;
     int rc = 0;
 
@@ -456,16 +475,6 @@ publish_one(gale_ctx_t *ctx, const sink_t *s, const staged_t *e)
     rc = -errno;
     if (rc == -ENOENT && stat(to, &st) == 0)
         rc = 0;
-    else if (rc == -ENOENT) {
-        /* Neither staged nor published here: the topology was restored
-         * with another output path (a replay into a new directory), or
-         * the files were removed. Retrying cannot bring them back. */
-        gale_ctx_log(ctx, GALE_LOG_WARN, "file_sink: checkpoint %" PRIu64
-            "'s output is neither staged nor published in %s (restored "
-            "with another path, or removed): nothing to publish", e->id,
-            s->dir);
-        rc = 0;
-    }
     if (rc != 0)
         goto fail;
 done:
@@ -488,7 +497,7 @@ static int
 publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
 {
     gale_kv_t *kv = gale_ctx_operator_state(ctx, STATE);
-    staged_list_t l = { .upto = upto, .own = s->index };
+    staged_list_t l = { .upto = upto, .own = s->index, .dir = s->dir };
     size_t i, done = 0;
     int rc;
 
@@ -504,6 +513,9 @@ publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
     for (done = 0; done < l.n; done++)
         if ((rc = publish_one(ctx, s, &l.v[done])) != 0)
             break;
+    for (i = 0; i < done; i++)      /* transactions staged elsewhere */
+        if (strcmp(l.v[i].dir, s->dir) != 0)
+            (void)sync_dir(l.v[i].dir);
     if (done > 0) {
         int src;
 

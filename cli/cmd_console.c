@@ -29,7 +29,9 @@ static const gale_cmd_info_t list_info = {
     .summary = "List the topologies running on this host (Storm's columns).",
     .details =
         "Columns: Topology_name, Status (ACTIVE, INACTIVE, KILLED,\n"
-        "REBALANCING), Num_tasks, Num_workers, Uptime_secs.\n",
+        "REBALANCING), Num_tasks, Num_workers, Uptime_secs. With -v also\n"
+        "Emitted (by spouts), Executed (by bolts), Last_checkpoint and Pid.\n",
+    .flags = GALE_OPT_VERBOSE,
     .max_args = 0,
 };
 static const gale_cmd_info_t kill_info = {
@@ -148,11 +150,16 @@ int
 cmd_list(int argc, char **argv)
 {
     gale_console_entry_t *e;
+    gale_opts_t o;
     size_t n, i;
-    int rc;
+    int rc, verbose;
 
-    if ((rc = plain_opts(&list_info, argc, argv)) != 0)
-        return rc - 1;
+    if ((rc = gale_opts_parse(&o, &list_info, argc, argv)) != 0) {
+        gale_opts_clear(&o);
+        return gale_opts_status(rc);
+    }
+    verbose = o.verbose;
+    gale_opts_clear(&o);
     if ((rc = gale_console_list(&e, &n)) != 0) {
         fprintf(stderr, "gale: list: %s\n", strerror(-rc));
         return 1;
@@ -161,14 +168,18 @@ cmd_list(int argc, char **argv)
         printf("No topologies running.\n");
         return 0;
     }
-    printf("%-24s %-12s %-9s %-11s %-11s\n", "Topology_name", "Status",
+    printf("%-24s %-12s %-9s %-11s %-11s", "Topology_name", "Status",
         "Num_tasks", "Num_workers", "Uptime_secs");
-    printf("-------------------------------------------------------------------"
+    if (verbose)
+        printf(" %-14s %-14s %-15s %s", "Emitted", "Executed",
+            "Last_checkpoint", "Pid");
+    printf("\n-------------------------------------------------------------------"
         "-------\n");
     for (i = 0; i < n; i++) {
         char *reply = NULL, status[32] = "UNREACHABLE";
         unsigned long tasks = (unsigned long)e[i].tasks;
-        int workers = e[i].workers;
+        int workers = e[i].workers, pid = (int)e[i].pid;
+        unsigned long long emitted = 0, executed = 0, ckpt = 0;
         double up = 0;
         struct timeval tv;
 
@@ -176,9 +187,13 @@ cmd_list(int argc, char **argv)
         up = (double)tv.tv_sec - (double)e[i].started_ms / 1000;
         if (gale_console_request(e[i].name, "status", 2000, &reply) == 0 &&
             strncmp(reply, "ok ", 3) == 0)
-            sscanf(reply + 3, "%31s %lu %d %lf", status, &tasks, &workers, &up);
-        printf("%-24s %-12s %-9lu %-11d %-11.0f\n", e[i].name, status, tasks,
+            sscanf(reply + 3, "%31s %lu %d %lf %d %llu %llu %llu", status,
+                &tasks, &workers, &up, &pid, &emitted, &executed, &ckpt);
+        printf("%-24s %-12s %-9lu %-11d %-11.0f", e[i].name, status, tasks,
             workers, up);
+        if (verbose)
+            printf(" %-14llu %-14llu %-15llu %d", emitted, executed, ckpt, pid);
+        printf("\n");
         free(reply);
     }
     gale_console_entries_free(e, n);

@@ -346,8 +346,19 @@ handle_console(runtime_t *rt)
     verb[0] = arg[0] = '\0';
     sscanf(req, "%31s %4095[^\n]", verb, arg);
     if (strcmp(verb, "status") == 0) {
-        console_reply(rt, "ok %s %zu %d %.0f %d", status_word(rt), p->ntasks,
-            p->nworkers, (gale_now_ns() - rt->start_ns) / 1e9, (int)getpid());
+        unsigned long long emitted = 0, executed = 0;
+        size_t i;
+
+        for (i = 0; i < p->ntasks; i++) {
+            if (p->topo->comps[p->tasks[i].comp].kind == GALE_SPOUT)
+                emitted += rt->tasks[i].r.emitted;
+            else
+                executed += rt->tasks[i].r.executed;
+        }
+        console_reply(rt, "ok %s %zu %d %.0f %d %llu %llu %llu", status_word(rt),
+            p->ntasks, p->nworkers, (gale_now_ns() - rt->start_ns) / 1e9,
+            (int)getpid(), emitted, executed, rt->coord != NULL ?
+            (unsigned long long)gale_coord_stats(rt->coord)->last_id : 0ULL);
     } else if (strcmp(verb, "activate") == 0 ||
         strcmp(verb, "deactivate") == 0) {
         rt->inactive = verb[0] == 'd';

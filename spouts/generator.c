@@ -15,12 +15,13 @@
 #define BATCH 256               /* tuples per next() at most */
 #define POSITION_KEY "position" /* key in operator state "position" */
 
-enum mode { MODE_SENTENCES, MODE_WORDS, MODE_INTEGERS };
+enum mode { MODE_SENTENCES, MODE_WORDS, MODE_INTEGERS, MODE_SEQUENCE };
 
 typedef struct generator {
     gale_wordgen_t *wg;         /* owned vocabulary */
     enum mode mode;             /* what a tuple carries */
     int words;                  /* words per sentence */
+    uint64_t index, ntasks;     /* sequence: task i emits i, i+n, i+2n, ... */
     uint64_t rng;               /* PRNG state: the stream's position */
     uint64_t emitted;           /* tuples emitted by this task */
     uint64_t limit;             /* this task's share of count */
@@ -84,9 +85,11 @@ generator_open(gale_ctx_t *ctx, void **self)
         g->mode = MODE_WORDS;
     else if (strcmp(mode, "integers") == 0)
         g->mode = MODE_INTEGERS;
+    else if (strcmp(mode, "sequence") == 0)
+        g->mode = MODE_SEQUENCE;
     else {
         gale_ctx_report_error(ctx, "generator: mode \"%s\" is not one of "
-            "sentences, words, integers", mode);
+            "sentences, words, integers, sequence", mode);
         goto fail;
     }
     if (count < 0 || rate < 0 || words < 1 || words > 100000) {
@@ -102,6 +105,8 @@ generator_open(gale_ctx_t *ctx, void **self)
     if ((g->wg = gale_wordgen_new((int)vocab)) == NULL)
         goto fail;
     g->words = (int)words;
+    g->index = (uint64_t)index;
+    g->ntasks = (uint64_t)ntasks;
     /* Each task its own stream, and the tasks' shares add up to count. */
     g->rng = gale_wordgen_seed((uint64_t)seed + (uint64_t)index);
     g->limit = (uint64_t)(count / ntasks + (index < count % ntasks));
@@ -144,6 +149,10 @@ generator_next(gale_ctx_t *ctx, void *self)
             r = gale_wordgen_draw(g->wg, &g->rng);
             d.type = GALE_STRING;
             d.u.s.ptr = gale_wordgen_word(g->wg, r, &d.u.s.len);
+            break;
+        case MODE_SEQUENCE:
+            /* Distinct integers: every key new (state-size benchmarks). */
+            d = gale_d_int((int64_t)((g->emitted + i) * g->ntasks + g->index));
             break;
         default:
             d = gale_d_int(gale_wordgen_draw(g->wg, &g->rng));
@@ -191,7 +200,8 @@ generator_restore(gale_ctx_t *ctx, void *self)
 
 static const gale_param_spec_t generator_params[] = {
     { "mode", GALE_STRING, false,
-      "\"sentences\" (default), \"words\" or \"integers\" (Zipf ranks)" },
+      "\"sentences\" (default), \"words\", \"integers\" (Zipf ranks) or "
+      "\"sequence\" (distinct integers)" },
     { "seed", GALE_INT, false, "PRNG seed, default 1; task i uses seed + i" },
     { "count", GALE_INT, false,
       "tuples to emit in all (split between tasks); 0 or absent: unbounded" },

@@ -648,7 +648,7 @@ START_TEST(test_generator_bad_mode)
     set_str(c, "mode", "poems");
     ck_assert_int_eq(gale_builtin_generator.spout->open(c, &self), -EINVAL);
     ck_assert_str_eq(c->error, "generator: mode \"poems\" is not one of "
-        "sentences, words, integers");
+        "sentences, words, integers, sequence");
     ctx_free(c);
 }
 END_TEST
@@ -1200,6 +1200,9 @@ staged_entry(gale_ctx_t *c, const char *key, char *buf)
     if (gale_kv_get(gale_ctx_operator_state(c, "sink"), key, strlen(key),
         &v, &n) != 0)
         return "-";
+    /* The value is "attempt<TAB>directory": the attempt is checked. */
+    if (memchr(v, '\t', n) != NULL)
+        n = (size_t)((const char *)memchr(v, '\t', n) - (const char *)v);
     memcpy(buf, v, n);
     buf[n] = '\0';
     return buf;
@@ -1253,12 +1256,12 @@ START_TEST(test_file_sink_stage_and_publish)
     ck_listing(sdir, "");
     ck_listing(stg, "part-00000.1.1");
     ck_published(stg, "a\nb\n");
-    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "1");
+    ck_assert_str_eq(staged_entry(c, "staged:0:1", buf), "1");
     sink_put(c, self, "c");
     SINK->bolt->checkpoint_complete(c, self, 1);
     ck_listing(sdir, "part-00000-000000000001");
     ck_published(sdir, "a\nb\n");
-    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "-");
+    ck_assert_str_eq(staged_entry(c, "staged:0:1", buf), "-");
     ck_assert_uint_eq(gale_ctx_operator_state(c, "sink")->n, 0);
     /* c is staged at 2 only after finish and the final snapshot. */
     ck_assert_int_eq(SINK->bolt->finish(c, self), 0);
@@ -1269,7 +1272,7 @@ START_TEST(test_file_sink_stage_and_publish)
     /* A checkpoint without output stages nothing. */
     ck_assert_int_eq(SINK->bolt->snapshot(c, self, 3), 0);
     ck_listing(stg, "part-00000.2.1");
-    ck_assert_str_eq(staged_entry(c, "staged:3", buf), "-");
+    ck_assert_str_eq(staged_entry(c, "staged:0:3", buf), "-");
     SINK->bolt->checkpoint_complete(c, self, 3);
     ck_listing(stg, "");
     ck_listing(sdir, "part-00000-000000000001 part-00000-000000000002");
@@ -1348,7 +1351,7 @@ START_TEST(test_file_sink_crash_restore)
     ck_listing(sdir, "part-00000-000000000001");
     ck_published(sdir, "a\n");
     ck_listing(stg, "part-00001.2.1");
-    ck_assert_str_eq(staged_entry(b, "staged:1", buf), "-");
+    ck_assert_str_eq(staged_entry(b, "staged:0:1", buf), "-");
     /* The new attempt goes on from checkpoint 1. */
     sink_put(b, sb, "x");
     ck_assert_int_eq(SINK->bolt->snapshot(b, sb, 4), 0);
@@ -1472,9 +1475,9 @@ START_TEST(test_file_sink_publishes_in_order)
     ck_published(sdir, "1\n");
     ck_assert_ptr_nonnull(strstr(c->error,
         "file_sink: publishing checkpoint 2 ("));
-    ck_assert_str_eq(staged_entry(c, "staged:1", buf), "-");
-    ck_assert_str_eq(staged_entry(c, "staged:2", buf), "1");
-    ck_assert_str_eq(staged_entry(c, "staged:3", buf), "1");
+    ck_assert_str_eq(staged_entry(c, "staged:0:1", buf), "-");
+    ck_assert_str_eq(staged_entry(c, "staged:0:2", buf), "1");
+    ck_assert_str_eq(staged_entry(c, "staged:0:3", buf), "1");
     ck_listing(stg, "part-00000.3.1");
     /* The next notification retries. */
     ck_assert_int_eq(rename(held, f), 0);
@@ -1486,6 +1489,48 @@ START_TEST(test_file_sink_publishes_in_order)
     free(held);
     free(f);
     ctx_free(c);
+}
+END_TEST
+
+/* Rescaling (2 sink tasks -> 1): the operator state of old task 1 is
+ * restored into new task 0, which publishes old task 1's staged
+ * transaction under its original name and discards old task 1's later
+ * staging; a restore with another output path publishes the restored
+ * transactions where they were staged, not in the new directory. */
+START_TEST(test_file_sink_rescaled_and_moved)
+{
+    gale_ctx_t *a = sink_ctx(sdir, 1, 1, "exactly_once"), *b;
+    void *sa, *sb;
+    char *moved;
+
+    ck_assert_int_eq(SINK->bolt->prepare(a, &sa), 0);
+    sink_put(a, sa, "x");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 5), 0);
+    sink_put(a, sa, "after");
+    ck_assert_int_eq(SINK->bolt->snapshot(a, sa, 6), 0);
+    ck_listing(stg, "part-00001.5.1 part-00001.6.1");
+    /* Restore checkpoint 5's state (the staged entry of 5 only) into a
+     * one-task sink writing elsewhere. */
+    ck_assert_int_gt(asprintf(&moved, "%s/moved", tmpdir), 0);
+    b = ctx_new(0, 1);
+    set_str(b, "path", moved);
+    set_str(b, "gale.guarantee", "exactly_once");
+    b->attempt = 2;
+    copy_opstate(b, a);
+    gale_kv_delete(gale_ctx_operator_state(b, "sink"), "staged:1:6", 10);
+    ck_assert_int_eq(SINK->bolt->prepare(b, &sb), 0);
+    ck_assert_int_eq(SINK->bolt->restore(b, sb), 0);
+    ck_listing(sdir, "part-00001-000000000005");
+    ck_published(sdir, "x\n");
+    ck_assert_uint_eq(gale_ctx_operator_state(b, "sink")->n, 0);
+    /* Old task 1's staging maps to new task 0 (1 mod 1): discarded, in
+     * b's own directory; the original directory keeps what it had. */
+    ck_listing(stg, "part-00001.6.1");
+    SINK->bolt->cleanup(a, sa);
+    SINK->bolt->cleanup(b, sb);
+    ctx_free(a);
+    ctx_free(b);
+    free(moved);
 }
 END_TEST
 
@@ -1759,6 +1804,7 @@ main(void)
     tcase_add_test(tx, test_file_sink_attempts_never_collide);
     tcase_add_test(tx, test_file_sink_publishes_in_order);
     tcase_add_test(tx, test_file_sink_restore_missing_staged);
+    tcase_add_test(tx, test_file_sink_rescaled_and_moved);
     tcase_add_test(re, test_registry_builtins);
     tcase_add_test(re, test_registry_plugins);
     tcase_add_test(re, test_upper_plugin);
