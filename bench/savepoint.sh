@@ -35,7 +35,7 @@ spouts = ( { id = "keys"; type = "generator"; mode = "sequence"; count = $KEYS;
 bolts = ( { id = "count"; type = "count"; key = "n"; parallelism = 4;
             fields = ["n", "count"]; } );
 streams = ( { from = "keys"; to = "count"; grouping = "fields"; fields = ["n"]; },
-            { from = "alive"; to = "count"; grouping = "shuffle"; } );
+            { from = "alive"; to = "count"; grouping = "fields"; fields = ["n"]; } );
 CFG
 
 now() { date +%s.%N; }
@@ -50,6 +50,7 @@ logtime() {
 }
 wait_counted() {  # until every key is counted (bolts executed >= KEYS)
     for _ in $(seq 6000); do
+        kill -0 "$pid" 2>/dev/null || { echo "the topology ended:"; tail -3 "$tmp/log1"; exit 1; }
         ex=$("$GALE" list -v 2>/dev/null | awk -v n="$NAME" '$1 == n { print $7 }')
         [ -n "$ex" ] && [ "$ex" -ge "$KEYS" ] && return 0
         sleep 0.1
@@ -58,6 +59,7 @@ wait_counted() {  # until every key is counted (bolts executed >= KEYS)
 }
 
 "$GALE" run "$tmp/t.cfg" 2> "$tmp/log1" &
+pid=$!
 wait_counted
 t0=$(now)
 "$GALE" savepoint "$NAME" "$tmp/sp" > /dev/null || { tail "$tmp/log1"; exit 1; }

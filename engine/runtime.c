@@ -500,6 +500,8 @@ out:
     zmq_msg_close(&part2);
 }
 
+#define WORKER_START_GRACE_NS 10000000000ull
+
 /* Starts one worker process per plan worker (posix_spawn: this process
  * holds a ZeroMQ context and must not fork), telling each in its
  * environment which worker it is and where the coordinator listens.
@@ -542,7 +544,10 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
             free(envp);
             return -1;
         }
-        rt->last_seen[w] = gale_now_ns();
+        /* A grace for starting (exec, loading the topology, restoring
+         * state) on a loaded host; from its first report on, the
+         * heartbeat timeout alone applies. */
+        rt->last_seen[w] = gale_now_ns() + WORKER_START_GRACE_NS;
         log_debug("worker %d: pid %d", w, (int)rt->pids[w]);
     }
     free(spec);
