@@ -47,6 +47,8 @@ typedef struct runtime {
     const gale_runtime_opts_t *opts;
     void *zctx;
     void *report;                   /* PULL */
+    void *lease;                    /* PUB: the lease workers must hear */
+    uint64_t lease_at;              /* when the next lease goes out */
     void **ctl;                     /* PAIR per executor */
     gale_exec_t **execs;
     bool *done;                     /* per executor */
@@ -555,7 +557,8 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
     return 0;
 }
 
-/* Notices a worker process that exited (or was killed) before it was
+/* Sends the workers their lease now and then; notices a worker process
+ * that exited (or was killed) before it was
  * told to: sets rt->failure. */
 static void
 check_workers(runtime_t *rt)
@@ -563,6 +566,12 @@ check_workers(runtime_t *rt)
     uint64_t now = gale_now_ns();
     pid_t pid;
     int st, w;
+
+    if (rt->lease != NULL && now >= rt->lease_at) {
+        /* The lease: workers that hear nothing for their timeout stop. */
+        zmq_send(rt->lease, "lease", 5, ZMQ_DONTWAIT);
+        rt->lease_at = now + 250000000u;
+    }
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
         for (w = 0; w < rt->plan->nworkers; w++) {
@@ -644,8 +653,16 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
             return -1;
         }
     }
-    if (rt->procs)
+    if (rt->procs) {
+        rt->lease = zmq_socket(rt->zctx, ZMQ_PUB);
+        zmq_setsockopt(rt->lease, ZMQ_LINGER, &linger, sizeof linger);
+        snprintf(ep, sizeof ep, "%slease", at->prefix);
+        if (zmq_bind(rt->lease, ep) != 0) {
+            log_error("%s: %s", ep, zmq_strerror(errno));
+            return -1;
+        }
         return spawn_workers(rt, at, publish_only);
+    }
     if (rt->coord != NULL && (at->writer = gale_ckptwriter_start(rt->zctx,
         at->prefix, at->prefix, gale_coord_dir(rt->coord), &why)) == NULL) {
         log_error("%s", why);
@@ -714,6 +731,9 @@ end_attempt(runtime_t *rt, attempt_t *at)
     if (rt->report != NULL)
         zmq_close(rt->report);
     rt->report = NULL;
+    if (rt->lease != NULL)
+        zmq_close(rt->lease);
+    rt->lease = NULL;
     free(at->notified);
     at->notified = NULL;
     free(at->notified_upto);

@@ -17,6 +17,7 @@
 #include "engine/ckpt.h"
 #include "engine/ckptwriter.h"
 #include "engine/executor.h"
+#include "engine/outlet.h"
 #include "engine/worker.h"
 
 /* The plan's channels that cross between this worker and another:
@@ -46,6 +47,53 @@ remote_channels(const gale_plan_t *p, int w, int **out, int **out_peer,
             (*in_peer)[(*nin)++] = fw;
         }
     }
+}
+
+/* Waits until every executor of this worker has finished, while checking
+ * the coordinator's lease (a message on <ctl prefix>lease at least every
+ * gale.worker.timeout.ms). 0 when all finished, -1 when the lease was
+ * lost (logged). */
+static int
+hold_lease(void *zctx, const gale_worker_opts_t *o, const gale_plan_t *plan,
+    gale_exec_t **execs)
+{
+    const gale_value_t *v = gale_value_map_get(plan->topo->conf,
+        "gale.worker.timeout.ms");
+    uint64_t lease_ns = (uint64_t)(v != NULL && v->type == GALE_INT &&
+        v->u.i > 0 ? v->u.i : 4000) * 1000000u;
+    uint64_t last = gale_now_ns();
+    void *sub = zmq_socket(zctx, ZMQ_SUB);
+    char ep[160], buf[16];
+    size_t i;
+    int linger = 0, rc = 0;
+    bool left;
+
+    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    snprintf(ep, sizeof ep, "%slease", o->ctl_prefix);
+    zmq_connect(sub, ep);
+    for (;;) {
+        zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
+
+        left = false;
+        for (i = 0; i < plan->nexecs; i++)
+            if (execs[i] != NULL && !gale_executor_finished(execs[i]))
+                left = true;
+        if (!left)
+            break;
+        if (zmq_poll(&item, 1, 100) > 0)
+            while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+                last = gale_now_ns();
+        if (gale_now_ns() > last + lease_ns) {
+            log_error("worker %d: lost the coordinator's lease (nothing from "
+                "it for %llu ms): stopping", o->worker,
+                (unsigned long long)(lease_ns / 1000000u));
+            rc = -1;
+            break;
+        }
+    }
+    zmq_close(sub);
+    return rc;
 }
 
 int
@@ -125,7 +173,14 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
             goto fail;
         }
     }
-    /* The executors leave when the coordinator says EXIT. */
+    /* The executors leave when the coordinator says EXIT. Meanwhile the
+     * coordinator's lease must keep arriving: a coordinator that stopped
+     * (SIGSTOP, a hung host) without dying leaves no one to recover, so
+     * its workers stop themselves. */
+    if (hold_lease(zctx, o, plan, execs) != 0) {
+        why = NULL;
+        _exit(3);
+    }
     for (i = 0; i < plan->nexecs; i++)
         gale_executor_destroy(&execs[i]);
     status = 0;

@@ -1,0 +1,59 @@
+#!/bin/bash
+# lease.sh - the coordinator's lease: worker processes whose coordinator
+# stops answering (SIGSTOP: alive, but not working) stop themselves after
+# gale.worker.timeout.ms; when the coordinator continues, it notices its
+# workers are gone, recovers from the last checkpoint, and the committed
+# output is still exact.
+set -u
+: "${GALE:=./gale}"
+: "${top_builddir:=.}"
+GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
+gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lease.XXXXXX") || exit 99
+trap 'kill -CONT $pid 2>/dev/null; pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
+[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+N=60000
+"$gen" -s 42 -n $N | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
+cat > "$tmp/l.cfg" <<CFG
+name = "lease-$$";
+config = { workers = 2; worker_timeout_ms = 1000; restart_delay_ms = 0;
+           checkpoint = { interval_ms = 150; dir = "$tmp/state"; }; };
+spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $N; rate = 20000;
+             fields = ["sentence"]; } );
+bolts = ( { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
+          { id = "count"; type = "count"; key = "word"; parallelism = 2;
+            fields = ["word", "count"]; },
+          { id = "sink"; type = "file_sink"; path = "$tmp/out"; parallelism = 2; } );
+streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
+            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+            { from = "count"; to = "sink"; grouping = "fields"; fields = ["word"]; } );
+CFG
+"$GALE" run "$tmp/l.cfg" 2> "$tmp/log" &
+pid=$!
+for _ in $(seq 100); do
+    [ "$(pgrep -fc "gale worker -- $tmp/l.cfg")" -eq 2 ] && break
+    sleep 0.1
+done
+sleep 1
+kill -STOP $pid
+# The workers must leave by themselves: within the 1 s lease and a margin.
+gone=0
+for _ in $(seq 50); do
+    [ "$(pgrep -fc "gale worker -- $tmp/l.cfg")" -eq 0 ] && { gone=1; break; }
+    sleep 0.1
+done
+kill -CONT $pid
+fails=0
+[ $gone -eq 1 ] || { echo "FAIL: workers still running 5 s after their coordinator stopped"; fails=1; }
+wait $pid || { echo "FAIL: the run exited $?"; fails=1; }
+grep -q "lost the coordinator's lease" "$tmp/log" || { echo "FAIL: no lease message"; fails=1; }
+grep -q "restarting from checkpoint" "$tmp/log" || { echo "FAIL: no recovery from a checkpoint"; fails=1; }
+bad=$(cat $(ls "$tmp/out"/part-* | sort -t- -k3,3 -k2,2n) | awk -F '\t' '
+    { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
+[ -z "$bad" ] || { echo "FAIL: running counts not 1..n: $bad"; fails=1; }
+cat "$tmp/out"/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
+    END { for (w in m) print w, m[w] }' | sort > "$tmp/got"
+cmp -s "$tmp/want" "$tmp/got" || { echo "FAIL: final counts differ"; fails=1; }
+[ $fails -eq 0 ] || { grep -E "WARN|ERROR" "$tmp/log" | tail -5; exit 1; }
+echo "PASS lease"
