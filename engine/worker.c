@@ -141,6 +141,20 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     bc.run_id = o->run_id;
     bc.epoch = o->epoch;
     bc.worker = o->worker;
+    {
+        const gale_value_t *tv = gale_value_map_get(t->conf, "gale.transport");
+        const gale_value_t *pv = gale_value_map_get(t->conf,
+            "gale.tcp.base.port");
+
+        /* tcp between workers (the same code as between hosts): each
+         * receiving worker listens on base + from * workers + to. */
+        if (tv != NULL && tv->type == GALE_STRING &&
+            strcmp(tv->u.s.ptr, "tcp") == 0) {
+            bc.endpoint_fmt = "tcp://127.0.0.1:%p";
+            bc.base_port = pv != NULL && pv->type == GALE_INT ?
+                (int)pv->u.i : 7100;
+        }
+    }
     bc.nworkers = plan->nworkers;
     bc.queue_depth = t->queue_depth;
     bc.out_chans = out;

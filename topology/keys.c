@@ -33,6 +33,8 @@ static const gale_key_t keys[] = {
     { "restart_attempts", "gale.restart.attempts", false, I, "3", false, true },
     { "restart_delay_ms", "gale.restart.delay.ms", false, I, "1000", false, true },
     { "worker_timeout_ms", "gale.worker.timeout.ms", false, I, "4000", false, true },
+    { "transport", "gale.transport", false, S, "\"ipc\"", false, true },
+    { "tcp_base_port", "gale.tcp.base.port", false, I, "7100", false, true },
     { "state_memory_mb", "gale.state.memory.mb", false, I, "0", false, true },
     /* Storm keys gale acts on */
     { "debug", "topology.debug", true, B, "false", true, true },
@@ -402,6 +404,18 @@ gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause)
                     (long long)v->u.i);
             return -EINVAL;
         }
+    }
+    if (strcmp(k->name, "transport") == 0 &&
+        strcmp(v->u.s.ptr, "ipc") != 0 && strcmp(v->u.s.ptr, "tcp") != 0) {
+        xasprintf(cause, "must be \"ipc\" or \"tcp\", not \"%s\"",
+            v->u.s.ptr);
+        return -EINVAL;
+    }
+    if (strcmp(k->name, "tcp_base_port") == 0 &&
+        (v->u.i < 1024 || v->u.i > 60000)) {
+        xasprintf(cause, "must be between 1024 and 60000, not %lld",
+            (long long)v->u.i);
+        return -EINVAL;
     }
     if (strcmp(k->name, "guarantee") == 0) {
         s = v->u.s.ptr;

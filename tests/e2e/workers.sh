@@ -1,6 +1,6 @@
 #!/bin/sh
-# workers.sh - the word count over 2 worker processes (ipc between them):
-# its output equals local mode's; kill -9 of a worker and SIGSTOP of a
+# workers.sh - the word count over 2 worker processes (ipc between them,
+# and tcp): its output equals local mode's; kill -9 of a worker and SIGSTOP of a
 # worker (detected by the missing heartbeat) are both recovered from a
 # checkpoint, with exact committed output.
 set -u
@@ -49,12 +49,21 @@ topology local 1
 topology two 2
 "$GALE" run "$tmp/local.cfg" 2> "$tmp/local.err" || { tail "$tmp/local.err"; exit 1; }
 "$GALE" run "$tmp/two.cfg" 2> "$tmp/two.err" || { tail "$tmp/two.err"; exit 1; }
+# The same over tcp between the workers (transport = "tcp"), on a port
+# range of its own.
+topology tcp 2
+port=$((20000 + $$ % 20000))
+"$GALE" run -c gale.transport=tcp -c gale.tcp.base.port=$port "$tmp/tcp.cfg" 2> "$tmp/tcp.err" ||
+    { tail "$tmp/tcp.err"; exit 1; }
 check local
 check two
+check tcp
 for t in 00000 00001; do
     cat $(ls "$tmp"/local/out/part-$t-* | sort) | sort > "$tmp/l.$t"
-    cat $(ls "$tmp"/two/out/part-$t-* | sort) | sort > "$tmp/t.$t"
-    cmp -s "$tmp/l.$t" "$tmp/t.$t" || { echo "FAIL: sink task $t differs between 1 and 2 workers"; fails=$((fails + 1)); }
+    for v in two tcp; do
+        cat $(ls "$tmp"/$v/out/part-$t-* | sort) | sort > "$tmp/t.$t"
+        cmp -s "$tmp/l.$t" "$tmp/t.$t" || { echo "FAIL: sink task $t differs between 1 worker and $v"; fails=$((fails + 1)); }
+    done
 done
 
 # fault NAME SIGNAL: send SIGNAL to one worker 1.5 s in; the run recovers.
