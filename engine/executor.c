@@ -877,6 +877,9 @@ executor_main(void *arg)
 
     if (setup(e) == 0 && open_tasks(e) == 0) {
         e->next_report_ns = gale_now_ns() + (uint64_t)e->cfg.report_ms * 1000000u;
+        /* The first report says "ready": its control socket is connected,
+         * so the runtime's control messages reach it from now on. */
+        report_stats(e);
         if (e->cfg.publish_only) {
             /* The restored checkpoint was the final one: only publish. */
             e->complete = e->cfg.restore->id;

@@ -194,6 +194,9 @@ typedef struct attempt {
     gale_ckpt_meta_t *restore;      /* restore point copy, owned, or NULL */
     size_t nnotified;               /* executors that ran complete(final) */
     uint64_t *notified_upto;        /* per executor: highest complete(n) run */
+    bool *ready;                    /* per executor: reported at least once
+                                       (its control socket is connected) */
+    size_t nready;
     uint64_t final_id;              /* the final checkpoint, 0 until taken */
     bool *notified;                 /* per executor, for final_id */
 } attempt_t;
@@ -432,6 +435,11 @@ read_report(runtime_t *rt, attempt_t *at)
         return;
     if (rt->procs && h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
         rt->last_seen[rt->plan->execs[h.exec].worker] = gale_now_ns();
+    if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && at->ready != NULL &&
+        !at->ready[h.exec]) {
+        at->ready[h.exec] = true;
+        at->nready++;
+    }
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     zmq_msg_init(&part);
@@ -523,6 +531,8 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
     rt->ndone = 0;
     at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
     at->notified_upto = xcalloc(plan->nexecs + 1, sizeof *at->notified_upto);
+    at->ready = xcalloc(plan->nexecs + 1, sizeof *at->ready);
+    at->nready = 0;
     for (w = 0; w < plan->nworkers; w++) {
         size_t k = 0;
 
@@ -684,6 +694,8 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     rt->ndone = 0;
     at->notified = xcalloc(plan->nexecs + 1, sizeof *at->notified);
     at->notified_upto = xcalloc(plan->nexecs + 1, sizeof *at->notified_upto);
+    at->ready = xcalloc(plan->nexecs + 1, sizeof *at->ready);
+    at->nready = 0;
     for (i = 0; i < plan->nexecs; i++) {
         ec.exec = (int)i;
         rt->execs[i] = gale_executor_new(&ec);
@@ -738,6 +750,8 @@ end_attempt(runtime_t *rt, attempt_t *at)
     at->notified = NULL;
     free(at->notified_upto);
     at->notified_upto = NULL;
+    free(at->ready);
+    at->ready = NULL;
     gale_ckpt_meta_free(&at->restore);
 }
 
@@ -792,7 +806,10 @@ run_attempt(runtime_t *rt, attempt_t *at)
             rt->aborted = true;
             break;
         }
-        if (rt->coord != NULL) {
+        if (rt->coord != NULL && at->nready < plan->nexecs) {
+            /* Not every executor is listening yet: a trigger now could
+             * miss one, and the checkpoint would wait for its timeout. */
+        } else if (rt->coord != NULL) {
             if ((rc = gale_coord_check_timeout(rt->coord, now, &id, &why)) < 0) {
                 rt->failure = why;
                 why = NULL;
@@ -859,6 +876,8 @@ run_attempt(runtime_t *rt, attempt_t *at)
                 draw_progress(rt, false);
             if (rt->inactive)       /* executors of a new attempt, too */
                 broadcast(rt, GALE_CTL_DEACTIVATE, 0);
+            if (rt->stopped)        /* and those that were not yet listening */
+                broadcast(rt, GALE_CTL_STOP, 0);
             next_draw = now + 1000000000u;
         }
     }
