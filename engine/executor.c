@@ -31,6 +31,10 @@ typedef struct in_map {
     uint64_t barrier;               /* last checkpoint barrier it delivered */
 } in_map_t;
 
+/* Snapshots remembered per spout task for max.spout.pending (at most one
+ * checkpoint is in flight, and declined ones are covered by the next). */
+#define PENDING_RING 8
+
 /* The executor's checkpoint bookkeeping for one of its tasks. */
 typedef struct task_rt {
     int *outs;                      /* the task's outlet indexes, deduplicated */
@@ -39,6 +43,11 @@ typedef struct task_rt {
     uint64_t align_start_ns;        /* when its first barrier arrived */
     uint64_t last_snap;             /* last checkpoint snapshotted */
     bool restored;                  /* state came from a checkpoint */
+    /* Spouts, topology.max.spout.pending: tuples emitted when each recent
+     * snapshot was taken, and when the last completed one was. */
+    uint64_t snap_id[PENDING_RING];
+    uint64_t snap_emitted[PENDING_RING];
+    uint64_t done_emitted;
 } task_rt_t;
 
 struct gale_exec {
@@ -67,6 +76,7 @@ struct gale_exec {
     size_t fields_cap;
     bool stopping;                  /* STOP received */
     bool inactive;                  /* DEACTIVATE received (spouts idle) */
+    uint64_t max_pending;           /* topology.max.spout.pending; 0 = none */
     bool inactive_seen;             /* the spouts were told (deactivate()) */
     bool aborting;                  /* EXIT received before DONE */
     bool started;                   /* thread started */
@@ -86,6 +96,16 @@ gale_executor_new(const gale_executor_cfg_t *cfg)
     e->ctl_prefix = xstrdup(cfg->ctl_prefix != NULL ? cfg->ctl_prefix : cfg->prefix);
     e->cfg.ctl_prefix = e->ctl_prefix;
     e->comp = &cfg->plan->topo->comps[cfg->plan->execs[cfg->exec].comp];
+    if (cfg->checkpoints && e->comp->kind == GALE_SPOUT) {
+        const gale_value_t *v = gale_value_map_get(e->comp->conf,
+            "topology.max.spout.pending");
+
+        /* Storm's pending = emitted, not yet acked; gale's = emitted, not
+         * yet covered by a completed checkpoint. Without checkpoints
+         * nothing is ever pending (Storm ignores it without ackers). */
+        if (v != NULL && v->type == GALE_INT && v->u.i > 0)
+            e->max_pending = (uint64_t)v->u.i;
+    }
     return e;
 }
 
@@ -417,6 +437,23 @@ send_end(gale_exec_t *e)
 /* Snapshots task i for checkpoint n: the component's hook (which may
  * write operator state), then the synchronous part (the changed keys move
  * into a snapshot), handed to the writer. 0, or -1 after reporting. */
+/* "Everything <= n is complete": the tuples a spout task emitted before
+ * its newest snapshot <= n are no longer pending. */
+static void
+pending_complete(task_rt_t *tr, uint64_t n)
+{
+    uint64_t best = 0;
+    int k;
+
+    for (k = 0; k < PENDING_RING; k++) {
+        if (tr->snap_id[k] != 0 && tr->snap_id[k] <= n && tr->snap_id[k] > best) {
+            best = tr->snap_id[k];
+            if (tr->snap_emitted[k] > tr->done_emitted)
+                tr->done_emitted = tr->snap_emitted[k];
+        }
+    }
+}
+
 static int
 snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
 {
@@ -435,6 +472,12 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
         report_failed(e, "%s: snapshot of checkpoint %llu failed: %s",
             t->origin, (unsigned long long)n, strerror(rc < 0 ? -rc : rc));
         return -1;
+    }
+    if (t->def->kind == GALE_SPOUT) {
+        task_rt_t *tr = &e->trt[i];
+
+        tr->snap_id[n % PENDING_RING] = n;
+        tr->snap_emitted[n % PENDING_RING] = t->stats.emitted;
     }
     snap = gale_snap_take(t->state, t->task_id, n);
     ack.sync_ns = gale_now_ns() - t0;
@@ -564,6 +607,8 @@ handle_pending(gale_exec_t *e)
                 GALE_SPOUT ? t->def->spout->checkpoint_complete :
                 t->def->bolt->checkpoint_complete;
 
+            if (t->def->kind == GALE_SPOUT)
+                pending_complete(&e->trt[i], n);
             if (done != NULL && t->opened) {
                 gale_kvstore_set_keygroup(t->state, -1);
                 done(t, t->self, n);
@@ -687,7 +732,11 @@ run_spouts(gale_exec_t *e)
 
             if (t->done)
                 continue;
-            if (e->inactive && !e->stopping) {
+            if ((e->inactive && !e->stopping) || (e->max_pending > 0 &&
+                t->stats.emitted - e->trt[i].done_emitted >= e->max_pending &&
+                !e->stopping)) {
+                /* Deactivated, or topology.max.spout.pending tuples not
+                 * yet covered by a completed checkpoint: wait. */
                 live++;
                 idle++;
                 continue;
