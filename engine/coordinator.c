@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -35,6 +36,9 @@ struct gale_coord {
     int declined_in_row;            /* consecutive declines */
     bool final;                     /* the next checkpoint is the final one */
     gale_coord_stats_t stats;
+    uint64_t cur_bytes;             /* bytes acknowledged for the one in flight */
+    gale_coord_record_t *records;   /* every checkpoint of this run, in order */
+    size_t nrecords;
 };
 
 /* An integer of the topology's conf, or def. */
@@ -81,6 +85,36 @@ owe_file(gale_coord_t *c, int task, const char *file, uint64_t bytes)
     c->ncarry[i] = n + 1;
 }
 
+/* Records how the checkpoint in flight ended, in memory (the run summary)
+ * and as a line of <dir>/checkpoints.log (id, attempt, outcome, duration
+ * ms, slowest alignment ms, bytes, time), which outlives the run. */
+static void
+record(gale_coord_t *c, gale_coord_outcome_t outcome, uint64_t now_ns)
+{
+    static const char *const names[] = { "completed", "declined", "abandoned" };
+    gale_coord_record_t *r;
+    char *path;
+    FILE *fp;
+
+    c->records = xreallocarray(c->records, c->nrecords + 1, sizeof *c->records);
+    r = &c->records[c->nrecords++];
+    r->id = c->inflight;
+    r->attempt = c->attempt;
+    r->outcome = outcome;
+    r->duration_ns = now_ns - c->started_ns;
+    r->align_ns = c->align_max_ns;
+    r->bytes = c->cur_bytes;
+    xasprintf(&path, "%s/checkpoints.log", c->dir);
+    if ((fp = fopen(path, "ae")) != NULL) {
+        fprintf(fp, "%llu\t%u\t%s\t%.1f\t%.2f\t%llu\t%lld\n",
+            (unsigned long long)r->id, r->attempt, names[outcome],
+            r->duration_ns / 1e6, r->align_ns / 1e6,
+            (unsigned long long)r->bytes, (long long)time(NULL));
+        fclose(fp);
+    }
+    free(path);
+}
+
 gale_coord_t *
 gale_coord_open(const gale_plan_t *plan, const char *dir, char **cause)
 {
@@ -115,6 +149,7 @@ gale_coord_close(gale_coord_t **cp)
     if (cp == NULL || (c = *cp) == NULL)
         return;
     gale_ckpt_close(&c->store);
+    free(c->records);
     gale_ckpt_meta_free(&c->last);
     gale_ckpt_meta_free(&c->next);
     drop_carry(c);
@@ -272,6 +307,7 @@ gale_coord_maybe_trigger(gale_coord_t *c, uint64_t now_ns, bool force,
         return -1;
     }
     c->inflight = *id;
+    c->cur_bytes = 0;
     c->started_ns = now_ns;
     c->align_max_ns = 0;
     memset(c->acked, 0, sizeof *c->acked * c->plan->ntasks);
@@ -346,6 +382,7 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     gale_ckpt_task_append(t, file, ack->bytes);
     c->acked[ack->task - 1] = true;
     c->stats.bytes += ack->bytes;
+    c->cur_bytes += ack->bytes;
     if (ack->align_ns > c->align_max_ns)
         c->align_max_ns = ack->align_ns;
     if (++c->nacked < c->plan->ntasks)
@@ -365,6 +402,7 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
         c->stats.max_ns = now - c->started_ns;
     c->stats.align_ns += c->align_max_ns;
     c->stats.last_id = c->inflight;
+    record(c, GALE_COORD_COMPLETED, now);
     gale_ckpt_meta_free(&c->last);
     c->last = c->next;
     c->next = NULL;
@@ -411,6 +449,7 @@ gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
         "within %d ms", (unsigned long long)c->inflight,
         c->plan->ntasks - c->nacked, c->plan->ntasks, c->timeout_ms);
     c->stats.declined++;
+    record(c, GALE_COORD_DECLINED, now_ns);
     c->declined_max = c->inflight;
     owe_acked(c);
     c->inflight = 0;
@@ -430,9 +469,18 @@ gale_coord_abandon(gale_coord_t *c)
     /* A restart rebuilds every store from the last complete checkpoint:
      * nothing is owed any more. */
     drop_carry(c);
+    if (c->inflight != 0)
+        record(c, GALE_COORD_ABANDONED, gale_now_ns());
     c->inflight = 0;
     gale_ckpt_meta_free(&c->next);
     c->last_end_ns = gale_now_ns();
+}
+
+const gale_coord_record_t *
+gale_coord_records(const gale_coord_t *c, size_t *n)
+{
+    *n = c->nrecords;
+    return c->records;
 }
 
 const gale_ckpt_meta_t *

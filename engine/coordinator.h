@@ -34,6 +34,23 @@ typedef struct gale_coord_stats {
     uint64_t last_id;               /* the last completed id */
 } gale_coord_stats_t;
 
+/* How one checkpoint ended. */
+typedef enum gale_coord_outcome {
+    GALE_COORD_COMPLETED = 0,
+    GALE_COORD_DECLINED = 1,        /* timed out; its changes roll into the next */
+    GALE_COORD_ABANDONED = 2        /* a failure restarted the run meanwhile */
+} gale_coord_outcome_t;
+
+/* One checkpoint of this run, for the summary (and checkpoints.log). */
+typedef struct gale_coord_record {
+    uint64_t id;
+    uint32_t attempt;
+    gale_coord_outcome_t outcome;
+    uint64_t duration_ns;           /* trigger to completion (or to the end) */
+    uint64_t align_ns;              /* the slowest task's alignment */
+    uint64_t bytes;                 /* snapshot bytes acknowledged */
+} gale_coord_record_t;
+
 /* Opens the checkpoint directory for plan's topology. NULL with *cause. */
 gale_coord_t *gale_coord_open(const gale_plan_t *plan, const char *dir,
     char **cause);
@@ -73,5 +90,9 @@ void gale_coord_set_final(gale_coord_t *c);
 /* The last completed checkpoint's metadata (borrowed), or NULL. */
 const gale_ckpt_meta_t *gale_coord_last(const gale_coord_t *c);
 const gale_coord_stats_t *gale_coord_stats(const gale_coord_t *c);
+/* Every checkpoint of this run so far, oldest first (borrowed until the
+ * next call on c); *n gets their number. */
+const gale_coord_record_t *gale_coord_records(const gale_coord_t *c,
+    size_t *n);
 
 #endif

@@ -899,6 +899,26 @@ print_ckpt_summary(runtime_t *rt, FILE *fp)
         (unsigned long long)s->declined, s->bytes / 1024.0,
         s->completed ? s->total_ns / 1e6 / s->completed : 0.0,
         s->max_ns / 1e6, s->completed ? s->align_ns / 1e6 / s->completed : 0.0);
+    {
+        static const char *const names[] = { "completed", "declined",
+            "abandoned" };
+        const gale_coord_record_t *r;
+        size_t n, i, from;
+
+        r = gale_coord_records(rt->coord, &n);
+        from = n > 10 ? n - 10 : 0;
+        if (n > 0)
+            fprintf(fp, "  %10s %7s %-9s %10s %10s %12s\n", "checkpoint",
+                "attempt", "outcome", "ms", "align ms", "bytes");
+        for (i = from; i < n; i++)
+            fprintf(fp, "  %10llu %7u %-9s %10.1f %10.2f %12llu\n",
+                (unsigned long long)r[i].id, r[i].attempt, names[r[i].outcome],
+                r[i].duration_ns / 1e6, r[i].align_ns / 1e6,
+                (unsigned long long)r[i].bytes);
+        if (from > 0)
+            fprintf(fp, "  (all %zu: %s/checkpoints.log)\n", n,
+                gale_coord_dir(rt->coord));
+    }
     if (rt->recoveries > 0)
         fprintf(fp, "recoveries: %d (%s)\n", rt->recoveries, rt->recovery_log);
 }

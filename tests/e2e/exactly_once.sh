@@ -79,7 +79,7 @@ grep -q "^checkpoints: [1-9]" "$tmp/clean.err" || { cat "$tmp/clean.err"; echo "
 check clean
 
 # 2. failpoints: crash, then resume with the same command
-for fp in align:40 snapshot_write:60 before_meta:8 after_meta:8 publish:9; do
+for fp in align:20 snapshot_write:30 before_meta:4 after_meta:4 publish:5; do
     name=fp-${fp%%:*}
     mkdir -p "$tmp/$name"
     topology "$name" "" "" > "$tmp/$name.cfg"
