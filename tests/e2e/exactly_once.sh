@@ -79,7 +79,7 @@ grep -q "^checkpoints: [1-9]" "$tmp/clean.err" || { cat "$tmp/clean.err"; echo "
 check clean
 
 # 2. failpoints: crash, then resume with the same command
-for fp in align:20 snapshot_write:30 before_meta:4 after_meta:4 publish:5; do
+for fp in align:30 snapshot_write:30 before_meta:4 after_meta:4 publish:5; do
     name=fp-${fp%%:*}
     mkdir -p "$tmp/$name"
     topology "$name" "" "" > "$tmp/$name.cfg"
