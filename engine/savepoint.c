@@ -173,6 +173,7 @@ gale_savepoint_write(const char *store_dir, const gale_ckpt_meta_t *m,
             }
         }
     }
+    free(from);
     xasprintf(&from, "%s/files", tmp);
     if ((rc = sync_dir(from)) != 0 || (rc = gale_ckpt_write_meta(c, m)) != 0) {
         fail_with(cause, "%s: %s", tmp, strerror(-rc));
