@@ -970,9 +970,7 @@ restore_point(runtime_t *rt, char **cause)
             xasprintf(cause, "%s: %s", o->restore_from, strerror(errno));
             return -1;
         }
-        if (!gale_savepoint_is(abs)) {
-            xasprintf(cause, "%s: not a savepoint (no SAVEPOINT file)",
-                o->restore_from);
+        if (gale_savepoint_check(abs, cause) != 0) {
             free(abs);
             return -1;
         }

@@ -471,12 +471,56 @@ slurp(const char *path)
     return s;
 }
 
+/* Reads dir/SAVEPOINT into *text (caller frees) and checks its format.
+ * 0, or -1 with *cause. */
+static int
+read_descriptor(const char *dir, char **text, char **cause)
+{
+    char *path, *v;
+    int format;
+
+    xasprintf(&path, "%s/SAVEPOINT", dir);
+    if ((*text = slurp(path)) == NULL) {
+        fail_with(cause, "%s: not a savepoint (no SAVEPOINT file)", dir);
+        goto fail;
+    }
+    if (strncmp(*text, "gale savepoint\n", 15) != 0 ||
+        (v = sp_field(*text, "format")) == NULL) {
+        fail_with(cause, "%s: not a gale savepoint file", path);
+        goto fail;
+    }
+    format = atoi(v);
+    free(v);
+    if (format < 1 || format > GALE_SAVEPOINT_VERSION) {
+        fail_with(cause, "%s: savepoint format %d; this gale reads formats 1 "
+            "to %d (use a newer gale)", path, format, GALE_SAVEPOINT_VERSION);
+        goto fail;
+    }
+    free(path);
+    return 0;
+fail:
+    free(*text);
+    *text = NULL;
+    free(path);
+    return -1;
+}
+
+int
+gale_savepoint_check(const char *dir, char **cause)
+{
+    char *text = NULL;
+    int rc = read_descriptor(dir, &text, cause);
+
+    free(text);
+    return rc;
+}
+
 int
 gale_savepoint_inspect(const char *dir, FILE *out, char **cause)
 {
     gale_ckpt_t *c = NULL;
     gale_ckpt_meta_t *m = NULL;
-    char *why = NULL, *text = NULL, *path = NULL, *v;
+    char *why = NULL, *text = NULL, *v;
     uint64_t id = 0, total = 0;
     size_t i;
     int rc = -1, format = GALE_SAVEPOINT_VERSION;
@@ -484,23 +528,11 @@ gale_savepoint_inspect(const char *dir, FILE *out, char **cause)
     struct tm tm;
     char when[64];
 
-    xasprintf(&path, "%s/SAVEPOINT", dir);
-    if ((text = slurp(path)) == NULL) {
-        fail_with(cause, "%s: not a savepoint (no SAVEPOINT file)", dir);
+    if (read_descriptor(dir, &text, cause) != 0)
         goto done;
-    }
-    if (strncmp(text, "gale savepoint\n", 15) != 0 ||
-        (v = sp_field(text, "format")) == NULL) {
-        fail_with(cause, "%s: not a gale savepoint file", path);
-        goto done;
-    }
-    format = atoi(v);
+    if ((v = sp_field(text, "format")) != NULL)
+        format = atoi(v);
     free(v);
-    if (format < 1 || format > GALE_SAVEPOINT_VERSION) {
-        fail_with(cause, "%s: savepoint format %d; this gale reads up to %d "
-            "(use a newer gale)", path, format, GALE_SAVEPOINT_VERSION);
-        goto done;
-    }
     if ((v = sp_field(text, "checkpoint")) != NULL)
         id = strtoull(v, NULL, 10);
     free(v);
@@ -543,6 +575,5 @@ done:
     gale_ckpt_close(&c);
     free(why);
     free(text);
-    free(path);
     return rc;
 }

@@ -49,6 +49,10 @@ int gale_savepoint_write(const char *store_dir, const gale_ckpt_meta_t *m,
 
 /* Whether dir looks like a savepoint (has SAVEPOINT). */
 bool gale_savepoint_is(const char *dir);
+/* Checks that dir is a savepoint of a format this gale reads. 0, or -1
+ * with *cause ("not a savepoint", "savepoint format N; this gale reads
+ * formats 1 to M"). */
+int gale_savepoint_check(const char *dir, char **cause);
 
 /* Imports checkpoint id (0: the newest valid one) of the store at src_dir
  * (a savepoint, or dst's own directory) into dst for plan, as described at

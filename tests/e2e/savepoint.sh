@@ -123,6 +123,19 @@ topology "$tmp/add.cfg" "$tmp/state-add" "$tmp/out-add" \
     fail "an added stateless bolt did not restore: $(tail -3 "$tmp/err")"
 grep -q "restored savepoint" "$tmp/err" || fail "add: no restore in $(tail -3 "$tmp/err")"
 
+# A savepoint of a newer format, and one whose metadata is damaged, are
+# clear errors.
+cp -a "$tmp/sp1" "$tmp/sp-new"
+sed -i 's/^format 1$/format 99/' "$tmp/sp-new/SAVEPOINT"
+"$GALE" savepoint inspect "$tmp/sp-new" 2> "$tmp/err" && fail "inspect of format 99 succeeded"
+grep -q "savepoint format 99; this gale reads formats 1 to 1" "$tmp/err" || fail "format 99 said: $(cat "$tmp/err")"
+"$GALE" run "$tmp/t.cfg" --from-savepoint "$tmp/sp-new" 2> "$tmp/err" && fail "a format 99 savepoint was restored"
+grep -q "savepoint format 99" "$tmp/err" || fail "run of format 99 said: $(cat "$tmp/err")"
+cp -a "$tmp/sp1" "$tmp/sp-bad"
+for m in "$tmp"/sp-bad/meta/*.meta; do printf 'x' >> "$m"; done
+"$GALE" run "$tmp/t.cfg" --from-savepoint "$tmp/sp-bad" 2> "$tmp/err" && fail "a damaged savepoint was restored"
+grep -qi "checksum\|malformed\|no valid checkpoint" "$tmp/err" || fail "damaged savepoint said: $(cat "$tmp/err")"
+
 # Run B: from a copy of SP1 in another directory, count 2 -> 3 tasks.
 cp -a "$tmp/sp1" "$tmp/moved-sp1"
 rm -rf "$tmp/sp1"
