@@ -613,9 +613,11 @@ gale_security_keyset_load_list(const char *path, char **cause)
         line++;
         buf[strcspn(buf, "\r\n")] = '\0';
         s = buf + strspn(buf, " \t");
-        if (*s == '\0' || *s == '#')
+        /* '#' is a Z85 character too: a comment is '#' then a blank. */
+        if (*s == '\0' || (s[0] == '#' && (s[1] == '\0' || s[1] == ' ' ||
+            s[1] == '\t')))
             continue;
-        len = strcspn(s, " \t#");
+        len = strcspn(s, " \t");
         rest = s + len + strspn(s + len, " \t");
         if (*rest != '\0' && *rest != '#') {
             rc = fail(cause, -EINVAL, "%s:%d: expected one Z85 public key "

@@ -105,8 +105,10 @@ int gale_security_keyset_add(gale_security_keyset_t *ks, const char *z85,
  * none (an empty set would lock out every client, which is never meant). */
 gale_security_keyset_t *gale_security_keyset_load_dir(const char *dir,
     char **cause);
-/* The set of a list file: one Z85 key per line, blank lines and '#'
- * comments ignored. NULL with *cause, as above. */
+/* The set of a list file: one Z85 key per line, blank lines and comments
+ * ignored. As '#' is also a Z85 character, a comment is a '#' followed by
+ * a blank or the end of the line, on a line of its own or after a key and
+ * a blank. NULL with *cause, as above. */
 gale_security_keyset_t *gale_security_keyset_load_list(const char *path,
     char **cause);
 size_t gale_security_keyset_count(const gale_security_keyset_t *ks);
