@@ -36,6 +36,7 @@ static const cmd_entry_t commands[] = {
                   cmd_rebalance },
     { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
                   cmd_flux_import },
+    { "keygen",   "make a CurveZMQ key pair for a cluster host", cmd_keygen },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };
