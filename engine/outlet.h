@@ -60,6 +60,11 @@ uint64_t gale_outlet_frames(const gale_outlet_t *o);
 /* Nanoseconds spent waiting for room (backpressure), over all channels. */
 uint64_t gale_outlet_blocked_ns(const gale_outlet_t *o);
 
+/* true once the control callback asked to leave (EXIT): polls the control
+ * socket without waiting and runs the callback if a message is there.
+ * For components that wait inside a call (gale_ctx_cancelled). Sticky. */
+bool gale_outlet_cancelled(gale_outlet_t *o);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t gale_now_ns(void);
 
