@@ -336,19 +336,23 @@ char *
 gale_mlproto_excerpt(const char *p, size_t len, size_t max)
 {
     gale_buf_t b;
-    size_t i, n = len < max ? len : max;
+    size_t i, k, n = len < max ? len : max;
     char esc[8];
     char *s;
 
     gale_buf_init(&b, n + 8);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i += k) {
         unsigned char c = (unsigned char)p[i];
 
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+        k = c >= 0x80 ? utf8_seq((const unsigned char *)p + i, n - i) : 1;
+        if (c >= 0x80 && k > 0) {
+            gale_buf_append(&b, p + i, k);          /* valid UTF-8 stays */
+        } else if (c >= 0x20 && c < 0x7f && c != '\\') {
             gale_buf_append_byte(&b, c);
         } else {
             snprintf(esc, sizeof esc, "\\x%02x", c);
             gale_buf_append(&b, esc, 4);
+            k = 1;
         }
     }
     if (n < len)

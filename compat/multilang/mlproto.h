@@ -51,9 +51,9 @@ json_t *gale_mlproto_from_datum(const gale_datum_t *d);
 /* The gale value of a JSON value (what a child emits): integers are INT,
  * reals DOUBLE, arrays LIST, objects MAP. Caller frees. */
 gale_value_t *gale_mlproto_to_value(const json_t *j);
-/* A printable excerpt of len bytes at p for error messages: control and
- * non-ASCII bytes escaped as \xNN, at most max bytes of input, "..."
- * when cut. Caller frees. */
+/* A printable excerpt of len bytes at p for error messages: control
+ * bytes, backslashes and bytes that are not valid UTF-8 escaped as \xNN,
+ * at most max bytes of input, "..." when cut. Caller frees. */
 char *gale_mlproto_excerpt(const char *p, size_t len, size_t max);
 
 #endif

@@ -154,15 +154,16 @@ handle(shellbolt_t *b, json_t *msg)
     return 0;   /* ShellBolt ignores other commands (they count as output) */
 }
 
-/* Sends a heartbeat tuple when one is due and none is out. 0 or -errno. */
+/* Sends a heartbeat tuple when one is due (or now, with force) and none
+ * is out. 0 or -errno. */
 static int
-heartbeat(shellbolt_t *b)
+heartbeat(shellbolt_t *b, bool force)
 {
     uint64_t now = gale_now_ns();
     json_t *hb;
     int rc;
 
-    if (b->hb_out || now - b->hb_sent < HEARTBEAT_NS)
+    if (b->hb_out || (!force && now - b->hb_sent < HEARTBEAT_NS))
         return 0;
     hb = json_object();
     json_object_set_new(hb, "id", id_json(new_id(b)));
@@ -184,7 +185,7 @@ step(shellbolt_t *b, int wait_ms)
     json_t *msg;
     int rc;
 
-    if ((rc = heartbeat(b)) != 0)
+    if ((rc = heartbeat(b, false)) != 0)
         return rc;
     rc = gale_mlsession_recv(&b->s, &msg, wait_ms, owes(b));
     if (rc <= 0)
@@ -281,26 +282,43 @@ shellbolt_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     return rc;
 }
 
+/* Waits until the child answered for every tuple sent so far, then for
+ * a heartbeat sent after that: the child handles its input in order, so
+ * whatever it sent before that sync (an emit after its last ack, a log)
+ * has been acted on too. 0 or -errno. */
+static int
+drain(shellbolt_t *b)
+{
+    int rc;
+
+    if ((rc = take_queued(b)) < 0 || (rc = wait_pending(b, 0)) < 0)
+        return rc;
+    while (b->hb_out)                   /* one sent before: wait for it */
+        if ((rc = step(b, 100)) < 0)
+            return rc;
+    if ((rc = heartbeat(b, true)) < 0)
+        return rc;
+    while (b->hb_out)
+        if ((rc = step(b, 100)) < 0)
+            return rc;
+    return 0;
+}
+
 /* The barrier goes on only after the child answered for every tuple sent
- * before it. A child that never acks blocks here, answering heartbeats;
- * the coordinator declines the checkpoint after gale.checkpoint.timeout.ms
- * and, past gale.checkpoint.tolerable.failures, fails the attempt: the
- * teardown cancels this wait (gale_ctx_cancelled). */
+ * before it (drain). A child that never acks blocks here, answering
+ * heartbeats; the coordinator declines the checkpoint after
+ * gale.checkpoint.timeout.ms and, past gale.checkpoint.tolerable.failures,
+ * fails the attempt: the teardown cancels this wait (gale_ctx_cancelled). */
 static int
 shellbolt_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
 {
-    shellbolt_t *b = self;
-    int rc;
-
-    if ((rc = take_queued(b)) < 0)
-        return rc;
-    return wait_pending(b, 0);
+    return drain(self);
 }
 
 static int
 shellbolt_finish(gale_ctx_t *ctx, void *self)
 {
-    return shellbolt_snapshot(ctx, self, 0);
+    return drain(self);
 }
 
 static void
