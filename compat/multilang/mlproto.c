@@ -129,7 +129,8 @@ gale_mlreader_next(gale_mlreader_t *r, json_t **msg, char **cause)
                 snprintf(why, sizeof why, "a JSON %s, not an object",
                     json_is_array(j) ? "array" : "scalar");
             json_decref(j);
-            return refuse(r, -EBADMSG, why, r->buf, ls, cause);
+            return refuse(r, -EBADMSG, why, r->buf, ls > 0 &&
+                r->buf[ls - 1] == '\n' ? ls - 1 : ls, cause);
         }
         consume(r, r->scan);
         *msg = j;
