@@ -406,6 +406,30 @@ reserve_fields(gale_mlsession_t *s, size_t n)
     s->cap = n;
 }
 
+/* true if j nests lists and maps deeper than the wire format allows. */
+static bool
+too_deep(const json_t *j, int depth)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (!json_is_object(j) && !json_is_array(j))
+        return false;
+    if (depth >= GALE_WIRE_MAX_DEPTH)
+        return true;
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, k, x)
+            if (too_deep(x, depth + 1))
+                return true;
+    } else {
+        json_array_foreach(j, i, x)
+            if (too_deep(x, depth + 1))
+                return true;
+    }
+    return false;
+}
+
 /* Fills s->vals[i] viewing JSON value j (strings point into j). */
 static void
 field(gale_mlsession_t *s, size_t i, const json_t *j)
@@ -468,6 +492,11 @@ gale_mlsession_emit(gale_mlsession_t *s, const json_t *msg, bool drop)
             return gale_mlsession_fail(s, -ENOENT, msg, "emit to stream `%s`, "
                 "which the component does not declare", stream);
         n = json_array_size(tuple);
+        for (i = 0; i < n; i++)
+            if (too_deep(json_array_get(tuple, i), 0))
+                return gale_mlsession_fail(s, -EPROTO, msg, "field %zu "
+                    "nests lists and maps deeper than %d", i,
+                    GALE_WIRE_MAX_DEPTH);
         reserve_fields(s, n ? n : 1);
         for (i = 0; i < n; i++)
             field(s, i, json_array_get(tuple, i));
