@@ -20,7 +20,7 @@ GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
 gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
 ML=$(cd "$top_srcdir" && pwd)/tests/multilang
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlworkers.XXXXXX") || exit 99
-trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; pkill -KILL -f "replay_spout.py $tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; pkill -KILL -f "replay_spout.py $tmp" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export LC_ALL=C
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
@@ -57,7 +57,9 @@ check() {  # name
     [ -z "$bad" ] || { echo "FAIL $1: running counts not 1..n: $bad"; fails=$((fails + 1)); return; }
     cat "$tmp/$1/out"/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
         END { for (w in m) print w, m[w] }' | sort > "$tmp/$1.got"
-    cmp -s "$tmp/want" "$tmp/$1.got" || { echo "FAIL $1: counts differ"; fails=$((fails + 1)); return; }
+    cmp -s "$tmp/want" "$tmp/$1.got" || { echo "FAIL $1: counts differ (want, got):"
+        diff "$tmp/want" "$tmp/$1.got" | head -6; grep -E "WARN|ERROR|^recover" "$tmp/$1.err" | head -5
+        fails=$((fails + 1)); return; }
     [ "$(cat "$tmp/$1/spout/acked.offset")" -eq $N ] ||
         { echo "FAIL $1: the spout's source was not acked up to $N"; fails=$((fails + 1)); return; }
     echo "ok $1"
