@@ -37,12 +37,17 @@ typedef struct inflight {
     uint64_t ckpt;                  /* first checkpoint covering it; 0 none yet */
 } inflight_t;
 
-/* A set of strings (open addressing; no removal). */
+/* A set of strings (open addressing; a removed entry leaves a tombstone
+ * until the next growth). */
 typedef struct strset {
-    char **slots;                   /* owned strings, NULL = empty */
+    char **slots;                   /* owned strings, NULL = empty, or TOMB */
     size_t cap;                     /* power of two, or 0 */
-    size_t n;
+    size_t n;                       /* live entries */
+    size_t used;                    /* live entries and tombstones */
 } strset_t;
+
+static char tomb[1];                /* a removed entry's slot */
+#define TOMB tomb
 
 typedef struct shellspout {
     gale_mlsession_t s;             /* the child */
@@ -71,49 +76,69 @@ hash(const char *s)
     return h;
 }
 
-static bool
-strset_has(const strset_t *set, const char *s)
+/* The slot holding s, or -1. */
+static long
+strset_find(const strset_t *set, const char *s)
 {
     size_t i;
 
     if (set->cap == 0)
-        return false;
+        return -1;
     for (i = hash(s) & (set->cap - 1); set->slots[i] != NULL;
         i = (i + 1) & (set->cap - 1))
-        if (strcmp(set->slots[i], s) == 0)
-            return true;
-    return false;
+        if (set->slots[i] != TOMB && strcmp(set->slots[i], s) == 0)
+            return (long)i;
+    return -1;
+}
+
+static bool
+strset_has(const strset_t *set, const char *s)
+{
+    return strset_find(set, s) >= 0;
 }
 
 static void
 strset_add(strset_t *set, const char *s)
 {
     char **old = set->slots;
-    size_t i, oldcap = set->cap;
+    size_t i, k, oldcap = set->cap;
 
     if (strset_has(set, s))
         return;
-    if ((set->n + 1) * 2 > set->cap) {
-        set->cap = set->cap ? set->cap * 2 : 64;
+    if ((set->used + 1) * 2 > set->cap) {
+        while ((set->n + 1) * 4 > set->cap)
+            set->cap = set->cap ? set->cap * 2 : 64;
         set->slots = xcalloc(set->cap, sizeof *set->slots);
-        set->n = 0;
         for (i = 0; i < oldcap; i++) {
-            if (old[i] != NULL) {
-                size_t k = hash(old[i]) & (set->cap - 1);
-
-                while (set->slots[k] != NULL)
-                    k = (k + 1) & (set->cap - 1);
-                set->slots[k] = old[i];
-                set->n++;
-            }
+            if (old[i] == NULL || old[i] == TOMB)
+                continue;
+            for (k = hash(old[i]) & (set->cap - 1); set->slots[k] != NULL;
+                k = (k + 1) & (set->cap - 1))
+                ;
+            set->slots[k] = old[i];
         }
         free(old);
+        set->used = set->n;
     }
     for (i = hash(s) & (set->cap - 1); set->slots[i] != NULL;
         i = (i + 1) & (set->cap - 1))
         ;
     set->slots[i] = xstrdup(s);
     set->n++;
+    set->used++;
+}
+
+/* Removes s if it is there. */
+static void
+strset_remove(strset_t *set, const char *s)
+{
+    long i = strset_find(set, s);
+
+    if (i < 0)
+        return;
+    free(set->slots[i]);
+    set->slots[i] = TOMB;
+    set->n--;
 }
 
 static void
@@ -122,7 +147,8 @@ strset_clear(strset_t *set)
     size_t i;
 
     for (i = 0; i < set->cap; i++)
-        free(set->slots[i]);
+        if (set->slots[i] != TOMB)
+            free(set->slots[i]);
     free(set->slots);
     memset(set, 0, sizeof *set);
 }
@@ -183,7 +209,9 @@ handle(shellspout_t *sp, json_t *msg)
             return gale_mlsession_emit(&sp->s, msg, false);   /* unreliable */
         text = id_text(id);
         if (strset_has(&sp->covered, text)) {
-            /* A completed checkpoint holds it already: drop, ack again. */
+            /* A completed checkpoint holds it already: drop, ack again
+             * (from here on the ack queue and the recent ring hold it). */
+            strset_remove(&sp->covered, text);
             queue_ack(sp, text);
             return gale_mlsession_emit(&sp->s, msg, true);
         }
@@ -335,9 +363,11 @@ add_text(gale_buf_t *b, const char *text)
 }
 
 /* Records the ids a rollback to this checkpoint may see again: those in
- * flight (all emitted before this barrier), those queued for an ack, and
- * the recently acked ones. Bounded by max.spout.pending + RECENT_ACKED
- * (+ the acks of one next()). */
+ * flight (all emitted before this barrier), those queued for an ack, the
+ * recently acked ones, and those restored from an earlier checkpoint that
+ * the source has not delivered again yet (a second rollback must still
+ * drop them). Bounded by max.spout.pending + RECENT_ACKED (+ the acks of
+ * one next()) + what a restore brought and was not seen again. */
 static int
 shellspout_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
 {
@@ -360,6 +390,9 @@ shellspout_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     for (i = 0; i < sp->nrecent; i++)
         add_text(&b, sp->recent[(sp->recent_next + RECENT_ACKED - 1 - i) %
             RECENT_ACKED]);
+    for (i = 0; i < sp->covered.cap; i++)
+        if (sp->covered.slots[i] != NULL && sp->covered.slots[i] != TOMB)
+            add_text(&b, sp->covered.slots[i]);
     gale_buf_append_byte(&b, ']');
     rc = gale_kv_put(sp->state, STATE_KEY, strlen(STATE_KEY), b.data, b.len);
     gale_buf_release(&b);

@@ -11,7 +11,10 @@
 # (ids a completed checkpoint covers are dropped).
 #  1. a clean run;
 #  2. kill -9 of a worker mid-run: recovered from a checkpoint, exact;
-#  3. kill -9 of the spout's child mid-run: recovered, exact.
+#  3. kill -9 of the spout's child mid-run: recovered, exact;
+#  4. the spout's child exits twice, the second time soon after the first
+#     restart, while ids the restored checkpoint covers are still coming
+#     back: two rollbacks in a row, exact.
 set -u
 : "${GALE:=./gale}"
 : "${top_builddir:=.}"
@@ -29,7 +32,7 @@ N=12000
 tr -s ' ' '\n' < "$tmp/input" | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
 fails=0
 
-topology() {  # name
+topology() {  # name [crash1 crash2]
     mkdir -p "$tmp/$1/spout"
     cat > "$tmp/$1.cfg" <<CFG
 name = "mlw-$1";
@@ -37,7 +40,7 @@ config = { workers = 2; worker_timeout_ms = 2000; restart_delay_ms = 0;
            max_spout_pending = 4000;
            checkpoint = { interval_ms = 150; dir = "$tmp/$1/state"; }; };
 spouts = ( { id = "lines"; type = "shell"; cwd = "$tmp/$1/spout";
-             command = ["python3", "$ML/replay_spout.py", "$tmp/input", "5"];
+             command = ["python3", "$ML/replay_spout.py", "$tmp/input", "5"${2:+, \"$2\", \"$3\"}];
              env = { PYTHONPATH = "$ML"; }; fields = ["sentence"]; } );
 bolts = ( { id = "split"; type = "shell"; command = ["python3", "splitsentence.py"];
             cwd = "$ML/../../examples/multilang"; env = { PYTHONPATH = "$ML"; };
@@ -90,6 +93,16 @@ fault() {
 }
 fault worker "gale worker -- $tmp/worker.cfg"
 fault child "replay_spout.py $tmp/input"
+
+topology twice 7000 100
+"$GALE" run "$tmp/twice.cfg" 2> "$tmp/twice.err" || { tail -5 "$tmp/twice.err"; echo "FAIL twice: exit"; fails=$((fails + 1)); }
+if grep -q "^recoveries: 2 (attempt 2 -> checkpoint [0-9]*.*; attempt 3 -> checkpoint" "$tmp/twice.err"; then
+    grep "failed: " "$tmp/twice.err" | grep WARN | sed 's/.*WARN  /   /' | cut -c1-150
+    check twice
+else
+    echo "FAIL twice: not two recoveries from checkpoints"; grep -E "WARN|^recover" "$tmp/twice.err" | head -4
+    fails=$((fails + 1))
+fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "PASS multilang_workers"
