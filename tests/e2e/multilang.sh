@@ -190,6 +190,30 @@ else
     echo "ok noack"
 fi
 
+# ---- 5b. topology.max.spout.pending bounds ids no checkpoint covers -------
+mkdir -p "$tmp/pending"
+cat > "$tmp/pending.cfg" <<CFG
+name = "ml-pending";
+config = { max_spout_pending = 3; checkpoint = { interval_ms = 50; dir = "$tmp/pending/state"; }; };
+spouts = ( { id = "src"; type = "shell"; command = ["python3", "pending_spout.py", "40"];
+             cwd = "$ML"; fields = ["line"]; } );
+bolts = ( { id = "sink"; type = "file_sink"; path = "$tmp/pending/out"; } );
+streams = ( { from = "src"; to = "sink"; grouping = "shuffle"; } );
+CFG
+if timeout 60 "$GALE" run "$tmp/pending.cfg" 2> "$tmp/pending.err"; then
+    n=$(cat "$tmp"/pending/out/part-* | sort -u | wc -l)
+    m=$(sed -n 's/.*ShellLog .* max outstanding \([0-9]*\)$/\1/p' "$tmp/pending.err")
+    if [ "$n" -ne 40 ]; then
+        fail "pending: $n distinct lines out, want 40"
+    elif [ -z "$m" ] || [ "$m" -gt 3 ] || [ "$m" -lt 1 ]; then
+        fail "pending: the child saw ${m:-?} ids outstanding, max.spout.pending is 3"
+    else
+        echo "ok pending (at most $m ids outstanding)"
+    fi
+else
+    tail -3 "$tmp/pending.err"; fail "pending: exit status"
+fi
+
 # ---- 6. a command that cannot start --------------------------------------
 sed 's|"python3", "noack_bolt.py"|"./no-such-program"|' "$tmp/noack.cfg" > "$tmp/nocmd.cfg"
 timeout 60 "$GALE" run "$tmp/nocmd.cfg" 2> "$tmp/nocmd.err"
