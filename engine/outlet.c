@@ -293,6 +293,8 @@ gale_outlet_cancelled(gale_outlet_t *o)
 
     if (o == NULL || o->cancelled)
         return o != NULL;
+    if (o->cfg.on_wait != NULL)
+        o->cfg.on_wait(o->cfg.arg);
     if (o->cfg.ctl == NULL || o->cfg.on_control == NULL)
         return false;
     item.socket = o->cfg.ctl;

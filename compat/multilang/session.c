@@ -322,20 +322,27 @@ gale_mlsession_recv(gale_mlsession_t *s, json_t **msg, int wait_ms, bool owed)
     if (s->err != 0)
         return s->err;
     rc = gale_mlchild_read(s->child, msg, wait_ms, &cause);
-    if (rc > 0)
-        return rc;
     if (rc < 0) {
         rc = gale_mlsession_fail(s, rc, NULL, "%s", cause);
         free(cause);
         return rc;
     }
-    if (gale_ctx_cancelled(s->ctx))
-        return -ECANCELED;
+    /* Let the engine tear us down, and report, even while messages flow. */
+    now = gale_now_ns();
+    if (rc == 0 || now - s->polled_ns >= 100000000u) {
+        s->polled_ns = now;
+        if (gale_ctx_cancelled(s->ctx)) {
+            json_decref(*msg);
+            *msg = NULL;
+            return -ECANCELED;
+        }
+    }
+    if (rc > 0)
+        return rc;
     if (owed) {
         alive = gale_mlchild_last_output(s->child);
         if (s->owed_since > alive)
             alive = s->owed_since;
-        now = gale_now_ns();
         if (now > alive && now - alive > (uint64_t)s->timeout_ms * 1000000u)
             return gale_mlsession_fail(s, -ETIMEDOUT, NULL, "the child (pid "
                 "%d) sent nothing for %d s (topology.subprocess.timeout.secs)",

@@ -31,6 +31,7 @@ typedef struct gale_mlsession {
                                        answer (liveness counts from here or
                                        from its last output) */
     int err;                        /* sticky -errno, 0 while healthy */
+    uint64_t polled_ns;             /* last gale_ctx_cancelled poll */
     gale_buf_t out;                 /* framing scratch */
     gale_buf_t *scratch;            /* per-field LIST/MAP scratch for emit */
     gale_value_t **trees;           /* per-field converted values for emit */

@@ -139,7 +139,10 @@ const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx);
 gale_value_t *gale_ctx_storm_context(const gale_ctx_t *ctx);
 /* true once the engine is tearing the task down (the run failed, or was
  * aborted). A component that waits inside a call (on a child process, a
- * socket) polls this and then returns -ECANCELED. Never waits. */
+ * socket) polls this, at least every 100 ms, and then returns -ECANCELED.
+ * Polling it also lets the executor report meanwhile, which keeps its
+ * worker process alive for the runtime (gale.worker.timeout.ms). Never
+ * waits. */
 bool gale_ctx_cancelled(gale_ctx_t *ctx);
 
 /* ---- Emitting ---- */

@@ -68,6 +68,8 @@ grep -q 'feat\[1\]: metric words updated with a number' "$e" || fail "features: 
 grep -q "context: taskid=1 componentid=feat streams=\['default', 'picked'\] targets=\['picked'\] max.pending=100" "$e" ||
     fail "features: context or conf as the child saw them"
 grep -q "early emit went to tasks \[1\]" "$e" || fail "features: early emit task ids"
+grep -q "INFO  feat\[1\]: stderr: features bolt starting\$" "$e" &&
+    grep -q "INFO  feat\[1\]: stderr: second line\$" "$e" || fail "features: child's stderr not logged"
 for id in early 0 4; do
     grep -q "spout got ack for $id\$" "$e" || fail "features: spout not acked for $id"
 done
@@ -173,7 +175,7 @@ name = "ml-noack";
 config = { checkpoint = { interval_ms = 200; timeout_ms = 1500; dir = "$tmp/noack/state"; };
            restart_attempts = 0; };
 spouts = ( { id = "gen"; type = "generator"; seed = 1; count = 1000; rate = 500; fields = ["sentence"]; } );
-bolts = ( { id = "stuck"; type = "shell"; command = ["python3", "noack_bolt.py"]; cwd = "$ML";
+bolts = ( { id = "stuck"; type = "shell"; command = ["python3", "noack_bolt.py", "$tmp"]; cwd = "$ML";
             fields = ["sentence"]; },
           { id = "sink"; type = "file_sink"; path = "$tmp/noack/out"; } );
 streams = ( { from = "gen"; to = "stuck"; grouping = "shuffle"; },
@@ -186,6 +188,8 @@ if [ $rc -ne 1 ]; then
 elif ! grep -q "WARN  checkpoint [0-9]* declined: not acknowledged by [0-9] of 3 tasks within 1500 ms" "$tmp/noack.err" ||
     ! grep -q "checkpoints in a row declined" "$tmp/noack.err"; then
     grep -E "WARN|ERROR" "$tmp/noack.err" | head -3; fail "noack: checkpoint not declined"
+elif pgrep -f "noack_bolt.py $tmp" >/dev/null; then
+    fail "noack: the child outlived its task"
 else
     echo "ok noack"
 fi
@@ -215,7 +219,7 @@ else
 fi
 
 # ---- 6. a command that cannot start --------------------------------------
-sed 's|"python3", "noack_bolt.py"|"./no-such-program"|' "$tmp/noack.cfg" > "$tmp/nocmd.cfg"
+sed "s|\"python3\", \"noack_bolt.py\", \"$tmp\"|\"./no-such-program\"|" "$tmp/noack.cfg" > "$tmp/nocmd.cfg"
 timeout 60 "$GALE" run "$tmp/nocmd.cfg" 2> "$tmp/nocmd.err"
 rc=$?
 if [ $rc -ne 1 ] || ! grep -q "shell bolt stuck\[3\]: cannot start \`./no-such-program\` in $ML: No such file or directory" "$tmp/nocmd.err"; then

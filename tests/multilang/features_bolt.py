@@ -1,12 +1,17 @@
 # features_bolt.py - a bolt exercising the protocol: for every tuple it
 # emits the word upper-cased on the default stream, emits it directly to
 # the last task of component `picked` (found in the context), logs at
-# every level, sends a metric, and reports one error.
+# every level, sends a metric, and reports one error. It writes two
+# lines to stderr when it starts.
+import sys
+
 import storm
 
 
 class FeaturesBolt(storm.BasicBolt):
     def initialize(self, conf, context):
+        sys.stderr.write("features bolt starting\nsecond line\n")
+        sys.stderr.flush()
         self.seen = 0
         tasks = [int(t) for t, c in context["task->component"].items()
                  if c == "picked"]
