@@ -439,9 +439,11 @@ shellspout_complete(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     for (k = 0; k < sp->ninflight && sp->inflight[k].ckpt != 0 &&
         sp->inflight[k].ckpt <= checkpoint_id; k++)
         queue_ack(sp, sp->inflight[k].id);
-    memmove(sp->inflight, sp->inflight + k,
-        (sp->ninflight - k) * sizeof *sp->inflight);
-    sp->ninflight -= k;
+    if (k > 0) {
+        memmove(sp->inflight, sp->inflight + k,
+            (sp->ninflight - k) * sizeof *sp->inflight);
+        sp->ninflight -= k;
+    }
     if (sp->s.err == 0)
         send_acks(sp);
 }

@@ -36,7 +36,7 @@ topology() {  # name [crash1 crash2]
     mkdir -p "$tmp/$1/spout"
     cat > "$tmp/$1.cfg" <<CFG
 name = "mlw-$1";
-config = { workers = 2; worker_timeout_ms = 2000; restart_delay_ms = 0;
+config = { workers = 2; worker_timeout_ms = 4000; restart_delay_ms = 0;
            max_spout_pending = 4000;
            checkpoint = { interval_ms = 150; dir = "$tmp/$1/state"; }; };
 spouts = ( { id = "lines"; type = "shell"; cwd = "$tmp/$1/spout";
