@@ -226,7 +226,7 @@ static gale_mlchild_t *
 spawn_sh(const char *script, const char *cwd, char *const *env, char **cause)
 {
     char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-    gale_mlchild_cfg_t cfg = { argv, cwd, env, "test[1]", 1 << 20 };
+    gale_mlchild_cfg_t cfg = { argv, cwd, env, "test[1]", 1 << 20, 0 };
 
     return gale_mlchild_open(&cfg, cause);
 }
@@ -302,10 +302,65 @@ START_TEST(test_child_cwd_env)
 }
 END_TEST
 
+START_TEST(test_child_bounded_queue)
+{
+    /* 2000 messages, read ahead at most 16 at a time: all arrive, in
+     * order, and the queue never holds more than the bound. */
+    char *argv[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 2000 ]; do "
+        "echo '{\"n\":'$i'}'; echo end; i=$((i + 1)); done", NULL };
+    gale_mlchild_cfg_t cfg = { argv, NULL, NULL, "test[1]", 1 << 20, 16 };
+    gale_mlchild_t *c = gale_mlchild_open(&cfg, NULL);
+    char *cause = NULL;
+    json_t *m;
+    int i;
+
+    ck_assert_ptr_nonnull(c);
+    for (i = 0; i < 2000; i++) {
+        ck_assert_uint_le(gale_mlchild_queued(c), 16);
+        ck_assert_int_eq(gale_mlchild_read(c, &m, WAIT_MS, &cause), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "n")), i);
+        json_decref(m);
+    }
+    ck_assert_int_eq(gale_mlchild_read(c, &m, WAIT_MS, &cause), -EPIPE);
+    free(cause);
+    gale_mlchild_close(&c);
+}
+END_TEST
+
+START_TEST(test_child_write_while_full)
+{
+    /* The child writes 300 messages of 1 KiB (more than a pipe holds)
+     * before it reads its stdin; we write 1 MiB to it before reading
+     * anything: with a read-ahead of 4 this completes only because a
+     * waiting write lifts the bound. */
+    char *argv[] = { "/bin/sh", "-c", "pad=$(printf '%1000s' '' | tr ' ' x); "
+        "i=0; while [ $i -lt 300 ]; do "
+        "echo '{\"n\":'$i',\"pad\":\"'$pad'\"}'; echo end; i=$((i + 1)); done; "
+        "wc -c > /dev/null; echo '{\"done\":1}'; echo end", NULL };
+    gale_mlchild_cfg_t cfg = { argv, NULL, NULL, "test[1]", 1 << 20, 4 };
+    gale_mlchild_t *c = gale_mlchild_open(&cfg, NULL);
+    size_t len = 1 << 20;
+    char *big = xmalloc(len), *cause = NULL;
+    json_t *m;
+    int i;
+
+    ck_assert_ptr_nonnull(c);
+    memset(big, 'x', len);
+    ck_assert_int_eq(gale_mlchild_write(c, big, len, WAIT_MS), 0);
+    free(big);
+    for (i = 0; i < 300; i++) {
+        ck_assert_int_eq(gale_mlchild_read(c, &m, WAIT_MS, &cause), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "n")), i);
+        json_decref(m);
+    }
+    gale_mlchild_close(&c);
+}
+END_TEST
+
 START_TEST(test_child_cannot_start)
 {
     char *argv[] = { "/nonexistent/prog", NULL };
-    gale_mlchild_cfg_t cfg = { argv, NULL, NULL, "test[1]", 0 };
+    gale_mlchild_cfg_t cfg = { argv, NULL, NULL, "test[1]", 0, 0 };
     char *cause = NULL;
 
     ck_assert_ptr_null(gale_mlchild_open(&cfg, &cause));
@@ -343,6 +398,8 @@ main(void)
     tcase_add_test(tch, test_child_echo_and_eof);
     tcase_add_test(tch, test_child_garbage);
     tcase_add_test(tch, test_child_cwd_env);
+    tcase_add_test(tch, test_child_bounded_queue);
+    tcase_add_test(tch, test_child_write_while_full);
     tcase_add_test(tch, test_child_cannot_start);
     suite_add_tcase(s, tch);
     srunner_run_all(sr, CK_ENV);

@@ -43,10 +43,17 @@ struct gale_mlchild {
     pthread_t reader, logger;
     bool reader_started, logger_started;
     atomic_bool stop;               /* threads leave at their next poll */
+    atomic_bool writing;            /* a write waits for room in the child's
+                                       stdin: the reader must not throttle
+                                       (the child may be blocked on its
+                                       stdout, waiting for us to read) */
     atomic_uint_fast64_t last_output; /* ns of the last byte read */
+    size_t max_queued;              /* bound on nqueued */
     pthread_mutex_t lock;           /* guards the queue */
     pthread_cond_t cond;            /* signalled on push */
+    pthread_cond_t room;            /* signalled when a message is taken */
     item_t *head, *tail;            /* the queue, oldest first */
+    size_t nqueued;                 /* messages in it */
 };
 
 /* CLOCK_MONOTONIC in ns. */
@@ -69,6 +76,8 @@ push(gale_mlchild_t *c, json_t *msg, int err, char *cause)
     it->err = err;
     it->cause = cause;
     pthread_mutex_lock(&c->lock);
+    if (msg != NULL)
+        c->nqueued++;
     if (c->tail != NULL)
         c->tail->next = it;
     else
@@ -76,6 +85,31 @@ push(gale_mlchild_t *c, json_t *msg, int err, char *cause)
     c->tail = it;
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->lock);
+}
+
+/* Waits until the queue has room for a message; false when told to stop.
+ * The child blocks on its stdout meanwhile (backpressure); the wait
+ * counts as its output for the liveness check. */
+static bool
+wait_room(gale_mlchild_t *c)
+{
+    struct timespec ts;
+    uint64_t until;
+    bool waited = false;
+
+    pthread_mutex_lock(&c->lock);
+    while (c->nqueued >= c->max_queued && !atomic_load(&c->stop) &&
+        !atomic_load(&c->writing)) {
+        waited = true;
+        until = now_ns() + 100000000u;
+        ts.tv_sec = (time_t)(until / 1000000000u);
+        ts.tv_nsec = (long)(until % 1000000000u);
+        pthread_cond_timedwait(&c->room, &c->lock, &ts);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (waited)
+        atomic_store(&c->last_output, now_ns());
+    return !atomic_load(&c->stop);
 }
 
 /* Waits up to 100 ms for fd to be readable; false when told to stop. */
@@ -121,8 +155,13 @@ read_stdout(void *arg)
         }
         atomic_store(&c->last_output, now_ns());
         gale_mlreader_feed(r, buf, (size_t)n);
-        while ((rc = gale_mlreader_next(r, &msg, &cause)) == 1)
+        while ((rc = gale_mlreader_next(r, &msg, &cause)) == 1) {
+            if (!wait_room(c)) {
+                json_decref(msg);
+                break;
+            }
             push(c, msg, 0, NULL);
+        }
         if (rc < 0) {
             push(c, NULL, rc, cause);
             break;
@@ -221,12 +260,15 @@ gale_mlchild_open(const gale_mlchild_cfg_t *cfg, char **cause)
     c->in = c->out = c->err = -1;
     c->origin = xstrdup(cfg->origin != NULL ? cfg->origin : "multilang");
     c->max_msg = cfg->max_msg ? cfg->max_msg : GALE_ML_MAX_MSG;
+    c->max_queued = cfg->max_queued ? cfg->max_queued : GALE_ML_MAX_QUEUED;
     pthread_mutex_init(&c->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cond, &ca);
+    pthread_cond_init(&c->room, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&c->stop, false);
+    atomic_init(&c->writing, false);
     atomic_init(&c->last_output, now_ns());
     if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0 ||
         pipe2(perr, O_CLOEXEC) != 0) {
@@ -344,6 +386,7 @@ gale_mlchild_close(gale_mlchild_t **cp)
     }
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
+    pthread_cond_destroy(&c->room);
     free(c->origin);
     free(c);
     *cp = NULL;
@@ -359,6 +402,17 @@ uint64_t
 gale_mlchild_last_output(gale_mlchild_t *c)
 {
     return atomic_load(&c->last_output);
+}
+
+size_t
+gale_mlchild_queued(gale_mlchild_t *c)
+{
+    size_t n;
+
+    pthread_mutex_lock(&c->lock);
+    n = c->nqueued;
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }
 
 int
@@ -398,8 +452,17 @@ gale_mlchild_write(gale_mlchild_t *c, const void *p, size_t len,
             rc = -ETIMEDOUT;
             break;
         }
+        if (!atomic_load(&c->writing)) {
+            /* Lift the read-ahead bound while we wait: a child blocked
+             * writing its stdout reads no stdin until we read. */
+            atomic_store(&c->writing, true);
+            pthread_mutex_lock(&c->lock);
+            pthread_cond_signal(&c->room);
+            pthread_mutex_unlock(&c->lock);
+        }
         poll(&pf, 1, 100);
     }
+    atomic_store(&c->writing, false);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
@@ -446,6 +509,8 @@ gale_mlchild_read(gale_mlchild_t *c, json_t **msg, int wait_ms, char **cause)
         c->head = it->next;
         if (c->head == NULL)
             c->tail = NULL;
+        c->nqueued--;
+        pthread_cond_signal(&c->room);
     }
     pthread_mutex_unlock(&c->lock);
     if (it->msg != NULL) {

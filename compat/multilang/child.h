@@ -25,7 +25,14 @@ typedef struct gale_mlchild_cfg {
                                        NULL-terminated, or NULL */
     const char *origin;             /* "component[task]" for log lines */
     size_t max_msg;                 /* longest message accepted */
+    size_t max_queued;              /* messages read ahead at most (the
+                                       reader then stops reading, and the
+                                       child blocks: backpressure; lifted
+                                       while a write to the child waits);
+                                       0 = GALE_ML_MAX_QUEUED */
 } gale_mlchild_cfg_t;
+
+#define GALE_ML_MAX_QUEUED 4096
 
 /* Starts the child. NULL with *cause (caller frees) when it cannot be
  * spawned (no such program, bad cwd). */
@@ -47,7 +54,10 @@ int gale_mlchild_write(gale_mlchild_t *c, const void *p, size_t len,
 int gale_mlchild_read(gale_mlchild_t *c, json_t **msg, int wait_ms,
     char **cause);
 /* CLOCK_MONOTONIC ns of the child's last output (stdout or stderr), or of
- * the spawn. */
+ * the spawn. Time the reader spent waiting for room in the queue counts
+ * as output: the child was writing. */
 uint64_t gale_mlchild_last_output(gale_mlchild_t *c);
+/* Messages read and not taken yet (at most max_queued). */
+size_t gale_mlchild_queued(gale_mlchild_t *c);
 
 #endif
