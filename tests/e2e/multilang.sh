@@ -23,6 +23,7 @@ ML=$(cd "$top_srcdir" && pwd)/tests/multilang
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/multilang.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C
+export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the source tree
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
 fails=0

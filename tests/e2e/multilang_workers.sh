@@ -25,6 +25,7 @@ ML=$(cd "$top_srcdir" && pwd)/tests/multilang
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlworkers.XXXXXX") || exit 99
 trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; pkill -KILL -f "replay_spout.py $tmp" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export LC_ALL=C
+export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the source tree
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
 N=12000
