@@ -190,6 +190,21 @@ on_control(void *arg)
     return read_control(arg);
 }
 
+/* Outlet callback: a component waits inside a call (a multilang child
+ * that is slow to answer). Reports stats when due, so that the runtime
+ * still hears from this executor's worker (its liveness check). */
+static void
+on_wait(void *arg)
+{
+    gale_exec_t *e = arg;
+    uint64_t now = gale_now_ns();
+
+    if (e->report == NULL || now < e->next_report_ns)
+        return;
+    report_stats(e);
+    e->next_report_ns = now + (uint64_t)e->cfg.report_ms * 1000000u;
+}
+
 /* Router callback: the outlet index of channel id, connecting it once. */
 static int
 out_index(void *arg, int channel_id)
@@ -304,6 +319,7 @@ setup(gale_exec_t *e)
     oc.queue_depth = p->topo->queue_depth;
     oc.ctl = e->ctl;
     oc.on_control = on_control;
+    oc.on_wait = on_wait;
     oc.arg = e;
     e->outlet = gale_outlet_new(&oc, &cause);
     e->inlet = gale_inlet_new(c->zctx, chp, c->epoch, p->topo->queue_depth, &cause);

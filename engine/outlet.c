@@ -31,6 +31,7 @@ struct gale_outlet {
     size_t cap;
     uint64_t frames;            /* frames sent */
     uint64_t blocked_ns;        /* time spent waiting for room */
+    bool cancelled;             /* the control callback asked to leave */
 };
 
 uint64_t
@@ -164,6 +165,7 @@ send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len)
         }
         if (n == 2 && (items[1].revents & ZMQ_POLLIN) && o->cfg.on_control
             && o->cfg.on_control(o->cfg.arg) != 0) {
+            o->cancelled = true;
             zmq_msg_close(&msg);
             return -ECANCELED;
         }
@@ -282,4 +284,25 @@ uint64_t
 gale_outlet_blocked_ns(const gale_outlet_t *o)
 {
     return o->blocked_ns;
+}
+
+bool
+gale_outlet_cancelled(gale_outlet_t *o)
+{
+    zmq_pollitem_t item;
+
+    if (o == NULL || o->cancelled)
+        return o != NULL;
+    if (o->cfg.on_wait != NULL)
+        o->cfg.on_wait(o->cfg.arg);
+    if (o->cfg.ctl == NULL || o->cfg.on_control == NULL)
+        return false;
+    item.socket = o->cfg.ctl;
+    item.fd = 0;
+    item.events = ZMQ_POLLIN;
+    item.revents = 0;
+    if (zmq_poll(&item, 1, 0) > 0 && (item.revents & ZMQ_POLLIN) &&
+        o->cfg.on_control(o->cfg.arg) != 0)
+        o->cancelled = true;
+    return o->cancelled;
 }

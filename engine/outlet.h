@@ -32,6 +32,11 @@ typedef struct gale_outlet_cfg {
     /* Called with the control socket readable while a send waits; a
      * non-zero return abandons the send with -ECANCELED. */
     int (*on_control)(void *arg);
+    /* Called by gale_outlet_cancelled, which a component waiting inside a
+     * call polls (>= every 100 ms): the executor's periodic work that must
+     * go on meanwhile (stats reports, which keep its worker alive). May be
+     * NULL. */
+    void (*on_wait)(void *arg);
     void *arg;
 } gale_outlet_cfg_t;
 
@@ -59,6 +64,12 @@ int gale_outlet_control(gale_outlet_t *o, int idx, int kind, uint64_t arg);
 uint64_t gale_outlet_frames(const gale_outlet_t *o);
 /* Nanoseconds spent waiting for room (backpressure), over all channels. */
 uint64_t gale_outlet_blocked_ns(const gale_outlet_t *o);
+
+/* true once the control callback asked to leave (EXIT): polls the control
+ * socket without waiting and runs the callback if a message is there; runs
+ * on_wait first. For components that wait inside a call
+ * (gale_ctx_cancelled). Sticky. */
+bool gale_outlet_cancelled(gale_outlet_t *o);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t gale_now_ns(void);

@@ -9,6 +9,7 @@
 
 #include "bolts/builtins.h"
 #include "common/xalloc.h"
+#include "compat/multilang/shell.h"
 #include "engine/registry.h"
 #include "spouts/builtins.h"
 #include "topology/suggest.h"
@@ -24,6 +25,8 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_log,
     &gale_builtin_file_sink,
     &gale_builtin_stdout,
+    &gale_builtin_shell_spout,
+    &gale_builtin_shell_bolt,
     NULL
 };
 
@@ -95,10 +98,10 @@ hint(const char *word, const char *const *cands, size_t n)
 }
 
 const gale_component_def_t *
-gale_registry_lookup(void *arg, const char *type, const char *plugin,
-    char **cause)
+gale_registry_lookup(void *arg, const char *type, gale_kind_t kind,
+    const char *plugin, char **cause)
 {
-    const gale_component_def_t *const *defs;
+    const gale_component_def_t *const *defs, *other = NULL;
     const gale_plugin_t *pl;
     const char **names;
     char *h, *dummy = NULL;
@@ -106,19 +109,23 @@ gale_registry_lookup(void *arg, const char *type, const char *plugin,
 
     if (cause == NULL)
         cause = &dummy;
-    if (plugin == NULL && strcmp(type, "shell") == 0) {
-        *cause = xstrdup("shell components arrive with Storm compatibility");
-        return NULL;
-    }
     if (plugin == NULL)
         defs = builtins;
     else if ((pl = load_plugin(plugin, cause)) == NULL)
         goto fail;
     else
         defs = pl->components;
-    for (n = 0; defs != NULL && defs[n] != NULL; n++)
-        if (strcmp(defs[n]->type, type) == 0)
+    /* A type may have a def of each kind ("shell"): prefer kind's. */
+    for (n = 0; defs != NULL && defs[n] != NULL; n++) {
+        if (strcmp(defs[n]->type, type) != 0)
+            continue;
+        if (defs[n]->kind == kind)
             return defs[n];
+        if (other == NULL)
+            other = defs[n];
+    }
+    if (other != NULL)
+        return other;
     names = xcalloc(n + 1, sizeof *names);
     for (i = 0; i < n; i++)
         names[i] = defs[i]->type;

@@ -9,12 +9,15 @@
 #include <gale/gale.h>
 
 /* The definition of component type `type`: from the plugin at path
- * `plugin` when it is not NULL, else a built-in. NULL with *cause (caller
- * frees; may suggest a close name) when unknown, when the plugin cannot be
- * loaded, or when it was built for another GALE_ABI_VERSION. Signature of
- * gale_type_lookup_fn; arg is unused. */
+ * `plugin` when it is not NULL, else a built-in. Of a type with a def of
+ * each kind ("shell": ShellSpout and ShellBolt), the one of kind; of
+ * another type, its only def whatever kind asks (the caller reports the
+ * mismatch). NULL with *cause (caller frees; may suggest a close name)
+ * when unknown, when the plugin cannot be loaded, or when it was built for
+ * another GALE_ABI_VERSION. Signature of gale_type_lookup_fn; arg is
+ * unused. */
 const gale_component_def_t *gale_registry_lookup(void *arg, const char *type,
-    const char *plugin, char **cause);
+    gale_kind_t kind, const char *plugin, char **cause);
 /* The custom grouping `name`, likewise (gale_grouping_lookup_fn). */
 const gale_grouping_def_t *gale_registry_lookup_grouping(void *arg,
     const char *name, const char *plugin, char **cause);

@@ -495,3 +495,115 @@ gale_tuple_is_tick(const gale_tuple_t *t)
 {
     return t->source_task == -1 && strcmp(t->stream, "__tick") == 0;
 }
+
+/* ---- Storm's TopologyContext, for multilang ---- */
+
+/* A LIST of the n strings at s. */
+static gale_value_t *
+string_list(char *const *s, size_t n)
+{
+    gale_value_t *l = gale_value_list();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        gale_value_list_append(l, gale_value_string(s[i], strlen(s[i])));
+    return l;
+}
+
+/* {"type": <Thrift name>[, "fields": [...]]} for edge e. */
+static gale_value_t *
+grouping_value(const gale_edge_t *e)
+{
+    const char *name = gale_grouping_storm_name(e->grouping);
+    gale_value_t *g = gale_value_map();
+
+    gale_value_map_set(g, "type", gale_value_string(name, strlen(name)));
+    if (e->grouping == GALE_GROUPING_FIELDS ||
+        e->grouping == GALE_GROUPING_PARTIAL_KEY)
+        gale_value_map_set(g, "fields", string_list(e->fields, e->nfields));
+    return g;
+}
+
+/* The MAP under key in map, created empty when absent. Borrowed. */
+static gale_value_t *
+submap(gale_value_t *map, const char *key)
+{
+    const gale_value_t *v = gale_value_map_get(map, key);
+
+    if (v == NULL) {
+        gale_value_map_set(map, key, gale_value_map());
+        v = gale_value_map_get(map, key);
+    }
+    return (gale_value_t *)v;
+}
+
+gale_value_t *
+gale_ctx_storm_context(const gale_ctx_t *ctx)
+{
+    const gale_topology_t *t = ctx->topo;
+    const gale_comp_t *c = ctx->comp, *src;
+    gale_value_t *m = gale_value_map(), *v, *sub;
+    char key[24];
+    size_t i;
+
+    v = gale_value_map();
+    for (i = 0; i < ctx->plan->ntasks; i++) {
+        const char *id = t->comps[ctx->plan->tasks[i].comp].id;
+
+        snprintf(key, sizeof key, "%d", ctx->plan->tasks[i].id);
+        gale_value_map_set(v, key, gale_value_string(id, strlen(id)));
+    }
+    gale_value_map_set(m, "task->component", v);
+    gale_value_map_set(m, "taskid", gale_value_int(ctx->task_id));
+    gale_value_map_set(m, "componentid", gale_value_string(c->id, strlen(c->id)));
+    v = gale_value_list();
+    for (i = 0; i < c->nstreams; i++)
+        gale_value_list_append(v, gale_value_string(c->streams[i].id,
+            strlen(c->streams[i].id)));
+    gale_value_map_set(m, "streams", v);
+    v = gale_value_map();
+    for (i = 0; i < c->nstreams; i++)
+        gale_value_map_set(v, c->streams[i].id,
+            string_list(c->streams[i].fields, c->streams[i].nfields));
+    gale_value_map_set(m, "stream->outputfields", v);
+    v = gale_value_map();
+    for (i = 0; i < t->nedges; i++) {
+        const gale_edge_t *e = &t->edges[i];
+
+        if (e->from != ctx->comp_idx)
+            continue;
+        sub = submap(v, e->stream);
+        gale_value_map_set(sub, t->comps[e->to].id, grouping_value(e));
+    }
+    gale_value_map_set(m, "stream->target->grouping", v);
+    v = gale_value_map();
+    for (i = 0; i < t->nedges; i++) {
+        const gale_edge_t *e = &t->edges[i];
+
+        if (e->to != ctx->comp_idx)
+            continue;
+        sub = submap(v, t->comps[e->from].id);
+        gale_value_map_set(sub, e->stream, grouping_value(e));
+    }
+    gale_value_map_set(m, "source->stream->grouping", v);
+    v = gale_value_map();
+    for (i = 0; i < t->nedges; i++) {
+        const gale_edge_t *e = &t->edges[i];
+
+        if (e->to != ctx->comp_idx)
+            continue;
+        src = &t->comps[e->from];
+        sub = submap(v, src->id);
+        gale_value_map_set(sub, e->stream, string_list(
+            src->streams[e->stream_idx].fields,
+            src->streams[e->stream_idx].nfields));
+    }
+    gale_value_map_set(m, "source->stream->fields", v);
+    return m;
+}
+
+bool
+gale_ctx_cancelled(gale_ctx_t *ctx)
+{
+    return gale_outlet_cancelled(ctx->outlet);
+}

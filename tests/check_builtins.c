@@ -62,6 +62,10 @@ int gale_ctx_ntasks(const gale_ctx_t *ctx) { return ctx->ntasks; }
 int gale_ctx_parallelism(const gale_ctx_t *ctx) { return ctx->ntasks; }
 uint32_t gale_ctx_attempt(const gale_ctx_t *ctx) { return ctx->attempt; }
 const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx) { return ctx->params; }
+/* What the shell components (linked in through the registry) call. */
+gale_value_t *gale_ctx_storm_context(const gale_ctx_t *ctx) { return gale_value_map(); }
+bool gale_ctx_cancelled(gale_ctx_t *ctx) { return false; }
+void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta) { (void)name; }
 
 const gale_value_t *
 gale_ctx_param(const gale_ctx_t *ctx, const char *name)
@@ -199,7 +203,6 @@ gale_ctx_report_error(gale_ctx_t *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
-void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta) { }
 
 static int
 kv_find(gale_kv_t *kv, const void *key, size_t klen)
@@ -1645,24 +1648,30 @@ START_TEST(test_registry_builtins)
     size_t n;
 
     for (n = 0; b[n] != NULL; n++) {
-        ck_assert_ptr_eq(gale_registry_lookup(NULL, b[n]->type, NULL, NULL),
-            b[n]);
+        ck_assert_ptr_eq(gale_registry_lookup(NULL, b[n]->type, b[n]->kind,
+            NULL, NULL), b[n]);
         ck_assert(b[n]->kind == GALE_SPOUT ? b[n]->spout != NULL :
             b[n]->bolt != NULL);
         ck_assert_ptr_nonnull(b[n]->params);
         for (ps = b[n]->params; ps->name != NULL; ps++)
             ck_assert_ptr_nonnull(ps->help);
     }
-    ck_assert_uint_eq(n, 9);
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "splt", NULL, &cause));
+    ck_assert_uint_eq(n, 11);
+    /* "shell" has a def of each kind; other types ignore the kind. */
+    ck_assert_int_eq(gale_registry_lookup(NULL, "shell", GALE_SPOUT, NULL,
+        NULL)->kind, GALE_SPOUT);
+    ck_assert_int_eq(gale_registry_lookup(NULL, "shell", GALE_BOLT, NULL,
+        NULL)->kind, GALE_BOLT);
+    ck_assert_int_eq(gale_registry_lookup(NULL, "count", GALE_SPOUT, NULL,
+        NULL)->kind, GALE_BOLT);
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "splt", GALE_BOLT, NULL,
+        &cause));
     ck_assert_str_eq(cause, "unknown component type `splt` "
         "(did you mean `split`?)");
     free(cause);
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "zzzzzzzz", NULL, &cause));
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "zzzzzzzz", GALE_BOLT, NULL,
+        &cause));
     ck_assert_str_eq(cause, "unknown component type `zzzzzzzz`");
-    free(cause);
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "shell", NULL, &cause));
-    ck_assert_str_eq(cause, "shell components arrive with Storm compatibility");
     free(cause);
     ck_assert_ptr_null(gale_registry_lookup_grouping(NULL, "first_n", NULL,
         &cause));
@@ -1680,16 +1689,18 @@ START_TEST(test_registry_plugins)
     const gale_component_def_t *d1, *d2;
     const gale_grouping_def_t *g;
 
-    ck_assert_ptr_nonnull(d1 = gale_registry_lookup(NULL, "upper", upper,
-        &cause));
+    ck_assert_ptr_nonnull(d1 = gale_registry_lookup(NULL, "upper", GALE_BOLT,
+        upper, &cause));
     ck_assert_ptr_null(cause);
-    ck_assert_ptr_nonnull(d2 = gale_registry_lookup(NULL, "upper", upper, NULL));
+    ck_assert_ptr_nonnull(d2 = gale_registry_lookup(NULL, "upper", GALE_BOLT,
+        upper, NULL));
     ck_assert_ptr_eq(d1, d2);           /* cached */
     ck_assert_str_eq(d1->type, "upper");
     ck_assert_int_eq(d1->kind, GALE_BOLT);
     ck_assert_ptr_nonnull(g = gale_registry_lookup_grouping(NULL, "first_n",
         upper, NULL));
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "uper", upper, &cause));
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "uper", GALE_BOLT, upper,
+        &cause));
     ck_assert_int_gt(asprintf(&want, "plugin %s has no component type `uper` "
         "(did you mean `upper`?)", upper), 0);
     ck_assert_str_eq(cause, want);
@@ -1702,14 +1713,15 @@ START_TEST(test_registry_plugins)
     ck_assert_str_eq(cause, want);
     free(want);
     free(cause);
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", bad, &cause));
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", GALE_BOLT, bad, &cause));
     ck_assert_int_gt(asprintf(&want, "plugin %s was built for gale ABI %d, "
         "but this gale has ABI %d: rebuild it against this gale's headers",
         bad, GALE_ABI_VERSION + 1, GALE_ABI_VERSION), 0);
     ck_assert_str_eq(cause, want);
     free(want);
     free(cause);
-    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", "/nonexistent/p.so",
+    ck_assert_ptr_null(gale_registry_lookup(NULL, "x", GALE_BOLT,
+        "/nonexistent/p.so",
         &cause));
     ck_assert_ptr_nonnull(strstr(cause,
         "cannot load plugin /nonexistent/p.so: "));
@@ -1723,7 +1735,7 @@ START_TEST(test_upper_plugin)
 {
     char *upper = built("examples/plugins/upper.so");
     const gale_component_def_t *def = gale_registry_lookup(NULL, "upper",
-        upper, NULL);
+        GALE_BOLT, upper, NULL);
     const gale_grouping_def_t *g = gale_registry_lookup_grouping(NULL,
         "first_n", upper, NULL);
     gale_value_t *args = gale_value_map();

@@ -32,7 +32,8 @@ static const gale_grouping_def_t fake_first_n = { "first_n", NULL, NULL,
     NULL };
 
 static const gale_component_def_t *
-fake_lookup(void *arg, const char *type, const char *plugin, char **cause)
+fake_lookup(void *arg, const char *type, gale_kind_t kind, const char *plugin,
+    char **cause)
 {
     const char *names[NFAKE], *hint;
     size_t i;
@@ -216,8 +217,8 @@ START_TEST(test_lookup_type)
     o.lookup_arg = &lookups;
     lookups = 0;
     expect_errors("bad-types.cfg", &o, want);
-    /* Every component but the shell one was looked up. */
-    ck_assert_int_eq(lookups, 5);
+    /* Every component was looked up, the shell one too (by kind). */
+    ck_assert_int_eq(lookups, 6);
     expect_errors("bad-types.cfg", NULL, want_nolookup);
 }
 END_TEST

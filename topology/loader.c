@@ -741,6 +741,27 @@ resolve_path(const loader_t *l, const config_setting_t *s, const char *p)
     return out;
 }
 
+/* Makes a shell component's `cwd` absolute, or relative to the cwd of
+ * gale as `plugin` is: resolved against the directory of the file it is
+ * written in. Without `cwd`, the child runs in that directory (Storm runs
+ * it in the topology's resources/ dir, where the scripts are). */
+static void
+shell_cwd(const loader_t *l, gale_comp_t *c, const config_setting_t *g)
+{
+    const gale_value_t *v = gale_value_map_get(c->params, "cwd");
+    const config_setting_t *m = config_setting_get_member(g, "cwd");
+    char *dir;
+
+    if (v != NULL && v->type == GALE_STRING && m != NULL)
+        dir = resolve_path(l, m, v->u.s.ptr);
+    else if (v == NULL)
+        dir = resolve_path(l, g, ".");
+    else
+        return;
+    gale_value_map_set(c->params, "cwd", gale_value_string(dir, strlen(dir)));
+    free(dir);
+}
+
 /* Frees what component c owns and zeroes it. */
 static void
 comp_clear(gale_comp_t *c)
@@ -857,14 +878,22 @@ parse_comp(loader_t *l, const config_setting_t *g, gale_kind_t kind,
             "task owns at least one key group", ctx, c.ntasks,
             t->max_parallelism);
     c.tick_secs = (int)conf_int(c.conf, "topology.tick.tuple.freq.secs", 0);
-    if (c.type != NULL && strcmp(c.type, "shell") == 0)
+    if (c.type != NULL && strcmp(c.type, "shell") == 0) {
         check_shell(l, &c, g, ctx);
-    else if (c.type == NULL || l->opts == NULL ||
+        shell_cwd(l, &c, g);
+        /* Its spout or bolt def comes by kind; a lookup that knows no
+         * "shell" (topology-only tools) leaves def NULL. */
+        if (l->opts != NULL && l->opts->lookup_type != NULL)
+            c.def = l->opts->lookup_type(l->opts->lookup_arg, c.type, kind,
+                NULL, &cause);
+        free(cause);
+        cause = NULL;
+    } else if (c.type == NULL || l->opts == NULL ||
         l->opts->lookup_type == NULL)
         check_typos(l, &c, g, ctx);
     else {
-        c.def = l->opts->lookup_type(l->opts->lookup_arg, c.type, c.plugin,
-            &cause);
+        c.def = l->opts->lookup_type(l->opts->lookup_arg, c.type, kind,
+            c.plugin, &cause);
         if (c.def == NULL)
             lerr(l, types, "%s%s", ctx, cause != NULL ? cause :
                 "unknown component type");

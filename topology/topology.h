@@ -108,10 +108,13 @@ typedef struct gale_topology {
 } gale_topology_t;
 
 /* Resolves a component type: returns its definition, or NULL with *cause
- * (caller frees) saying why. plugin is the component's `plugin` path or
- * NULL. Supplied by the caller so that topology/ needs no runtime. */
+ * (caller frees) saying why. kind is what the component is declared as
+ * (spouts or bolts): a type with a def of each kind ("shell") returns the
+ * one of that kind; others may ignore it (the loader reports a mismatch).
+ * plugin is the component's `plugin` path or NULL. Supplied by the caller
+ * so that topology/ needs no runtime. */
 typedef const gale_component_def_t *(*gale_type_lookup_fn)(void *arg,
-    const char *type, const char *plugin, char **cause);
+    const char *type, gale_kind_t kind, const char *plugin, char **cause);
 /* Resolves a custom grouping the same way. */
 typedef const gale_grouping_def_t *(*gale_grouping_lookup_fn)(void *arg,
     const char *name, const char *plugin, char **cause);

@@ -129,6 +129,22 @@ bool gale_ctx_param_bool(const gale_ctx_t *ctx, const char *name, bool def);
  * Storm key names, defaults included): a MAP. Borrowed. */
 const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx);
 
+/* The task's Storm TopologyContext as TopologyContext.toJSONString()
+ * shows it to multilang children: "task->component" (every task id, as a
+ * string, to its component id), "taskid", "componentid", "streams",
+ * "stream->outputfields", "stream->target->grouping" and
+ * "source->stream->grouping" (groupings by their Thrift names, with
+ * "fields" for fields groupings), "source->stream->fields". A MAP the
+ * caller frees with gale_value_free(). */
+gale_value_t *gale_ctx_storm_context(const gale_ctx_t *ctx);
+/* true once the engine is tearing the task down (the run failed, or was
+ * aborted). A component that waits inside a call (on a child process, a
+ * socket) polls this, at least every 100 ms, and then returns -ECANCELED.
+ * Polling it also lets the executor report meanwhile, which keeps its
+ * worker process alive for the runtime (gale.worker.timeout.ms). Never
+ * waits. */
+bool gale_ctx_cancelled(gale_ctx_t *ctx);
+
 /* ---- Emitting ---- */
 
 /* Handle of an output stream the component declared ("default" included),
