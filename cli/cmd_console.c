@@ -81,21 +81,8 @@ static const gale_cmd_info_t rebalance_info = {
     .min_args = 1, .max_args = 1,
 };
 
-/* Reports a usage error for info. Returns 2. */
-static int __attribute__((format(printf, 2, 3)))
-usage_error(const gale_cmd_info_t *info, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "gale: %s: ", info->name);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    gale_opts_usage(info, stderr);
-    fprintf(stderr, "Try 'gale %s --help' for more information.\n", info->name);
-    return 2;
-}
+/* Reports a usage error for info (gale_opts_usage_error). Returns 2. */
+#define usage_error(...) gale_opts_status(gale_opts_usage_error(__VA_ARGS__))
 
 /* Sends request to topology name and prints the answer: the text after
  * "ok " on stdout (exit 0), or the error on stderr (exit 1). */

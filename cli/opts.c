@@ -75,8 +75,8 @@ gale_opts_help(const gale_cmd_info_t *info, FILE *fp)
 
 /* Reports a usage error of command info on stderr: the message, the short
  * usage and where to find more. Always returns -EINVAL. */
-static int __attribute__((format(printf, 2, 3)))
-opts_usage_error(const gale_cmd_info_t *info, const char *fmt, ...)
+int
+gale_opts_usage_error(const gale_cmd_info_t *info, const char *fmt, ...)
 {
     va_list ap;
 
@@ -99,7 +99,7 @@ opts_add_override(gale_opts_t *o, const char *kv)
     const char *eq = strchr(kv, '=');
 
     if (eq == NULL || eq == kv)
-        return opts_usage_error(o->info,
+        return gale_opts_usage_error(o->info,
             "-c expects KEY=VALUE, not '%s'", kv);
     o->overrides = xreallocarray(o->overrides, o->noverrides + 2,
         sizeof(*o->overrides));
@@ -169,7 +169,7 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
             break;
         case 'e':
             if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-                return opts_usage_error(info,
+                return gale_opts_usage_error(info,
                     "-e expects COMPONENT=N, not '%s'", optarg);
             o->execs = xreallocarray(o->execs, o->nexecs + 2,
                 sizeof(*o->execs));
@@ -184,7 +184,7 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
 
             o->from_checkpoint = strtoull(optarg, &end, 10);
             if (*end != '\0' || o->from_checkpoint == 0)
-                return opts_usage_error(info, "--from-checkpoint expects a "
+                return gale_opts_usage_error(info, "--from-checkpoint expects a "
                     "checkpoint id (a positive integer), not '%s'", optarg);
             break;
         }
@@ -196,7 +196,7 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
 
             o->ttl = strtod(optarg, &end);
             if (*end != '\0' || !(o->ttl > 0))
-                return opts_usage_error(info, "--ttl expects seconds (> 0), "
+                return gale_opts_usage_error(info, "--ttl expects seconds (> 0), "
                     "not '%s'", optarg);
             break;
         }
@@ -205,29 +205,29 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
             break;
         case ':':
             if (optopt == OPT_PROPERTIES)
-                return opts_usage_error(info,
+                return gale_opts_usage_error(info,
                     "option '--properties' needs an argument");
             if (optopt >= OPT_FROM_SAVEPOINT)
-                return opts_usage_error(info,
+                return gale_opts_usage_error(info,
                     "option '%s' needs an argument", argv[optind - 1]);
-            return opts_usage_error(info, "option '-%c' needs an argument",
+            return gale_opts_usage_error(info, "option '-%c' needs an argument",
                 optopt);
         default:
             if (optopt != 0)
-                return opts_usage_error(info, "unknown option '-%c'", optopt);
-            return opts_usage_error(info, "unknown option '%s'",
+                return gale_opts_usage_error(info, "unknown option '-%c'", optopt);
+            return gale_opts_usage_error(info, "unknown option '%s'",
                 argv[optind - 1]);
         }
     }
     if (o->from_savepoint != NULL && o->from_checkpoint != 0)
-        return opts_usage_error(info, "--from-savepoint and --from-checkpoint "
+        return gale_opts_usage_error(info, "--from-savepoint and --from-checkpoint "
             "exclude each other");
     o->args = argv + optind;
     o->nargs = argc - optind;
     if (o->nargs < info->min_args)
-        return opts_usage_error(info, "missing %s", info->operands);
+        return gale_opts_usage_error(info, "missing %s", info->operands);
     if (o->nargs > info->max_args)
-        return opts_usage_error(info, "unexpected operand '%s'",
+        return gale_opts_usage_error(info, "unexpected operand '%s'",
             o->args[info->max_args]);
     return 0;
 }

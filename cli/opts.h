@@ -75,6 +75,10 @@ void gale_opts_help(const gale_cmd_info_t *info, FILE *fp);
  * with *tp and *pp NULL after printing every diagnostic to stderr. */
 int gale_opts_load(const gale_opts_t *o, gale_topology_t **tp,
     gale_plan_t **pp);
+/* Reports a usage error of command info on stderr ("gale: NAME: " and
+ * the message, the short usage, where to find more). Returns -EINVAL. */
+int gale_opts_usage_error(const gale_cmd_info_t *info, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Writes the one-line synopsis, "usage: gale NAME [OPTIONS] OPERANDS". */
 void gale_opts_usage(const gale_cmd_info_t *info, FILE *fp);
 

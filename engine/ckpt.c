@@ -1112,140 +1112,49 @@ gale_ckpt_next_id(gale_ckpt_t *c, uint64_t *id)
     return 0;
 }
 
-/* ---- compaction -------------------------------------------------------------- */
+/* ---- compaction and import -------------------------------------------------------- */
 
-int
-gale_ckpt_compact(gale_ckpt_t *c, const gale_ckpt_task_t *t, char **base)
-{
-    struct freader *rs = xcalloc(t->nfiles + 1, sizeof(*rs));
-    struct fwriter w;
-    const struct frec *min;
-    char *name = NULL, *cause = NULL;
-    uint64_t last, size;
-    size_t i, win;
-    int rc;
-
-    if (t->nfiles == 0) {
-        rc = -EINVAL;
-        goto done;
-    }
-    if ((rc = chain_open(c->dir, t, rs, &cause)) != 0)
-        goto done;
-    last = rs[t->nfiles - 1].ckpt_id;
-    xasprintf(&name, "t%d-%" PRIu64 ".base", t->task_id, last);
-    if (t->nfiles == 1 && rs[0].kind == SNAP_BASE)
-        goto done;
-    for (i = 0; i < t->nfiles; i++)
-        (void)fr_next(&rs[i]);      /* verified: cannot fail */
-    if ((rc = fw_open(&w, c->dir, name, t->task_id, last, SNAP_BASE)) != 0)
-        goto done;
-    /* A k-way merge: the smallest head wins; among equal keys the newest
-     * file (the highest index) holds the value, the others are skipped. */
-    for (;;) {
-        min = NULL;
-        win = 0;
-        for (i = 0; i < t->nfiles; i++) {
-            if (!rs[i].has)
-                continue;
-            if (min == NULL || frec_cmp(&rs[i].cur, min) <= 0) {
-                min = &rs[i].cur;
-                win = i;
-            }
-        }
-        if (min == NULL)
-            break;
-        if (min->put) {
-            rc = fw_record(&w, min->kg, min->name, min->nlen, min->key,
-                min->klen, true, min->val, min->vlen);
-            if (rc != 0) {
-                fw_abort(&w);
-                goto done;
-            }
-        }
-        for (i = 0; i < t->nfiles; i++)
-            if (i != win && rs[i].has && frec_cmp(&rs[i].cur, min) == 0)
-                (void)fr_next(&rs[i]);
-        (void)fr_next(&rs[win]);
-    }
-    rc = fw_commit(&w, &size);
-done:
-    if (rc == 0) {
-        c->pins = xreallocarray(c->pins, c->npins + 1, sizeof(*c->pins));
-        c->pins[c->npins++] = xstrdup(name);
-        *base = name;
-        name = NULL;
-    } else if (cause != NULL) {
-        log_warn("checkpoint store %s: compacting task %d: %s", c->dir,
-            t->task_id, cause);
-    }
-    for (i = 0; i < t->nfiles; i++)
-        fr_close(&rs[i]);
-    free(rs);
-    free(name);
-    free(cause);
-    return rc;
-}
-
-/* ---- import: savepoints and rescaling ------------------------------------------- */
-
-/* Whether r's current record is one import_task takes. */
+/* Whether r's current record is one merge_files keeps. */
 static bool
-import_wants(const struct frec *f, int first, int last, bool with_op)
+merge_wants(const struct frec *f, int first, int last, bool with_op)
 {
     if (f->kg == -1)
         return with_op;
     return f->kg >= first && f->kg <= last;
 }
 
-/* Moves r to its next record that import_task takes (or its end). */
+/* Moves r to its next record that merge_files keeps (or its end). */
 static void
-import_next(struct freader *r, int first, int last, bool with_op)
+merge_next(struct freader *r, int first, int last, bool with_op)
 {
-    while (fr_next(r) == 1 && !import_wants(&r->cur, first, last, with_op))
+    while (fr_next(r) == 1 && !merge_wants(&r->cur, first, last, with_op))
         ;
 }
 
-int
-gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
-    const gale_ckpt_task_t *const *srcs, const bool *with_op, size_t nsrcs,
-    int kg_first, int kg_last, int task_id, uint64_t id, char **file,
-    uint64_t *bytes, char **cause)
+/* Merges the verified, opened files rs[0..n) — a higher index is newer —
+ * into the base file `name` of c for task_id and checkpoint id: a k-way
+ * merge where the smallest head wins and, among equal keys, the newest
+ * file holds the value (the others are skipped); tombstones are dropped;
+ * keyed records outside [first, last], and operator records of files
+ * whose with_op is false, are left out. The base is pinned (gc keeps it
+ * until metadata names it). 0 with *size, or -errno. */
+static int
+merge_files(gale_ckpt_t *c, struct freader *rs, const bool *with_op, size_t n,
+    int first, int last, int task_id, uint64_t id, const char *name,
+    uint64_t *size)
 {
-    struct freader *rs;
-    bool *op;
     struct fwriter w;
     const struct frec *min;
-    char *name = NULL;
-    size_t i, k, n = 0, win;
-    uint64_t size = 0;
-    int rc = 0;
+    size_t i, win;
+    int rc;
 
-    for (i = 0; i < nsrcs; i++)
-        n += srcs[i]->nfiles;
-    rs = xcalloc(n + 1, sizeof(*rs));
-    op = xcalloc(n + 1, sizeof(*op));
-    /* One reader per file, chain after chain: a higher index is newer
-     * within a chain, and a later chain wins on shared operator keys. */
-    for (i = 0, k = 0; i < nsrcs && rc == 0; i++) {
-        if ((rc = chain_open(src_dir, srcs[i], rs + k, cause)) != 0)
-            break;
-        for (size_t j = 0; j < srcs[i]->nfiles; j++)
-            op[k + j] = with_op[i];
-        k += srcs[i]->nfiles;
-    }
-    if (rc != 0)
-        goto done;
     for (i = 0; i < n; i++) {
         (void)fr_next(&rs[i]);      /* verified: cannot fail */
-        if (rs[i].has && !import_wants(&rs[i].cur, kg_first, kg_last, op[i]))
-            import_next(&rs[i], kg_first, kg_last, op[i]);
+        if (rs[i].has && !merge_wants(&rs[i].cur, first, last, with_op[i]))
+            merge_next(&rs[i], first, last, with_op[i]);
     }
-    xasprintf(&name, "t%d-%" PRIu64 ".base", task_id, id);
-    if ((rc = fw_open(&w, c->dir, name, task_id, id, SNAP_BASE)) != 0) {
-        set_cause(cause, "files/%s: %s", name, strerror(-rc));
-        goto done;
-    }
-    /* The k-way merge of gale_ckpt_compact, over several chains. */
+    if ((rc = fw_open(&w, c->dir, name, task_id, id, SNAP_BASE)) != 0)
+        return rc;
     for (;;) {
         min = NULL;
         win = 0;
@@ -1262,22 +1171,96 @@ gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
         if (min->put && (rc = fw_record(&w, min->kg, min->name, min->nlen,
             min->key, min->klen, true, min->val, min->vlen)) != 0) {
             fw_abort(&w);
-            set_cause(cause, "files/%s: %s", name, strerror(-rc));
-            goto done;
+            return rc;
         }
         for (i = 0; i < n; i++)
             if (i != win && rs[i].has && frec_cmp(&rs[i].cur, min) == 0)
-                import_next(&rs[i], kg_first, kg_last, op[i]);
-        import_next(&rs[win], kg_first, kg_last, op[win]);
+                merge_next(&rs[i], first, last, with_op[i]);
+        merge_next(&rs[win], first, last, with_op[win]);
     }
-    if ((rc = fw_commit(&w, &size)) != 0) {
+    if ((rc = fw_commit(&w, size)) != 0)
+        return rc;
+    c->pins = xreallocarray(c->pins, c->npins + 1, sizeof(*c->pins));
+    c->pins[c->npins++] = xstrdup(name);
+    return 0;
+}
+
+int
+gale_ckpt_compact(gale_ckpt_t *c, const gale_ckpt_task_t *t, char **base)
+{
+    struct freader *rs = xcalloc(t->nfiles + 1, sizeof(*rs));
+    bool *all = xcalloc(t->nfiles + 1, sizeof(*all));
+    char *name = NULL, *cause = NULL;
+    uint64_t size;
+    size_t i;
+    int rc;
+
+    if (t->nfiles == 0) {
+        rc = -EINVAL;
+        goto done;
+    }
+    if ((rc = chain_open(c->dir, t, rs, &cause)) != 0)
+        goto done;
+    xasprintf(&name, "t%d-%" PRIu64 ".base", t->task_id,
+        rs[t->nfiles - 1].ckpt_id);
+    if (t->nfiles == 1 && rs[0].kind == SNAP_BASE) {
+        c->pins = xreallocarray(c->pins, c->npins + 1, sizeof(*c->pins));
+        c->pins[c->npins++] = xstrdup(name);
+        goto done;
+    }
+    for (i = 0; i < t->nfiles; i++)
+        all[i] = true;
+    rc = merge_files(c, rs, all, t->nfiles, 0, INT32_MAX, t->task_id,
+        rs[t->nfiles - 1].ckpt_id, name, &size);
+done:
+    if (rc == 0) {
+        *base = name;
+        name = NULL;
+    } else if (cause != NULL) {
+        log_warn("checkpoint store %s: compacting task %d: %s", c->dir,
+            t->task_id, cause);
+    }
+    for (i = 0; i < t->nfiles; i++)
+        fr_close(&rs[i]);
+    free(rs);
+    free(all);
+    free(name);
+    free(cause);
+    return rc;
+}
+
+int
+gale_ckpt_import_task(gale_ckpt_t *c, const char *src_dir,
+    const gale_ckpt_task_t *const *srcs, const bool *with_op, size_t nsrcs,
+    int kg_first, int kg_last, int task_id, uint64_t id, char **file,
+    uint64_t *bytes, char **cause)
+{
+    struct freader *rs;
+    bool *op;
+    char *name = NULL;
+    size_t i, k, n = 0;
+    int rc = 0;
+
+    for (i = 0; i < nsrcs; i++)
+        n += srcs[i]->nfiles;
+    rs = xcalloc(n + 1, sizeof(*rs));
+    op = xcalloc(n + 1, sizeof(*op));
+    /* One reader per file, chain after chain: a higher index is newer
+     * within a chain, and a later chain wins on shared operator keys. */
+    for (i = 0, k = 0; i < nsrcs; i++) {
+        if ((rc = chain_open(src_dir, srcs[i], rs + k, cause)) != 0)
+            goto done;
+        for (size_t j = 0; j < srcs[i]->nfiles; j++)
+            op[k + j] = with_op[i];
+        k += srcs[i]->nfiles;
+    }
+    xasprintf(&name, "t%d-%" PRIu64 ".base", task_id, id);
+    if ((rc = merge_files(c, rs, op, n, kg_first, kg_last, task_id, id, name,
+        bytes)) != 0) {
         set_cause(cause, "files/%s: %s", name, strerror(-rc));
         goto done;
     }
-    c->pins = xreallocarray(c->pins, c->npins + 1, sizeof(*c->pins));
-    c->pins[c->npins++] = xstrdup(name);
     *file = name;
-    *bytes = size;
     name = NULL;
 done:
     for (i = 0; i < n; i++)

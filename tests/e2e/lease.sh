@@ -14,7 +14,8 @@ trap 'kill -CONT $pid 2>/dev/null; pkill -KILL -f "gale (run|worker) .*$tmp" 2>/
 export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
 N=60000
-"$gen" -s 42 -n $N | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
+. "$(dirname "$0")/lib.sh"
+wc_want "$gen" $N "$tmp/want"
 cat > "$tmp/l.cfg" <<CFG
 name = "lease-$$";
 config = { workers = 2; worker_timeout_ms = 2000; restart_delay_ms = 0;
@@ -49,11 +50,6 @@ fails=0
 wait $pid || { echo "FAIL: the run exited $?"; fails=1; }
 grep -q "lost the coordinator's lease" "$tmp/log" || { echo "FAIL: no lease message"; fails=1; }
 grep -q "restarting from checkpoint" "$tmp/log" || { echo "FAIL: no recovery from a checkpoint"; fails=1; }
-bad=$(cat $(ls "$tmp/out"/part-* | sort -t- -k3,3 -k2,2n) | awk -F '\t' '
-    { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
-[ -z "$bad" ] || { echo "FAIL: running counts not 1..n: $bad"; fails=1; }
-cat "$tmp/out"/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
-    END { for (w in m) print w, m[w] }' | sort > "$tmp/got"
-cmp -s "$tmp/want" "$tmp/got" || { echo "FAIL: final counts differ"; fails=1; }
+msg=$(wc_check "$tmp/out" "$tmp/want") || { echo "FAIL: $msg"; fails=1; }
 [ $fails -eq 0 ] || { grep -E "WARN|ERROR" "$tmp/log" | tail -5; exit 1; }
 echo "PASS lease"

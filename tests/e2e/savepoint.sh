@@ -28,7 +28,8 @@ export XDG_RUNTIME_DIR=$tmp/run     # gale list sees this test's topologies
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
 N=100000
 NAME="sp-$$"
-"$gen" -s 42 -n $N | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
+. "$(dirname "$0")/lib.sh"
+wc_want "$gen" $N "$tmp/want"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
@@ -65,18 +66,6 @@ wait_listed() {
         sleep 0.1
     done
     return 1
-}
-
-# Checks that the committed output in $1 is exact.
-check() {
-    local bad
-    bad=$(cat $(ls "$1"/part-* | sort -t- -k3,3 -k2,2n) | awk -F '\t' '
-        { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
-    [ -z "$bad" ] || { fail "$2: running counts not 1..n: $bad"; return; }
-    cat "$1"/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
-        END { for (w in m) print w, m[w] }' | sort > "$tmp/got"
-    cmp -s "$tmp/want" "$tmp/got" || { fail "$2: final counts differ";
-        diff "$tmp/want" "$tmp/got" | head -5; }
 }
 
 topology "$tmp/t.cfg" "$tmp/state" "$tmp/out"
@@ -164,7 +153,7 @@ sleep 0.5
 wait $pid || fail "run C exited $?"
 grep -q "rebalance: restarting with workers=2 count=4" "$tmp/logC" || fail "run C: no rebalance in the log"
 grep -q "finished in" "$tmp/logC" || fail "run C did not finish: $(tail -3 "$tmp/logC")"
-check "$tmp/out" "2->3->2->4 tasks, 1->2 workers"
+msg=$(wc_check "$tmp/out" "$tmp/want") || fail "2->3->2->4 tasks, 1->2 workers: $msg"
 
 "$GALE" kill "$NAME" 2> "$tmp/err" && fail "kill of a stopped topology succeeded"
 grep -q "no topology called" "$tmp/err" || fail "kill said: $(cat "$tmp/err")"
