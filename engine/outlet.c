@@ -149,6 +149,9 @@ send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len)
         }
         if (t0 == 0)
             t0 = gale_now_ns();
+        /* Backpressure is no sign of death: keep reporting. */
+        if (o->cfg.on_wait != NULL)
+            o->cfg.on_wait(o->cfg.arg);
         /* Full: wait for room, but keep answering control messages. */
         items[0].socket = c->sock;
         items[0].events = ZMQ_POLLOUT;

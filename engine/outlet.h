@@ -33,9 +33,9 @@ typedef struct gale_outlet_cfg {
      * non-zero return abandons the send with -ECANCELED. */
     int (*on_control)(void *arg);
     /* Called by gale_outlet_cancelled, which a component waiting inside a
-     * call polls (>= every 100 ms): the executor's periodic work that must
-     * go on meanwhile (stats reports, which keep its worker alive). May be
-     * NULL. */
+     * call polls (>= every 100 ms), and every 100 ms while a send waits for
+     * room: the executor's periodic work that must go on meanwhile (stats
+     * reports, which keep its worker alive). May be NULL. */
     void (*on_wait)(void *arg);
     void *arg;
 } gale_outlet_cfg_t;
