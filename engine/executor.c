@@ -970,8 +970,12 @@ executor_main(void *arg)
     while (!e->aborting && e->ctl != NULL) {
         zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
 
-        if (zmq_poll(&item, 1, -1) < 0 && errno != EINTR)
+        /* Reports go on while it waits: they are the worker's heartbeat,
+         * and a worker whose executors have all finished must not look
+         * dead while the rest of the topology drains. */
+        if (zmq_poll(&item, 1, e->cfg.report_ms) < 0 && errno != EINTR)
             break;
+        on_wait(e);
         if (read_control(e))
             break;
         if (rc == 0 && handle_pending(e) != 0)

@@ -115,7 +115,8 @@ check() {
 wordcount plain "\"python3\", \"$ML/faulty_split.py\", \"none\", \"0\"" ||
     { tail -5 "$tmp/plain.err"; fail "plain: exit status"; }
 check plain
-grep -q "^recoveries" "$tmp/plain.err" && fail "plain: recovered without a fault"
+grep -q "^recoveries" "$tmp/plain.err" && { fail "plain: recovered without a fault";
+    grep -E "WARN|ERROR" "$tmp/plain.err" | head -5; }
 
 # fault NAME MODE PATTERN: the child faults once per task; the run names
 # the component, the task and what happened, recovers, and is exact.
