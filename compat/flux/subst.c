@@ -77,6 +77,7 @@ resolve(const char *file, int line, const char *name, size_t n,
     char *key = xstrndup(name, n), *br, *end, *val = NULL;
     const char *v;
     unsigned long idx = 0;
+    size_t kn;
     bool indexed = false;
 
     if (strncmp(key, "ENV-", 4) == 0) {
@@ -87,10 +88,13 @@ resolve(const char *file, int line, const char *name, size_t n,
             val = xstrdup(v);
         goto out;
     }
-    if ((br = strchr(key, '[')) != NULL && n > 0 && key[n - 1] == ']' &&
+    /* key may be shorter than n (a NUL byte inside ${...}): its length
+     * is what bounds it. */
+    kn = strlen(key);
+    if ((br = strchr(key, '[')) != NULL && kn > 0 && key[kn - 1] == ']' &&
         br[1] >= '0' && br[1] <= '9') {
         idx = strtoul(br + 1, &end, 10);
-        if (end == key + n - 1) {
+        if (end == key + kn - 1) {
             indexed = true;
             *br = '\0';
         }
