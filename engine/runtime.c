@@ -980,11 +980,18 @@ restore_point(runtime_t *rt, char **cause)
         src = gale_coord_dir(rt->coord);
         xasprintf(&label, "checkpoint store %s", src);
     }
-    xasprintf(&prefix, "%s#", label);
+    /* A savepoint holds one checkpoint: any id of it matches; a
+     * --from-checkpoint restore matches its id exactly. */
+    if (o->restore_from != NULL)
+        xasprintf(&prefix, "%s#", label);
+    else
+        xasprintf(&prefix, "%s#%llu", label,
+            (unsigned long long)o->restore_id);
     if (gale_ckpt_latest(own, &latest) == 0 &&
         gale_ckpt_read_meta(own, latest, &m, NULL) == 0 &&
         (from = gale_ckpt_meta_get(m, "restored.from")) != NULL &&
-        strncmp(from, prefix, strlen(prefix)) == 0 && o->restore_from != NULL) {
+        (o->restore_from != NULL ? strncmp(from, prefix, strlen(prefix)) == 0 :
+        strcmp(from, prefix) == 0)) {
         log_info("%s: checkpoint %llu descends from %s: resuming from it",
             rt->plan->topo->name, (unsigned long long)latest, from);
         rc = 0;
