@@ -12,6 +12,7 @@
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/endpoint.h"
 #include "engine/ckptwriter.h"
 
 /* One job: a snapshot to write and the ack to send once it is durable.
@@ -97,8 +98,8 @@ gale_ckptwriter_start(void *zctx, const char *prefix,
     snprintf(w->ep, sizeof w->ep, "%s", ep);
     if (zmq_bind(w->pull, ep) != 0)
         goto zfail;
-    snprintf(ep, sizeof ep, "%sreport", report_prefix);
-    if (zmq_connect(w->report, ep) != 0)
+    if (gale_endpoint(ep, sizeof ep, report_prefix, "report") != 0 ||
+        zmq_connect(w->report, ep) != 0)
         goto zfail;
     if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
         xasprintf(cause, "checkpoint writer: %s", strerror(rc));

@@ -14,6 +14,7 @@
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/endpoint.h"
 #include "engine/ckpt.h"
 #include "engine/ckptwriter.h"
 #include "engine/control.h"
@@ -288,18 +289,20 @@ setup(gale_exec_t *e)
     const gale_plan_t *p = e->cfg.plan;
     const gale_executor_cfg_t *c = &e->cfg;
     gale_outlet_cfg_t oc;
-    char ep[256], *cause = NULL, *chp;
+    char ep[256], name[32], *cause = NULL, *chp;
     int i, linger = 0, first = p->execs[c->exec].first_task, idx;
     size_t k;
 
     e->ctl = zmq_socket(c->zctx, ZMQ_PAIR);
     e->report = zmq_socket(c->zctx, ZMQ_PUSH);
     zmq_setsockopt(e->ctl, ZMQ_LINGER, &linger, sizeof linger);
-    snprintf(ep, sizeof ep, "%sctl/%d", c->ctl_prefix, c->exec);
-    if (e->ctl == NULL || zmq_connect(e->ctl, ep) != 0)
+    snprintf(name, sizeof name, "ctl/%d", c->exec);
+    if (e->ctl == NULL || gale_endpoint(ep, sizeof ep, c->ctl_prefix, name) != 0 ||
+        zmq_connect(e->ctl, ep) != 0)
         goto zfail;
-    snprintf(ep, sizeof ep, "%sreport", c->ctl_prefix);
-    if (e->report == NULL || zmq_connect(e->report, ep) != 0)
+    if (e->report == NULL ||
+        gale_endpoint(ep, sizeof ep, c->ctl_prefix, "report") != 0 ||
+        zmq_connect(e->report, ep) != 0)
         goto zfail;
     if (c->checkpoints) {
         e->writer = zmq_socket(c->zctx, ZMQ_PUSH);

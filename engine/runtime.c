@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/endpoint.h"
 #include "engine/ckptwriter.h"
 #include "engine/console.h"
 #include "engine/control.h"
@@ -66,6 +67,8 @@ typedef struct runtime {
     pid_t *pids;                    /* per worker, 0 when not running */
     uint64_t *last_seen;            /* per worker: last report, ns */
     int worker_timeout_ms;          /* no report for this long: failed */
+    int ctl_base;                   /* transport tcp: control plane's base
+                                       port (engine/endpoint.h); 0: ipc */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
     gale_comp_totals_t *prev;       /* totals at the last redraw */
@@ -640,25 +643,31 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
 {
     const gale_plan_t *plan = rt->plan;
     gale_executor_cfg_t ec;
-    char ep[160], *why = NULL;
+    char ep[160], name[32], *why = NULL;
     size_t i;
     int linger = 0;
 
-    snprintf(at->prefix, sizeof at->prefix, "%s://%sgale-%d-%d-%u/",
-        rt->procs ? "ipc" : "inproc", rt->procs ? "@" : "", (int)getpid(),
-        rt->run, at->epoch);
+    if (rt->procs && rt->ctl_base > 0)
+        /* transport = "tcp": the control plane too (engine/endpoint.h). */
+        snprintf(at->prefix, sizeof at->prefix, "tcp://127.0.0.1:%d/",
+            rt->ctl_base);
+    else
+        snprintf(at->prefix, sizeof at->prefix, "%s://%sgale-%d-%d-%u/",
+            rt->procs ? "ipc" : "inproc", rt->procs ? "@" : "", (int)getpid(),
+            rt->run, at->epoch);
     rt->report = zmq_socket(rt->zctx, ZMQ_PULL);
     zmq_setsockopt(rt->report, ZMQ_LINGER, &linger, sizeof linger);
-    snprintf(ep, sizeof ep, "%sreport", at->prefix);
-    if (zmq_bind(rt->report, ep) != 0) {
+    if (gale_endpoint(ep, sizeof ep, at->prefix, "report") != 0 ||
+        zmq_bind(rt->report, ep) != 0) {
         log_error("%s: %s", ep, zmq_strerror(errno));
         return -1;
     }
     for (i = 0; i < plan->nexecs; i++) {
         rt->ctl[i] = zmq_socket(rt->zctx, ZMQ_PAIR);
         zmq_setsockopt(rt->ctl[i], ZMQ_LINGER, &linger, sizeof linger);
-        snprintf(ep, sizeof ep, "%sctl/%zu", at->prefix, i);
-        if (zmq_bind(rt->ctl[i], ep) != 0) {
+        snprintf(name, sizeof name, "ctl/%zu", i);
+        if (gale_endpoint(ep, sizeof ep, at->prefix, name) != 0 ||
+            zmq_bind(rt->ctl[i], ep) != 0) {
             log_error("%s: %s", ep, zmq_strerror(errno));
             return -1;
         }
@@ -666,8 +675,8 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     if (rt->procs) {
         rt->lease = zmq_socket(rt->zctx, ZMQ_PUB);
         zmq_setsockopt(rt->lease, ZMQ_LINGER, &linger, sizeof linger);
-        snprintf(ep, sizeof ep, "%slease", at->prefix);
-        if (zmq_bind(rt->lease, ep) != 0) {
+        if (gale_endpoint(ep, sizeof ep, at->prefix, "lease") != 0 ||
+            zmq_bind(rt->lease, ep) != 0) {
             log_error("%s: %s", ep, zmq_strerror(errno));
             return -1;
         }
@@ -1054,6 +1063,16 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.last_seen = xcalloc((size_t)plan->nworkers + 1, sizeof *rt.last_seen);
     v = gale_value_map_get(t->conf, "gale.worker.timeout.ms");
     rt.worker_timeout_ms = v != NULL && v->type == GALE_INT ? (int)v->u.i : 4000;
+    v = gale_value_map_get(t->conf, "gale.transport");
+    if (rt.procs && v != NULL && v->type == GALE_STRING &&
+        strcmp(v->u.s.ptr, "tcp") == 0) {
+        const gale_value_t *pv = gale_value_map_get(t->conf,
+            "gale.tcp.base.port");
+
+        /* After the data ports: base + f * workers + t. */
+        rt.ctl_base = (pv != NULL && pv->type == GALE_INT ? (int)pv->u.i :
+            7100) + plan->nworkers * plan->nworkers;
+    }
 
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/endpoint.h"
 #include "engine/bridge.h"
 #include "engine/ckpt.h"
 #include "engine/ckptwriter.h"
@@ -70,8 +71,8 @@ hold_lease(void *zctx, const gale_worker_opts_t *o, const gale_plan_t *plan,
 
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-    snprintf(ep, sizeof ep, "%slease", o->ctl_prefix);
-    zmq_connect(sub, ep);
+    if (gale_endpoint(ep, sizeof ep, o->ctl_prefix, "lease") == 0)
+        zmq_connect(sub, ep);
     for (;;) {
         zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
 
