@@ -85,13 +85,9 @@ echo "faults $faults, coordinator restarts $restarts, recoveries $total" \
     "($later restored a checkpoint after the first); final run: $ckpts"
 
 fails=0
-"$gen" -s 42 -n "$SENTENCES" | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
-bad=$(cat $(ls "$tmp"/out/part-* | sort) | awk -F '\t' '
-    { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
-[ -z "$bad" ] || { echo "FAIL: committed counts not 1, 2, ..., n: $bad"; fails=1; }
-cat "$tmp"/out/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
-    END { for (w in m) print w, m[w] }' | sort > "$tmp/got"
-cmp -s "$tmp/want" "$tmp/got" || { echo "FAIL: final counts differ"; diff "$tmp/want" "$tmp/got" | head -5; fails=1; }
+. "$(dirname "$0")/e2e/lib.sh"
+wc_want "$gen" "$SENTENCES" "$tmp/want"
+msg=$(wc_check "$tmp/out" "$tmp/want") || { echo "FAIL: $msg"; fails=1; }
 [ "$faults" -ge "$FAULTS" ] || { echo "FAIL: only $faults faults injected (the run ended first)"; fails=1; }
 [ $((2 * later)) -ge "$total" ] && [ "$total" -gt 0 ] ||
     { echo "FAIL: most recoveries must restore a checkpoint after the first"; fails=1; }

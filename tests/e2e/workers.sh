@@ -13,7 +13,8 @@ trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 export LC_ALL=C
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
 N=60000
-"$gen" -s 42 -n $N | tr -s ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
+. "$(dirname "$0")/lib.sh"
+wc_want "$gen" $N "$tmp/want"
 fails=0
 
 topology() {  # name workers
@@ -34,12 +35,8 @@ CFG
 }
 
 check() {  # name
-    bad=$(cat $(ls "$tmp/$1/out"/part-* | sort) | awk -F '\t' '
-        { if ($2 != seen[$1] + 1) { print $1 " " seen[$1] " -> " $2; exit } seen[$1] = $2 }')
-    [ -z "$bad" ] || { echo "FAIL $1: running counts not 1..n: $bad"; fails=$((fails + 1)); return; }
-    cat "$tmp/$1/out"/part-* | awk -F '\t' '{ if ($2 > m[$1]) m[$1] = $2 }
-        END { for (w in m) print w, m[w] }' | sort > "$tmp/$1.got"
-    cmp -s "$tmp/want" "$tmp/$1.got" || { echo "FAIL $1: counts differ"; fails=$((fails + 1)); return; }
+    msg=$(wc_check "$tmp/$1/out" "$tmp/want") ||
+        { echo "FAIL $1: $msg"; fails=$((fails + 1)); return; }
     echo "ok $1"
 }
 
