@@ -38,6 +38,7 @@
 
 #include "bolts/builtins.h"
 #include "bolts/linefmt.h"
+#include "common/fs.h"
 
 #define FLUSH_AT (1 << 20)      /* bytes buffered before a write(2) */
 #define STAGING ".staging"      /* staging directory inside path */
@@ -104,20 +105,6 @@ make_dirs(const char *dir)
     return rc;
 }
 
-/* Makes the entries of directory dir durable. 0 or -errno. */
-static int
-sync_dir(const char *dir)
-{
-    int dfd, rc = 0;
-
-    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-        return -errno;
-    if (fsync(dfd) == -1)
-        rc = -errno;
-    close(dfd);
-    return rc;
-}
-
 /* Whether the sink stages and publishes: any guarantee but "none". The
  * engine's conf always carries gale.guarantee; absent means the default,
  * exactly_once. */
@@ -152,19 +139,7 @@ txn_name(const char *dir, int index, uint64_t id, uint32_t a, int published)
 static int
 sink_write(sink_t *s, const void *p, size_t n)
 {
-    const char *c = p;
-    ssize_t w;
-
-    while (n > 0) {
-        if ((w = write(s->fd, c, n)) == -1) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return gale_write_all(s->fd, p, n);
 }
 
 /* Opens this attempt's transaction file in staging, named after the next
@@ -217,7 +192,7 @@ sink_flush(gale_ctx_t *ctx, sink_t *s, int sync)
         goto fail;
     }
     if (s->staging == NULL)
-        (void)sync_dir(s->dir);     /* the file exists since prepare */
+        (void)gale_fsync_dir(s->dir);     /* the file exists since prepare */
     return 0;
 fail:
     gale_ctx_report_error(ctx, "file_sink: %s: %s",
@@ -352,7 +327,7 @@ sink_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
         rc = -errno;
         goto fail;
     }
-    if ((rc = sync_dir(s->staging)) != 0)
+    if ((rc = gale_fsync_dir(s->staging)) != 0)
         goto fail;
     snprintf(key, sizeof key, STAGED_KEY "%d:%" PRIu64, s->index,
         checkpoint_id);
@@ -515,12 +490,12 @@ publish_upto(gale_ctx_t *ctx, sink_t *s, uint64_t upto)
             break;
     for (i = 0; i < done; i++)      /* transactions staged elsewhere */
         if (strcmp(l.v[i].dir, s->dir) != 0)
-            (void)sync_dir(l.v[i].dir);
+            (void)gale_fsync_dir(l.v[i].dir);
     if (done > 0) {
         int src;
 
-        if ((src = sync_dir(s->dir)) != 0 ||
-            (src = sync_dir(s->staging)) != 0) {
+        if ((src = gale_fsync_dir(s->dir)) != 0 ||
+            (src = gale_fsync_dir(s->staging)) != 0) {
             gale_ctx_report_error(ctx, "file_sink: %s: fsync: %s", s->dir,
                 strerror(-src));
             rc = src;
@@ -579,7 +554,7 @@ discard_staging(gale_ctx_t *ctx, sink_t *s)
         rc = -errno;
     closedir(d);
     if (rc == 0)
-        rc = sync_dir(s->staging);
+        rc = gale_fsync_dir(s->staging);
     if (rc != 0)
         goto fail;
     return 0;

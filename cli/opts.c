@@ -252,23 +252,20 @@ gale_opts_status(int rc)
 static int
 apply_execs(const gale_opts_t *o, gale_topology_t *t, gale_diag_t *diag)
 {
-    size_t i, k;
+    size_t i;
     int rc = 0;
 
     for (i = 0; i < o->nexecs; i++) {
         const char *eq = strchr(o->execs[i], '=');
-        size_t len = (size_t)(eq - o->execs[i]);
-        char *end;
+        char *id = xstrndup(o->execs[i], (size_t)(eq - o->execs[i])), *end;
         long n = strtol(eq + 1, &end, 10);
-        gale_comp_t *c = NULL;
+        int k = gale_topology_find(t, id);
+        gale_comp_t *c = k >= 0 ? &t->comps[k] : NULL;
 
-        for (k = 0; k < t->ncomps; k++)
-            if (strlen(t->comps[k].id) == len &&
-                strncmp(t->comps[k].id, o->execs[i], len) == 0)
-                c = &t->comps[k];
+        free(id);
         if (c == NULL) {
             gale_diag_add(diag, "-e", 0, "no component `%.*s` in %s",
-                (int)len, o->execs[i], t->name);
+                (int)(eq - o->execs[i]), o->execs[i], t->name);
             rc = -1;
             continue;
         }
@@ -280,8 +277,7 @@ apply_execs(const gale_opts_t *o, gale_topology_t *t, gale_diag_t *diag)
             rc = -1;
             continue;
         }
-        if (c->ntasks == c->parallelism || c->ntasks < n)
-            c->ntasks = (int)n;
+        c->ntasks = gale_comp_tasks_for(c, (int)n);
         c->parallelism = (int)n;
     }
     return rc;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -49,4 +50,35 @@ void
 gale_rm_rf(const char *path)
 {
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+gale_fsync_dir(const char *path)
+{
+    int fd, rc = 0;
+
+    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+        return -errno;
+    if (fsync(fd) == -1)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int
+gale_write_all(int fd, const void *p, size_t n)
+{
+    const char *q = p;
+    ssize_t w;
+
+    while (n > 0) {
+        if ((w = write(fd, q, n)) == -1) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        q += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef GALE_FS_H
 #define GALE_FS_H
 
+#include <stddef.h>
+
 /* Creates directory path and every missing parent (mkdir -p), mode 0777
  * before the umask. 0 or -errno. */
 int gale_mkdir_p(const char *path);
@@ -9,5 +11,12 @@ int gale_mkdir_p(const char *path);
 /* Removes path and everything under it (rm -rf; symbolic links are
  * removed, not followed). Best effort: what cannot be removed stays. */
 void gale_rm_rf(const char *path);
+
+/* fsyncs the directory at path (so that renames and creations in it are
+ * durable). 0 or -errno. */
+int gale_fsync_dir(const char *path);
+/* Writes the n bytes at p to fd, retrying short and interrupted writes.
+ * 0 or -errno. */
+int gale_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -148,39 +148,6 @@ bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-/* fsyncs directory path. 0 or -errno. */
-static int
-fsync_dir(const char *path)
-{
-    int fd, rc = 0;
-
-    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-        return -errno;
-    if (fsync(fd) == -1)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
-/* Writes the n bytes at p to fd, retrying short writes. 0 or -errno. */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *q = p;
-    ssize_t w;
-
-    while (n > 0) {
-        if ((w = write(fd, q, n)) == -1) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        q += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Replaces path with the n bytes at p durably: path.tmp, fsync, rename,
  * fsync of dir (path's directory). 0 or -errno (path unchanged). */
 static int
@@ -194,7 +161,7 @@ write_atomic(const char *dir, const char *path, const void *p, size_t n)
         rc = -errno;
         goto fail;
     }
-    if ((rc = write_all(fd, p, n)) != 0)
+    if ((rc = gale_write_all(fd, p, n)) != 0)
         goto fail;
     if (fsync(fd) == -1 || close(fd) == -1) {
         rc = -errno;
@@ -207,7 +174,7 @@ write_atomic(const char *dir, const char *path, const void *p, size_t n)
         goto fail;
     }
     free(tmp);
-    return fsync_dir(dir);
+    return gale_fsync_dir(dir);
 fail:
     if (fd != -1)
         close(fd);
@@ -517,7 +484,7 @@ fw_flush(struct fwriter *w)
     int rc;
 
     w->crc = gale_crc32c_extend(w->crc, w->buf.data, w->buf.len);
-    if ((rc = write_all(w->fd, w->buf.data, w->buf.len)) != 0)
+    if ((rc = gale_write_all(w->fd, w->buf.data, w->buf.len)) != 0)
         return rc;
     w->size += w->buf.len;
     gale_buf_reset(&w->buf);
@@ -597,7 +564,7 @@ fw_commit(struct fwriter *w, uint64_t *bytes)
         goto fail;
     for (i = 0; i < 4; i++)
         crc[i] = (uint8_t)(w->crc >> (8 * i));
-    if ((rc = write_all(w->fd, crc, 4)) != 0)
+    if ((rc = gale_write_all(w->fd, crc, 4)) != 0)
         goto fail;
     w->size += 4;
     if (fsync(w->fd) == -1) {
@@ -611,7 +578,7 @@ fw_commit(struct fwriter *w, uint64_t *bytes)
         unlink(w->tmp);
         goto fail;
     }
-    if ((rc = fsync_dir(w->dir)) != 0)
+    if ((rc = gale_fsync_dir(w->dir)) != 0)
         goto fail;
     *bytes = w->size;
     fw_abort(w);

@@ -295,9 +295,8 @@ check_rebalance(const runtime_t *rt, const char *spec, char *why, size_t len)
 {
     const gale_topology_t *t = rt->plan->topo;
     char *copy = xstrdup(spec), *tok, *save = NULL, *eq, *end;
-    size_t i;
     long n;
-    int rc = 0;
+    int k, rc = 0;
 
     for (tok = strtok_r(copy, " ", &save); tok != NULL && rc == 0;
         tok = strtok_r(NULL, " ", &save)) {
@@ -319,14 +318,13 @@ check_rebalance(const runtime_t *rt, const char *spec, char *why, size_t len)
         }
         if (strcmp(tok, "workers") == 0)
             continue;
-        for (i = 0; i < t->ncomps; i++)
-            if (strcmp(t->comps[i].id, tok) == 0)
-                c = &t->comps[i];
+        if ((k = gale_topology_find(t, tok)) >= 0)
+            c = &t->comps[k];
         if (c == NULL) {
             snprintf(why, len, "no component `%s` in %s", tok, t->name);
             rc = -1;
-        } else if (c->kind == GALE_SPOUT && (c->ntasks == c->parallelism ||
-            c->ntasks < n) && n != c->ntasks) {
+        } else if (c->kind == GALE_SPOUT &&
+            gale_comp_tasks_for(c, (int)n) != c->ntasks) {
             snprintf(why, len, "spout `%s` has %d tasks and would get %ld: a "
                 "spout's recorded positions belong to its tasks, so its task "
                 "count cannot change (give it more tasks in the file to allow "

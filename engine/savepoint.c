@@ -37,20 +37,6 @@ fail_with(char **cause, const char *fmt, ...)
         free(s);
 }
 
-/* fsyncs the directory at path. 0 or -errno. */
-static int
-sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-    if (fd == -1)
-        return -errno;
-    if (fsync(fd) == -1)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 /* Copies the file from to the new file to and fsyncs it. 0 or -errno. */
 static int
 copy_file(const char *from, const char *to)
@@ -67,25 +53,15 @@ copy_file(const char *from, const char *to)
         return rc;
     }
     while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             rc = -errno;
             break;
         }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                rc = -errno;
-                goto out;
-            }
-            off += w;
-        }
+        if ((rc = gale_write_all(out, buf, (size_t)n)) != 0)
+            break;
     }
-out:
     if (rc == 0 && fsync(out) == -1)
         rc = -errno;
     close(in);
@@ -112,22 +88,11 @@ link_or_copy(const char *from, const char *to)
 static int
 write_text(const char *path, const char *text)
 {
-    size_t n = strlen(text), off = 0;
-    int fd, rc = 0;
+    int fd, rc;
 
     if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) == -1)
         return -errno;
-    while (off < n) {
-        ssize_t w = write(fd, text + off, n - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
+    rc = gale_write_all(fd, text, strlen(text));
     if (rc == 0 && fsync(fd) == -1)
         rc = -errno;
     close(fd);
@@ -175,7 +140,7 @@ gale_savepoint_write(const char *store_dir, const gale_ckpt_meta_t *m,
     }
     free(from);
     xasprintf(&from, "%s/files", tmp);
-    if ((rc = sync_dir(from)) != 0 || (rc = gale_ckpt_write_meta(c, m)) != 0) {
+    if ((rc = gale_fsync_dir(from)) != 0 || (rc = gale_ckpt_write_meta(c, m)) != 0) {
         fail_with(cause, "%s: %s", tmp, strerror(-rc));
         goto done;
     }
@@ -194,7 +159,7 @@ gale_savepoint_write(const char *store_dir, const gale_ckpt_meta_t *m,
         abs != NULL ? abs : topo_path != NULL ? topo_path : "-", m->created_ms);
     free(to);
     xasprintf(&to, "%s/SAVEPOINT", tmp);
-    if ((rc = write_text(to, text)) != 0 || (rc = sync_dir(tmp)) != 0) {
+    if ((rc = write_text(to, text)) != 0 || (rc = gale_fsync_dir(tmp)) != 0) {
         fail_with(cause, "%s: %s", to, strerror(-rc));
         goto done;
     }
@@ -212,7 +177,7 @@ gale_savepoint_write(const char *store_dir, const gale_ckpt_meta_t *m,
             *slash = '\0';
         else
             strcpy(parent, ".");
-        (void)sync_dir(parent);
+        (void)gale_fsync_dir(parent);
         free(parent);
     }
 done:
@@ -253,18 +218,6 @@ has_state(const gale_ckpt_task_t *t)
     return false;
 }
 
-/* The index in plan's components of the component called id, or -1. */
-static int
-comp_index(const gale_plan_t *plan, const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < plan->topo->ncomps; i++)
-        if (strcmp(plan->topo->comps[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* Checks that m can be restored into plan. 0, or -1 with *cause. */
 static int
 check_fit(const gale_ckpt_meta_t *m, const char *label,
@@ -282,7 +235,7 @@ check_fit(const gale_ckpt_meta_t *m, const char *label,
     }
     for (i = 0; i < m->ntasks; i++) {
         const gale_ckpt_task_t *t = &m->tasks[i];
-        int ci = comp_index(plan, t->component);
+        int ci = gale_topology_find(plan->topo, t->component);
         int old_n = 0;
         bool op = false;
 
@@ -347,7 +300,7 @@ gale_savepoint_import(gale_ckpt_t *dst, const char *src_dir, uint64_t id,
     if (check_fit(m, label, plan, allow_missing, cause) != 0)
         goto done;
     for (i = 0; i < m->ntasks; i++)
-        if (comp_index(plan, m->tasks[i].component) < 0 &&
+        if (gale_topology_find(plan->topo, m->tasks[i].component) < 0 &&
             has_state(&m->tasks[i]))
             dropped++;
     if (dropped > 0)

@@ -1336,6 +1336,12 @@ gale_topology_free(gale_topology_t **tp)
 }
 
 int
+gale_comp_tasks_for(const gale_comp_t *c, int n)
+{
+    return c->ntasks == c->parallelism || c->ntasks < n ? n : c->ntasks;
+}
+
+int
 gale_topology_find(const gale_topology_t *t, const char *id)
 {
     size_t lo = 0, hi = t->ncomps, mid;

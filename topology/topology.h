@@ -139,6 +139,10 @@ void gale_topology_free(gale_topology_t **tp);
 
 /* Index of the component with this id, or -1. */
 int gale_topology_find(const gale_topology_t *t, const char *id);
+/* The tasks component c gets when it is given n executors (`-e C=N`,
+ * `gale rebalance -e`): n when the file gave it as many tasks as
+ * executors, or fewer tasks than n; else its tasks as they are. */
+int gale_comp_tasks_for(const gale_comp_t *c, int n);
 /* Index of stream id among comp's declared streams, or -1. */
 int gale_comp_find_stream(const gale_comp_t *c, const char *id);
 
