@@ -1,0 +1,376 @@
+#!/bin/bash
+# cluster.sh - gale's bare-metal cluster on three "hosts" that are network
+# namespaces joined by a bridge (as on three machines on one switch; the
+# filesystem they share stands for the shared mount of checkpoints and
+# sink output). CurveZMQ between every process.
+#
+#   - nimbus on host 1 and a supervisor on each host; an operator's
+#     workstation (the switch's namespace, 10.231.0.254) submits a bounded
+#     exactly-once word count whose 6 workers spread over all three hosts,
+#     each host running split, count and sink tasks;
+#   - host 2 dies (kill -9 of every process in its namespace) and its
+#     supervisor is started again: the master declares it dead, rolls back
+#     to the last checkpoint on the hosts left, and spreads the workers
+#     again when it is back;
+#   - host 3's link goes down for longer than the supervisor timeout: it
+#     is declared dead, its workers stop themselves when the master's
+#     lease is lost, and when the link comes back it gets work again;
+#   - the topology finishes; every committed running count is exact;
+#   - a client whose key pair is not in the cluster's keys, and a client
+#     without keys (security "none"), are both refused by nimbus.
+#
+# Needs root and network namespaces (ip netns, veth, bridge); exits 77
+# (skipped) without them, saying which is missing. SENTENCES and RATE
+# tune the run's length, KEEP=1 keeps the temporary directory.
+set -u
+: "${GALE:=./gale}"
+: "${top_builddir:=.}"
+: "${SENTENCES:=300000}"
+: "${RATE:=10000}"
+: "${LIMIT:=240}"       # seconds: the whole test, whatever happens
+GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
+gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+export LC_ALL=C
+unset GALE_CLUSTER GALE_KEY GALE_FAILPOINT
+[ -x "$gen" ] || { echo "run make check first (no $gen)"; exit 99; }
+
+skip() {
+    echo "cluster.sh: SKIP: $*" >&2
+    exit 77
+}
+
+# ---- what this test makes, and its removal on every exit path ------------
+pfx="gale$$"                    # namespace names: unique per run
+sw="$pfx-sw"                    # the switch (bridge) and the workstation
+hosts=(h1 h2 h3)
+declare -A ns addr
+for i in 1 2 3; do
+    ns[h$i]="$pfx-h$i"
+    addr[h$i]="10.231.0.$i"
+done
+made=()                         # namespaces made so far
+tmp=""
+watchdog=""
+
+cleanup() {
+    local n p
+    trap - EXIT INT TERM HUP
+    # Every process of every namespace (daemons, masters, workers, clients)
+    # is killed by its pid; deleting a namespace removes its links, and the
+    # switch's holds the bridge.
+    for n in "${made[@]}"; do
+        for p in $(ip netns pids "$n" 2>/dev/null); do
+            kill -KILL "$p" 2>/dev/null
+        done
+    done
+    for n in "${made[@]}"; do
+        ip netns del "$n" 2>/dev/null
+    done
+    [ -n "$watchdog" ] && kill -TERM "$watchdog" 2> /dev/null
+    if [ -n "$tmp" ]; then
+        if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ---- preconditions: each one checked, and named when it fails -------------
+[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces need CAP_SYS_ADMIN)"
+command -v ip > /dev/null || skip "no \`ip\` command (iproute2)"
+command -v timeout > /dev/null || skip "no \`timeout\` command (coreutils)"
+err=$(ip netns add "$sw" 2>&1) || skip "\`ip netns add\` failed: $err"
+made+=("$sw")
+err=$(ip -n "$sw" link add br0 type bridge 2>&1) ||
+    skip "cannot make a bridge: $err"
+for h in "${hosts[@]}"; do
+    err=$(ip netns add "${ns[$h]}" 2>&1) || skip "\`ip netns add\` failed: $err"
+    made+=("${ns[$h]}")
+    err=$(ip -n "$sw" link add "$h" type veth peer name eth0 \
+        netns "${ns[$h]}" 2>&1) || skip "no veth support: $err"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cluster.XXXXXX") || exit 99
+export XDG_RUNTIME_DIR=$tmp/run
+# The watchdog: TERM to this script after LIMIT s (its trap cleans up);
+# TERM to the watchdog stops it and its sleep.
+(
+    trap 'kill "$s" 2> /dev/null; exit 0' TERM
+    sleep "$LIMIT" &
+    s=$!
+    wait "$s" || exit 0
+    echo "cluster.sh: still running after $LIMIT s: stopping" >&2
+    kill -TERM $$
+) > /dev/null &
+watchdog=$!
+. "$(dirname "$0")/lib.sh"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# ---- the network: 10.231.0.0/24, hosts .1 .2 .3, the workstation .254 -----
+set -e
+ip -n "$sw" link set lo up
+ip -n "$sw" addr add 10.231.0.254/24 dev br0
+ip -n "$sw" link set br0 up
+for h in "${hosts[@]}"; do
+    ip -n "$sw" link set "$h" master br0
+    ip -n "$sw" link set "$h" up
+    ip -n "${ns[$h]}" link set lo up
+    ip -n "${ns[$h]}" addr add "${addr[$h]}/24" dev eth0
+    ip -n "${ns[$h]}" link set eth0 up
+done
+set +e
+
+# on HOST CMD...: runs CMD in host HOST's namespace ("sw": the workstation).
+on() {
+    local n=$sw
+    [ "$1" = sw ] || n=${ns[$1]}
+    shift
+    ip netns exec "$n" "$@"
+}
+
+# reaches HOST ADDR: whether a TCP connection from HOST to ADDR:9 gets an
+# answer (accepted or refused: either way a packet came back).
+reaches() {
+    local out
+    out=$(on "$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/9" 2>&1) && return 0
+    case $out in *refused*) return 0 ;; esac
+    return 1
+}
+
+# wait_for SECS CMD...: runs CMD every 0.2 s until it succeeds; 1 when it
+# never did within SECS.
+wait_for() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.2
+    done
+}
+
+for from in sw "${hosts[@]}"; do
+    for to in "${hosts[@]}"; do
+        wait_for 5 reaches "$from" "${addr[$to]}" ||
+            { fail "$from cannot reach $to (${addr[$to]})"; exit 1; }
+    done
+done
+echo "ok: three namespaces on a bridge reach each other"
+
+# ---- keys and the cluster file ---------------------------------------------
+mkdir -p "$tmp/keys" "$tmp/other" "$tmp/work" "$tmp/run"
+for k in nimbus h1 h2 h3 admin; do
+    "$GALE" keygen -o "$tmp/keys" $k > /dev/null || { fail "keygen $k"; exit 1; }
+done
+"$GALE" keygen -o "$tmp/other" rogue > /dev/null || { fail "keygen rogue"; exit 1; }
+# Every namespace has ports of its own: the usual ones do not clash.
+cat > "$tmp/cluster.cfg" <<CFG
+security = "curve";
+keys = "$tmp/keys";
+nimbus = { host = "${addr[h1]}"; port = 6627; dir = "$tmp/nimbus"; };
+supervisor = { port = 6700; dir = "$tmp/sup"; timeout_ms = 2000; };
+supervisors = ( { name = "h1"; host = "${addr[h1]}"; },
+                { name = "h2"; host = "${addr[h2]}"; },
+                { name = "h3"; host = "${addr[h3]}"; } );
+ports = { first = 7000; per_topology = 1000; };
+CFG
+sed 's/^security = "curve";/security = "none";/' "$tmp/cluster.cfg" > "$tmp/nokeys.cfg"
+
+# The word count: one generator, then split, count (keyed state) and the
+# transactional sink with 6 tasks each over 6 workers, so that each worker
+# runs one of each; round robin over 3 hosts gives every host 2 workers.
+T="wc-$$"
+N=$SENTENCES
+wc_want "$gen" "$N" "$tmp/want"
+cat > "$tmp/work/wc.cfg" <<CFG
+name = "$T";
+config = { workers = 6; worker_timeout_ms = 3000; restart_delay_ms = 0;
+           restart_attempts = 20;
+           checkpoint = { interval_ms = 400; dir = "$tmp/state"; }; };
+spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $N;
+             rate = $RATE; fields = ["sentence"]; } );
+bolts = ( { id = "split"; type = "split"; parallelism = 6; fields = ["word"]; },
+          { id = "count"; type = "count"; key = "word"; parallelism = 6;
+            fields = ["word", "count"]; },
+          { id = "sink"; type = "file_sink"; path = "$tmp/out"; parallelism = 6; } );
+streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
+            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+            { from = "count"; to = "sink"; grouping = "fields"; fields = ["word"]; } );
+CFG
+
+# ---- the daemons -------------------------------------------------------------
+# Logs: $tmp/nimbus.log, $tmp/sup-hN.log; the master's is named in
+# nimbus's log, workers' are under $tmp/sup/hN/T/.
+start_nimbus() {
+    on h1 "$GALE" nimbus --cluster "$tmp/cluster.cfg" \
+        > /dev/null 2>> "$tmp/nimbus.log" &
+}
+start_sup() {  # HOST
+    on "$1" "$GALE" supervisor --cluster "$tmp/cluster.cfg" --name "$1" \
+        > /dev/null 2>> "$tmp/sup-$1.log" &
+}
+
+# dump: the logs' tails, after a failure.
+dump() {
+    local f
+    for f in "$tmp"/nimbus.log "$(master_log)" "$tmp"/sup-h?.log; do
+        [ -f "$f" ] || continue
+        echo "--- $f (tail)"
+        tail -${1:-15} "$f"
+    done
+}
+
+# master_log: the path of the topology master's log (from nimbus's log).
+master_log() {
+    sed -n "s/.*$T: master started, pid [0-9]* (slot [0-9]*, log \(.*\))$/\1/p" \
+        "$tmp/nimbus.log" 2> /dev/null | tail -1
+}
+
+# in_master REGEX: whether the master's log has a line matching REGEX.
+in_master() {
+    local m
+    m=$(master_log)
+    [ -n "$m" ] && grep -qE "$1" "$m"
+}
+
+# gale_cli ARGS...: the gale command on the workstation, bounded.
+gale_cli() {
+    on sw timeout 60 "$GALE" "$@"
+}
+
+start_nimbus
+wait_for 20 grep -q "nimbus: listening at" "$tmp/nimbus.log" ||
+    { fail "nimbus did not start"; dump; exit 1; }
+for h in "${hosts[@]}"; do start_sup $h; done
+for h in "${hosts[@]}"; do
+    wait_for 20 grep -q "supervisor $h registered" "$tmp/nimbus.log" ||
+        fail "supervisor $h did not register with nimbus"
+done
+[ $fails -eq 0 ] || { dump; exit 1; }
+echo "ok: nimbus on h1 and a supervisor on each host, registered"
+
+# ---- submit from the workstation, and placement ------------------------------
+(cd "$tmp/work" && gale_cli submit wc.cfg --cluster "$tmp/cluster.cfg") \
+    > "$tmp/submit.out" 2>&1 ||
+    { fail "submit: $(cat "$tmp/submit.out")"; dump; exit 1; }
+listed() {  # STATUS-REGEX
+    gale_cli list --cluster "$tmp/cluster.cfg" 2> /dev/null |
+        grep -qE "^$T +($1) "
+}
+wait_for 30 listed ACTIVE || fail "$T never listed ACTIVE"
+gale_cli list --cluster "$tmp/cluster.cfg" | grep -qE "^$T +ACTIVE +19 +6 " ||
+    fail "list: $(gale_cli list --cluster "$tmp/cluster.cfg" 2>&1)"
+
+# Where the workers run, from the master's log: "T: worker W (epoch E)
+# runs on H as pid P".
+placed() {  # EPOCH HOST
+    in_master "$T: worker [0-9]+ \(epoch $1\) runs on $2 as pid"
+}
+# placements HOST: how many times a worker was started on HOST.
+placements() {
+    grep -cE "$T: worker [0-9]+ \(epoch [0-9]+\) runs on $1 as pid" \
+        "$(master_log)" 2> /dev/null
+}
+# more_placements HOST N: whether HOST got a worker after the first N.
+more_placements() {
+    [ "$(placements "$1")" -gt "$2" ]
+}
+for h in "${hosts[@]}"; do
+    wait_for 30 placed 1 $h || fail "no worker of the first attempt on $h"
+done
+[ $fails -eq 0 ] || { dump; exit 1; }
+# Which components each host runs: the plan's executors per worker, joined
+# with the master's worker -> host lines.
+"$GALE" plan "$tmp/work/wc.cfg" > "$tmp/plan" || fail "gale plan"
+sed -n "s/.*$T: worker \([0-9]*\) (epoch 1) runs on \(h[0-9]\) as pid.*/\1 \2/p" \
+    "$(master_log)" > "$tmp/hosts.1"
+awk 'NR == FNR { host[$1] = $2; next }
+     /^executors/ { ex = 1; next }
+     ex && NF == 4 && $1 ~ /^[0-9]+$/ { print host[$4], $2 }' \
+    "$tmp/hosts.1" "$tmp/plan" | sort -u > "$tmp/stages"
+for h in "${hosts[@]}"; do
+    for c in split count sink; do
+        grep -qx "$h $c" "$tmp/stages" || fail "host $h runs no $c task"
+    done
+    ls "$tmp/sup/$h/$T"/worker-*.log > /dev/null 2>&1 ||
+        fail "supervisor $h has no worker log under $tmp/sup/$h/$T"
+done
+[ $fails -eq 0 ] || { cat "$tmp/stages"; dump; exit 1; }
+echo "ok: 6 workers on 3 hosts: $(awk '{ print $2 }' "$tmp/hosts.1" | sort | uniq -c | tr -s ' \n' ' ')"
+
+# ---- host 2 dies, and comes back ---------------------------------------------
+published() { ls "$tmp/out"/part-* > /dev/null 2>&1; }
+wait_for 60 published || { fail "nothing published in 60 s"; dump; exit 1; }
+finished() { [ "$(sed -n 's/^status=//p' "$tmp/nimbus/topologies/$T/record" 2> /dev/null)" = finished ]; }
+running() {  # the faults must come before the end
+    finished && { fail "the run ended before the faults (raise SENTENCES)"; dump; exit 1; }
+    return 0
+}
+running
+before=$(placements h2)
+for p in $(ip netns pids "${ns[h2]}"); do kill -KILL "$p" 2> /dev/null; done
+echo "fault: host h2 killed (every process in its namespace, kill -9)"
+wait_for 30 in_master "attempt [0-9]+ failed: .*host h2" ||
+    { fail "the master did not notice h2's death"; dump 30; exit 1; }
+start_sup h2
+wait_for 30 grep -q "supervisor h2 registered.*pid $!" "$tmp/nimbus.log" ||
+    fail "the restarted supervisor h2 (pid $!) did not register"
+wait_for 30 more_placements h2 "$before" ||
+    { fail "h2 got no work after it came back"; dump 30; exit 1; }
+running
+echo "ok: h2 declared dead and given work again"
+
+# ---- host 3 is cut off, and reconnected ----------------------------------------
+workers_on() {  # HOST: gale worker processes in its namespace
+    local p n=0
+    for p in $(ip netns pids "${ns[$1]}"); do
+        tr '\0' ' ' < /proc/$p/cmdline 2> /dev/null | grep -q " worker " && n=$((n + 1))
+    done
+    echo $n
+}
+sleep 1
+[ "$(workers_on h3)" -gt 0 ] || fail "no workers on h3 before the cut"
+before=$(placements h3)
+ip -n "$sw" link set h3 down
+echo "fault: host h3 cut off (its link down)"
+wait_for 30 in_master "attempt [0-9]+ failed: .*host h3" ||
+    { fail "the master did not notice h3's cut"; dump 30; }
+# Its workers stop by themselves (the lease, 3 s) while it is cut off.
+no_workers_on() { [ "$(workers_on "$1")" -eq 0 ]; }
+wait_for 20 no_workers_on h3 ||
+    fail "h3's workers still run while it is cut off: $(workers_on h3)"
+ip -n "$sw" link set h3 up
+echo "fault: host h3 reconnected"
+wait_for 40 more_placements h3 "$before" ||
+    fail "h3 got no work after it came back"
+running
+echo "ok: h3 declared dead, its workers stopped, and given work again"
+
+# ---- the end: finished, exact, recovered -------------------------------------
+wait_for 150 finished || fail "$T did not finish within 150 s"
+listed FINISHED || fail "$T not listed FINISHED: $(gale_cli list --cluster "$tmp/cluster.cfg" 2>&1)"
+msg=$(wc_check "$tmp/out" "$tmp/want") || fail "committed output: $msg"
+recoveries=$(grep -cE "attempt [0-9]+ failed: .*; restarting from checkpoint [1-9]" "$(master_log)")
+[ "$recoveries" -ge 1 ] || fail "no recovery from a checkpoint in the master's log"
+grep -E "failed: |restarting from|runs on" "$(master_log)" | grep -vE "runs on" |
+    sed 's/^.*\(attempt\)/   \1/' | cut -c1-160
+echo "recoveries from a checkpoint: $recoveries"
+
+# ---- security ----------------------------------------------------------------
+# A valid key pair that is not one of the cluster's: refused.
+gale_cli list --cluster "$tmp/cluster.cfg" --key "$tmp/other/rogue.key_secret" \
+    > "$tmp/rogue.out" 2> "$tmp/rogue.err" &&
+    fail "a key pair not in $tmp/keys was let in: $(cat "$tmp/rogue.out")"
+[ -s "$tmp/rogue.err" ] || fail "the refused client said nothing"
+wait_for 10 grep -qE "refused [0-9]+ connection\(s\)" "$tmp/nimbus.log" ||
+    fail "nimbus did not log the refused connections"
+# No keys at all (security "none" against a curve nimbus): refused.
+gale_cli list --cluster "$tmp/nokeys.cfg" > "$tmp/none.out" 2> "$tmp/none.err" &&
+    fail "a client without keys was let in: $(cat "$tmp/none.out")"
+[ -s "$tmp/none.err" ] || fail "the client without keys said nothing"
+# The admin key is still let in, and the topology can go.
+gale_cli kill "$T" --cluster "$tmp/cluster.cfg" > /dev/null ||
+    fail "kill of the finished topology"
+echo "ok: a foreign key and no key refused"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; dump 30; exit 1; }
+echo "PASS cluster"
