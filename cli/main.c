@@ -37,6 +37,8 @@ static const cmd_entry_t commands[] = {
     { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
                   cmd_flux_import },
     { "keygen",   "make a CurveZMQ key pair for a cluster host", cmd_keygen },
+    { "supervisor", "run the supervisor daemon of a cluster host",
+                  cmd_supervisor },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };
