@@ -21,13 +21,17 @@
 #
 # Needs root and network namespaces (ip netns, veth, bridge); exits 77
 # (skipped) without them, saying which is missing. SENTENCES and RATE
-# tune the run's length, KEEP=1 keeps the temporary directory.
+# tune the run's length, SUP_TIMEOUT_MS and WORKER_TIMEOUT_MS the two
+# timeouts, LIMIT bounds the whole test (s); KEEP=1 keeps the temporary
+# directory.
 set -u
 : "${GALE:=./gale}"
 : "${top_builddir:=.}"
 : "${SENTENCES:=300000}"
 : "${RATE:=10000}"
 : "${LIMIT:=240}"       # seconds: the whole test, whatever happens
+: "${SUP_TIMEOUT_MS:=2000}"     # supervisor.timeout_ms
+: "${WORKER_TIMEOUT_MS:=3000}"  # the topology's worker_timeout_ms
 GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
 gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
 export LC_ALL=C
@@ -169,7 +173,7 @@ cat > "$tmp/cluster.cfg" <<CFG
 security = "curve";
 keys = "$tmp/keys";
 nimbus = { host = "${addr[h1]}"; port = 6627; dir = "$tmp/nimbus"; };
-supervisor = { port = 6700; dir = "$tmp/sup"; timeout_ms = 2000; };
+supervisor = { port = 6700; dir = "$tmp/sup"; timeout_ms = $SUP_TIMEOUT_MS; };
 supervisors = ( { name = "h1"; host = "${addr[h1]}"; },
                 { name = "h2"; host = "${addr[h2]}"; },
                 { name = "h3"; host = "${addr[h3]}"; } );
@@ -185,10 +189,10 @@ N=$SENTENCES
 wc_want "$gen" "$N" "$tmp/want"
 cat > "$tmp/work/wc.cfg" <<CFG
 name = "$T";
-# (restart_attempts: a master should never give up by itself, but the
-# default of 3 applies to masters too: see the report of this test.)
-config = { workers = 6; worker_timeout_ms = 3000; restart_delay_ms = 0;
-           restart_attempts = 1000;
+# (restart_attempts stays 3: hosts that die or come back do not count.
+# The supervisor timeout is below the workers': a dead host is seen as
+# one before its workers' silence fails the attempt.)
+config = { workers = 6; worker_timeout_ms = $WORKER_TIMEOUT_MS; restart_delay_ms = 0;
            checkpoint = { interval_ms = 400; dir = "$tmp/state"; }; };
 spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $N;
              rate = $RATE; fields = ["sentence"]; } );
