@@ -15,6 +15,9 @@
 #   - host 3's link goes down for longer than the supervisor timeout: it
 #     is declared dead, its workers stop themselves when the master's
 #     lease is lost, and when the link comes back it gets work again;
+#   - the master is killed: nimbus starts it again, and the new one
+#     restores the last checkpoint and spreads over every host; then
+#     nimbus is killed and started again: it adopts that master;
 #   - the topology finishes; every committed running count is exact;
 #   - a client whose key pair is not in the cluster's keys, and a client
 #     without keys (security "none"), are both refused by nimbus.
