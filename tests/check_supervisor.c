@@ -399,6 +399,30 @@ START_TEST(test_kill_reaps)
 }
 END_TEST
 
+START_TEST(test_kill_outlives_client)
+{
+    int p1 = spawn("wc", 0, 1, dir, "exec sleep 60");
+    int p2 = spawn("wc", 1, 1, dir, "exec sleep 60");
+
+    ck_assert(wait_count("wc", 2));
+    /* A master's last words: a kill, then the client goes. */
+    gale_supclient_kill(sc, 0, "wc", 0);
+    gale_supclient_destroy(&sc);
+    ck_assert_ptr_nonnull(sc = gale_supclient_new(zctx, c));
+    ck_assert(wait_count("wc", 0));
+    ck_assert(gone(p1));
+    ck_assert(gone(p2));
+    /* A kill asked for before a new client is connected goes later. */
+    p1 = spawn("wc", 0, 2, dir, "exec sleep 60");
+    gale_supclient_destroy(&sc);
+    ck_assert_ptr_nonnull(sc = gale_supclient_new(zctx, c));
+    gale_supclient_kill(sc, 0, "wc", 2);
+    ck_assert(wait_answer(sc));
+    ck_assert(wait_count("wc", 0));
+    ck_assert(gone(p1));
+}
+END_TEST
+
 START_TEST(test_kill_all_epochs)
 {
     int p1 = spawn("wc", 0, 1, dir, "exec sleep 60");
@@ -848,6 +872,7 @@ main(int argc, char **argv)
     tcase_add_test(tc, test_missing_cwd_runs_in_topology_dir);
     tcase_add_test(tc, test_log_is_appended);
     tcase_add_test(tc, test_kill_reaps);
+    tcase_add_test(tc, test_kill_outlives_client);
     tcase_add_test(tc, test_kill_all_epochs);
     tcase_add_test(tc, test_signal_shows_in_ping);
     tcase_add_test(tc, test_new_epoch_replaces_older);
