@@ -63,7 +63,8 @@ typedef struct sup {
     const gale_cluster_member_t *self; /* in c */
     char *dir;                      /* DIR: supervisor_dir/NAME, absolute */
     char *cluster_path;             /* absolute, for the workers */
-    char *exe;                      /* the program workers run; NULL: ours */
+    char *exe;                      /* the program workers run */
+    bool self_path;                 /* exe is our own file's path */
     char *ep;                       /* where the ROUTER is bound */
     void *zctx;                     /* owned */
     void *router;                   /* masters' requests */
@@ -421,23 +422,14 @@ worker_env(char *spec)
     return env;
 }
 
-/* The program to run as a worker: s->exe, or the file this process
- * runs, by its path when it still exists. Caller frees. */
+/* The program to run as a worker: s->exe when it is there, else (gale
+ * removed) the file this process runs. Caller frees. */
 static char *
 worker_exe(const sup_t *s)
 {
-    char path[PATH_MAX];
-    ssize_t n;
-
-    if (s->exe != NULL)
-        return xstrdup(s->exe);
-    n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n > 0) {
-        path[n] = '\0';
-        if (access(path, X_OK) == 0)
-            return xstrdup(path);
-    }
-    return xstrdup("/proc/self/exe");
+    if (s->self_path && access(s->exe, X_OK) != 0)
+        return xstrdup("/proc/self/exe");
+    return xstrdup(s->exe);
 }
 
 /* Starts `EXE worker FILE ARG...` for entry x in cwd with output to
@@ -854,7 +846,17 @@ gale_supervisor_run(const gale_cluster_t *c, const char *name,
         rc = -ENOENT;
         goto fail;
     }
-    s.exe = exe != NULL ? xstrdup(exe) : NULL;
+    if (exe != NULL) {
+        s.exe = xstrdup(exe);
+    } else {
+        /* By path, read now: after an upgrade in place (a new file at
+         * the path) the next workers run the new gale, as the next
+         * masters do. */
+        s.exe = realpath("/proc/self/exe", NULL);
+        s.self_path = s.exe != NULL;
+        if (s.exe == NULL)
+            s.exe = xstrdup("/proc/self/exe");
+    }
     if ((rc = prepare_paths(&s, cluster_path, &why)) != 0 ||
         (rc = gale_netsec_init(c, s.self->key, &why)) != 0)
         goto fail;

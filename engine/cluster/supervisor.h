@@ -21,9 +21,10 @@
  * then kills (SIGKILL) and reaps every worker it started and returns 0.
  * cluster_path is the cluster file as workers should read it (made
  * absolute here). Workers run `EXE worker DIR/T/topology.cfg ARG...`
- * with EXE = exe or, when exe is NULL, the file this process was started
- * from (its path, so that an upgraded gale runs the next workers, as it
- * runs the next masters; /proc/self/exe when that file is gone). It sets
+ * with EXE = exe or, when exe is NULL, the path of the file this process
+ * was started from (so that a gale upgraded in place runs the next
+ * workers, as it runs the next masters; /proc/self/exe while no file is
+ * at that path). It sets
  * up the process's network security (gale_netsec_init with its member's
  * key) and its own ZeroMQ context. Returns -errno with *cause (caller
  * frees) when it cannot start: unknown name, keys, the directory, the
