@@ -74,6 +74,9 @@ typedef struct runtime {
     int ctl_base;                   /* transport tcp: control plane's base
                                        port (engine/endpoint.h); 0: ipc */
     gale_placement_t *place;        /* cluster master: remote workers */
+    bool host_failure;              /* the failure is a host's (dead, back,
+                                       or refusing workers): it does not
+                                       count against restart attempts */
     char run_id[64];                /* the attempt's: bridge names, lease */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
@@ -647,6 +650,7 @@ check_workers(runtime_t *rt)
             rt->sp_verb == NULL && rt->failure == NULL)) {
             if (rt->failure == NULL) {
                 rt->failure = why;
+                rt->host_failure = true;
                 why = NULL;
             }
         }
@@ -1217,6 +1221,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     char *why = NULL, *dir = NULL, *msg;
     int status = 1, attempts, delay_ms, rc;
     uint32_t first_epoch;
+    int counted = 0;                /* failures that count as restarts */
     bool publish_only = false;
 
     memset(&rt, 0, sizeof rt);
@@ -1257,10 +1262,6 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     if (opts->cluster != NULL) {
         if (opts->worker_argv == NULL || cluster_open(&rt) != 0)
             goto done;
-        /* A master never gives up by itself: hosts come and go. */
-        v = gale_value_map_get(t->conf, "gale.restart.attempts");
-        if (v == NULL)
-            attempts = 1000000;
     }
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
@@ -1323,6 +1324,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 break;
             }
             /* A host that died while its workers started: try again. */
+            rt.host_failure = true;
             rc = -1;
         } else if (publish_only) {
             while (rt.ndone < plan->nexecs && rt.failure == NULL) {
@@ -1347,7 +1349,9 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 "recovering; try again)", rt.sp_verb, rt.failure);
             savepoint_clear(&rt);
         }
-        if (at.epoch - first_epoch >= (uint32_t)attempts) {
+        if (!rt.host_failure)
+            counted++;
+        if (counted > attempts) {
             msg = rt.failure;
             xasprintf(&rt.failure, "%s (gave up after %d restarts)", msg, attempts);
             free(msg);
@@ -1374,6 +1378,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         rt.recoveries++;
         free(rt.failure);
         rt.failure = NULL;
+        rt.host_failure = false;
         if (delay_ms > 0)
             usleep((useconds_t)delay_ms * 1000);
     }
