@@ -1173,6 +1173,15 @@ cluster_open(runtime_t *rt)
     size_t n = 0, i;
     int per_set = 2 + (int)plan->nexecs;
 
+    const char *s = plan->topo->name;
+
+    /* The name becomes a directory and a word on the supervisors. */
+    if (s[0] == '.' || s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        "abcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0') {
+        log_error("%s: a topology on a cluster needs a name of letters, "
+            "digits, '.', '_' and '-' (not starting with '.')", s);
+        return -1;
+    }
     rt->procs = true;
     rt->ctl_base = c->ports_first + rt->opts->slot * c->ports_per_topology;
     if (2 * per_set + 2 * plan->nworkers * plan->nworkers >
