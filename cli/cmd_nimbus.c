@@ -105,7 +105,6 @@ cmd_nimbus(int argc, char **argv)
     }
     if ((c = gale_cluster_load(file, &cause)) == NULL) {
         fprintf(stderr, "gale: nimbus: %s\n", cause);
-        free(cause);
         rc = 2;
         goto out;
     }

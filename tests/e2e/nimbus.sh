@@ -1,0 +1,239 @@
+#!/bin/bash
+# nimbus.sh - `gale nimbus` and the verbs against a cluster, end to end,
+# on 127.0.0.1:
+#   - a file with an error is refused by `gale submit` with file:line,
+#     exit 2, before nimbus is asked;
+#   - security "none": a bounded word count is submitted, listed, its
+#     master is killed with -9 mid-run and restarted by nimbus, and it
+#     finishes: the record says finished and the committed output is
+#     exact; a second submit of a running name is refused;
+#   - a long-running topology: deactivate/activate through nimbus; nimbus
+#     is killed with -9 and started again: it adopts the running master
+#     (same pid) and still lists the topology; `gale kill` stops it and
+#     its record goes;
+#   - security "curve" (`gale keygen`): a client with a listed key submits
+#     and lists; one whose key is not on the list is refused (non-zero
+#     exit) and nimbus logs the refusals.
+# Masters run in local mode (GALE_NIMBUS_LOCAL_MASTERS=1) unless
+# GALE_NIMBUS_CLUSTER_MASTERS=1: this test runs no supervisors.
+set -u
+: "${GALE:=./gale}"
+: "${top_builddir:=.}"
+GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
+gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nimbus.XXXXXX") || exit 99
+export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
+[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+[ "${GALE_NIMBUS_CLUSTER_MASTERS:-}" = 1 ] || export GALE_NIMBUS_LOCAL_MASTERS=1
+unset GALE_CLUSTER GALE_KEY
+. "$(dirname "$0")/lib.sh"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# Every process this test starts is stopped by its pid: the nimbus
+# daemons, and the masters their records and logs name.
+nimbus_pids=""
+cleanup() {
+    local p
+    for p in $nimbus_pids; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in $(cat "$tmp"/*/topologies/*/record 2>/dev/null | sed -n 's/^pid=//p') \
+             $(sed -n 's/.*master started, pid \([0-9]*\).*/\1/p' "$tmp"/*.log 2>/dev/null); do
+        [ "$p" != 0 ] && kill -KILL "$p" 2>/dev/null
+    done
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# cluster FILE SECURITY DIR PORT [KEYS]
+cluster() {
+    local keys=""
+    [ -z "${5:-}" ] || keys="keys = \"$5\";"
+    cat > "$1" <<CFG
+security = "$2";
+$keys
+nimbus = { host = "127.0.0.1"; port = $4; dir = "$3"; key = "nimbus"; };
+supervisors = ( { name = "h1"; host = "127.0.0.1"; } );
+ports = { first = 20000; per_topology = 100; };
+CFG
+}
+
+# start_nimbus CLUSTER LOG: starts nimbus, waits until it listens; sets
+# npid. Returns 1 when it did not come up.
+start_nimbus() {
+    local before
+    before=$(grep -c "topologies in the record" "$2" 2>/dev/null)
+    "$GALE" nimbus --cluster "$1" --log "$2" 2>> "$2" &
+    npid=$!
+    nimbus_pids="$nimbus_pids $npid"
+    for _ in $(seq 100); do
+        [ "$(grep -c "topologies in the record" "$2" 2>/dev/null)" -gt "${before:-0}" ] &&
+            return 0
+        kill -0 $npid 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# A free port for nimbus: the first in a random range that nothing on
+# this host listens at.
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((30000 + RANDOM % 20000))
+        ss -ltn 2>/dev/null | grep -q ":$p " || { echo $p; return; }
+    done
+    echo $((30000 + RANDOM % 20000))
+}
+
+# topology FILE NAME COUNT RATE STATE OUT
+topology() {
+    cat > "$1" <<CFG
+name = "$2";
+config = { checkpoint = { interval_ms = 200; dir = "$5"; }; };
+spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $3; rate = $4;
+             fields = ["sentence"]; } );
+bolts = ( { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
+          { id = "count"; type = "count"; key = "word"; parallelism = 2;
+            fields = ["word", "count"]; },
+          { id = "sink"; type = "file_sink"; path = "$6"; parallelism = 2; } );
+streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
+            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+            { from = "count"; to = "sink"; grouping = "fields"; fields = ["word"]; } );
+CFG
+}
+
+# field DIR NAME KEY: a value of topology NAME's record under nimbus DIR.
+field() {
+    sed -n "s/^$3=//p" "$1/topologies/$2/record" 2>/dev/null
+}
+
+# wait_for SECS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
+wait_for() {
+    local n=$(($1 * 5)); shift
+    for _ in $(seq $n); do "$@" && return 0; sleep 0.2; done
+    return 1
+}
+
+published() { # DIR: some output was published there
+    [ -n "$(ls "$1" 2>/dev/null)" ]
+}
+
+status_is() { # DIR NAME STATUS
+    [ "$(field "$1" "$2" status)" = "$3" ]
+}
+
+gone() { # PID: the process no longer exists
+    ! kill -0 "$1" 2>/dev/null
+}
+
+listed() { # CLUSTER NAME STATUS-REGEX
+    "$GALE" list --cluster "$1" 2>/dev/null | grep -qE "^$2 +($3) "
+}
+
+# ---- a file with an error: file:line, exit 2, nothing sent --------------
+port=$(free_port)
+cluster "$tmp/c1.cfg" none "$tmp/n1" $port
+printf 'name = "bad";\nspouts = ( { id = "s"; type = "nosuchtype"; } );\n' > "$tmp/bad.cfg"
+"$GALE" submit --cluster "$tmp/c1.cfg" "$tmp/bad.cfg" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "a bad file: exit $rc, not 2"
+grep -q "^$tmp/bad.cfg:[0-9]*:" "$tmp/err" || fail "a bad file said: $(cat "$tmp/err")"
+"$GALE" submit "$tmp/bad.cfg" 2> "$tmp/err" && fail "submit without a cluster succeeded"
+grep -q "no cluster" "$tmp/err" || fail "submit without a cluster said: $(cat "$tmp/err")"
+
+# ---- security none ---------------------------------------------------------
+start_nimbus "$tmp/c1.cfg" "$tmp/n1.log" || { fail "nimbus did not start: $(tail -3 "$tmp/n1.log")"; exit 1; }
+"$GALE" list --cluster "$tmp/c1.cfg" > "$tmp/out" || fail "list of an empty cluster"
+grep -q "No topologies" "$tmp/out" || fail "empty list said: $(cat "$tmp/out")"
+
+# A bounded word count whose master is killed mid-run: nimbus restarts
+# it, it restores its last checkpoint and finishes exactly.
+N=60000
+wc_want "$gen" $N "$tmp/want"
+A="wc-$$"
+mkdir -p "$tmp/work"
+topology "$tmp/work/a.cfg" "$A" $N 8000 state-a out-a
+(cd "$tmp/work" && "$GALE" submit --cluster "$tmp/c1.cfg" a.cfg > "$tmp/out" 2>&1) ||
+    fail "submit: $(cat "$tmp/out")"
+grep -q "^submitted $A: slot 0" "$tmp/out" || fail "submit said: $(cat "$tmp/out")"
+wait_for 20 listed "$tmp/c1.cfg" "$A" "ACTIVE" || fail "$A never listed ACTIVE"
+"$GALE" list --cluster "$tmp/c1.cfg" | grep -qE "^$A +ACTIVE +7 +1 " ||
+    fail "list: $("$GALE" list --cluster "$tmp/c1.cfg")"
+[ "$(field "$tmp/n1" "$A" cwd)" = "$tmp/work" ] || fail "record cwd: $(field "$tmp/n1" "$A" cwd)"
+cmp -s "$tmp/work/a.cfg" "$tmp/n1/topologies/$A/topology.cfg" || fail "the record's topology.cfg differs"
+(cd "$tmp/work" && "$GALE" submit --cluster "$tmp/c1.cfg" a.cfg 2> "$tmp/err") &&
+    fail "a second submit of a running name succeeded"
+grep -q "already on the cluster" "$tmp/err" || fail "second submit said: $(cat "$tmp/err")"
+# Kill the master after a checkpoint or two.
+wait_for 20 published "$tmp/work/out-a" || fail "no output published"
+mpid=$(field "$tmp/n1" "$A" pid)
+[ "${mpid:-0}" -gt 0 ] && kill -KILL "$mpid" 2>/dev/null || fail "master '$mpid' was not running"
+wait_for 30 grep -q "$A: master pid $mpid was killed by signal 9" "$tmp/n1.log" ||
+    fail "nimbus did not see its master die"
+wait_for 90 status_is "$tmp/n1" "$A" finished ||
+    fail "$A did not finish: status $(field "$tmp/n1" "$A" status)"
+[ "$(field "$tmp/n1" "$A" restarts)" = 1 ] || fail "restarts: $(field "$tmp/n1" "$A" restarts)"
+wc_check "$tmp/work/out-a" "$tmp/want" || fail "the committed output of $A is not exact"
+listed "$tmp/c1.cfg" "$A" FINISHED || fail "a finished topology not listed FINISHED"
+
+# A long-running one: deactivate/activate, nimbus killed and adopting it.
+B="long-$$"
+topology "$tmp/work/b.cfg" "$B" 100000000 2000 state-b out-b
+(cd "$tmp/work" && "$GALE" submit --cluster "$tmp/c1.cfg" b.cfg > "$tmp/out" 2>&1) ||
+    fail "submit B: $(cat "$tmp/out")"
+# Slot 0 is free again: the finished topology holds none.
+grep -q "^submitted $B: slot 0" "$tmp/out" || fail "submit B said: $(cat "$tmp/out")"
+wait_for 20 listed "$tmp/c1.cfg" "$B" ACTIVE || fail "$B never listed ACTIVE"
+"$GALE" deactivate --cluster "$tmp/c1.cfg" "$B" > /dev/null || fail "deactivate"
+listed "$tmp/c1.cfg" "$B" INACTIVE || fail "not INACTIVE after deactivate"
+"$GALE" activate --cluster "$tmp/c1.cfg" "$B" > /dev/null || fail "activate"
+listed "$tmp/c1.cfg" "$B" ACTIVE || fail "not ACTIVE after activate"
+"$GALE" activate --cluster "$tmp/c1.cfg" "nothing-$$" 2> "$tmp/err" && fail "activate of nothing succeeded"
+grep -q "no topology called" "$tmp/err" || fail "activate of nothing said: $(cat "$tmp/err")"
+bpid=$(field "$tmp/n1" "$B" pid)
+[ "${bpid:-0}" -gt 0 ] || fail "no master pid for $B"
+kill -KILL $npid
+wait $npid 2>/dev/null
+start_nimbus "$tmp/c1.cfg" "$tmp/n1.log" || fail "nimbus did not start again"
+grep -q "$B: adopted its running master, pid $bpid " "$tmp/n1.log" ||
+    fail "nimbus did not adopt $bpid: $(grep "$B" "$tmp/n1.log" | tail -3)"
+[ "$(field "$tmp/n1" "$B" pid)" = "$bpid" ] || fail "the record's pid changed"
+wait_for 10 listed "$tmp/c1.cfg" "$B" ACTIVE || fail "$B not listed ACTIVE after the restart"
+"$GALE" list --cluster "$tmp/c1.cfg" -v | grep -qE "^$B +ACTIVE .* $bpid +0$" ||
+    fail "list -v: $("$GALE" list --cluster "$tmp/c1.cfg" -v)"
+listed "$tmp/c1.cfg" "$A" FINISHED || fail "$A not FINISHED after the restart"
+"$GALE" kill --cluster "$tmp/c1.cfg" "$B" > "$tmp/out" || fail "kill: $(cat "$tmp/out")"
+wait_for 30 test ! -d "$tmp/n1/topologies/$B" || fail "the record of killed $B stayed"
+wait_for 30 gone "$bpid" || fail "killed master $bpid still runs"
+"$GALE" kill --cluster "$tmp/c1.cfg" "$A" > /dev/null || fail "kill of a finished topology"
+[ ! -d "$tmp/n1/topologies/$A" ] || fail "the record of finished $A stayed after kill"
+kill -TERM $npid
+wait $npid 2>/dev/null
+grep -q "nimbus: stopped" "$tmp/n1.log" || fail "nimbus did not log its stop"
+
+# ---- security curve ----------------------------------------------------------
+for k in nimbus h1 admin; do
+    "$GALE" keygen -o "$tmp/keys" $k > /dev/null 2>&1 || fail "keygen $k"
+done
+"$GALE" keygen -o "$tmp/other" intruder > /dev/null 2>&1 || fail "keygen intruder"
+port=$(free_port)
+cluster "$tmp/c2.cfg" curve "$tmp/n2" $port "$tmp/keys"
+start_nimbus "$tmp/c2.cfg" "$tmp/n2.log" || { fail "curve nimbus did not start: $(tail -3 "$tmp/n2.log")"; exit 1; }
+C="sec-$$"
+topology "$tmp/work/c.cfg" "$C" 2000 0 state-c out-c
+(cd "$tmp/work" && GALE_KEY=admin "$GALE" submit --cluster "$tmp/c2.cfg" c.cfg > "$tmp/out" 2>&1) ||
+    fail "curve submit: $(cat "$tmp/out")"
+wait_for 60 status_is "$tmp/n2" "$C" finished || fail "$C did not finish"
+"$GALE" list --cluster "$tmp/c2.cfg" --key admin | grep -qE "^$C +FINISHED " || fail "curve list"
+"$GALE" list --cluster "$tmp/c2.cfg" --key "$tmp/other/intruder.key_secret" > "$tmp/out" 2> "$tmp/err" &&
+    fail "a key not on the list was let in: $(cat "$tmp/out")"
+grep -q "no answer from nimbus at tcp://127.0.0.1:$port" "$tmp/err" || fail "intruder said: $(cat "$tmp/err")"
+wait_for 10 grep -q "refused [0-9]* connection(s) from keys not on the cluster's list" "$tmp/n2.log" ||
+    fail "nimbus did not log the refusal"
+
+if [ $fails -ne 0 ]; then
+    echo "$fails failure(s); the end of nimbus's logs:"
+    for f in "$tmp"/n1.log "$tmp"/n2.log; do [ -f "$f" ] && tail -n 8 "$f"; done
+    exit 1
+fi
+echo "nimbus: ok"
