@@ -664,11 +664,12 @@ do_submit(nimbus_t *n, const req_t *q)
         for (k = 0; k < sizeof run_options / sizeof run_options[0]; k++)
             if (strcmp(q->f[i], run_options[k].name) == 0)
                 break;
-        if (k == sizeof run_options / sizeof run_options[0] ||
-            (run_options[k].value && i + 1 == q->nf)) {
-            reply(n, q, false, "submit: `%s` is not a run option that takes "
-                "%s", q->f[i], k < sizeof run_options / sizeof run_options[0] ?
-                "no value here" : "a topology to the cluster");
+        if (k == sizeof run_options / sizeof run_options[0]) {
+            reply(n, q, false, "submit: `%s` is not a run option", q->f[i]);
+            goto done;
+        }
+        if (run_options[k].value && i + 1 == q->nf) {
+            reply(n, q, false, "submit: `%s` needs a value", q->f[i]);
             goto done;
         }
         if (strchr(q->f[i], '\n') != NULL ||
