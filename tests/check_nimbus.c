@@ -165,7 +165,7 @@ start_nimbus(int port)
         c.supervisor_timeout_ms = 5000;
         c.sups = &sup;
         c.nsups = 1;
-        c.ports_first = 7000;
+        c.ports_first = 10000;
         c.ports_per_topology = 100;
         o.cluster_path = "/nonexistent/cluster.cfg";
         o.local_masters = true;
@@ -227,7 +227,7 @@ wire_setup(void)
     setup();
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     for (attempt = 0; attempt < 10; attempt++) {
-        int port = 30000 + rand() % 30000;
+        int port = 20000 + rand() % 12000;   /* below the ephemeral ports */
 
         npid = start_nimbus(port);
         zctx = zmq_ctx_new();

@@ -107,6 +107,7 @@ typedef struct nimbus {
     void *zctx;                 /* owned */
     void *router;               /* owned */
     bool zap;                   /* gale_netsec_start ran */
+    bool listening;             /* the ROUTER was bound */
     topo_t **topos;             /* owned */
     size_t ntopos;
     fwd_t **fwds;               /* owned */
@@ -799,7 +800,8 @@ do_list(nimbus_t *n, const req_t *q)
     char **items = xcalloc(n->ntopos + 1, sizeof *items), *text;
     size_t i;
 
-    qsort(n->topos, n->ntopos, sizeof *n->topos, by_topo_name);
+    if (n->ntopos > 1)
+        qsort(n->topos, n->ntopos, sizeof *n->topos, by_topo_name);
     for (i = 0; i < n->ntopos; i++) {
         const topo_t *t = n->topos[i];
 
@@ -1205,7 +1207,7 @@ nimbus_close(nimbus_t *n)
         gale_netsec_stop(n->zctx);
     if (n->zctx != NULL)
         zmq_ctx_term(n->zctx);
-    if (n->router != NULL)
+    if (n->listening)
         log_info("nimbus: stopped; %zu master(s) left running", left);
     free(n->root);
     free(n->exe);
@@ -1260,6 +1262,7 @@ gale_nimbus_run(const gale_cluster_t *c, const gale_nimbus_opts_t *o,
             "running?)", n.ep, zmq_strerror(errno));
         goto out;
     }
+    n.listening = true;
     log_info("nimbus: listening at %s (security %s, key %s), record in %s",
         n.ep, gale_security_mode_name(c->security), o->self_key != NULL ?
         o->self_key : c->nimbus.key, n.root);

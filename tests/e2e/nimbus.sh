@@ -53,7 +53,7 @@ security = "$2";
 $keys
 nimbus = { host = "127.0.0.1"; port = $4; dir = "$3"; key = "nimbus"; };
 supervisors = ( { name = "h1"; host = "127.0.0.1"; } );
-ports = { first = 20000; per_topology = 100; };
+ports = { first = 10000; per_topology = 100; };
 CFG
 }
 
@@ -74,15 +74,17 @@ start_nimbus() {
     return 1
 }
 
-# A free port for nimbus: the first in a random range that nothing on
-# this host listens at.
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((30000 + RANDOM % 20000))
-        ss -ltn 2>/dev/null | grep -q ":$p " || { echo $p; return; }
+# new_nimbus CLUSTER SECURITY DIR LOG [KEYS]: writes a cluster file with
+# a random port below the ephemeral range and starts nimbus on it, with
+# another port while one is taken. Sets port and npid.
+new_nimbus() {
+    for _ in $(seq 10); do
+        port=$((20000 + RANDOM % 12000))
+        cluster "$1" "$2" "$3" $port "${5:-}"
+        start_nimbus "$1" "$4" && return 0
+        grep -q "Address already in use" "$4" || return 1
     done
-    echo $((30000 + RANDOM % 20000))
+    return 1
 }
 
 # topology FILE NAME COUNT RATE STATE OUT
@@ -131,8 +133,7 @@ listed() { # CLUSTER NAME STATUS-REGEX
 }
 
 # ---- a file with an error: file:line, exit 2, nothing sent --------------
-port=$(free_port)
-cluster "$tmp/c1.cfg" none "$tmp/n1" $port
+cluster "$tmp/c1.cfg" none "$tmp/n1" 1
 printf 'name = "bad";\nspouts = ( { id = "s"; type = "nosuchtype"; } );\n' > "$tmp/bad.cfg"
 "$GALE" submit --cluster "$tmp/c1.cfg" "$tmp/bad.cfg" 2> "$tmp/err"
 rc=$?
@@ -142,7 +143,8 @@ grep -q "^$tmp/bad.cfg:[0-9]*:" "$tmp/err" || fail "a bad file said: $(cat "$tmp
 grep -q "no cluster" "$tmp/err" || fail "submit without a cluster said: $(cat "$tmp/err")"
 
 # ---- security none ---------------------------------------------------------
-start_nimbus "$tmp/c1.cfg" "$tmp/n1.log" || { fail "nimbus did not start: $(tail -3 "$tmp/n1.log")"; exit 1; }
+new_nimbus "$tmp/c1.cfg" none "$tmp/n1" "$tmp/n1.log" ||
+    { fail "nimbus did not start: $(tail -3 "$tmp/n1.log")"; exit 1; }
 "$GALE" list --cluster "$tmp/c1.cfg" > "$tmp/out" || fail "list of an empty cluster"
 grep -q "No topologies" "$tmp/out" || fail "empty list said: $(cat "$tmp/out")"
 
@@ -216,9 +218,7 @@ for k in nimbus h1 admin; do
     "$GALE" keygen -o "$tmp/keys" $k > /dev/null 2>&1 || fail "keygen $k"
 done
 "$GALE" keygen -o "$tmp/other" intruder > /dev/null 2>&1 || fail "keygen intruder"
-port=$(free_port)
-cluster "$tmp/c2.cfg" curve "$tmp/n2" $port "$tmp/keys"
-start_nimbus "$tmp/c2.cfg" "$tmp/n2.log" || { fail "curve nimbus did not start: $(tail -3 "$tmp/n2.log")"; exit 1; }
+new_nimbus "$tmp/c2.cfg" curve "$tmp/n2" "$tmp/n2.log" "$tmp/keys" || { fail "curve nimbus did not start: $(tail -3 "$tmp/n2.log")"; exit 1; }
 C="sec-$$"
 topology "$tmp/work/c.cfg" "$C" 2000 0 state-c out-c
 (cd "$tmp/work" && GALE_KEY=admin "$GALE" submit --cluster "$tmp/c2.cfg" c.cfg > "$tmp/out" 2>&1) ||
