@@ -12,6 +12,7 @@
 #include "cli/opts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/cluster/netsec.h"
 #include "engine/runtime.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
@@ -128,6 +129,7 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     gale_plan_t *p = NULL;
     gale_opts_t o;
     char **wargv, **keep = NULL, *from = NULL;
+    gale_cluster_t *cluster = NULL;
     size_t nkeep = 0, i;
     int rc;
 
@@ -144,6 +146,24 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     ro.allow_missing = o.allow_missing;
     ro.ttl_secs = o.ttl;
     ro.result = &res;
+    if (o.cluster != NULL) {
+        /* A topology's master on a cluster (gale nimbus starts it so): it
+         * runs with nimbus's key pair, on nimbus's host. */
+        char *why = NULL;
+
+        if ((cluster = gale_cluster_load(o.cluster, &why)) == NULL ||
+            gale_netsec_init(cluster, cluster->nimbus.key, &why) != 0) {
+            fprintf(stderr, "gale: %s: %s\n", info->name, why);
+            free(why);
+            gale_cluster_free(&cluster);
+            gale_opts_clear(&o);
+            return 2;
+        }
+        if (cluster->security == GALE_SECURITY_NONE)
+            log_warn("%s", GALE_SECURITY_NONE_WARNING);
+        ro.cluster = cluster;
+        ro.slot = o.slot;
+    }
     for (;;) {
         if ((rc = gale_opts_load(&o, &t, &p)) != 0)
             break;
@@ -176,6 +196,7 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     free(keep);
     free(from);
     gale_opts_clear(&o);
+    gale_cluster_free(&cluster);
     return rc;
 }
 

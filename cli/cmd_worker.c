@@ -1,7 +1,9 @@
 /* cmd_worker.c - `gale worker FILE`: a worker process, started by `gale
  * run` for topologies with workers > 1 (not meant to be run by hand). What
  * to run comes in GALE_WORKER_SPEC, set by the coordinator:
- * "worker=W;ctl=PREFIX;run=ID;epoch=E;restore=N;publish=0|1". */
+ * "worker=W;ctl=PREFIX;run=ID;epoch=E;restore=N;publish=0|1", and on a
+ * cluster (from the master and the supervisor that starts it)
+ * ";hosts=H0,H1,...;dport=PORT;cluster=FILE;self=NAME". */
 #include "config.h"
 
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include "cli/opts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/cluster/netsec.h"
 #include "engine/worker.h"
 
 static const gale_cmd_info_t worker_info = {
@@ -28,9 +31,17 @@ static const gale_cmd_info_t worker_info = {
     .max_args = 1,
 };
 
-/* Parses GALE_WORKER_SPEC into o (strings point into buf). 0 or -1. */
+/* What a worker on a cluster needs besides gale_worker_opts_t. */
+typedef struct cluster_spec {
+    char *hosts;                /* "H0,H1,..." (into buf) */
+    const char *cluster;        /* the cluster file */
+    const char *self;           /* the supervisor that started us */
+} cluster_spec_t;
+
+/* Parses GALE_WORKER_SPEC into o and cs (strings point into buf). 0 or
+ * -1. */
 static int
-parse_spec(char *buf, gale_worker_opts_t *o)
+parse_spec(char *buf, gale_worker_opts_t *o, cluster_spec_t *cs)
 {
     char *save = NULL, *tok, *eq;
     int seen = 0;
@@ -51,16 +62,61 @@ parse_spec(char *buf, gale_worker_opts_t *o)
             o->restore_id = strtoull(eq, NULL, 10);
         else if (strcmp(tok, "publish") == 0)
             o->publish_only = strcmp(eq, "1") == 0;
+        else if (strcmp(tok, "hosts") == 0)
+            cs->hosts = eq;
+        else if (strcmp(tok, "dport") == 0)
+            o->data_base = atoi(eq);
+        else if (strcmp(tok, "cluster") == 0)
+            cs->cluster = eq;
+        else if (strcmp(tok, "self") == 0)
+            cs->self = eq;
         else
             return -1;
     }
+    if (cs->cluster != NULL && (cs->hosts == NULL || cs->self == NULL ||
+        o->data_base <= 0))
+        return -1;
     return seen == 15 ? 0 : -1;
+}
+
+/* Loads the cluster a supervisor started us for and takes its host's key
+ * pair; splits the hosts list into *hosts (n entries, into cs->hosts).
+ * 0, or 2 after saying why. */
+static int
+join_cluster(const cluster_spec_t *cs, gale_cluster_t **cp, char ***hosts,
+    int n)
+{
+    const gale_cluster_member_t *me;
+    char *why = NULL, *save = NULL, *tok;
+    int i = 0;
+
+    if ((*cp = gale_cluster_load(cs->cluster, &why)) == NULL ||
+        (me = gale_cluster_sup(*cp, cs->self)) == NULL ||
+        gale_netsec_init(*cp, me->key, &why) != 0) {
+        fprintf(stderr, "gale: worker: %s\n", why != NULL ? why :
+            "this host is not one of the cluster's supervisors");
+        free(why);
+        return 2;
+    }
+    *hosts = xcalloc((size_t)n + 1, sizeof **hosts);
+    for (tok = strtok_r(cs->hosts, ",", &save); tok != NULL && i < n;
+        tok = strtok_r(NULL, ",", &save))
+        (*hosts)[i++] = tok;
+    if (i != n || tok != NULL) {
+        fprintf(stderr, "gale: worker: GALE_WORKER_SPEC names %d hosts for "
+            "%d workers\n", i, n);
+        return 2;
+    }
+    return 0;
 }
 
 int
 cmd_worker(int argc, char **argv)
 {
     gale_worker_opts_t wo = { 0 };
+    cluster_spec_t cs = { 0 };
+    gale_cluster_t *cluster = NULL;
+    char **hosts = NULL;
     gale_topology_t *t = NULL;
     gale_plan_t *p = NULL;
     gale_opts_t o;
@@ -73,7 +129,7 @@ cmd_worker(int argc, char **argv)
         return gale_opts_status(rc);
     }
     buf = xstrdup(spec != NULL ? spec : "");
-    if (parse_spec(buf, &wo) != 0) {
+    if (parse_spec(buf, &wo, &cs) != 0) {
         fprintf(stderr, "gale: worker: GALE_WORKER_SPEC is missing or malformed "
             "(gale run sets it; this command is not meant to be run by hand)\n");
         free(buf);
@@ -87,13 +143,20 @@ cmd_worker(int argc, char **argv)
             fprintf(stderr, "gale: worker: no worker %d in a plan of %d\n",
                 wo.worker, p->nworkers);
             rc = 2;
+        } else if (cs.cluster != NULL &&
+            (rc = join_cluster(&cs, &cluster, &hosts, p->nworkers)) != 0) {
+            /* said why */
         } else {
+            wo.cluster = cluster;
+            wo.hosts = hosts;
             rc = gale_worker_run(p, &wo);
         }
     }
     gale_plan_free(&p);
     gale_topology_free(&t);
     gale_opts_clear(&o);
+    gale_cluster_free(&cluster);
+    free(hosts);
     free(buf);
     return rc;
 }

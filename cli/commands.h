@@ -19,6 +19,7 @@ int cmd_savepoint(int argc, char **argv);
 int cmd_rebalance(int argc, char **argv);
 int cmd_flux_import(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_supervisor(int argc, char **argv);
 int cmd_worker(int argc, char **argv);  /* internal: a worker process */
 int cmd_submit(int argc, char **argv);
 int cmd_nimbus(int argc, char **argv);

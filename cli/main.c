@@ -39,6 +39,8 @@ static const cmd_entry_t commands[] = {
     { "keygen",   "make a CurveZMQ key pair for a cluster host", cmd_keygen },
     { "submit",   "submit a topology to a cluster's nimbus", cmd_submit },
     { "nimbus",   "run a cluster's coordinator daemon", cmd_nimbus },
+    { "supervisor", "run the supervisor daemon of a cluster host",
+                  cmd_supervisor },
     /* Internal: started by `gale run`; not listed by --help. */
     { "worker",   NULL, cmd_worker },
 };

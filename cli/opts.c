@@ -15,7 +15,7 @@
 
 /* getopt_long values of options that have no short form. */
 enum { OPT_PROPERTIES = 0x100, OPT_FROM_SAVEPOINT, OPT_FROM_CHECKPOINT,
-    OPT_ALLOW_MISSING, OPT_TTL };
+    OPT_ALLOW_MISSING, OPT_TTL, OPT_CLUSTER, OPT_SLOT };
 
 /* Writes the options part of the synopsis for info's flags. */
 static void
@@ -67,6 +67,12 @@ gale_opts_help(const gale_cmd_info_t *info, FILE *fp)
         fputs("  --allow-non-restored-state\n                     drop the "
             "state of components the topology no longer has\n", fp);
         fputs("  --ttl SECS         stop gracefully after SECS seconds\n", fp);
+        fputs("  --cluster FILE     place the workers on the supervisors of "
+            "cluster FILE\n                     (this process is the "
+            "topology's master; gale nimbus\n                     starts "
+            "it so, docs/operations.md)\n", fp);
+        fputs("  --slot K           with --cluster: use the ports of slot K "
+            "(from nimbus)\n", fp);
     }
     if (info->flags & GALE_OPT_VERBOSE)
         fputs("  -v, --verbose      print more detail\n", fp);
@@ -112,7 +118,7 @@ int
 gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
     char **argv)
 {
-    struct option longopts[12];
+    struct option longopts[16];
     char shortopts[12];
     size_t nl = 0, ns = 0;
     int c;
@@ -144,6 +150,10 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
             OPT_TTL };
         longopts[nl++] = (struct option){ "local-ttl", required_argument, NULL,
             OPT_TTL };
+        longopts[nl++] = (struct option){ "cluster", required_argument, NULL,
+            OPT_CLUSTER };
+        longopts[nl++] = (struct option){ "slot", required_argument, NULL,
+            OPT_SLOT };
     }
     if (info->flags & GALE_OPT_VERBOSE) {
         shortopts[ns++] = 'v';
@@ -198,6 +208,19 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
             if (*end != '\0' || !(o->ttl > 0))
                 return gale_opts_usage_error(info, "--ttl expects seconds (> 0), "
                     "not '%s'", optarg);
+            break;
+        }
+        case OPT_CLUSTER:
+            o->cluster = optarg;
+            break;
+        case OPT_SLOT: {
+            char *end;
+            long k = strtol(optarg, &end, 10);
+
+            if (*end != '\0' || k < 0 || k > 10000)
+                return gale_opts_usage_error(info, "--slot expects a slot "
+                    "number (0 to 10000), not '%s'", optarg);
+            o->slot = (int)k;
             break;
         }
         case 'v':

@@ -49,6 +49,8 @@ typedef struct gale_opts {
     unsigned long long from_checkpoint; /* --from-checkpoint ID, or 0 */
     bool allow_missing;             /* --allow-non-restored-state */
     double ttl;                     /* --ttl SECS, or 0 */
+    const char *cluster;            /* --cluster FILE, or NULL */
+    int slot;                       /* --slot K, or 0 */
     char **args;                    /* positional operands (borrowed argv) */
     int nargs;                      /* their number */
 } gale_opts_t;

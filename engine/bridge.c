@@ -20,6 +20,7 @@
 
 #include "common/xalloc.h"
 #include "engine/bridge.h"
+#include "engine/cluster/netsec.h"
 #include "engine/frame.h"
 
 #define DEFAULT_ENDPOINT "ipc://@gale-%r-w%f-w%t"
@@ -166,7 +167,8 @@ find_id(const id_idx_t *map, size_t n, int id)
 
 int
 gale_bridge_endpoint(const char *fmt, const char *run_id, int base_port,
-    int nworkers, int from, int to, char *out, size_t outlen)
+    int nworkers, int from, int to, const char *host, char *out,
+    size_t outlen)
 {
     size_t len = 0;
     const char *p;
@@ -183,6 +185,11 @@ gale_bridge_endpoint(const char *fmt, const char *run_id, int base_port,
             switch (*++p) {
             case 'r':
                 add = run_id;
+                break;
+            case 'h':
+                if (host == NULL)
+                    return -EINVAL;
+                add = host;
                 break;
             case 'f':
                 snprintf(num, sizeof num, "%d", from);
@@ -239,11 +246,12 @@ sock_opts(void *s, int sndhwm, int rcvhwm)
     zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
 }
 
-/* Creates one socket and binds or connects it to ep. The socket, or NULL
- * with *cause set (caller frees). */
+/* Creates one socket and binds or connects it to ep (through netsec: a
+ * CURVE server, or a client of peer's key, between hosts). The socket, or
+ * NULL with *cause set (caller frees). */
 static void *
-open_sock(brun_t *r, int type, bool bind, const char *ep, int sndhwm,
-    int rcvhwm, char **cause)
+open_sock(brun_t *r, int type, bool bind, const char *ep, const char *peer,
+    int sndhwm, int rcvhwm, char **cause)
 {
     void *s;
 
@@ -252,7 +260,8 @@ open_sock(brun_t *r, int type, bool bind, const char *ep, int sndhwm,
         return NULL;
     }
     sock_opts(s, sndhwm, rcvhwm);
-    if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) {
+    if ((bind ? gale_netsec_bind(r->cfg.zctx, s, ep) :
+        gale_netsec_connect(s, ep, peer)) != 0) {
         xasprintf(cause, "bridge: %s %s: %s", bind ? "bind" : "connect", ep,
             zmq_strerror(errno));
         zmq_close(s);
@@ -275,13 +284,13 @@ setup(brun_t *r, char **cause)
         snprintf(ep, sizeof ep, "%s%d", r->prefix, r->outs[i].id);
         /* The local sender's SNDHWM (queue_depth) plus this 1 bound the
          * inproc leg, exactly as when the receiver is local. */
-        if ((r->outs[i].sock = open_sock(r, ZMQ_PAIR, true, ep, 1, 1,
+        if ((r->outs[i].sock = open_sock(r, ZMQ_PAIR, true, ep, NULL, 1, 1,
             cause)) == NULL)
             return -EADDRINUSE;
     }
     for (i = 0; i < c->nin; i++) {
         snprintf(ep, sizeof ep, "%s%d", r->prefix, r->ins[i].id);
-        if ((r->ins[i].sock = open_sock(r, ZMQ_PAIR, false, ep, 1, 1,
+        if ((r->ins[i].sock = open_sock(r, ZMQ_PAIR, false, ep, NULL, 1, 1,
             cause)) == NULL)
             return -ECONNREFUSED;
     }
@@ -291,19 +300,22 @@ setup(brun_t *r, char **cause)
         if (r->rx[p].nchans > 0) {
             rc = gale_bridge_endpoint(r->bind_fmt != NULL ? r->bind_fmt :
                 r->endpoint_fmt, r->run_id, c->base_port, c->nworkers, p,
-                c->worker, ep, sizeof ep);
+                c->worker, c->hosts != NULL ? c->hosts[c->worker] : NULL, ep,
+                sizeof ep);
             if (rc != 0)
                 goto bad_template;
-            if ((r->rx[p].sock = open_sock(r, ZMQ_DEALER, true, ep, 0, 0,
-                cause)) == NULL)
+            if ((r->rx[p].sock = open_sock(r, ZMQ_DEALER, true, ep, NULL,
+                0, 0, cause)) == NULL)
                 return -EADDRINUSE;
         }
         if (r->tx[p].nchans > 0) {
             rc = gale_bridge_endpoint(r->endpoint_fmt, r->run_id,
-                c->base_port, c->nworkers, c->worker, p, ep, sizeof ep);
+                c->base_port, c->nworkers, c->worker, p, c->hosts != NULL ?
+                c->hosts[p] : NULL, ep, sizeof ep);
             if (rc != 0)
                 goto bad_template;
-            if ((r->tx[p].sock = open_sock(r, ZMQ_DEALER, false, ep, 0, 0,
+            if ((r->tx[p].sock = open_sock(r, ZMQ_DEALER, false, ep,
+                c->host_keys != NULL ? c->host_keys[p] : NULL, 0, 0,
                 cause)) == NULL)
                 return -ECONNREFUSED;
         }
@@ -871,11 +883,12 @@ check_cfg(const gale_bridge_cfg_t *c)
             return msg;
     }
     rc = gale_bridge_endpoint(c->endpoint_fmt != NULL ? c->endpoint_fmt :
-        DEFAULT_ENDPOINT, c->run_id, c->base_port, c->nworkers, 0, 0, ep,
-        sizeof ep);
+        DEFAULT_ENDPOINT, c->run_id, c->base_port, c->nworkers, 0, 0,
+        c->hosts != NULL ? c->hosts[0] : NULL, ep, sizeof ep);
     if (rc == 0 && c->bind_fmt != NULL)
         rc = gale_bridge_endpoint(c->bind_fmt, c->run_id, c->base_port,
-            c->nworkers, 0, 0, ep, sizeof ep);
+            c->nworkers, 0, 0, c->hosts != NULL ? c->hosts[0] : NULL, ep,
+            sizeof ep);
     if (rc != 0)
         xasprintf(&msg, "bridge: bad endpoint template: %s", strerror(-rc));
     return msg;

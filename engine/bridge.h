@@ -36,13 +36,20 @@ typedef struct gale_bridge_cfg {
     const char *inproc_prefix;  /* executors' channel prefix, "inproc://.../ch/" */
     /* Endpoint template between workers, NULL for the default
      * "ipc://@gale-%r-w%f-w%t". %r = run_id, %f = sending worker, %t =
-     * receiving worker, %p = base_port + f * nworkers + t, %% = '%'. The
+     * receiving worker, %p = base_port + f * nworkers + t, %h = the
+     * receiving worker's host (hosts[t]), %% = '%'. The
      * receiving worker binds it and the sending worker connects to it. */
     const char *endpoint_fmt;
     /* Template the receiving worker binds instead, or NULL for the same
      * as endpoint_fmt (e.g. "tcp://0.0.0.0:%p" with "tcp://host:%p"). */
     const char *bind_fmt;
     int base_port;              /* for %p */
+    /* Per worker (nworkers entries, borrowed, outliving the bridge), or
+     * NULL: its host's address (for %h) and, for CURVE between hosts,
+     * the key pair name its host's sockets present (engine/cluster/
+     * netsec.h: the bridge binds and connects through it). */
+    const char *const *hosts;
+    const char *const *host_keys;
     const char *run_id;         /* for %r: unique per run and attempt */
     uint32_t epoch;             /* stamped on CREDIT/END_ACK; other epochs dropped */
     int worker;                 /* this worker, 0 .. nworkers-1 */
@@ -94,8 +101,10 @@ void *gale_bridge_socket(gale_bridge_t *b);
 int gale_bridge_event(gale_bridge_t *b, long timeout_ms, char **cause);
 /* Expands an endpoint template (see gale_bridge_cfg_t) for the channel
  * direction from -> to into out (size outlen). 0, or -EINVAL for an
- * unknown %-sequence, -ENAMETOOLONG if it does not fit. */
+ * unknown %-sequence (or %h without host), -ENAMETOOLONG if it does not
+ * fit. host is the receiving worker's address, or NULL. */
 int gale_bridge_endpoint(const char *fmt, const char *run_id, int base_port,
-    int nworkers, int from, int to, char *out, size_t outlen);
+    int nworkers, int from, int to, const char *host, char *out,
+    size_t outlen);
 
 #endif

@@ -14,6 +14,7 @@
 #include "common/xalloc.h"
 #include "engine/endpoint.h"
 #include "engine/ckptwriter.h"
+#include "engine/cluster/netsec.h"
 
 /* One job: a snapshot to write and the ack to send once it is durable.
  * A job with snap == NULL stops the thread. */
@@ -99,7 +100,7 @@ gale_ckptwriter_start(void *zctx, const char *prefix,
     if (zmq_bind(w->pull, ep) != 0)
         goto zfail;
     if (gale_endpoint(ep, sizeof ep, report_prefix, "report") != 0 ||
-        zmq_connect(w->report, ep) != 0)
+        gale_netsec_connect(w->report, ep, GALE_NETSEC_CONTROL) != 0)
         goto zfail;
     if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
         xasprintf(cause, "checkpoint writer: %s", strerror(rc));

@@ -51,7 +51,8 @@ typedef struct gale_report_hdr {
     uint32_t type;          /* gale_report_type */
     int32_t exec;           /* executor index */
     uint32_t ntasks;        /* STATS: entries that follow */
-    uint32_t pad;
+    uint32_t epoch;         /* the sender's attempt epoch; 0: not known
+                               (checkpoint writer). Others are dropped. */
     uint64_t arg;           /* STATS: ns the executor waited on full channels;
                                NOTIFIED: the checkpoint id; else 0 */
 } gale_report_hdr_t;

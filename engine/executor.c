@@ -18,6 +18,7 @@
 #include "engine/ckpt.h"
 #include "engine/ckptwriter.h"
 #include "engine/control.h"
+#include "engine/cluster/netsec.h"
 #include "engine/executor.h"
 #include "engine/inlet.h"
 #include "engine/outlet.h"
@@ -114,7 +115,8 @@ gale_executor_new(const gale_executor_cfg_t *cfg)
 static void
 report_failed(gale_exec_t *e, const char *fmt, ...)
 {
-    gale_report_hdr_t h = { .type = GALE_REPORT_FAILED, .exec = e->cfg.exec };
+    gale_report_hdr_t h = { .type = GALE_REPORT_FAILED, .exec = e->cfg.exec,
+        .epoch = e->cfg.epoch };
     char msg[1024];
     va_list ap;
 
@@ -132,7 +134,8 @@ report_failed(gale_exec_t *e, const char *fmt, ...)
 static void
 report_stats(gale_exec_t *e)
 {
-    gale_report_hdr_t h = { .type = GALE_REPORT_STATS, .exec = e->cfg.exec };
+    gale_report_hdr_t h = { .type = GALE_REPORT_STATS, .exec = e->cfg.exec,
+        .epoch = e->cfg.epoch };
     gale_report_task_t *rt = xcalloc((size_t)e->ntasks, sizeof *rt);
     int i;
 
@@ -298,11 +301,11 @@ setup(gale_exec_t *e)
     zmq_setsockopt(e->ctl, ZMQ_LINGER, &linger, sizeof linger);
     snprintf(name, sizeof name, "ctl/%d", c->exec);
     if (e->ctl == NULL || gale_endpoint(ep, sizeof ep, c->ctl_prefix, name) != 0 ||
-        zmq_connect(e->ctl, ep) != 0)
+        gale_netsec_connect(e->ctl, ep, GALE_NETSEC_CONTROL) != 0)
         goto zfail;
     if (e->report == NULL ||
         gale_endpoint(ep, sizeof ep, c->ctl_prefix, "report") != 0 ||
-        zmq_connect(e->report, ep) != 0)
+        gale_netsec_connect(e->report, ep, GALE_NETSEC_CONTROL) != 0)
         goto zfail;
     if (c->checkpoints) {
         e->writer = zmq_socket(c->zctx, ZMQ_PUSH);
@@ -591,7 +594,8 @@ on_barrier(gale_exec_t *e, int idx, uint64_t n)
 static int
 handle_pending(gale_exec_t *e)
 {
-    gale_report_hdr_t h = { .type = GALE_REPORT_NOTIFIED, .exec = e->cfg.exec };
+    gale_report_hdr_t h = { .type = GALE_REPORT_NOTIFIED, .exec = e->cfg.exec,
+        .epoch = e->cfg.epoch };
     uint64_t n;
     int i;
 
@@ -934,7 +938,7 @@ static void *
 executor_main(void *arg)
 {
     gale_exec_t *e = arg;
-    gale_report_hdr_t h = { .type = GALE_REPORT_DONE };
+    gale_report_hdr_t h = { .type = GALE_REPORT_DONE, .epoch = e->cfg.epoch };
     char name[16];
     int rc = -1;
 

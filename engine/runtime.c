@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -14,10 +15,13 @@
 
 #include <zmq.h>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/endpoint.h"
 #include "engine/ckptwriter.h"
+#include "engine/cluster/netsec.h"
+#include "engine/cluster/placement.h"
 #include "engine/console.h"
 #include "engine/control.h"
 #include "engine/coordinator.h"
@@ -69,6 +73,8 @@ typedef struct runtime {
     int worker_timeout_ms;          /* no report for this long: failed */
     int ctl_base;                   /* transport tcp: control plane's base
                                        port (engine/endpoint.h); 0: ipc */
+    gale_placement_t *place;        /* cluster master: remote workers */
+    char run_id[64];                /* the attempt's: bridge names, lease */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
     gale_comp_totals_t *prev;       /* totals at the last redraw */
@@ -418,6 +424,24 @@ handle_console(runtime_t *rt)
     }
 }
 
+/* Reads and drops the remaining parts of a message. */
+static void
+drop_rest(void *sock)
+{
+    zmq_msg_t part;
+    int more = 1;
+    size_t len = sizeof more;
+
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len) == 0 && more) {
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, sock, 0) < 0) {
+            zmq_msg_close(&part);
+            return;
+        }
+        zmq_msg_close(&part);
+    }
+}
+
 /* Reads one report message. */
 static void
 read_report(runtime_t *rt, attempt_t *at)
@@ -434,6 +458,12 @@ read_report(runtime_t *rt, attempt_t *at)
 
     if (zmq_recv(rt->report, &h, sizeof h, 0) < (int)sizeof h)
         return;
+    if (h.epoch != 0 && h.epoch != at->epoch) {
+        /* A worker of an earlier attempt (a host that was cut off and
+         * came back): nothing it says counts. */
+        drop_rest(rt->report);
+        return;
+    }
     if (rt->procs && h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
         rt->last_seen[rt->plan->execs[h.exec].worker] = gale_now_ns();
     if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && at->ready != NULL &&
@@ -534,6 +564,31 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
     at->notified_upto = xcalloc(plan->nexecs + 1, sizeof *at->notified_upto);
     at->ready = xcalloc(plan->nexecs + 1, sizeof *at->ready);
     at->nready = 0;
+    if (rt->place != NULL) {
+        /* A cluster master: the supervisors start them. */
+        char *why = NULL;
+
+        free(envp);
+        xasprintf(&spec, "ctl=%s;run=%s;epoch=%u;restore=%llu;publish=%d",
+            at->prefix, rt->run_id, at->epoch, at->restore != NULL ?
+            (unsigned long long)at->restore->id : 0ULL, publish_only ? 1 : 0);
+        rc = gale_placement_spawn(rt->place, plan->nworkers, at->epoch, spec,
+            &why);
+        free(spec);
+        for (w = 0; w < plan->nworkers; w++) {
+            rt->pids[w] = rc == 0 ? 1 : 0;  /* running; not a local pid */
+            rt->last_seen[w] = gale_now_ns() + WORKER_START_GRACE_NS;
+        }
+        if (rc != 0) {
+            log_error("%s: %s", plan->topo->name, why);
+            free(why);
+            /* What did start is stopped with the attempt. */
+            for (w = 0; w < plan->nworkers; w++)
+                rt->pids[w] = 1;
+            return -1;
+        }
+        return 0;
+    }
     for (w = 0; w < plan->nworkers; w++) {
         size_t k = 0;
 
@@ -541,9 +596,9 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
             if (strncmp(environ[i], "GALE_WORKER_SPEC=", 17) != 0)
                 envp[k++] = environ[i];
         free(spec);
-        xasprintf(&spec, "GALE_WORKER_SPEC=worker=%d;ctl=%s;run=%d-%d-%u;"
-            "epoch=%u;restore=%llu;publish=%d", w, at->prefix, (int)getpid(),
-            rt->run, at->epoch, at->epoch, at->restore != NULL ?
+        xasprintf(&spec, "GALE_WORKER_SPEC=worker=%d;ctl=%s;run=%s;"
+            "epoch=%u;restore=%llu;publish=%d", w, at->prefix, rt->run_id,
+            at->epoch, at->restore != NULL ?
             (unsigned long long)at->restore->id : 0ULL, publish_only ? 1 : 0);
         envp[k++] = spec;
         envp[k] = NULL;
@@ -576,12 +631,26 @@ check_workers(runtime_t *rt)
 {
     uint64_t now = gale_now_ns();
     pid_t pid;
-    int st, w;
+    int st, w, rc;
+    char *why = NULL;
 
     if (rt->lease != NULL && now >= rt->lease_at) {
-        /* The lease: workers that hear nothing for their timeout stop. */
-        zmq_send(rt->lease, "lease", 5, ZMQ_DONTWAIT);
+        /* The lease: workers that hear nothing for their timeout stop.
+         * It names the attempt, so a worker of another one (or of a
+         * master before a restart) does not take it for its own. */
+        zmq_send(rt->lease, rt->run_id, strlen(rt->run_id), ZMQ_DONTWAIT);
         rt->lease_at = now + 250000000u;
+    }
+    if (rt->place != NULL) {
+        rc = gale_placement_check(rt->place, now, &why);
+        if (rc < 0 || (rc == 1 && rt->ndone == 0 && !rt->stopped &&
+            rt->sp_verb == NULL && rt->failure == NULL)) {
+            if (rt->failure == NULL) {
+                rt->failure = why;
+                why = NULL;
+            }
+        }
+        free(why);
     }
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
@@ -600,8 +669,14 @@ check_workers(runtime_t *rt)
         }
     }
     for (w = 0; w < rt->plan->nworkers && rt->failure == NULL; w++) {
-        if (rt->pids[w] != 0 && now > rt->last_seen[w] +
+        if (rt->pids[w] == 0 || now <= rt->last_seen[w] +
             (uint64_t)rt->worker_timeout_ms * 1000000u)
+            continue;
+        if (rt->place != NULL)
+            xasprintf(&rt->failure, "worker %d on host %s stopped answering: "
+                "no heartbeat for %d ms", w, gale_placement_host(rt->place, w),
+                rt->worker_timeout_ms);
+        else
             xasprintf(&rt->failure, "worker %d (pid %d) stopped answering: no "
                 "heartbeat for %d ms", w, (int)rt->pids[w], rt->worker_timeout_ms);
     }
@@ -615,6 +690,11 @@ reap_workers(runtime_t *rt, bool kill_now)
     uint64_t deadline = gale_now_ns() + 5000000000ull;
     int w, st, left;
 
+    if (rt->place != NULL) {
+        gale_placement_stop(rt->place, kill_now);
+        memset(rt->pids, 0, sizeof *rt->pids * (size_t)rt->plan->nworkers);
+        return;
+    }
     for (;;) {
         left = 0;
         for (w = 0; w < rt->plan->nworkers; w++) {
@@ -645,7 +725,16 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     size_t i;
     int linger = 0;
 
-    if (rt->procs && rt->ctl_base > 0)
+    snprintf(rt->run_id, sizeof rt->run_id, "%d-%d-%u", (int)getpid(),
+        rt->run, at->epoch);
+    if (rt->place != NULL)
+        /* A cluster master: on nimbus's address, in one of two port sets
+         * by epoch, so that workers of the last attempt still trying to
+         * reach it (a host that was cut off) find nothing there. */
+        snprintf(at->prefix, sizeof at->prefix, "tcp://%s:%d/",
+            rt->opts->cluster->nimbus.host, rt->ctl_base +
+            (int)(at->epoch % 2) * (2 + (int)plan->nexecs));
+    else if (rt->procs && rt->ctl_base > 0)
         /* transport = "tcp": the control plane too (engine/endpoint.h). */
         snprintf(at->prefix, sizeof at->prefix, "tcp://127.0.0.1:%d/",
             rt->ctl_base);
@@ -656,7 +745,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     rt->report = zmq_socket(rt->zctx, ZMQ_PULL);
     zmq_setsockopt(rt->report, ZMQ_LINGER, &linger, sizeof linger);
     if (gale_endpoint(ep, sizeof ep, at->prefix, "report") != 0 ||
-        zmq_bind(rt->report, ep) != 0) {
+        gale_netsec_bind(rt->zctx, rt->report, ep) != 0) {
         log_error("%s: %s", ep, zmq_strerror(errno));
         return -1;
     }
@@ -665,7 +754,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
         zmq_setsockopt(rt->ctl[i], ZMQ_LINGER, &linger, sizeof linger);
         snprintf(name, sizeof name, "ctl/%zu", i);
         if (gale_endpoint(ep, sizeof ep, at->prefix, name) != 0 ||
-            zmq_bind(rt->ctl[i], ep) != 0) {
+            gale_netsec_bind(rt->zctx, rt->ctl[i], ep) != 0) {
             log_error("%s: %s", ep, zmq_strerror(errno));
             return -1;
         }
@@ -674,7 +763,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
         rt->lease = zmq_socket(rt->zctx, ZMQ_PUB);
         zmq_setsockopt(rt->lease, ZMQ_LINGER, &linger, sizeof linger);
         if (gale_endpoint(ep, sizeof ep, at->prefix, "lease") != 0 ||
-            zmq_bind(rt->lease, ep) != 0) {
+            gale_netsec_bind(rt->zctx, rt->lease, ep) != 0) {
             log_error("%s: %s", ep, zmq_strerror(errno));
             return -1;
         }
@@ -1023,6 +1112,98 @@ done:
     return rc;
 }
 
+/* The last attempt epoch a cluster master of this checkpoint store used
+ * (<dir>/epoch), or 0. A restarted master goes on above it, so workers of
+ * its predecessor (still running until they lose the lease) carry an
+ * older epoch and everything they send is dropped. */
+static uint32_t
+epoch_load(const char *dir)
+{
+    char *path, buf[32];
+    FILE *fp;
+    unsigned long v = 0;
+
+    xasprintf(&path, "%s/epoch", dir);
+    if ((fp = fopen(path, "re")) != NULL) {
+        if (fgets(buf, sizeof buf, fp) != NULL)
+            v = strtoul(buf, NULL, 10);
+        fclose(fp);
+    }
+    free(path);
+    return v > UINT32_MAX / 2 ? 0 : (uint32_t)v;
+}
+
+/* Records epoch as the last used (tmp + rename). 0 or -1 (logged). */
+static int
+epoch_save(const char *dir, uint32_t epoch)
+{
+    char *path, *tmp, buf[32];
+    int fd, n, rc = -1;
+
+    xasprintf(&path, "%s/epoch", dir);
+    xasprintf(&tmp, "%s/epoch.tmp", dir);
+    n = snprintf(buf, sizeof buf, "%u\n", epoch);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0 &&
+        gale_write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0 &&
+        close(fd) == 0 && (fd = -1, rename(tmp, path) == 0) &&
+        gale_fsync_dir(dir) == 0)
+        rc = 0;
+    else
+        log_error("%s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    free(tmp);
+    return rc;
+}
+
+/* Sets up a cluster master: ports of the slot, the ZAP handler, the
+ * placement. 0 or -1 (logged). */
+static int
+cluster_open(runtime_t *rt)
+{
+    const gale_cluster_t *c = rt->opts->cluster;
+    const gale_plan_t *plan = rt->plan;
+    char *why = NULL;
+    char **args;
+    size_t n = 0, i;
+    int per_set = 2 + (int)plan->nexecs;
+
+    rt->procs = true;
+    rt->ctl_base = c->ports_first + rt->opts->slot * c->ports_per_topology;
+    if (2 * per_set + 2 * plan->nworkers * plan->nworkers >
+        c->ports_per_topology ||
+        rt->ctl_base + c->ports_per_topology > 65536) {
+        log_error("%s: %zu executors on %d workers need %d ports, more than "
+            "the %d of a slot (ports.per_topology in %s), or slot %d is past "
+            "port 65535", plan->topo->name, plan->nexecs, plan->nworkers,
+            2 * per_set + 2 * plan->nworkers * plan->nworkers,
+            c->ports_per_topology, c->path, rt->opts->slot);
+        return -1;
+    }
+    if (gale_netsec_start(rt->zctx, &why) != 0) {
+        log_error("%s: %s", plan->topo->name, why);
+        free(why);
+        return -1;
+    }
+    /* The workers' arguments: what `gale worker` gets after its file. */
+    while (rt->opts->worker_argv[n] != NULL)
+        n++;
+    args = xcalloc(n + 1, sizeof *args);
+    for (i = 2, n = 0; rt->opts->worker_argv[i] != NULL &&
+        strcmp(rt->opts->worker_argv[i], "--") != 0; i++)
+        args[n++] = rt->opts->worker_argv[i];
+    rt->place = gale_placement_new(rt->zctx, c, plan->topo->name,
+        plan->topo->path, args, rt->ctl_base + 2 * per_set, &why);
+    free(args);
+    if (rt->place == NULL) {
+        log_error("%s: %s", plan->topo->name, why);
+        free(why);
+        return -1;
+    }
+    return 0;
+}
+
 int
 gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
 {
@@ -1035,6 +1216,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     struct sigaction sa, old_int, old_term;
     char *why = NULL, *dir = NULL, *msg;
     int status = 1, attempts, delay_ms, rc;
+    uint32_t first_epoch;
     bool publish_only = false;
 
     memset(&rt, 0, sizeof rt);
@@ -1072,6 +1254,14 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             7100) + plan->nworkers * plan->nworkers;
     }
 
+    if (opts->cluster != NULL) {
+        if (opts->worker_argv == NULL || cluster_open(&rt) != 0)
+            goto done;
+        /* A master never gives up by itself: hosts come and go. */
+        v = gale_value_map_get(t->conf, "gale.restart.attempts");
+        if (v == NULL)
+            attempts = 1000000;
+    }
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
             dir = xstrdup(t->checkpoint_dir);
@@ -1109,9 +1299,14 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    for (at.epoch = 1;; at.epoch++) {
+    first_epoch = rt.place != NULL && dir != NULL ? epoch_load(dir) + 1 : 1;
+    for (at.epoch = first_epoch;; at.epoch++) {
         uint64_t t0 = gale_now_ns();
 
+        if (rt.place != NULL && dir != NULL && epoch_save(dir, at.epoch) != 0) {
+            rt.failure = xstrdup("cannot record the attempt epoch");
+            break;
+        }
         latest = rt.coord != NULL ? gale_coord_last(rt.coord) : NULL;
         at.restore = latest != NULL ?
             gale_ckpt_meta_copy(latest, latest->id, latest->attempt) : NULL;
@@ -1120,11 +1315,16 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         if (rt.coord != NULL)
             gale_coord_set_attempt(rt.coord, at.epoch);
         if (start_attempt(&rt, &at, publish_only) != 0) {
-            rt.failure = xstrdup("cannot start the executors");
-            end_attempt(&rt, &at);
-            break;
-        }
-        if (publish_only) {
+            rt.failure = xstrdup(rt.place != NULL ? "cannot start the "
+                "workers on the cluster's hosts" : "cannot start the "
+                "executors");
+            if (rt.place == NULL) {
+                end_attempt(&rt, &at);
+                break;
+            }
+            /* A host that died while its workers started: try again. */
+            rc = -1;
+        } else if (publish_only) {
             while (rt.ndone < plan->nexecs && rt.failure == NULL) {
                 zmq_pollitem_t item = { rt.report, 0, ZMQ_POLLIN, 0 };
 
@@ -1147,7 +1347,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 "recovering; try again)", rt.sp_verb, rt.failure);
             savepoint_clear(&rt);
         }
-        if (at.epoch >= (uint32_t)attempts + 1) {
+        if (at.epoch - first_epoch >= (uint32_t)attempts) {
             msg = rt.failure;
             xasprintf(&rt.failure, "%s (gave up after %d restarts)", msg, attempts);
             free(msg);
@@ -1203,6 +1403,8 @@ done:
     }
     savepoint_clear(&rt);
     gale_coord_close(&rt.coord);
+    gale_placement_destroy(&rt.place);
+    gale_netsec_stop(rt.zctx);
     zmq_ctx_term(rt.zctx);
     free(dir);
     free(why);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/cluster/config.h"
 #include "topology/plan.h"
 
 typedef struct gale_runtime_opts {
@@ -32,6 +33,14 @@ typedef struct gale_runtime_opts {
     const char *restore_from;
     uint64_t restore_id;
     bool allow_missing;     /* --allow-non-restored-state */
+    /* A cluster master (`gale run --cluster`): the workers run on the
+     * cluster's supervisors (engine/cluster/placement.h), the control
+     * plane and the data between workers go over tcp, through
+     * engine/cluster/netsec.h (gale_netsec_init must have run), on the
+     * ports of slot (cluster->ports_first + slot * ports_per_topology).
+     * NULL: local. */
+    const gale_cluster_t *cluster;
+    int slot;
     struct gale_runtime_result *result; /* filled on REBALANCE, or NULL */
 } gale_runtime_opts_t;
 

@@ -17,6 +17,7 @@
 #include "engine/bridge.h"
 #include "engine/ckpt.h"
 #include "engine/ckptwriter.h"
+#include "engine/cluster/netsec.h"
 #include "engine/executor.h"
 #include "engine/outlet.h"
 #include "engine/worker.h"
@@ -64,7 +65,8 @@ hold_lease(void *zctx, const gale_worker_opts_t *o, const gale_plan_t *plan,
         v->u.i > 0 ? v->u.i : 4000) * 1000000u;
     uint64_t last = gale_now_ns();
     void *sub = zmq_socket(zctx, ZMQ_SUB);
-    char ep[160], buf[16];
+    char ep[160], buf[64];
+    int n;
     size_t i;
     int linger = 0, rc = 0;
     bool left;
@@ -72,7 +74,7 @@ hold_lease(void *zctx, const gale_worker_opts_t *o, const gale_plan_t *plan,
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
     if (gale_endpoint(ep, sizeof ep, o->ctl_prefix, "lease") == 0)
-        zmq_connect(sub, ep);
+        gale_netsec_connect(sub, ep, GALE_NETSEC_CONTROL);
     for (;;) {
         zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
 
@@ -83,8 +85,12 @@ hold_lease(void *zctx, const gale_worker_opts_t *o, const gale_plan_t *plan,
         if (!left)
             break;
         if (zmq_poll(&item, 1, 100) > 0)
-            while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
-                last = gale_now_ns();
+            while ((n = zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0)
+                /* Only this attempt's lease counts: a master restarted on
+                 * the same ports is not the one that started us. */
+                if ((size_t)n == strlen(o->run_id) &&
+                    memcmp(buf, o->run_id, (size_t)n) == 0)
+                    last = gale_now_ns();
         if (gale_now_ns() > last + lease_ns) {
             log_error("worker %d: lost the coordinator's lease (nothing from "
                 "it for %llu ms): stopping", o->worker,
@@ -111,6 +117,7 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     int *out = NULL, *out_peer = NULL, *in = NULL, *in_peer = NULL;
     size_t nout, nin, i;
     char prefix[96], chprefix[112], *dir = NULL, *why = NULL;
+    const char **hosts = NULL, **keys = NULL;
     void *zctx;
     int status = 1;
 
@@ -122,6 +129,8 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     snprintf(chprefix, sizeof chprefix, "%sch/", prefix);
     zctx = zmq_ctx_new();
     execs = xcalloc(plan->nexecs + 1, sizeof *execs);
+    if (gale_netsec_start(zctx, &why) != 0)
+        goto fail;
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
             dir = xstrdup(t->checkpoint_dir);
@@ -155,6 +164,27 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
             bc.base_port = pv != NULL && pv->type == GALE_INT ?
                 (int)pv->u.i : 7100;
         }
+    }
+    if (o->cluster != NULL) {
+        /* Between hosts: each worker listens on its host's address. */
+        hosts = xcalloc((size_t)plan->nworkers + 1, sizeof *hosts);
+        keys = xcalloc((size_t)plan->nworkers + 1, sizeof *keys);
+        for (i = 0; i < (size_t)plan->nworkers; i++) {
+            const gale_cluster_member_t *m = gale_cluster_sup(o->cluster,
+                o->hosts[i]);
+
+            if (m == NULL) {
+                xasprintf(&why, "host %s of worker %zu is not in %s",
+                    o->hosts[i], i, o->cluster->path);
+                goto fail;
+            }
+            hosts[i] = m->host;
+            keys[i] = m->key;
+        }
+        bc.endpoint_fmt = "tcp://%h:%p";
+        bc.base_port = o->data_base;
+        bc.hosts = hosts;
+        bc.host_keys = keys;
     }
     bc.nworkers = plan->nworkers;
     bc.queue_depth = t->queue_depth;
@@ -209,7 +239,10 @@ fail:
     gale_ckptwriter_stop(&writer);
     gale_ckpt_meta_free(&meta);
     gale_ckpt_close(&store);
+    gale_netsec_stop(zctx);
     zmq_ctx_term(zctx);
+    free(hosts);
+    free(keys);
     free(execs);
     free(out);
     free(out_peer);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/cluster/config.h"
 #include "topology/plan.h"
 
 typedef struct gale_worker_opts {
@@ -20,6 +21,13 @@ typedef struct gale_worker_opts {
     uint32_t epoch;             /* attempt epoch */
     uint64_t restore_id;        /* checkpoint to restore, 0 = none */
     bool publish_only;          /* restore, publish, done */
+    /* On a cluster (started by a supervisor): the cluster (netsec is
+     * initialised), per worker the name of the supervisor it runs on
+     * (nworkers entries), and the first data port (bridge %p). NULL:
+     * on this host. */
+    const gale_cluster_t *cluster;
+    char *const *hosts;
+    int data_base;
 } gale_worker_opts_t;
 
 /* Runs until the coordinator tells the executors to exit. Returns the

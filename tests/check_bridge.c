@@ -201,20 +201,26 @@ START_TEST(test_endpoint_template)
     char ep[64];
 
     ck_assert_int_eq(gale_bridge_endpoint("ipc://@gale-%r-w%f-w%t", "run1",
-        0, 3, 2, 0, ep, sizeof ep), 0);
+        0, 3, 2, 0, NULL, ep, sizeof ep), 0);
     ck_assert_str_eq(ep, "ipc://@gale-run1-w2-w0");
     ck_assert_int_eq(gale_bridge_endpoint("tcp://127.0.0.1:%p", "x", 7000,
-        3, 2, 1, ep, sizeof ep), 0);
+        3, 2, 1, NULL, ep, sizeof ep), 0);
     ck_assert_str_eq(ep, "tcp://127.0.0.1:7007");
-    ck_assert_int_eq(gale_bridge_endpoint("a%%b", "x", 0, 1, 0, 0, ep,
+    /* %h: the receiving worker's host; without one, an error. */
+    ck_assert_int_eq(gale_bridge_endpoint("tcp://%h:%p", "x", 7000, 3, 2, 1,
+        "10.1.2.3", ep, sizeof ep), 0);
+    ck_assert_str_eq(ep, "tcp://10.1.2.3:7007");
+    ck_assert_int_eq(gale_bridge_endpoint("tcp://%h:%p", "x", 7000, 3, 2, 1,
+        NULL, ep, sizeof ep), -EINVAL);
+    ck_assert_int_eq(gale_bridge_endpoint("a%%b", "x", 0, 1, 0, 0, NULL, ep,
         sizeof ep), 0);
     ck_assert_str_eq(ep, "a%b");
-    ck_assert_int_eq(gale_bridge_endpoint("ipc://@%d", "x", 0, 1, 0, 0, ep,
+    ck_assert_int_eq(gale_bridge_endpoint("ipc://@%d", "x", 0, 1, 0, 0, NULL, ep,
         sizeof ep), -EINVAL);
-    ck_assert_int_eq(gale_bridge_endpoint("ipc://@%", "x", 0, 1, 0, 0, ep,
+    ck_assert_int_eq(gale_bridge_endpoint("ipc://@%", "x", 0, 1, 0, 0, NULL, ep,
         sizeof ep), -EINVAL);
     ck_assert_int_eq(gale_bridge_endpoint("ipc://@gale-%r", "run1", 0, 1, 0,
-        0, ep, 12), -ENAMETOOLONG);
+        0, NULL, ep, 12), -ENAMETOOLONG);
 }
 END_TEST
 
@@ -379,7 +385,7 @@ raw_peer(void)
     int zero = 0;
 
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    gale_bridge_endpoint("ipc://@gale-%r-w%f-w%t", run_id, 0, 2, 0, 1, ep,
+    gale_bridge_endpoint("ipc://@gale-%r-w%f-w%t", run_id, 0, 2, 0, 1, NULL, ep,
         sizeof ep);
     ck_assert_int_eq(zmq_connect(s, ep), 0);
     return s;

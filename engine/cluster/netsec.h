@@ -28,7 +28,7 @@
 
 /* Takes c's security: with curve, reads the secret of key pair self_key
  * (KEYS/SELF.key_secret, or self_key itself when it contains a '/'), and
- * the allowed set (every KEYS/*.key). 0, or -errno with *cause. */
+ * the allowed set (every .key file in KEYS). 0, or -errno with *cause. */
 int gale_netsec_init(const gale_cluster_t *c, const char *self_key,
     char **cause);
 /* Whether init ran with security curve. */
