@@ -540,6 +540,11 @@ cmd_submit(int argc, char **argv)
         rc = gale_opts_status(rc);
         goto out;
     }
+    if (o.slot != 0) {
+        rc = gale_opts_status(gale_opts_usage_error(&submit_info, "--slot is "
+            "for nimbus to choose"));
+        goto out;
+    }
     if ((rc = target_load(&submit_info, &t)) != 0)
         goto out;
     /* Checked here, with this host's plugins, before anything is sent. */

@@ -944,7 +944,8 @@ do_supervisors(nimbus_t *n, const req_t *q)
 
         xasprintf(&items[i], "name=%s host=%s port=%d pid=%d workers=%d "
             "seen_ms=%" PRIu64 " alive=%s", s->name, s->host, s->port, s->pid,
-            s->workers, (now - s->seen_ns) / MS, s->alive ? "yes" : "no");
+            s->workers, now > s->seen_ns ? (now - s->seen_ns) / MS : 0,
+            s->alive ? "yes" : "no");
     }
     xasprintf(&text, "%zu supervisors", n->nsups);
     send_reply(n, q->route, q->routelen, q->envelope, true, text, items,
@@ -1025,7 +1026,8 @@ check_sups(nimbus_t *n, uint64_t now)
     size_t i;
 
     for (i = 0; i < n->nsups; i++)
-        if (n->sups[i].alive && now - n->sups[i].seen_ns > limit) {
+        if (n->sups[i].alive && now > n->sups[i].seen_ns &&
+            now - n->sups[i].seen_ns > limit) {
             n->sups[i].alive = false;
             log_warn("nimbus: supervisor %s not heard for %" PRIu64 " ms",
                 n->sups[i].name, (now - n->sups[i].seen_ns) / MS);

@@ -14,8 +14,9 @@
 #   - security "curve" (`gale keygen`): a client with a listed key submits
 #     and lists; one whose key is not on the list is refused (non-zero
 #     exit) and nimbus logs the refusals.
-# Masters run in local mode (GALE_NIMBUS_LOCAL_MASTERS=1) unless
-# GALE_NIMBUS_CLUSTER_MASTERS=1: this test runs no supervisors.
+# Masters are real cluster masters (`gale run --cluster --slot`) placing
+# their workers on a supervisor of the test; GALE_NIMBUS_LOCAL_MASTERS=1
+# runs the same test with local-mode masters and no supervisor.
 set -u
 : "${GALE:=./gale}"
 : "${top_builddir:=.}"
@@ -24,18 +25,25 @@ gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nimbus.XXXXXX") || exit 99
 export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
 [ -x "$gen" ] || { echo "run make check first"; exit 99; }
-[ "${GALE_NIMBUS_CLUSTER_MASTERS:-}" = 1 ] || export GALE_NIMBUS_LOCAL_MASTERS=1
+local_masters=${GALE_NIMBUS_LOCAL_MASTERS:-}
 unset GALE_CLUSTER GALE_KEY
 . "$(dirname "$0")/lib.sh"
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # Every process this test starts is stopped by its pid: the nimbus
-# daemons, and the masters their records and logs name.
+# daemons, the supervisors and their workers, and the masters that the
+# records and logs name.
 nimbus_pids=""
+sup_pids=""
 cleanup() {
     local p
     for p in $nimbus_pids; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in $sup_pids; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
     for p in $(cat "$tmp"/*/topologies/*/record 2>/dev/null | sed -n 's/^pid=//p') \
              $(sed -n 's/.*master started, pid \([0-9]*\).*/\1/p' "$tmp"/*.log 2>/dev/null); do
         [ "$p" != 0 ] && kill -KILL "$p" 2>/dev/null
@@ -44,7 +52,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# cluster FILE SECURITY DIR PORT [KEYS]
+# cluster FILE SECURITY DIR PORT [KEYS]: nimbus at PORT, supervisor h1 at
+# PORT + 1, topology slots from PORT + 10.
 cluster() {
     local keys=""
     [ -z "${5:-}" ] || keys="keys = \"$5\";"
@@ -52,21 +61,29 @@ cluster() {
 security = "$2";
 $keys
 nimbus = { host = "127.0.0.1"; port = $4; dir = "$3"; key = "nimbus"; };
-supervisors = ( { name = "h1"; host = "127.0.0.1"; } );
-ports = { first = 10000; per_topology = 100; };
+supervisor = { dir = "$3-sup"; timeout_ms = 3000; };
+supervisors = ( { name = "h1"; host = "127.0.0.1"; port = $(($4 + 1)); } );
+ports = { first = $(($4 + 10)); per_topology = 40; };
 CFG
+}
+
+# start_sup CLUSTER LOG: the supervisor h1 (not with local masters).
+start_sup() {
+    [ -z "$local_masters" ] || return 0
+    "$GALE" supervisor --cluster "$1" --name h1 2>> "$2" &
+    sup_pids="$sup_pids $!"
 }
 
 # start_nimbus CLUSTER LOG: starts nimbus, waits until it listens; sets
 # npid. Returns 1 when it did not come up.
 start_nimbus() {
     local before
-    before=$(grep -c "topologies in the record" "$2" 2>/dev/null)
+    before=$(cat "$2" 2>/dev/null | grep -c "topologies in the record")
     "$GALE" nimbus --cluster "$1" --log "$2" 2>> "$2" &
     npid=$!
     nimbus_pids="$nimbus_pids $npid"
     for _ in $(seq 100); do
-        [ "$(grep -c "topologies in the record" "$2" 2>/dev/null)" -gt "${before:-0}" ] &&
+        [ "$(cat "$2" 2>/dev/null | grep -c "topologies in the record")" -gt "$before" ] &&
             return 0
         kill -0 $npid 2>/dev/null || return 1
         sleep 0.1
@@ -79,7 +96,7 @@ start_nimbus() {
 # another port while one is taken. Sets port and npid.
 new_nimbus() {
     for _ in $(seq 10); do
-        port=$((20000 + RANDOM % 12000))
+        port=$((20000 + RANDOM % 120 * 100))
         cluster "$1" "$2" "$3" $port "${5:-}"
         start_nimbus "$1" "$4" && return 0
         grep -q "Address already in use" "$4" || return 1
@@ -91,7 +108,8 @@ new_nimbus() {
 topology() {
     cat > "$1" <<CFG
 name = "$2";
-config = { checkpoint = { interval_ms = 200; dir = "$5"; }; };
+config = { workers = 2; worker_timeout_ms = 3000; restart_delay_ms = 0;
+           checkpoint = { interval_ms = 200; dir = "$5"; }; };
 spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $3; rate = $4;
              fields = ["sentence"]; } );
 bolts = ( { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
@@ -128,12 +146,16 @@ gone() { # PID: the process no longer exists
     ! kill -0 "$1" 2>/dev/null
 }
 
+sup_listed() { # CLUSTER: h1 registered and alive
+    "$GALE" list --cluster "$1" -v 2>/dev/null | grep -qE "^h1 +127.0.0.1 .* yes$"
+}
+
 listed() { # CLUSTER NAME STATUS-REGEX
     "$GALE" list --cluster "$1" 2>/dev/null | grep -qE "^$2 +($3) "
 }
 
 # ---- a file with an error: file:line, exit 2, nothing sent --------------
-cluster "$tmp/c1.cfg" none "$tmp/n1" 1
+cluster "$tmp/c1.cfg" none "$tmp/n1" 20000
 printf 'name = "bad";\nspouts = ( { id = "s"; type = "nosuchtype"; } );\n' > "$tmp/bad.cfg"
 "$GALE" submit --cluster "$tmp/c1.cfg" "$tmp/bad.cfg" 2> "$tmp/err"
 rc=$?
@@ -145,6 +167,10 @@ grep -q "no cluster" "$tmp/err" || fail "submit without a cluster said: $(cat "$
 # ---- security none ---------------------------------------------------------
 new_nimbus "$tmp/c1.cfg" none "$tmp/n1" "$tmp/n1.log" ||
     { fail "nimbus did not start: $(tail -3 "$tmp/n1.log")"; exit 1; }
+start_sup "$tmp/c1.cfg" "$tmp/sup1.log"
+if [ -z "$local_masters" ]; then
+    wait_for 20 sup_listed "$tmp/c1.cfg" || fail "supervisor h1 never registered"
+fi
 "$GALE" list --cluster "$tmp/c1.cfg" > "$tmp/out" || fail "list of an empty cluster"
 grep -q "No topologies" "$tmp/out" || fail "empty list said: $(cat "$tmp/out")"
 
@@ -159,7 +185,7 @@ topology "$tmp/work/a.cfg" "$A" $N 8000 state-a out-a
     fail "submit: $(cat "$tmp/out")"
 grep -q "^submitted $A: slot 0" "$tmp/out" || fail "submit said: $(cat "$tmp/out")"
 wait_for 20 listed "$tmp/c1.cfg" "$A" "ACTIVE" || fail "$A never listed ACTIVE"
-"$GALE" list --cluster "$tmp/c1.cfg" | grep -qE "^$A +ACTIVE +7 +1 " ||
+"$GALE" list --cluster "$tmp/c1.cfg" | grep -qE "^$A +ACTIVE +7 +2 " ||
     fail "list: $("$GALE" list --cluster "$tmp/c1.cfg")"
 [ "$(field "$tmp/n1" "$A" cwd)" = "$tmp/work" ] || fail "record cwd: $(field "$tmp/n1" "$A" cwd)"
 cmp -s "$tmp/work/a.cfg" "$tmp/n1/topologies/$A/topology.cfg" || fail "the record's topology.cfg differs"
@@ -219,6 +245,7 @@ for k in nimbus h1 admin; do
 done
 "$GALE" keygen -o "$tmp/other" intruder > /dev/null 2>&1 || fail "keygen intruder"
 new_nimbus "$tmp/c2.cfg" curve "$tmp/n2" "$tmp/n2.log" "$tmp/keys" || { fail "curve nimbus did not start: $(tail -3 "$tmp/n2.log")"; exit 1; }
+start_sup "$tmp/c2.cfg" "$tmp/sup2.log"
 C="sec-$$"
 topology "$tmp/work/c.cfg" "$C" 2000 0 state-c out-c
 (cd "$tmp/work" && GALE_KEY=admin "$GALE" submit --cluster "$tmp/c2.cfg" c.cfg > "$tmp/out" 2>&1) ||
@@ -233,7 +260,9 @@ wait_for 10 grep -q "refused [0-9]* connection(s) from keys not on the cluster's
 
 if [ $fails -ne 0 ]; then
     echo "$fails failure(s); the end of nimbus's logs:"
-    for f in "$tmp"/n1.log "$tmp"/n2.log; do [ -f "$f" ] && tail -n 8 "$f"; done
+    for f in "$tmp"/n1.log "$tmp"/n2.log "$tmp"/sup1.log "$tmp"/n*/topologies/*/master.log; do
+        [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }
+    done
     exit 1
 fi
 echo "nimbus: ok"
