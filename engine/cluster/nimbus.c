@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,103 +26,13 @@
 #include "common/xalloc.h"
 #include "engine/cluster/netsec.h"
 #include "engine/cluster/nimbus.h"
+#include "engine/cluster/nimbus_int.h"
 #include "engine/cluster/nimmaster.h"
 #include "engine/cluster/nimrecord.h"
 #include "engine/console.h"
-#include "topology/topology.h"
 
-#define TICK_MS 200             /* the loop's poll timeout */
-#define STATUS_EVERY_MS 2000    /* a master's status is asked this often */
-#define STATUS_FRESH_MS 6000    /* an answer older than this is stale */
-#define STARTING_MS 30000       /* no answer yet: STARTING for this long */
-#define QUICK_MS 5000           /* activate, deactivate, kill */
-#define REBALANCE_MS (30 * 60 * 1000)
-#define BACKOFF_FIRST_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define STABLE_MS 60000         /* a master that ran this long starts over */
-#define KILL_GRACE_MS 300000    /* killed, still there after SECS + this:
-                                   SIGTERM; a minute later SIGKILL */
-#define MAX_FRAMES 1024         /* frames of a request */
-#define MAX_MSG (64 << 20)      /* bytes of one frame */
-#define MS (UINT64_C(1000000))  /* ns per ms */
-
-/* A topology nimbus holds. */
-typedef struct topo {
-    gale_nimrec_t *rec;         /* owned; what its record file says */
-    char *cfg;                  /* owned; ROOT/topologies/NAME/topology.cfg */
-    bool child;                 /* rec->pid is our child; else adopted */
-    uint64_t started_ns;        /* its master's start or adoption */
-    uint64_t restart_at;        /* a restart is due then (ns); 0: none */
-    int backoff_ms;             /* the delay of the next restart */
-    uint64_t term_at;           /* killing: signal the master then; 0 none */
-    int term_sent;              /* 0, 1 (SIGTERM sent), 2 (SIGKILL sent) */
-    char status[24];            /* its console's last status word, or "" */
-    unsigned long tasks;        /* from that status */
-    int workers;                /* from that status */
-    uint64_t status_ns;         /* when it was read */
-    uint64_t poll_ns;           /* when a status was last asked */
-    bool polling;               /* a status request is in flight */
-} topo_t;
-
-/* A request forwarded to a master's console. */
-typedef struct fwd {
-    void *sock;                 /* owned REQ socket */
-    char *name;                 /* owned; the topology */
-    char *verb;                 /* owned; for replies and the log */
-    char *spec;                 /* owned; rebalance's spec, else NULL */
-    void *route;                /* owned; the client's routing id; NULL for
-                                   a status poll */
-    size_t routelen;
-    bool envelope;              /* the client is a REQ: echo the delimiter */
-    int timeout_ms;             /* for the error message */
-    uint64_t deadline;          /* ns */
-} fwd_t;
-
-/* A supervisor that registered. */
-typedef struct sup {
-    char *name;                 /* owned */
-    char *host;                 /* owned */
-    int port;
-    int pid;
-    int workers;
-    uint64_t seen_ns;           /* its last register */
-    bool alive;                 /* heard within the cluster's timeout */
-} sup_t;
-
-/* A request read from the ROUTER. Frames after the envelope, NUL added. */
-typedef struct req {
-    void *route;                /* owned */
-    size_t routelen;
-    bool envelope;
-    char **f;                   /* owned; f[0] magic, f[1] verb, args */
-    size_t *flen;
-    size_t nf;
-} req_t;
-
-typedef struct nimbus {
-    const gale_cluster_t *c;    /* borrowed */
-    const gale_nimbus_opts_t *o;/* borrowed */
-    char *root;                 /* owned; the record's root, absolute */
-    char *exe;                  /* owned; the gale binary */
-    char *ep;                   /* owned; where the ROUTER listens */
-    void *zctx;                 /* owned */
-    void *router;               /* owned */
-    bool zap;                   /* gale_netsec_start ran */
-    bool listening;             /* the ROUTER was bound */
-    topo_t **topos;             /* owned */
-    size_t ntopos;
-    fwd_t **fwds;               /* owned */
-    size_t nfwds;
-    sup_t *sups;                /* owned */
-    size_t nsups;
-    char **unknown;             /* owned; unlisted supervisors, logged once */
-    size_t nunknown;
-    uint64_t refused;           /* ZAP refusals logged so far */
-    uint64_t next_check;        /* adopted masters are checked then (ns) */
-} nimbus_t;
-
-static uint64_t
-now_ns(void)
+uint64_t
+nimbus_now_ns(void)
 {
     struct timespec ts;
 
@@ -131,8 +42,8 @@ now_ns(void)
 
 /* ---- topologies ----------------------------------------------------- */
 
-static topo_t *
-topo_find(const nimbus_t *n, const char *name)
+topo_t *
+nimbus_topo_find(const nimbus_t *n, const char *name)
 {
     size_t i;
 
@@ -143,8 +54,8 @@ topo_find(const nimbus_t *n, const char *name)
 }
 
 /* Takes rec into the table. */
-static topo_t *
-topo_add(nimbus_t *n, gale_nimrec_t *rec)
+topo_t *
+nimbus_topo_add(nimbus_t *n, gale_nimrec_t *rec)
 {
     topo_t *t = xcalloc(1, sizeof *t);
     char *dir = gale_nimrec_dir(n->root, rec->name);
@@ -167,8 +78,8 @@ topo_free(topo_t *t)
 }
 
 /* Removes t from the table and its record from disk. */
-static void
-topo_remove(nimbus_t *n, topo_t *t)
+void
+nimbus_topo_remove(nimbus_t *n, topo_t *t)
 {
     size_t i;
     int rc;
@@ -188,8 +99,8 @@ topo_remove(nimbus_t *n, topo_t *t)
 
 /* Writes t's record; a failure is logged (the record on disk stays the
  * previous one, which a restarted nimbus copes with). */
-static void
-topo_save(nimbus_t *n, topo_t *t)
+void
+nimbus_topo_save(nimbus_t *n, topo_t *t)
 {
     int rc;
 
@@ -199,8 +110,8 @@ topo_save(nimbus_t *n, topo_t *t)
 }
 
 /* The lowest slot no live topology holds, or -1 when the ports run out. */
-static int
-free_slot(const nimbus_t *n)
+int
+nimbus_free_slot(const nimbus_t *n)
 {
     int k;
     size_t i;
@@ -234,8 +145,8 @@ schedule_restart(topo_t *t, uint64_t now)
 
 /* Starts t's master and records its pid. 0, or -errno (logged; a restart
  * is scheduled). */
-static int
-start_master(nimbus_t *n, topo_t *t)
+int
+nimbus_start_master(nimbus_t *n, topo_t *t)
 {
     gale_nimmaster_spec_t s = { 0 };
     char *dir = gale_nimrec_dir(n->root, t->rec->name), *log = NULL;
@@ -255,8 +166,9 @@ start_master(nimbus_t *n, topo_t *t)
     t->restart_at = 0;
     t->status[0] = '\0';
     t->status_ns = 0;
+    t->console_pid = 0;
     t->poll_ns = 0;
-    t->started_ns = now_ns();
+    t->started_ns = nimbus_now_ns();
     if ((rc = gale_nimmaster_spawn(&s, &pid, &cause)) != 0) {
         log_error("nimbus: %s: %s", t->rec->name, cause);
         t->rec->pid = 0;
@@ -267,7 +179,7 @@ start_master(nimbus_t *n, topo_t *t)
         log_info("nimbus: %s: master started, pid %d (slot %d, log %s)",
             t->rec->name, (int)pid, t->rec->slot, log);
     }
-    topo_save(n, t);
+    nimbus_topo_save(n, t);
     free(cause);
     free(log);
     free(dir);
@@ -297,7 +209,7 @@ master_gone(nimbus_t *n, topo_t *t, int how)
     t->status[0] = '\0';
     if (t->rec->status == GALE_NIMREC_KILLING) {
         log_info("nimbus: %s: killed; its record is removed", name);
-        topo_remove(n, t);
+        nimbus_topo_remove(n, t);
         return true;
     }
     if (how != -1 && WIFEXITED(how) && WEXITSTATUS(how) == 0) {
@@ -309,9 +221,9 @@ master_gone(nimbus_t *n, topo_t *t, int how)
         log_error("nimbus: %s: failed: its master refused its input (see "
             "master.log); not restarted", name);
     } else {
-        schedule_restart(t, now_ns());
+        schedule_restart(t, nimbus_now_ns());
     }
-    topo_save(n, t);
+    nimbus_topo_save(n, t);
     return false;
 }
 
@@ -349,7 +261,8 @@ check_masters(nimbus_t *n, uint64_t now)
         if (t->rec->status == GALE_NIMREC_KILLING && t->rec->pid != 0 &&
             t->term_at != 0 && now >= t->term_at && t->term_sent < 2) {
             log_warn("nimbus: %s: killed master pid %d is still running: %s",
-                t->rec->name, t->rec->pid, t->term_sent ? "SIGKILL" : "SIGTERM");
+                t->rec->name, t->rec->pid,
+                t->term_sent ? "SIGKILL" : "SIGTERM");
             kill(t->rec->pid, t->term_sent ? SIGKILL : SIGTERM);
             t->term_sent++;
             t->term_at = now + 60000 * MS;
@@ -357,19 +270,30 @@ check_masters(nimbus_t *n, uint64_t now)
         if (t->restart_at != 0 && now >= t->restart_at &&
             t->rec->status == GALE_NIMREC_ACTIVE) {
             t->rec->restarts++;
-            start_master(n, t);
+            nimbus_start_master(n, t);
         }
         i++;
     }
+}
+
+void
+nimbus_sigterm(topo_t *t)
+{
+    log_warn("nimbus: %s: sending its master (pid %d) SIGTERM: a graceful "
+        "stop", t->rec->name, t->rec->pid);
+    kill(t->rec->pid, SIGTERM);
+    t->term_sent = 1;
+    t->term_at = nimbus_now_ns() + 60000 * MS;
 }
 
 /* ---- replies -------------------------------------------------------- */
 
 /* Sends a reply to route: magic, "ok"/"error", text, items. Never blocks:
  * a client that went away loses it. */
-static void
-send_reply(nimbus_t *n, const void *route, size_t routelen, bool envelope,
-    bool ok, const char *text, char *const *items, size_t nitems)
+void
+nimbus_send_reply(nimbus_t *n, const void *route, size_t routelen,
+    bool envelope, bool ok, const char *text, char *const *items,
+    size_t nitems)
 {
     size_t i;
     int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
@@ -387,8 +311,8 @@ send_reply(nimbus_t *n, const void *route, size_t routelen, bool envelope,
 }
 
 /* Replies to q with a formatted text and no items. */
-static void __attribute__((format(printf, 4, 5)))
-reply(nimbus_t *n, const req_t *q, bool ok, const char *fmt, ...)
+void __attribute__((format(printf, 4, 5)))
+nimbus_reply(nimbus_t *n, const req_t *q, bool ok, const char *fmt, ...)
 {
     va_list ap;
     char *text;
@@ -396,7 +320,7 @@ reply(nimbus_t *n, const req_t *q, bool ok, const char *fmt, ...)
     va_start(ap, fmt);
     xvasprintf(&text, fmt, ap);
     va_end(ap);
-    send_reply(n, q->route, q->routelen, q->envelope, ok, text, NULL, 0);
+    nimbus_send_reply(n, q->route, q->routelen, q->envelope, ok, text, NULL, 0);
     free(text);
 }
 
@@ -416,8 +340,8 @@ fwd_free(fwd_t *f)
 
 /* Sends request to t's console; the answer goes to q's client (or, with
  * q NULL, into t's status). 0, or -1 after replying with the error. */
-static int
-forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
+int
+nimbus_forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     const char *request, const char *spec, int timeout_ms)
 {
     fwd_t *f = xcalloc(1, sizeof *f);
@@ -429,7 +353,7 @@ forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     f->verb = xstrdup(verb);
     f->spec = spec != NULL ? xstrdup(spec) : NULL;
     f->timeout_ms = timeout_ms;
-    f->deadline = now_ns() + (uint64_t)timeout_ms * MS;
+    f->deadline = nimbus_now_ns() + (uint64_t)timeout_ms * MS;
     if (q != NULL) {
         f->route = xmalloc(q->routelen);
         memcpy(f->route, q->route, q->routelen);
@@ -441,7 +365,7 @@ forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
         zmq_connect(f->sock, ep) != 0 ||
         zmq_send(f->sock, request, strlen(request), ZMQ_DONTWAIT) < 0) {
         if (q != NULL)
-            reply(n, q, false, "%s: cannot reach its master: %s",
+            nimbus_reply(n, q, false, "%s: cannot reach its master: %s",
                 t->rec->name, zmq_strerror(errno));
         free(ep);
         fwd_free(f);
@@ -450,7 +374,7 @@ forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     free(ep);
     if (q == NULL) {
         t->polling = true;
-        t->poll_ns = now_ns();
+        t->poll_ns = nimbus_now_ns();
     }
     n->fwds = xreallocarray(n->fwds, n->nfwds + 1, sizeof *n->fwds);
     n->fwds[n->nfwds++] = f;
@@ -478,14 +402,14 @@ record_rebalance(nimbus_t *n, topo_t *t, const char *spec)
         free(opt);
     }
     free(copy);
-    topo_save(n, t);
+    nimbus_topo_save(n, t);
 }
 
 /* Handles the answer (or, with answer NULL, the timeout) of f. */
 static void
 fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
 {
-    topo_t *t = topo_find(n, f->name);
+    topo_t *t = nimbus_topo_find(n, f->name);
     bool ok = answer != NULL && strncmp(answer, "ok", 2) == 0;
     const char *text;
     char *msg = NULL;
@@ -494,15 +418,38 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
         if (t == NULL)
             return;
         t->polling = false;
+        if (answer == NULL)
+            t->console_pid = 0;             /* whoever held it is gone */
         if (ok) {
             char word[24] = "";
+            double up;
+            int pid = 0;
 
-            if (sscanf(answer + 2, " %23s %lu %d", word, &t->tasks,
-                &t->workers) >= 1) {
+            if (sscanf(answer + 2, " %23s %lu %d %lf %d", word, &t->tasks,
+                &t->workers, &up, &pid) >= 1) {
                 memcpy(t->status, word, sizeof word);
-                t->status_ns = now_ns();
+                t->status_ns = nimbus_now_ns();
             }
+            /* Another process of this user on this host may hold the
+             * console's name (a `gale run` of a topology of the same
+             * name): its answers are not the master's. */
+            if (pid > 0 && pid != t->rec->pid && pid != t->console_pid)
+                log_warn("nimbus: %s: its console is held by pid %d, not by "
+                    "its master (pid %d): the topology cannot be reached "
+                    "until that process stops", t->rec->name, pid,
+                    t->rec->pid);
+            t->console_pid = pid;
         }
+        return;
+    }
+    if (answer == NULL && strcmp(f->verb, "kill") == 0 && t != NULL &&
+        t->rec->pid != 0) {
+        nimbus_sigterm(t);
+        xasprintf(&msg, "killing %s: its master did not answer, so it got "
+            "SIGTERM (a graceful stop)", f->name);
+        nimbus_send_reply(n, f->route, f->routelen, f->envelope,
+            true, msg, NULL, 0);
+        free(msg);
         return;
     }
     if (answer == NULL) {
@@ -510,7 +457,8 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
             "may be starting, or busy with a savepoint; try again)", f->name,
             f->verb, f->timeout_ms / 1000);
         log_warn("nimbus: %s", msg);
-        send_reply(n, f->route, f->routelen, f->envelope, false, msg, NULL, 0);
+        nimbus_send_reply(n, f->route, f->routelen, f->envelope,
+            false, msg, NULL, 0);
         free(msg);
         return;
     }
@@ -528,7 +476,7 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
         else if (strcmp(f->verb, "deactivate") == 0)
             snprintf(t->status, sizeof t->status, "INACTIVE");
     }
-    send_reply(n, f->route, f->routelen, f->envelope, ok, text, NULL, 0);
+    nimbus_send_reply(n, f->route, f->routelen, f->envelope, ok, text, NULL, 0);
 }
 
 /* Reads answers of forwarded requests (revents from the poll) and expires
@@ -585,547 +533,9 @@ poll_statuses(nimbus_t *n, uint64_t now)
 
         if (t->rec->pid != 0 && !t->polling &&
             now - t->poll_ns >= STATUS_EVERY_MS * MS)
-            forward(n, t, NULL, "status", "status", NULL, STATUS_EVERY_MS);
+            nimbus_forward(n, t, NULL, "status", "status", NULL,
+                STATUS_EVERY_MS);
     }
-}
-
-/* ---- verbs ---------------------------------------------------------- */
-
-/* The options of `gale run` a submit may carry, and whether each takes a
- * value. */
-static const struct {
-    const char *name;
-    bool value;
-} run_options[] = {
-    { "-c", true }, { "--properties", true }, { "-e", true },
-    { "--from-savepoint", true }, { "--from-checkpoint", true },
-    { "--ttl", true }, { "--allow-non-restored-state", false },
-};
-
-/* The line of text's first `@include`, or 0. */
-static int
-include_line(const char *text, size_t len)
-{
-    size_t i = 0;
-    int line = 1;
-
-    while (i < len) {
-        size_t j = i;
-
-        while (j < len && (text[j] == ' ' || text[j] == '\t'))
-            j++;
-        if (len - j >= 8 && strncmp(text + j, "@include", 8) == 0)
-            return line;
-        while (i < len && text[i] != '\n')
-            i++;
-        i++;
-        line++;
-    }
-    return 0;
-}
-
-/* The diagnostics of d as reply items (caller frees the array, not the
- * strings, which d owns). */
-static char **
-diag_items(const gale_diag_t *d, size_t *n)
-{
-    char **v;
-    size_t i;
-
-    *n = gale_diag_count(d);
-    v = xcalloc(*n + 1, sizeof *v);
-    for (i = 0; i < *n; i++)
-        v[i] = (char *)gale_diag_message(d, i);
-    return v;
-}
-
-/* submit SOURCE TEXT CWD OPTION... */
-static void
-do_submit(nimbus_t *n, const req_t *q)
-{
-    const char *source, *text, *cwd, *props = NULL, **ovr;
-    gale_load_opts_t lo = { 0 };
-    gale_topology_t *topo = NULL;
-    gale_diag_t *diag = NULL;
-    char **items, *cause = NULL;
-    size_t i, k, nitems, novr = 0, len;
-    topo_t *t, *old;
-    int line, slot;
-
-    if (q->nf < 5) {
-        reply(n, q, false, "submit: expected SOURCE, TEXT, CWD and options");
-        return;
-    }
-    source = q->f[2];
-    text = q->f[3];
-    len = q->flen[3];
-    cwd = q->f[4];
-    ovr = xcalloc(q->nf, sizeof *ovr);
-    for (i = 5; i < q->nf; i++) {
-        for (k = 0; k < sizeof run_options / sizeof run_options[0]; k++)
-            if (strcmp(q->f[i], run_options[k].name) == 0)
-                break;
-        if (k == sizeof run_options / sizeof run_options[0]) {
-            reply(n, q, false, "submit: `%s` is not a run option", q->f[i]);
-            goto done;
-        }
-        if (run_options[k].value && i + 1 == q->nf) {
-            reply(n, q, false, "submit: `%s` needs a value", q->f[i]);
-            goto done;
-        }
-        if (strchr(q->f[i], '\n') != NULL ||
-            (run_options[k].value && strchr(q->f[i + 1], '\n') != NULL)) {
-            reply(n, q, false, "submit: options cannot hold a newline");
-            goto done;
-        }
-        if (!run_options[k].value)
-            continue;
-        i++;
-        if (strcmp(run_options[k].name, "-c") == 0)
-            ovr[novr++] = q->f[i];
-        else if (strcmp(run_options[k].name, "--properties") == 0)
-            props = q->f[i];
-    }
-    if (cwd[0] != '/' || strchr(cwd, '\n') != NULL) {
-        reply(n, q, false, "submit: the directory must be an absolute path");
-        goto done;
-    }
-    if ((line = include_line(text, len)) != 0) {
-        xasprintf(&cause, "%s:%d: @include is not supported by gale submit "
-            "(the cluster gets this file's text only): paste the file in",
-            source, line);
-        send_reply(n, q->route, q->routelen, q->envelope, false,
-            "the topology does not load", &cause, 1);
-        goto done;
-    }
-    /* Checked again here (the client did it with its plugins): nimbus
-     * needs the name, and bad text never reaches the record. Component
-     * types are not looked up: plugins are the workers' business. */
-    lo.properties = props;
-    lo.overrides = ovr;
-    diag = gale_diag_new();
-    if ((topo = gale_topology_load_buffer(source, text, len, &lo, diag)) ==
-        NULL || gale_diag_count(diag) > 0) {
-        if (gale_diag_count(diag) == 0)
-            gale_diag_add(diag, source, 0, "cannot load topology");
-        items = diag_items(diag, &nitems);
-        send_reply(n, q->route, q->routelen, q->envelope, false,
-            "the topology does not load", items, nitems);
-        free(items);
-        goto done;
-    }
-    if (!gale_nimrec_name_ok(topo->name)) {
-        reply(n, q, false, "submit: a topology submitted to a cluster needs a "
-            "name of letters, digits, '.', '_' and '-' (not starting with "
-            "'.'), not `%s`", topo->name);
-        goto done;
-    }
-    if ((old = topo_find(n, topo->name)) != NULL &&
-        gale_nimrec_live(old->rec->status)) {
-        reply(n, q, false, "submit: a topology called `%s` is already on the "
-            "cluster (%s); kill it first", topo->name,
-            gale_nimrec_status_name(old->rec->status));
-        goto done;
-    }
-    if (old != NULL) {
-        log_info("nimbus: %s: replacing the record of the %s topology",
-            topo->name, gale_nimrec_status_name(old->rec->status));
-        topo_remove(n, old);
-    }
-    if ((slot = free_slot(n)) < 0) {
-        reply(n, q, false, "submit: no free port slot (ports.first + slots "
-            "x ports.per_topology would pass 65535)");
-        goto done;
-    }
-    t = topo_add(n, gale_nimrec_new(topo->name, slot, cwd, q->f + 5,
-        q->nf - 5));
-    if ((line = gale_nimrec_save_text(n->root, topo->name, text, len)) != 0 ||
-        (line = gale_nimrec_save(n->root, t->rec)) != 0) {
-        reply(n, q, false, "submit: cannot write the record of %s under %s: %s",
-            topo->name, n->root, strerror(-line));
-        topo_remove(n, t);
-        goto done;
-    }
-    log_info("nimbus: %s: submitted from %s (cwd %s), slot %d", topo->name,
-        source, cwd, slot);
-    start_master(n, t);
-    if (t->rec->pid == 0) {
-        reply(n, q, false, "submit: %s: its master did not start (nimbus's log "
-            "says why); nimbus tries again", topo->name);
-        goto done;
-    }
-    reply(n, q, true, "submitted %s: slot %d, master pid %d, log %s/topologies/"
-        "%s/master.log", topo->name, slot, t->rec->pid, n->root, topo->name);
-done:
-    gale_topology_free(&topo);
-    gale_diag_free(&diag);
-    free(ovr);
-    free(cause);
-}
-
-/* The status `gale list` shows for t. */
-static const char *
-status_of(const topo_t *t, uint64_t now)
-{
-    switch (t->rec->status) {
-    case GALE_NIMREC_FINISHED:
-        return "FINISHED";
-    case GALE_NIMREC_FAILED:
-        return "FAILED";
-    case GALE_NIMREC_KILLING:
-        return "KILLED";
-    case GALE_NIMREC_ACTIVE:
-        break;
-    }
-    if (t->restart_at != 0 || t->rec->pid == 0)
-        return "RESTARTING";
-    if (t->status[0] != '\0' && now - t->status_ns < STATUS_FRESH_MS * MS)
-        return t->status;
-    if (t->status_ns == 0 && now - t->started_ns < STARTING_MS * MS)
-        return "STARTING";
-    return "UNREACHABLE";
-}
-
-static int
-by_topo_name(const void *a, const void *b)
-{
-    return strcmp((*(topo_t *const *)a)->rec->name,
-        (*(topo_t *const *)b)->rec->name);
-}
-
-static void
-do_list(nimbus_t *n, const req_t *q)
-{
-    uint64_t now = now_ns();
-    char **items = xcalloc(n->ntopos + 1, sizeof *items), *text;
-    size_t i;
-
-    if (n->ntopos > 1)
-        qsort(n->topos, n->ntopos, sizeof *n->topos, by_topo_name);
-    for (i = 0; i < n->ntopos; i++) {
-        const topo_t *t = n->topos[i];
-
-        xasprintf(&items[i], "name=%s status=%s tasks=%lu workers=%d "
-            "uptime=%lld slot=%d pid=%d restarts=%d", t->rec->name,
-            status_of(t, now), t->tasks, t->workers,
-            (long long)time(NULL) - t->rec->submitted, t->rec->slot,
-            t->rec->pid, t->rec->restarts);
-    }
-    xasprintf(&text, "%zu topologies", n->ntopos);
-    send_reply(n, q->route, q->routelen, q->envelope, true, text, items,
-        n->ntopos);
-    for (i = 0; i < n->ntopos; i++)
-        free(items[i]);
-    free(items);
-    free(text);
-}
-
-/* The topology q names in f[2], or NULL after replying that there is
- * none. */
-static topo_t *
-named(nimbus_t *n, const req_t *q, size_t nargs)
-{
-    topo_t *t;
-
-    if (q->nf != 2 + nargs) {
-        reply(n, q, false, "%s: expected %zu argument(s), got %zu", q->f[1],
-            nargs, q->nf - 2);
-        return NULL;
-    }
-    if ((t = topo_find(n, q->f[2])) == NULL)
-        reply(n, q, false, "%s: no topology called `%s` on the cluster (see "
-            "`gale list`)", q->f[1], q->f[2]);
-    return t;
-}
-
-/* Whether t's master can take a command now; replies why not. */
-static bool
-running(nimbus_t *n, const req_t *q, const topo_t *t)
-{
-    if (t->rec->status != GALE_NIMREC_ACTIVE) {
-        reply(n, q, false, "%s: %s is %s", q->f[1], t->rec->name,
-            t->rec->status == GALE_NIMREC_KILLING ? "being killed" :
-            gale_nimrec_status_name(t->rec->status));
-        return false;
-    }
-    if (t->rec->pid == 0) {
-        reply(n, q, false, "%s: the master of %s is not running (it restarts "
-            "shortly; try again)", q->f[1], t->rec->name);
-        return false;
-    }
-    return true;
-}
-
-/* kill NAME SECS */
-static void
-do_kill(nimbus_t *n, const req_t *q)
-{
-    topo_t *t = named(n, q, 2);
-    char req[64], *end;
-    long secs;
-
-    if (t == NULL)
-        return;
-    secs = strtol(q->f[3], &end, 10);
-    if (*end != '\0' || end == q->f[3] || secs < 0 || secs > 86400 * 365) {
-        reply(n, q, false, "kill: SECS must be a number of seconds, not `%s`",
-            q->f[3]);
-        return;
-    }
-    if (!gale_nimrec_live(t->rec->status)) {
-        log_info("nimbus: %s: kill: removing the record of the %s topology",
-            t->rec->name, gale_nimrec_status_name(t->rec->status));
-        reply(n, q, true, "removed %s (it had %s)", t->rec->name,
-            gale_nimrec_status_name(t->rec->status));
-        topo_remove(n, t);
-        return;
-    }
-    if (t->rec->status == GALE_NIMREC_KILLING && t->rec->pid != 0) {
-        reply(n, q, true, "%s is already being killed", t->rec->name);
-        return;
-    }
-    t->rec->status = GALE_NIMREC_KILLING;
-    log_info("nimbus: %s: kill (in %ld s)", t->rec->name, secs);
-    if (t->rec->pid == 0) {
-        /* No master (a restart was pending): nothing to stop. */
-        reply(n, q, true, "killed %s (its master was not running)",
-            t->rec->name);
-        log_info("nimbus: %s: killed; its record is removed", t->rec->name);
-        topo_remove(n, t);
-        return;
-    }
-    topo_save(n, t);
-    t->term_at = now_ns() + ((uint64_t)secs * 1000 + KILL_GRACE_MS) * MS;
-    snprintf(req, sizeof req, "kill %ld", secs);
-    forward(n, t, q, "kill", req, NULL, QUICK_MS);
-}
-
-/* activate NAME, deactivate NAME */
-static void
-do_toggle(nimbus_t *n, const req_t *q)
-{
-    topo_t *t = named(n, q, 1);
-
-    if (t != NULL && running(n, q, t))
-        forward(n, t, q, q->f[1], q->f[1], NULL, QUICK_MS);
-}
-
-/* rebalance NAME SPEC */
-static void
-do_rebalance(nimbus_t *n, const req_t *q)
-{
-    topo_t *t = named(n, q, 2);
-    char *req;
-
-    if (t == NULL || !running(n, q, t))
-        return;
-    if (q->f[3][0] == '\0' || strchr(q->f[3], '\n') != NULL) {
-        reply(n, q, false, "rebalance: SPEC must be one line: COMPONENT=N ... "
-            "workers=N");
-        return;
-    }
-    /* "-": the master chooses <checkpoint dir>/savepoints/NAME-TIME, as
-     * `gale rebalance` on the master's host does. */
-    xasprintf(&req, "rebalance - %s", q->f[3]);
-    forward(n, t, q, "rebalance", req, q->f[3], REBALANCE_MS);
-    free(req);
-}
-
-/* supervisors */
-static void
-do_supervisors(nimbus_t *n, const req_t *q)
-{
-    uint64_t now = now_ns();
-    char **items = xcalloc(n->nsups + 1, sizeof *items), *text;
-    size_t i;
-
-    for (i = 0; i < n->nsups; i++) {
-        const sup_t *s = &n->sups[i];
-
-        xasprintf(&items[i], "name=%s host=%s port=%d pid=%d workers=%d "
-            "seen_ms=%" PRIu64 " alive=%s", s->name, s->host, s->port, s->pid,
-            s->workers, now > s->seen_ns ? (now - s->seen_ns) / MS : 0,
-            s->alive ? "yes" : "no");
-    }
-    xasprintf(&text, "%zu supervisors", n->nsups);
-    send_reply(n, q->route, q->routelen, q->envelope, true, text, items,
-        n->nsups);
-    for (i = 0; i < n->nsups; i++)
-        free(items[i]);
-    free(items);
-    free(text);
-}
-
-/* Parses a non-negative int; -1 when s is not one. */
-static int
-parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-
-    return *end != '\0' || end == s || v < 0 || v > 0x7fffffff ? -1 : (int)v;
-}
-
-/* register NAME HOST PORT PID NWORKERS: no reply. */
-static void
-do_register(nimbus_t *n, const req_t *q)
-{
-    int port, pid, workers;
-    size_t i;
-    sup_t *s;
-
-    if (q->nf != 7 || (port = parse_int(q->f[4])) < 0 ||
-        (pid = parse_int(q->f[5])) < 0 || (workers = parse_int(q->f[6])) < 0 ||
-        strlen(q->f[2]) > 256 || strlen(q->f[3]) > 256) {
-        log_warn("nimbus: a malformed register (%zu frames) was ignored",
-            q->nf);
-        return;
-    }
-    if (gale_cluster_sup(n->c, q->f[2]) == NULL) {
-        for (i = 0; i < n->nunknown; i++)
-            if (strcmp(n->unknown[i], q->f[2]) == 0)
-                return;
-        log_warn("nimbus: supervisor `%s` (%s:%d) is not in %s; ignored",
-            q->f[2], q->f[3], port, n->c->path);
-        if (n->nunknown < 64) {
-            n->unknown = xreallocarray(n->unknown, n->nunknown + 1,
-                sizeof *n->unknown);
-            n->unknown[n->nunknown++] = xstrdup(q->f[2]);
-        }
-        return;
-    }
-    for (i = 0; i < n->nsups; i++)
-        if (strcmp(n->sups[i].name, q->f[2]) == 0)
-            break;
-    if (i == n->nsups) {
-        n->sups = xreallocarray(n->sups, n->nsups + 1, sizeof *n->sups);
-        memset(&n->sups[i], 0, sizeof n->sups[i]);
-        n->sups[i].name = xstrdup(q->f[2]);
-        n->nsups++;
-    }
-    s = &n->sups[i];
-    if (!s->alive || s->pid != pid || s->host == NULL ||
-        strcmp(s->host, q->f[3]) != 0 || s->port != port)
-        log_info("nimbus: supervisor %s registered: %s:%d, pid %d, %d "
-            "worker(s)", s->name, q->f[3], port, pid, workers);
-    free(s->host);
-    s->host = xstrdup(q->f[3]);
-    s->port = port;
-    s->pid = pid;
-    s->workers = workers;
-    s->seen_ns = now_ns();
-    s->alive = true;
-}
-
-/* Marks supervisors not heard within the cluster's timeout as dead. */
-static void
-check_sups(nimbus_t *n, uint64_t now)
-{
-    uint64_t limit = (uint64_t)(n->c->supervisor_timeout_ms > 0 ?
-        n->c->supervisor_timeout_ms : 5000) * MS;
-    size_t i;
-
-    for (i = 0; i < n->nsups; i++)
-        if (n->sups[i].alive && now > n->sups[i].seen_ns &&
-            now - n->sups[i].seen_ns > limit) {
-            n->sups[i].alive = false;
-            log_warn("nimbus: supervisor %s not heard for %" PRIu64 " ms",
-                n->sups[i].name, (now - n->sups[i].seen_ns) / MS);
-        }
-}
-
-/* ---- requests ------------------------------------------------------- */
-
-static void
-req_clear(req_t *q)
-{
-    size_t i;
-
-    for (i = 0; i < q->nf; i++)
-        free(q->f[i]);
-    free(q->f);
-    free(q->flen);
-    free(q->route);
-    memset(q, 0, sizeof *q);
-}
-
-/* Reads one message from the ROUTER into q. 0; -1 when there was none;
- * 1 when it was read but is malformed (too many frames: drained). */
-static int
-req_read(nimbus_t *n, req_t *q)
-{
-    zmq_msg_t m;
-    bool first = true, more = true, over = false;
-
-    memset(q, 0, sizeof *q);
-    while (more) {
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, n->router, first ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(&m);
-            return first ? -1 : 1;
-        }
-        more = zmq_msg_more(&m);
-        if (first) {
-            q->routelen = zmq_msg_size(&m);
-            q->route = xmalloc(q->routelen > 0 ? q->routelen : 1);
-            memcpy(q->route, zmq_msg_data(&m), q->routelen);
-            first = false;
-        } else if (q->nf == 0 && !q->envelope && zmq_msg_size(&m) == 0) {
-            q->envelope = true;     /* a REQ client's delimiter */
-        } else if (q->nf >= MAX_FRAMES) {
-            over = true;
-        } else {
-            q->f = xreallocarray(q->f, q->nf + 1, sizeof *q->f);
-            q->flen = xreallocarray(q->flen, q->nf + 1, sizeof *q->flen);
-            q->flen[q->nf] = zmq_msg_size(&m);
-            q->f[q->nf++] = xstrndup(zmq_msg_data(&m), zmq_msg_size(&m));
-        }
-        zmq_msg_close(&m);
-    }
-    return over ? 1 : 0;
-}
-
-/* Whether frame i of q holds a NUL byte (text must not; the file text
- * is checked by the loader). */
-static bool
-has_nul(const req_t *q, size_t i)
-{
-    return strlen(q->f[i]) != q->flen[i];
-}
-
-static void
-dispatch(nimbus_t *n, req_t *q, int rc)
-{
-    size_t i;
-
-    if (rc != 0 || q->nf < 2 || strcmp(q->f[0], GALE_NIMBUS_MAGIC) != 0) {
-        log_warn("nimbus: a malformed request (%zu frames) was refused", q->nf);
-        reply(n, q, false, "malformed request: expected \"%s\", VERB, "
-            "ARG... (at most %d frames)", GALE_NIMBUS_MAGIC, MAX_FRAMES);
-        return;
-    }
-    for (i = 1; i < q->nf; i++)
-        if (i != 3 && has_nul(q, i)) {
-            reply(n, q, false, "%s: an argument holds a NUL byte", q->f[1]);
-            return;
-        }
-    if (strcmp(q->f[1], "register") == 0)
-        do_register(n, q);
-    else if (strcmp(q->f[1], "submit") == 0)
-        do_submit(n, q);
-    else if (strcmp(q->f[1], "list") == 0)
-        do_list(n, q);
-    else if (strcmp(q->f[1], "kill") == 0)
-        do_kill(n, q);
-    else if (strcmp(q->f[1], "activate") == 0 ||
-        strcmp(q->f[1], "deactivate") == 0)
-        do_toggle(n, q);
-    else if (strcmp(q->f[1], "rebalance") == 0)
-        do_rebalance(n, q);
-    else if (strcmp(q->f[1], "supervisors") == 0)
-        do_supervisors(n, q);
-    else
-        reply(n, q, false, "unknown verb `%.64s`", q->f[1]);
 }
 
 /* ---- start and stop ------------------------------------------------- */
@@ -1153,25 +563,27 @@ load_records(nimbus_t *n, char **cause)
             free(names[i]);
             continue;
         }
-        t = topo_add(n, rec);
+        t = nimbus_topo_add(n, rec);
         if (gale_nimrec_live(rec->status) && rec->pid != 0 &&
             gale_nimmaster_is(rec->pid, t->cfg)) {
             t->child = false;
-            t->started_ns = now_ns();
+            t->started_ns = nimbus_now_ns();
+            if (rec->status == GALE_NIMREC_KILLING)
+                t->term_at = t->started_ns + KILL_GRACE_MS * MS;
             adopted++;
             log_info("nimbus: %s: adopted its running master, pid %d (%s)",
                 rec->name, rec->pid, gale_nimrec_status_name(rec->status));
         } else if (rec->status == GALE_NIMREC_KILLING) {
             log_info("nimbus: %s: was being killed and its master is gone: "
                 "record removed", rec->name);
-            topo_remove(n, t);
+            nimbus_topo_remove(n, t);
         } else if (rec->status == GALE_NIMREC_ACTIVE) {
             if (rec->pid != 0)
                 log_info("nimbus: %s: its master (pid %d) is gone: starting "
                     "it again", rec->name, rec->pid);
             rec->pid = 0;
             rec->restarts++;
-            start_master(n, t);
+            nimbus_start_master(n, t);
             started++;
         }
         free(names[i]);
@@ -1287,23 +699,23 @@ gale_nimbus_run(const gale_cluster_t *c, const gale_nimbus_opts_t *o,
             xasprintf(cause, "poll: %s", zmq_strerror(errno));
             goto out;
         }
-        now = now_ns();
+        now = nimbus_now_ns();
         npolled = n.nfwds;          /* dispatch may add more */
         if (items[0].revents & ZMQ_POLLIN) {
             for (k = 0; k < 64; k++) {
-                int r2 = req_read(&n, &q);
+                int r2 = nimbus_req_read(&n, &q);
 
                 if (r2 < 0)
                     break;
-                dispatch(&n, &q, r2);
-                req_clear(&q);
+                nimbus_dispatch(&n, &q, r2);
+                nimbus_req_clear(&q);
             }
         }
         fwd_service(&n, items + 1, npolled, now);
         reap(&n);
         if (now >= n.next_check) {
             check_masters(&n, now);
-            check_sups(&n, now);
+            nimbus_check_sups(&n, now);
             n.next_check = now + 1000 * MS;
         }
         poll_statuses(&n, now);

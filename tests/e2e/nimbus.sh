@@ -36,8 +36,10 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # records and logs name.
 nimbus_pids=""
 sup_pids=""
+lpid=""
 cleanup() {
     local p
+    [ -z "$lpid" ] || kill -KILL "$lpid" 2>/dev/null
     for p in $nimbus_pids; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     for p in $sup_pids; do
         pkill -KILL -P "$p" 2>/dev/null
@@ -150,6 +152,10 @@ sup_listed() { # CLUSTER: h1 registered and alive
     "$GALE" list --cluster "$1" -v 2>/dev/null | grep -qE "^h1 +127.0.0.1 .* yes$"
 }
 
+local_listed() { # NAME: a topology of this host (not the cluster's)
+    "$GALE" list 2>/dev/null | grep -qE "^$1 "
+}
+
 listed() { # CLUSTER NAME STATUS-REGEX
     "$GALE" list --cluster "$1" 2>/dev/null | grep -qE "^$2 +($3) "
 }
@@ -235,6 +241,23 @@ wait_for 30 test ! -d "$tmp/n1/topologies/$B" || fail "the record of killed $B s
 wait_for 30 gone "$bpid" || fail "killed master $bpid still runs"
 "$GALE" kill --cluster "$tmp/c1.cfg" "$A" > /dev/null || fail "kill of a finished topology"
 [ ! -d "$tmp/n1/topologies/$A" ] || fail "the record of finished $A stayed after kill"
+
+# A process of this host holding the console of the name (a local `gale
+# run` of the same name): the submit is refused, since its master could
+# take no commands.
+D="clash-$$"
+topology "$tmp/work/d-local.cfg" "$D" 100000000 1000 state-dl out-dl
+(cd "$tmp/work" && exec "$GALE" run d-local.cfg 2> "$tmp/d-local.log") &
+lpid=$!
+wait_for 20 local_listed "$D" || fail "the local $D never listed"
+(cd "$tmp/work" && "$GALE" submit --cluster "$tmp/c1.cfg" d-local.cfg 2> "$tmp/err") &&
+    fail "a submit of a name held on the nimbus host succeeded"
+grep -q "already runs on the nimbus host outside the cluster (pid $lpid)" "$tmp/err" ||
+    fail "submit of a held name said: $(cat "$tmp/err")"
+[ ! -d "$tmp/n1/topologies/$D" ] || fail "a refused submit left a record"
+kill -TERM $lpid
+wait $lpid 2>/dev/null
+
 kill -TERM $npid
 wait $npid 2>/dev/null
 grep -q "nimbus: stopped" "$tmp/n1.log" || fail "nimbus did not log its stop"
