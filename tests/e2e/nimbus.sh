@@ -7,10 +7,13 @@
 #     master is killed with -9 mid-run and restarted by nimbus, and it
 #     finishes: the record says finished and the committed output is
 #     exact; a second submit of a running name is refused;
-#   - a long-running topology: deactivate/activate through nimbus; nimbus
-#     is killed with -9 and started again: it adopts the running master
-#     (same pid) and still lists the topology; `gale kill` stops it and
-#     its record goes;
+#   - a long-running topology: deactivate/activate and a rebalance
+#     through nimbus (the record keeps the new parallelism); nimbus is
+#     killed with -9 and started again: it adopts the running master (same
+#     pid) and still lists the topology; `gale kill` stops it and its
+#     record goes;
+#   - a name that a process of the nimbus host already runs (a local
+#     `gale run`) is refused;
 #   - security "curve" (`gale keygen`): a client with a listed key submits
 #     and lists; one whose key is not on the list is refused (non-zero
 #     exit) and nimbus logs the refusals.
@@ -224,6 +227,12 @@ listed "$tmp/c1.cfg" "$B" INACTIVE || fail "not INACTIVE after deactivate"
 listed "$tmp/c1.cfg" "$B" ACTIVE || fail "not ACTIVE after activate"
 "$GALE" activate --cluster "$tmp/c1.cfg" "nothing-$$" 2> "$tmp/err" && fail "activate of nothing succeeded"
 grep -q "no topology called" "$tmp/err" || fail "activate of nothing said: $(cat "$tmp/err")"
+"$GALE" rebalance --cluster "$tmp/c1.cfg" -e count=3 "$B" > "$tmp/out" 2>&1 ||
+    fail "rebalance: $(cat "$tmp/out")"
+grep -q "restarting with the new parallelism" "$tmp/out" || fail "rebalance said: $(cat "$tmp/out")"
+grep -qx "arg=count=3" "$tmp/n1/topologies/$B/record" || fail "the record did not keep the rebalance"
+wait_for 20 listed "$tmp/c1.cfg" "$B" "ACTIVE +8" ||
+    fail "after rebalance: $("$GALE" list --cluster "$tmp/c1.cfg")"
 bpid=$(field "$tmp/n1" "$B" pid)
 [ "${bpid:-0}" -gt 0 ] || fail "no master pid for $B"
 kill -KILL $npid
