@@ -163,6 +163,15 @@ call(target_t *t, const char *verb, const char *const *args, size_t nargs,
         return 1;
     }
     rc = gale_nimclient_call(t->cl, verb, args, nargs, timeout_ms, r, &cause);
+    if (rc == -EACCES) {
+        char *ep = gale_cluster_endpoint(&t->c->nimbus);
+
+        fprintf(stderr, "gale: %s: nimbus at %s refused key %s: it is not on "
+            "the cluster's list (%s)\n", verb, ep, t->key,
+            t->c->keys_dir != NULL ? t->c->keys_dir : "keys");
+        free(ep);
+        return 1;
+    }
     if (rc == -ETIMEDOUT) {
         char *ep = gale_cluster_endpoint(&t->c->nimbus);
 

@@ -34,9 +34,11 @@ gale_nimclient_t *gale_nimclient_new(const gale_cluster_t *c,
 void gale_nimclient_destroy(gale_nimclient_t **clp);
 
 /* Sends VERB ARG... (nargs strings) and waits up to timeout_ms for the
- * reply. 0 with *r filled (ok or error); -ETIMEDOUT when no reply came
- * (nimbus is down, or refused the key: a refused CURVE handshake looks
- * the same to a client); another -errno with *cause (caller frees). */
+ * reply. 0 with *r filled (ok or error); -EACCES when nimbus refused the
+ * client's key (with curve: its ZAP handler said no); -ETIMEDOUT when no
+ * reply came (nimbus is down or unreachable; a refusal of a server that
+ * does not say why looks the same); another -errno with *cause (caller
+ * frees). */
 int gale_nimclient_call(gale_nimclient_t *cl, const char *verb,
     const char *const *args, size_t nargs, int timeout_ms,
     gale_nimreply_t *r, char **cause);

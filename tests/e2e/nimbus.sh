@@ -16,7 +16,8 @@
 #     `gale run`) is refused;
 #   - security "curve" (`gale keygen`): a client with a listed key submits
 #     and lists; one whose key is not on the list is refused (non-zero
-#     exit) and nimbus logs the refusals.
+#     exit, the refusal named) and nimbus logs the refusals;
+#   - a client of a nimbus that is not running gives up after its timeout.
 # Masters are real cluster masters (`gale run --cluster --slot`) placing
 # their workers on a supervisor of the test; GALE_NIMBUS_LOCAL_MASTERS=1
 # runs the same test with local-mode masters and no supervisor.
@@ -270,6 +271,10 @@ wait $lpid 2>/dev/null
 kill -TERM $npid
 wait $npid 2>/dev/null
 grep -q "nimbus: stopped" "$tmp/n1.log" || fail "nimbus did not log its stop"
+# Nobody answers now: the client gives up after its timeout (10 s; it
+# runs while the curve part goes on).
+"$GALE" list --cluster "$tmp/c1.cfg" > /dev/null 2> "$tmp/noanswer.err" &
+noanswer=$!
 
 # ---- security curve ----------------------------------------------------------
 for k in nimbus h1 admin; do
@@ -286,9 +291,14 @@ wait_for 60 status_is "$tmp/n2" "$C" finished || fail "$C did not finish"
 "$GALE" list --cluster "$tmp/c2.cfg" --key admin | grep -qE "^$C +FINISHED " || fail "curve list"
 "$GALE" list --cluster "$tmp/c2.cfg" --key "$tmp/other/intruder.key_secret" > "$tmp/out" 2> "$tmp/err" &&
     fail "a key not on the list was let in: $(cat "$tmp/out")"
-grep -q "no answer from nimbus at tcp://127.0.0.1:$port" "$tmp/err" || fail "intruder said: $(cat "$tmp/err")"
+grep -q "nimbus at tcp://127.0.0.1:$port refused key $tmp/other/intruder.key_secret: it is not on the cluster's list" "$tmp/err" ||
+    fail "intruder said: $(cat "$tmp/err")"
 wait_for 10 grep -q "refused [0-9]* connection(s) from keys not on the cluster's list" "$tmp/n2.log" ||
     fail "nimbus did not log the refusal"
+
+wait $noanswer && fail "a list with nimbus stopped succeeded"
+grep -q "gale: list: no answer from nimbus at tcp://127.0.0.1:[0-9]* within 10 s (is it running, and is key admin on the cluster's list?)" \
+    "$tmp/noanswer.err" || fail "no answer said: $(cat "$tmp/noanswer.err")"
 
 if [ $fails -ne 0 ]; then
     echo "$fails failure(s); the end of nimbus's logs:"
