@@ -74,6 +74,9 @@ typedef struct runtime {
     int ctl_base;                   /* transport tcp: control plane's base
                                        port (engine/endpoint.h); 0: ipc */
     gale_placement_t *place;        /* cluster master: remote workers */
+    bool host_failure;              /* the failure is a host's (dead, back,
+                                       or refusing workers): it does not
+                                       count against restart attempts */
     char run_id[64];                /* the attempt's: bridge names, lease */
     uint64_t start_ns;
     int drawn;                      /* progress lines on screen */
@@ -647,6 +650,7 @@ check_workers(runtime_t *rt)
             rt->sp_verb == NULL && rt->failure == NULL)) {
             if (rt->failure == NULL) {
                 rt->failure = why;
+                rt->host_failure = true;
                 why = NULL;
             }
         }
@@ -1169,6 +1173,15 @@ cluster_open(runtime_t *rt)
     size_t n = 0, i;
     int per_set = 2 + (int)plan->nexecs;
 
+    const char *s = plan->topo->name;
+
+    /* The name becomes a directory and a word on the supervisors. */
+    if (s[0] == '.' || s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        "abcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0') {
+        log_error("%s: a topology on a cluster needs a name of letters, "
+            "digits, '.', '_' and '-' (not starting with '.')", s);
+        return -1;
+    }
     rt->procs = true;
     rt->ctl_base = c->ports_first + rt->opts->slot * c->ports_per_topology;
     if (2 * per_set + 2 * plan->nworkers * plan->nworkers >
@@ -1217,6 +1230,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     char *why = NULL, *dir = NULL, *msg;
     int status = 1, attempts, delay_ms, rc;
     uint32_t first_epoch;
+    int counted = 0;                /* failures that count as restarts */
     bool publish_only = false;
 
     memset(&rt, 0, sizeof rt);
@@ -1257,10 +1271,6 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     if (opts->cluster != NULL) {
         if (opts->worker_argv == NULL || cluster_open(&rt) != 0)
             goto done;
-        /* A master never gives up by itself: hosts come and go. */
-        v = gale_value_map_get(t->conf, "gale.restart.attempts");
-        if (v == NULL)
-            attempts = 1000000;
     }
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
@@ -1323,6 +1333,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 break;
             }
             /* A host that died while its workers started: try again. */
+            rt.host_failure = true;
             rc = -1;
         } else if (publish_only) {
             while (rt.ndone < plan->nexecs && rt.failure == NULL) {
@@ -1347,7 +1358,9 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
                 "recovering; try again)", rt.sp_verb, rt.failure);
             savepoint_clear(&rt);
         }
-        if (at.epoch - first_epoch >= (uint32_t)attempts) {
+        if (!rt.host_failure)
+            counted++;
+        if (counted > attempts) {
             msg = rt.failure;
             xasprintf(&rt.failure, "%s (gave up after %d restarts)", msg, attempts);
             free(msg);
@@ -1374,6 +1387,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         rt.recoveries++;
         free(rt.failure);
         rt.failure = NULL;
+        rt.host_failure = false;
         if (delay_ms > 0)
             usleep((useconds_t)delay_ms * 1000);
     }

@@ -33,10 +33,11 @@
 #define SPAWN_MS 10000
 
 static char dir[PATH_MAX];          /* the test's directory (real path) */
-static char cluster[PATH_MAX];      /* DIR/cluster.cfg */
-static char exe[PATH_MAX];          /* DIR/fake-worker */
+static char cluster[PATH_MAX + 32];      /* DIR/cluster.cfg */
+static char exe[PATH_MAX + 32];          /* DIR/fake-worker */
 static int port, nimbus_port;
 static pid_t sup_pid;               /* the daemon, 0 when stopped */
+static bool self_exe;               /* the daemon runs its default program */
 static void *zctx;
 static gale_cluster_t *c;
 static gale_supclient_t *sc;
@@ -144,7 +145,8 @@ start_supervisor(void)
         fprintf(stderr, "supervisor: %s\n", cause);
         _exit(3);
     }
-    rc = gale_supervisor_run(cc, "h1", cluster, exe, &cause);
+    rc = gale_supervisor_run(cc, "h1", cluster, self_exe ? NULL : exe,
+        &cause);
     if (rc != 0)
         fprintf(stderr, "supervisor: %s\n", cause);
     free(cause);
@@ -202,6 +204,7 @@ teardown(void)
         zmq_ctx_term(zctx);
     zctx = NULL;
     stop_supervisor();
+    self_exe = false;
     gale_cluster_free(&c);
     gale_rm_rf(dir);
 }
@@ -393,6 +396,30 @@ START_TEST(test_kill_reaps)
     gale_supclient_kill(sc, 0, "wc", 1);
     ck_assert(wait_count("wc", 0));
     ck_assert(gone(pid));
+}
+END_TEST
+
+START_TEST(test_kill_outlives_client)
+{
+    int p1 = spawn("wc", 0, 1, dir, "exec sleep 60");
+    int p2 = spawn("wc", 1, 1, dir, "exec sleep 60");
+
+    ck_assert(wait_count("wc", 2));
+    /* A master's last words: a kill, then the client goes. */
+    gale_supclient_kill(sc, 0, "wc", 0);
+    gale_supclient_destroy(&sc);
+    ck_assert_ptr_nonnull(sc = gale_supclient_new(zctx, c));
+    ck_assert(wait_count("wc", 0));
+    ck_assert(gone(p1));
+    ck_assert(gone(p2));
+    /* A kill asked for before a new client is connected goes later. */
+    p1 = spawn("wc", 0, 2, dir, "exec sleep 60");
+    gale_supclient_destroy(&sc);
+    ck_assert_ptr_nonnull(sc = gale_supclient_new(zctx, c));
+    gale_supclient_kill(sc, 0, "wc", 2);
+    ck_assert(wait_answer(sc));
+    ck_assert(wait_count("wc", 0));
+    ck_assert(gone(p1));
 }
 END_TEST
 
@@ -658,6 +685,26 @@ START_TEST(test_malformed_requests_get_errors)
 }
 END_TEST
 
+static void
+self_setup(void)
+{
+    self_exe = true;
+    setup();
+}
+
+/* By default the daemon runs its own program (this test binary, which
+ * main turns into a fake worker when its first argument is "worker"). */
+START_TEST(test_default_program_is_self)
+{
+    char path[PATH_MAX + 16];
+
+    spawn("wc", 0, 1, dir, "touch by-self");
+    ck_assert(wait_state("wc", 0, 1, 1, 0));
+    snprintf(path, sizeof path, "%s/by-self", dir);
+    ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
 START_TEST(test_registers_with_nimbus)
 {
     void *r = zmq_socket(zctx, ZMQ_ROUTER);
@@ -800,12 +847,23 @@ START_TEST(test_curve_unlisted_key_refused)
 END_TEST
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    Suite *s = suite_create("supervisor");
-    TCase *tc = tcase_create("daemon"), *cv = tcase_create("curve");
-    SRunner *sr = srunner_create(s);
+    Suite *s;
+    TCase *tc, *self, *cv;
+    SRunner *sr;
     int failed;
+
+    /* Started by the daemon as `check_supervisor worker FILE CMD`. */
+    if (argc == 4 && strcmp(argv[1], "worker") == 0) {
+        execl("/bin/sh", "sh", "-c", argv[3], (char *)NULL);
+        return 127;
+    }
+    s = suite_create("supervisor");
+    tc = tcase_create("daemon");
+    self = tcase_create("self");
+    cv = tcase_create("curve");
+    sr = srunner_create(s);
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
@@ -814,6 +872,7 @@ main(void)
     tcase_add_test(tc, test_missing_cwd_runs_in_topology_dir);
     tcase_add_test(tc, test_log_is_appended);
     tcase_add_test(tc, test_kill_reaps);
+    tcase_add_test(tc, test_kill_outlives_client);
     tcase_add_test(tc, test_kill_all_epochs);
     tcase_add_test(tc, test_signal_shows_in_ping);
     tcase_add_test(tc, test_new_epoch_replaces_older);
@@ -824,6 +883,10 @@ main(void)
     tcase_add_test(tc, test_malformed_requests_get_errors);
     tcase_add_test(tc, test_registers_with_nimbus);
     suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(self, self_setup, teardown);
+    tcase_set_timeout(self, 60);
+    tcase_add_test(self, test_default_program_is_self);
+    suite_add_tcase(s, self);
     tcase_add_checked_fixture(cv, curve_setup, curve_teardown);
     tcase_set_timeout(cv, 60);
     tcase_add_test(cv, test_curve_listed_key_answers);

@@ -123,6 +123,26 @@ usable(const gale_placement_t *p, int i, uint64_t now)
         p->c->supervisor_timeout_ms);
 }
 
+/* Whether a usable host still runs a worker of this topology with an
+ * epoch in [lo, hi]. */
+static bool
+any_running(gale_placement_t *p, uint64_t now, uint32_t lo, uint32_t hi)
+{
+    const gale_sup_worker_t *ws;
+    int i, k, n;
+
+    for (i = 0; i < p->c->nsups; i++) {
+        if (!usable(p, i, now))
+            continue;
+        ws = gale_supclient_workers(p->sc, i, &n);
+        for (k = 0; ws != NULL && k < n; k++)
+            if (ws[k].epoch >= lo && ws[k].epoch <= hi && ws[k].exited == 0 &&
+                strcmp(ws[k].topology, p->name) == 0)
+                return true;
+    }
+    return false;
+}
+
 int
 gale_placement_spawn(gale_placement_t *p, int nworkers, uint32_t epoch,
     const char *spec, char **cause)
@@ -156,9 +176,16 @@ gale_placement_spawn(gale_placement_t *p, int nworkers, uint32_t epoch,
         goto out;
     }
     /* Workers of earlier attempts still running (on a host that was cut
-     * off and came back) are stopped first: they hold ports. */
+     * off and came back) are stopped first: they hold ports. Their
+     * supervisors answer a kill before the pings sent after it. */
     for (i = 0; i < nlive && epoch > 1; i++)
         gale_supclient_kill(p->sc, live[i], p->name, epoch - 1);
+    until = gale_now_ns() + (uint64_t)p->c->supervisor_timeout_ms * 1000000u;
+    while (epoch > 1 && any_running(p, gale_now_ns(), 1, epoch - 1) &&
+        gale_now_ns() < until) {
+        usleep(20000);
+        poll_hosts(p, gale_now_ns());
+    }
     free(p->host);
     p->host = xcalloc((size_t)nworkers, sizeof *p->host);
     p->nworkers = nworkers;
@@ -245,25 +272,6 @@ gale_placement_check(gale_placement_t *p, uint64_t now, char **cause)
     return 0;
 }
 
-/* Whether a usable host still runs a worker of the current epoch. */
-static bool
-any_running(gale_placement_t *p, uint64_t now)
-{
-    const gale_sup_worker_t *ws;
-    int i, k, n;
-
-    for (i = 0; i < p->c->nsups; i++) {
-        if (!usable(p, i, now))
-            continue;
-        ws = gale_supclient_workers(p->sc, i, &n);
-        for (k = 0; ws != NULL && k < n; k++)
-            if (ws[k].epoch == p->epoch && ws[k].exited == 0 &&
-                strcmp(ws[k].topology, p->name) == 0)
-                return true;
-    }
-    return false;
-}
-
 void
 gale_placement_stop(gale_placement_t *p, bool kill_now)
 {
@@ -277,7 +285,7 @@ gale_placement_stop(gale_placement_t *p, bool kill_now)
         usleep(PING_MS * 1000 * 2);
         while ((now = gale_now_ns()) < until) {
             poll_hosts(p, now);
-            if (!any_running(p, now))
+            if (!any_running(p, now, p->epoch, p->epoch))
                 break;
             usleep(20000);
         }

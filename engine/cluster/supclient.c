@@ -30,6 +30,7 @@
 #define MAX_REPLY       (1 << 20)   /* bytes of one reply frame */
 #define SNDHWM          16
 #define HEARTBEAT_MS    1000
+#define CLOSE_LINGER_MS 1000
 
 /* A kill not sent yet. */
 typedef struct pending_kill {
@@ -45,7 +46,9 @@ typedef struct link {
     uint64_t pinged_ns;             /* last ping attempt; 0 never */
     uint64_t heard_ns;              /* last reply, or the client's birth */
     uint64_t ping_seq;              /* SEQ of the ping reply applied last */
-    gale_sup_worker_t *w;           /* its workers, from that reply */
+    gale_sup_worker_t *w;           /* its workers, from that reply; NULL
+                                       until the first one (callers tell
+                                       "never answered" by it) */
     int nw;
     pending_kill_t kills[MAX_KILLS]; /* kills waiting for the connection */
     int nkills;
@@ -67,6 +70,8 @@ typedef struct awaited {
     bool ok;                        /* "ok" (else "error") */
     char *text;                     /* its TEXT (owned) */
 } awaited_t;
+
+static void flush_kills(link_t *l);
 
 /* Makes link l's socket and connects it. Failures are logged: the
  * supervisor then never answers. */
@@ -138,8 +143,16 @@ gale_supclient_destroy(gale_supclient_t **scp)
     if (scp == NULL || (sc = *scp) == NULL)
         return;
     for (i = 0; i < sc->n; i++) {
-        if (sc->l[i].sock != NULL)
+        if (sc->l[i].sock != NULL) {
+            /* A master's last act is often a kill: what is queued for a
+             * connected supervisor gets CLOSE_LINGER_MS to leave (the
+             * context's termination waits that long at most). */
+            int linger = CLOSE_LINGER_MS;
+
+            flush_kills(&sc->l[i]);
+            zmq_setsockopt(sc->l[i].sock, ZMQ_LINGER, &linger, sizeof linger);
             zmq_close(sc->l[i].sock);
+        }
         free(sc->l[i].ep);
         free(sc->l[i].w);
     }

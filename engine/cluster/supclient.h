@@ -62,7 +62,8 @@ void gale_supclient_poll(gale_supclient_t *sc, uint64_t now_ns, int every_ms);
 bool gale_supclient_alive(const gale_supclient_t *sc, int i, uint64_t now_ns,
     int timeout_ms);
 /* The workers supervisor i listed in its last ping reply (*n of them;
- * valid until the next poll). */
+ * valid until the next poll). NULL (and *n = 0) until its first ping
+ * reply, never NULL after. */
 const gale_sup_worker_t *gale_supclient_workers(const gale_supclient_t *sc,
     int i, int *n);
 
@@ -74,7 +75,9 @@ int gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
     int worker, uint32_t epoch, const char *cwd, const char *file_text,
     const char *spec, char *const *argv, int timeout_ms, int *pid,
     char **cause);
-/* Sends kill T E to supervisor i without waiting for the reply. */
+/* Sends kill T E to supervisor i without waiting for the reply. When it
+ * is not connected, the kill is kept and sent by a later poll (or at
+ * destroy, which gives queued requests up to a second to leave). */
 void gale_supclient_kill(gale_supclient_t *sc, int i, const char *topology,
     uint32_t epoch);
 

@@ -64,6 +64,7 @@ typedef struct sup {
     char *dir;                      /* DIR: supervisor_dir/NAME, absolute */
     char *cluster_path;             /* absolute, for the workers */
     char *exe;                      /* the program workers run */
+    bool self_path;                 /* exe is our own file's path */
     char *ep;                       /* where the ROUTER is bound */
     void *zctx;                     /* owned */
     void *router;                   /* masters' requests */
@@ -421,11 +422,21 @@ worker_env(char *spec)
     return env;
 }
 
+/* The program to run as a worker: s->exe when it is there, else (gale
+ * removed) the file this process runs. Caller frees. */
+static char *
+worker_exe(const sup_t *s)
+{
+    if (s->self_path && access(s->exe, X_OK) != 0)
+        return xstrdup("/proc/self/exe");
+    return xstrdup(s->exe);
+}
+
 /* Starts `EXE worker FILE ARG...` for entry x in cwd with output to
  * logfd. 0 with x->pid, or an errno value. */
 static int
-start_worker(sup_t *s, entry_t *x, const char *file, const char *cwd,
-    const char *spec, char **args, int nargs, int logfd)
+start_worker(const char *exe, sup_t *s, entry_t *x, const char *file,
+    const char *cwd, const char *spec, char **args, int nargs, int logfd)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -434,7 +445,7 @@ start_worker(sup_t *s, entry_t *x, const char *file, const char *cwd,
     int i, rc;
 
     argv = xcalloc((size_t)nargs + 4, sizeof *argv);
-    argv[0] = s->exe;
+    argv[0] = (char *)exe;
     argv[1] = (char *)"worker";
     argv[2] = (char *)file;
     for (i = 0; i < nargs; i++)
@@ -461,7 +472,7 @@ start_worker(sup_t *s, entry_t *x, const char *file, const char *cwd,
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
         POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    rc = posix_spawn(&x->pid, s->exe, &fa, &attr, argv, env);
+    rc = posix_spawn(&x->pid, exe, &fa, &attr, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(env);
@@ -488,6 +499,7 @@ do_spawn(sup_t *s, req_t *r)
     char *etxt = frame_str(r, 6, MAX_TEXT), *cwd = frame_str(r, 7, PATH_MAX);
     char *file = frame_str(r, 8, MAX_FILE), *spec = frame_str(r, 9, MAX_TEXT);
     char *tdir = NULL, *cfg = NULL, *logpath = NULL, *why = NULL;
+    char *exe = NULL;
     char **args = NULL, text[32];
     int nargs = r->total - 10, i, rc, logfd = -1;
     entry_t x;
@@ -552,9 +564,10 @@ do_spawn(sup_t *s, req_t *r)
         "(at %lld)\n", s->self->name, w, t, e, (long long)time(NULL));
     if (!is_dir(cwd))
         cwd[0] = '\0';
-    if ((rc = start_worker(s, &x, cfg, cwd[0] != '\0' ? cwd : tdir, spec,
-        args, nargs, logfd)) != 0) {
-        xasprintf(&why, "cannot start %s in %s: %s", s->exe,
+    exe = worker_exe(s);
+    if ((rc = start_worker(exe, s, &x, cfg, cwd[0] != '\0' ? cwd : tdir,
+        spec, args, nargs, logfd)) != 0) {
+        xasprintf(&why, "cannot start %s in %s: %s", exe,
             cwd[0] != '\0' ? cwd : tdir, strerror(rc));
         goto fail;
     }
@@ -579,6 +592,7 @@ out:
         free(args[i]);
     free(args);
     free(why);
+    free(exe);
     free(logpath);
     free(cfg);
     free(tdir);
@@ -832,7 +846,17 @@ gale_supervisor_run(const gale_cluster_t *c, const char *name,
         rc = -ENOENT;
         goto fail;
     }
-    s.exe = xstrdup(exe != NULL ? exe : GALE_SUPERVISOR_EXE);
+    if (exe != NULL) {
+        s.exe = xstrdup(exe);
+    } else {
+        /* By path, read now: after an upgrade in place (a new file at
+         * the path) the next workers run the new gale, as the next
+         * masters do. */
+        s.exe = realpath("/proc/self/exe", NULL);
+        s.self_path = s.exe != NULL;
+        if (s.exe == NULL)
+            s.exe = xstrdup("/proc/self/exe");
+    }
     if ((rc = prepare_paths(&s, cluster_path, &why)) != 0 ||
         (rc = gale_netsec_init(c, s.self->key, &why)) != 0)
         goto fail;

@@ -17,17 +17,18 @@
 
 #include "engine/cluster/config.h"
 
-/* The program a supervisor runs by default: the running gale itself. */
-#define GALE_SUPERVISOR_EXE "/proc/self/exe"
-
 /* Runs the supervisor called name of cluster c until SIGTERM or SIGINT,
  * then kills (SIGKILL) and reaps every worker it started and returns 0.
  * cluster_path is the cluster file as workers should read it (made
  * absolute here). Workers run `EXE worker DIR/T/topology.cfg ARG...`
- * with EXE = exe, or GALE_SUPERVISOR_EXE when exe is NULL. It sets up the
- * process's network security (gale_netsec_init with its member's key) and
- * its own ZeroMQ context. Returns -errno with *cause (caller frees) when
- * it cannot start: unknown name, keys, the directory, the bind. */
+ * with EXE = exe or, when exe is NULL, the path of the file this process
+ * was started from (so that a gale upgraded in place runs the next
+ * workers, as it runs the next masters; /proc/self/exe while no file is
+ * at that path). It sets
+ * up the process's network security (gale_netsec_init with its member's
+ * key) and its own ZeroMQ context. Returns -errno with *cause (caller
+ * frees) when it cannot start: unknown name, keys, the directory, the
+ * bind. */
 int gale_supervisor_run(const gale_cluster_t *c, const char *name,
     const char *cluster_path, const char *exe, char **cause);
 
