@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/xalloc.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "engine/cluster/nimclient.h"
 #include "topology/topology.h"
 

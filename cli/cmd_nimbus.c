@@ -15,7 +15,7 @@
 #include "cli/opts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "engine/cluster/nimbus.h"
 
 static const gale_cmd_info_t nimbus_info = {

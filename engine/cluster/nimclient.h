@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 
 /* What nimbus answered. */
 typedef struct gale_nimreply {
