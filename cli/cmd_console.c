@@ -30,7 +30,10 @@ static const gale_cmd_info_t list_info = {
     .details =
         "Columns: Topology_name, Status (ACTIVE, INACTIVE, KILLED,\n"
         "REBALANCING), Num_tasks, Num_workers, Uptime_secs. With -v also\n"
-        "Emitted (by spouts), Executed (by bolts), Last_checkpoint and Pid.\n",
+        "Emitted (by spouts), Executed (by bolts), Last_checkpoint and Pid.\n"
+        "With --cluster FILE (or GALE_CLUSTER) list, kill, activate,\n"
+        "deactivate and rebalance ask that cluster's nimbus instead\n"
+        "(docs/nimbus.md; `gale list --cluster FILE --help`).\n",
     .flags = GALE_OPT_VERBOSE,
     .max_args = 0,
 };
@@ -141,6 +144,8 @@ cmd_list(int argc, char **argv)
     size_t n, i;
     int rc, verbose;
 
+    if (cmd_cluster_wanted(argc, argv))
+        return cmd_cluster_verb(argc, argv);
     if ((rc = gale_opts_parse(&o, &list_info, argc, argv)) != 0) {
         gale_opts_clear(&o);
         return gale_opts_status(rc);
@@ -201,6 +206,8 @@ cmd_kill(int argc, char **argv)
     long secs = 0;
     int c, rc;
 
+    if (cmd_cluster_wanted(argc, argv))
+        return cmd_cluster_verb(argc, argv);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hw:", longopts, NULL)) != -1) {
@@ -253,6 +260,8 @@ toggle(const gale_cmd_info_t *info, int argc, char **argv)
 {
     int rc;
 
+    if (cmd_cluster_wanted(argc, argv))
+        return cmd_cluster_verb(argc, argv);
     if ((rc = plain_opts(info, argc, argv)) != 0)
         return rc - 1;
     return ask(info->name, argv[argc - 1], info->name, QUICK_MS, NULL);
@@ -324,6 +333,8 @@ cmd_rebalance(int argc, char **argv)
     long n;
     int c;
 
+    if (cmd_cluster_wanted(argc, argv))
+        return cmd_cluster_verb(argc, argv);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hn:e:", longopts, NULL)) != -1) {

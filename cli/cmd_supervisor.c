@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/log.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "engine/cluster/supervisor.h"
 #include "engine/security.h"
 

@@ -4,6 +4,8 @@
 #ifndef GALE_COMMANDS_H
 #define GALE_COMMANDS_H
 
+#include <stdbool.h>
+
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
@@ -19,5 +21,13 @@ int cmd_flux_import(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_supervisor(int argc, char **argv);
 int cmd_worker(int argc, char **argv);  /* internal: a worker process */
+int cmd_submit(int argc, char **argv);
+int cmd_nimbus(int argc, char **argv);
+
+/* Whether a console verb (list, kill, activate, deactivate, rebalance)
+ * names a cluster (--cluster FILE, or GALE_CLUSTER in the environment):
+ * then cmd_cluster_verb() asks its nimbus instead of this host. */
+bool cmd_cluster_wanted(int argc, char **argv);
+int cmd_cluster_verb(int argc, char **argv);
 
 #endif

@@ -37,6 +37,8 @@ static const cmd_entry_t commands[] = {
     { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
                   cmd_flux_import },
     { "keygen",   "make a CurveZMQ key pair for a cluster host", cmd_keygen },
+    { "submit",   "submit a topology to a cluster's nimbus", cmd_submit },
+    { "nimbus",   "run a cluster's coordinator daemon", cmd_nimbus },
     { "supervisor", "run the supervisor daemon of a cluster host",
                   cmd_supervisor },
     /* Internal: started by `gale run`; not listed by --help. */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "topology/plan.h"
 
 typedef struct gale_runtime_opts {

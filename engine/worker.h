@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "topology/plan.h"
 
 typedef struct gale_worker_opts {

@@ -1,4 +1,4 @@
-/* check_cluster.c - the cluster config file (engine/cluster/config.c) and
+/* check_cluster.c - the cluster config file (engine/cluster/cluster.c) and
  * a process's network security (engine/cluster/netsec.c) over tcp on
  * 127.0.0.1.
  *
@@ -20,7 +20,7 @@
 #include <zmq.h>
 
 #include "common/fs.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "engine/cluster/netsec.h"
 #include "engine/security.h"
 

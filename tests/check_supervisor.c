@@ -22,7 +22,7 @@
 
 #include "common/fs.h"
 #include "common/xalloc.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 #include "engine/cluster/netsec.h"
 #include "engine/cluster/supclient.h"
 #include "engine/cluster/supervisor.h"

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 
 /* The peer whose key a control-plane server (a topology's master, which
  * runs beside nimbus and holds its key) presents. */

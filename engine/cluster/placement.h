@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 
 typedef struct gale_placement gale_placement_t;
 

@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 
 typedef struct gale_supclient gale_supclient_t;
 

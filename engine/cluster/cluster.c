@@ -1,4 +1,4 @@
-/* config.c - the cluster config file (config.h says what it holds). */
+/* cluster.c - the cluster config file (cluster.h says what it holds). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <libconfig.h>
 
 #include "common/xalloc.h"
-#include "engine/cluster/config.h"
+#include "engine/cluster/cluster.h"
 
 /* What parsing needs besides the result: the file, for messages. */
 typedef struct parse {

@@ -1,4 +1,4 @@
-/* config.h - a cluster's config file: who the coordinator (nimbus) and
+/* cluster.h - a cluster's config file: who the coordinator (nimbus) and
  * the supervisors are, where they listen, which keys they hold.
  *
  * One libconfig file, the same on every host (docs/operations.md):
@@ -19,8 +19,8 @@
  * supervisor's key defaults to its name. Relative paths are relative to
  * the file's directory. Errors are "file:line: what is wrong".
  */
-#ifndef GALE_CLUSTER_CONFIG_H
-#define GALE_CLUSTER_CONFIG_H
+#ifndef GALE_CLUSTER_CLUSTER_H
+#define GALE_CLUSTER_CLUSTER_H
 
 #include <stdbool.h>
 
