@@ -18,6 +18,8 @@
 #   - the master is killed: nimbus starts it again, and the new one
 #     restores the last checkpoint and spreads over every host; then
 #     nimbus is killed and started again: it adopts that master;
+#   - deactivate, activate, and a rebalance to 3 workers and 3 count
+#     tasks, through nimbus;
 #   - the topology finishes; every committed running count is exact;
 #   - a client whose key pair is not in the cluster's keys, and a client
 #     without keys (security "none"), are both refused by nimbus.
@@ -404,6 +406,31 @@ wait_for 20 grep -q "$T: adopted its running master, pid $mpid" "$tmp/nimbus.log
 wait_for 20 listed ACTIVE || fail "$T not listed ACTIVE after nimbus's restart"
 running
 echo "ok: a killed master restarted, a killed nimbus adopted the new one"
+
+# ---- deactivate, activate and rebalance, through nimbus -------------------
+gale_cli deactivate "$T" --cluster "$tmp/cluster.cfg" > /dev/null ||
+    fail "deactivate"
+wait_for 10 listed INACTIVE || fail "$T not INACTIVE after deactivate"
+gale_cli activate "$T" --cluster "$tmp/cluster.cfg" > /dev/null || fail "activate"
+wait_for 10 listed ACTIVE || fail "$T not ACTIVE after activate"
+# From 6 workers to 3 (one per host) and from 6 count tasks to 3: keyed
+# state moves by key groups to tasks on other hosts.
+placed_all=$(count "$T: worker [0-9]+ \(epoch [0-9]+\) runs on")
+gale_cli rebalance "$T" --cluster "$tmp/cluster.cfg" -n 3 -e count=3 \
+    > "$tmp/rebalance.out" 2>&1 || fail "rebalance: $(cat "$tmp/rebalance.out")"
+echo "rebalance: $(head -1 "$tmp/rebalance.out")"
+wait_for 30 grown "$T: worker [0-9]+ \(epoch [0-9]+\) runs on" $((placed_all + 2)) ||
+    fail "no new placement after the rebalance"
+grep -oE "$T: worker [0-9]+ \(epoch [0-9]+\) runs on h[0-9]" "$(master_log)" |
+    tail -3 | sed 's/.*worker \([0-9]*\) (epoch [0-9]*) runs on/\1/' |
+    tr '\n' ' ' > "$tmp/rebalanced"
+[ "$(cat "$tmp/rebalanced")" = "0 h1 1 h2 2 h3 " ] ||
+    fail "after the rebalance, workers on: $(cat "$tmp/rebalanced")"
+# (nimbus asks its masters for their status every 2 s.)
+wait_for 10 listed "ACTIVE +16 +3" ||
+    fail "list after the rebalance: $(gale_cli list --cluster "$tmp/cluster.cfg" 2>&1)"
+running
+echo "ok: deactivate, activate, and a rebalance to 3 workers and 3 count tasks"
 
 # ---- the end: finished, exact, recovered -------------------------------------
 wait_for 150 finished || fail "$T did not finish within 150 s"
