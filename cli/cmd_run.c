@@ -197,6 +197,7 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     free(from);
     gale_opts_clear(&o);
     gale_cluster_free(&cluster);
+    gale_netsec_clear();
     return rc;
 }
 

@@ -156,6 +156,7 @@ cmd_worker(int argc, char **argv)
     gale_topology_free(&t);
     gale_opts_clear(&o);
     gale_cluster_free(&cluster);
+    gale_netsec_clear();
     free(hosts);
     free(buf);
     return rc;

@@ -39,6 +39,7 @@ setup(void)
 static void
 teardown(void)
 {
+    gale_netsec_clear();
     gale_rm_rf(dir);
 }
 

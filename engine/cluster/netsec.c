@@ -85,6 +85,20 @@ gale_netsec_init(const gale_cluster_t *c, const char *self_key, char **cause)
     return 0;
 }
 
+void
+gale_netsec_clear(void)
+{
+    int i;
+
+    for (i = 0; i < ns.npeers; i++)
+        free(ns.peers[i].name);
+    free(ns.peers);
+    free(ns.keys_dir);
+    free(ns.control);
+    gale_security_keypair_clear(&ns.self);
+    memset(&ns, 0, sizeof ns);
+}
+
 int
 gale_netsec_curve(void)
 {

@@ -31,6 +31,9 @@
  * the allowed set (every .key file in KEYS). 0, or -errno with *cause. */
 int gale_netsec_init(const gale_cluster_t *c, const char *self_key,
     char **cause);
+/* Forgets what init took (wiping the secret), so that init may run
+ * again; stop every handler first. */
+void gale_netsec_clear(void);
 /* Whether init ran with security curve. */
 int gale_netsec_curve(void);
 /* Starts the ZAP handler of zctx (a process may have a few contexts, one
