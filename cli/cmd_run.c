@@ -3,6 +3,8 @@
  * SIGTERM stops it (a second signal aborts). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/cluster/netsec.h"
@@ -117,6 +120,33 @@ static const gale_cmd_info_t local_info = {
     .max_args = 1,
 };
 
+/* Writes status to GALE_EXIT_STATUS_FILE when set (gale nimbus sets it
+ * for the masters it starts: one it adopted after a restart is not its
+ * child, and learns how it ended from the file). */
+static void
+write_exit_status(int status)
+{
+    const char *path = getenv("GALE_EXIT_STATUS_FILE");
+    char *tmp = NULL, buf[16];
+    int fd, n;
+
+    if (path == NULL || *path == '\0')
+        return;
+    xasprintf(&tmp, "%s.tmp", path);
+    n = snprintf(buf, sizeof buf, "%d\n", status);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
+        if (gale_write_all(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
+            close(fd);
+            fd = -1;
+        } else if (close(fd) != 0) {
+            fd = -1;
+        }
+    }
+    if (fd < 0 || rename(tmp, path) != 0)
+        log_error("%s: %s", path, strerror(errno));
+    free(tmp);
+}
+
 /* gale run and gale local: info says which; default_ttl applies when no
  * --ttl/--local-ttl was given (0: none). */
 static int
@@ -198,6 +228,7 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     gale_opts_clear(&o);
     gale_cluster_free(&cluster);
     gale_netsec_clear();
+    write_exit_status(rc);
     return rc;
 }
 

@@ -676,10 +676,15 @@ check_workers(runtime_t *rt)
         if (rt->pids[w] == 0 || now <= rt->last_seen[w] +
             (uint64_t)rt->worker_timeout_ms * 1000000u)
             continue;
-        if (rt->place != NULL)
+        if (rt->place != NULL) {
             xasprintf(&rt->failure, "worker %d on host %s stopped answering: "
                 "no heartbeat for %d ms", w, gale_placement_host(rt->place, w),
                 rt->worker_timeout_ms);
+            /* Its host is silent too: the host's failure, not the
+             * worker's (it does not count against restart attempts). */
+            rt->host_failure = gale_placement_host_quiet(rt->place, w, now,
+                1000);
+        }
         else
             xasprintf(&rt->failure, "worker %d (pid %d) stopped answering: no "
                 "heartbeat for %d ms", w, (int)rt->pids[w], rt->worker_timeout_ms);

@@ -102,7 +102,7 @@ START_TEST(test_load_defaults_and_members)
     ck_assert_int_eq(c->sups[0].port, 6700);
     ck_assert_str_eq(c->sups[0].key, "a");
     ck_assert_int_eq(c->sups[1].port, 6801);
-    ck_assert_int_eq(c->supervisor_timeout_ms, 5000);
+    ck_assert_int_eq(c->supervisor_timeout_ms, 3000);
     ck_assert_int_eq(c->ports_first, 7000);
     ck_assert_ptr_eq(gale_cluster_sup(c, "b"), &c->sups[1]);
     ck_assert_ptr_null(gale_cluster_sup(c, "z"));

@@ -221,7 +221,7 @@ gale_cluster_load(const char *path, char **cause)
         fail(&p, g, "`supervisor` must be a group");
     check_members(&p, g, "supervisor", sup_keys);
     c->supervisor_port = get_int(&p, g, "port", 6700, 1, 65535);
-    c->supervisor_timeout_ms = get_int(&p, g, "timeout_ms", 5000, 100,
+    c->supervisor_timeout_ms = get_int(&p, g, "timeout_ms", 3000, 100,
         3600000);
     s = get_string(&p, g, "dir", "/var/lib/gale/supervisor");
     if (s != NULL)

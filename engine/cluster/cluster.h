@@ -9,7 +9,7 @@
  *   nimbus = { host = "10.0.0.1"; port = 6627; key = "nimbus";
  *              dir = "/var/lib/gale/nimbus"; };
  *   supervisor = { port = 6700; dir = "/var/lib/gale/supervisor";
- *                  timeout_ms = 5000; };
+ *                  timeout_ms = 3000; };
  *   supervisors = ( { name = "h1"; host = "10.0.0.11"; },
  *                   { name = "h2"; host = "10.0.0.12"; port = 6701; } );
  *   ports = { first = 7000; per_topology = 1000; };

@@ -150,11 +150,14 @@ nimbus_start_master(nimbus_t *n, topo_t *t)
 {
     gale_nimmaster_spec_t s = { 0 };
     char *dir = gale_nimrec_dir(n->root, t->rec->name), *log = NULL;
+    char *exit_file = NULL;
     char *cause = NULL;
     pid_t pid;
     int rc;
 
     xasprintf(&log, "%s/master.log", dir);
+    xasprintf(&exit_file, "%s/master.exit", dir);
+    s.exit_file = exit_file;
     s.exe = n->exe;
     s.cfg = t->cfg;
     s.cluster = n->o->local_masters ? NULL : n->o->cluster_path;
@@ -182,6 +185,7 @@ nimbus_start_master(nimbus_t *n, topo_t *t)
     nimbus_topo_save(n, t);
     free(cause);
     free(log);
+    free(exit_file);
     free(dir);
     return rc;
 }
@@ -195,6 +199,18 @@ master_gone(nimbus_t *n, topo_t *t, int how)
     const char *name = t->rec->name;
     int pid = t->rec->pid;
 
+    if (how == -1) {
+        /* Adopted: the status it wrote, if it got to write one. */
+        char *dir = gale_nimrec_dir(n->root, name), *path = NULL;
+        int st;
+
+        xasprintf(&path, "%s/master.exit", dir);
+        st = gale_nimmaster_exit_status(path);
+        free(path);
+        free(dir);
+        if (st >= 0)
+            how = W_EXITCODE(st, 0);    /* as a wait status */
+    }
     if (how == -1)
         log_warn("nimbus: %s: adopted master pid %d is gone (its exit status "
             "is unknown)", name, pid);

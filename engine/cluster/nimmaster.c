@@ -33,7 +33,7 @@ gale_nimmaster_spawn(const gale_nimmaster_spec_t *s, pid_t *pid,
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, deflt;
-    char **argv, slot[16], *dir = NULL;
+    char **argv, slot[16], *dir = NULL, **envp, *exitvar = NULL;
     const char *cwd = s->cwd;
     struct stat st;
     size_t i, k = 0;
@@ -80,7 +80,28 @@ gale_nimmaster_spawn(const gale_nimmaster_spec_t *s, pid_t *pid,
     posix_spawnattr_setsigdefault(&attr, &deflt);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
         POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    rc = posix_spawn(pid, s->exe, &fa, &attr, argv, environ);
+    /* Its exit status reaches us through a file too: after a nimbus
+     * restart the master is not our child, and a savepoint stop must not
+     * look like a crash that wants a restart. */
+    {
+        size_t ne = 0, j;
+
+        while (environ[ne] != NULL)
+            ne++;
+        envp = xcalloc(ne + 2, sizeof *envp);
+        for (i = 0, j = 0; i < ne; i++)
+            if (strncmp(environ[i], "GALE_EXIT_STATUS_FILE=", 22) != 0)
+                envp[j++] = environ[i];
+        if (s->exit_file != NULL) {
+            unlink(s->exit_file);
+            xasprintf(&exitvar, "GALE_EXIT_STATUS_FILE=%s", s->exit_file);
+            envp[j++] = exitvar;
+        }
+        envp[j] = NULL;
+    }
+    rc = posix_spawn(pid, s->exe, &fa, &attr, argv, envp);
+    free(envp);
+    free(exitvar);
     if (rc != 0 && cause != NULL)
         xasprintf(cause, "cannot start %s run %s (in %s, log %s): %s", s->exe,
             s->cfg, cwd, s->log, strerror(rc));
@@ -89,6 +110,20 @@ gale_nimmaster_spawn(const gale_nimmaster_spec_t *s, pid_t *pid,
     free(argv);
     free(dir);
     return -rc;
+}
+
+int
+gale_nimmaster_exit_status(const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    int v = -1;
+
+    if (fp == NULL)
+        return -1;
+    if (fscanf(fp, "%d", &v) != 1 || v < 0 || v > 255)
+        v = -1;
+    fclose(fp);
+    return v;
 }
 
 /* Reads the whole of a small /proc file into a NUL-terminated buffer

@@ -26,7 +26,13 @@ typedef struct gale_nimmaster_spec {
     size_t nargs;
     const char *cwd;            /* where it runs; NULL or missing: DIR */
     const char *log;            /* stdout and stderr are appended here */
+    const char *exit_file;      /* the master writes its exit status here
+                                   (GALE_EXIT_STATUS_FILE), removed first;
+                                   or NULL */
 } gale_nimmaster_spec_t;
+
+/* The exit status a master wrote to path (-1: none yet). */
+int gale_nimmaster_exit_status(const char *path);
 
 /* Starts a master. 0 with *pid, or -errno with *cause (caller frees). */
 int gale_nimmaster_spawn(const gale_nimmaster_spec_t *s, pid_t *pid,

@@ -16,6 +16,7 @@
 #include "engine/outlet.h"
 
 #define PING_MS 250
+#define FRESH_MS (4 * PING_MS)
 
 struct gale_placement {
     const gale_cluster_t *c;        /* borrowed */
@@ -167,9 +168,17 @@ gale_placement_spawn(gale_placement_t *p, int nworkers, uint32_t epoch,
             break;
         usleep(20000);
     }
+    /* Hosts that answered lately; failing that, within the timeout (a
+     * host silent for a second but not yet declared dead is a poor bet:
+     * its workers' start would wait for it). */
     for (i = 0, nlive = 0; i < p->c->nsups; i++)
-        if (usable(p, i, now))
+        if (usable(p, i, now) && gale_supclient_alive(p->sc, i, now,
+            FRESH_MS))
             live[nlive++] = i;
+    if (nlive == 0)
+        for (i = 0; i < p->c->nsups; i++)
+            if (usable(p, i, now))
+                live[nlive++] = i;
     if (nlive == 0) {
         xasprintf(cause, "no supervisor answers (%d listed in %s)",
             p->c->nsups, p->c->path);
@@ -293,6 +302,15 @@ gale_placement_stop(gale_placement_t *p, bool kill_now)
     for (i = 0; i < p->c->nsups; i++)
         gale_supclient_kill(p->sc, i, p->name, p->epoch);
     p->epoch = 0;
+}
+
+bool
+gale_placement_host_quiet(const gale_placement_t *p, int w, uint64_t now,
+    int ms)
+{
+    if (p->host == NULL || w < 0 || w >= p->nworkers)
+        return false;
+    return !gale_supclient_alive(p->sc, p->host[w], now, ms);
 }
 
 const char *

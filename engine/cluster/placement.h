@@ -50,6 +50,10 @@ int gale_placement_check(gale_placement_t *p, uint64_t now_ns, char **cause);
  * that do not answer cannot be told: their workers stop themselves when
  * they lose the master's lease. */
 void gale_placement_stop(gale_placement_t *p, bool kill_now);
+/* Whether the host of worker w has not answered a ping for ms (its
+ * workers' silence is then the host's: a host failure). */
+bool gale_placement_host_quiet(const gale_placement_t *p, int w,
+    uint64_t now_ns, int ms);
 /* The host name worker w runs on in the current placement, or "?". */
 const char *gale_placement_host(const gale_placement_t *p, int w);
 
