@@ -175,9 +175,15 @@ call(target_t *t, const char *verb, const char *const *args, size_t nargs,
     if (rc == -ETIMEDOUT) {
         char *ep = gale_cluster_endpoint(&t->c->nimbus);
 
-        fprintf(stderr, "gale: %s: no answer from nimbus at %s within %d s "
-            "(is it running, and is key %s on the cluster's list?)\n", verb,
-            ep, timeout_ms / 1000, t->key);
+        if (t->c->security == GALE_SECURITY_NONE)
+            fprintf(stderr, "gale: %s: no answer from nimbus at %s within %d "
+                "s (is it running? this client's cluster file says security "
+                "\"none\": a nimbus with security \"curve\" never answers "
+                "it)\n", verb, ep, timeout_ms / 1000);
+        else
+            fprintf(stderr, "gale: %s: no answer from nimbus at %s within %d "
+                "s (is it running, and is key %s on the cluster's list?)\n",
+                verb, ep, timeout_ms / 1000, t->key);
         free(ep);
         return 1;
     }

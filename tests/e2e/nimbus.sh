@@ -297,7 +297,7 @@ wait_for 10 grep -q "refused [0-9]* connection(s) from keys not on the cluster's
     fail "nimbus did not log the refusal"
 
 wait $noanswer && fail "a list with nimbus stopped succeeded"
-grep -q "gale: list: no answer from nimbus at tcp://127.0.0.1:[0-9]* within 10 s (is it running, and is key admin on the cluster's list?)" \
+grep -q "gale: list: no answer from nimbus at tcp://127.0.0.1:[0-9]* within 10 s (is it running? this client's cluster file says security \"none\"" \
     "$tmp/noanswer.err" || fail "no answer said: $(cat "$tmp/noanswer.err")"
 
 if [ $fails -ne 0 ]; then
