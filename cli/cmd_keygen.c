@@ -27,21 +27,9 @@ static const gale_cmd_info_t keygen_info = {
     .min_args = 1, .max_args = 1,
 };
 
-/* Reports a usage error. Returns 2. */
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("gale: keygen: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    gale_opts_usage(&keygen_info, stderr);
-    fputs("Try 'gale keygen --help' for more information.\n", stderr);
-    return 2;
-}
+/* Reports a usage error (gale_opts_usage_error). Returns 2. */
+#define usage_error(...) \
+    gale_opts_status(gale_opts_usage_error(&keygen_info, __VA_ARGS__))
 
 int
 cmd_keygen(int argc, char **argv)

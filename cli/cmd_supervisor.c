@@ -34,21 +34,9 @@ static const gale_cmd_info_t supervisor_info = {
     .min_args = 0, .max_args = 0,
 };
 
-/* Reports a usage error. Returns 2. */
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("gale: supervisor: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    gale_opts_usage(&supervisor_info, stderr);
-    fputs("Try 'gale supervisor --help' for more information.\n", stderr);
-    return 2;
-}
+/* Reports a usage error (gale_opts_usage_error). Returns 2. */
+#define usage_error(...) \
+    gale_opts_status(gale_opts_usage_error(&supervisor_info, __VA_ARGS__))
 
 /* The supervisor of c named like this host (its full name, then the
  * part before the first dot), or NULL. */
