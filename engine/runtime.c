@@ -210,6 +210,7 @@ typedef struct attempt {
                                        (its control socket is connected) */
     size_t nready;
     uint64_t final_id;              /* the final checkpoint, 0 until taken */
+    uint64_t stale_seen;            /* reports of other epochs dropped */
     bool *notified;                 /* per executor, for final_id */
 } attempt_t;
 
@@ -463,8 +464,12 @@ read_report(runtime_t *rt, attempt_t *at)
         return;
     if (h.epoch != 0 && h.epoch != at->epoch) {
         /* A worker of an earlier attempt (a host that was cut off and
-         * came back): nothing it says counts. */
+         * came back): nothing it says counts. Said once per attempt. */
         drop_rest(rt->report);
+        if (at->stale_seen++ == 0)
+            log_warn("%s: dropping what executor %d of attempt %u still "
+                "sends (this is attempt %u)", rt->plan->topo->name, h.exec,
+                h.epoch, at->epoch);
         return;
     }
     if (rt->procs && h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs)
@@ -1327,6 +1332,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             gale_ckpt_meta_copy(latest, latest->id, latest->attempt) : NULL;
         at.final_id = publish_only && latest != NULL ? latest->id : 0;
         at.nnotified = 0;
+        at.stale_seen = 0;
         if (rt.coord != NULL)
             gale_coord_set_attempt(rt.coord, at.epoch);
         if (start_attempt(&rt, &at, publish_only) != 0) {
