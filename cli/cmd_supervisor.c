@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 #include "engine/security.h"
 
 static const gale_cmd_info_t supervisor_info = {
-    .name = "supervisor", .operands = "--cluster FILE [--name NAME]",
+    .name = "supervisor", .operands = "--cluster FILE [--name NAME] [--log FILE]",
     .summary = "Run the supervisor daemon of one host of a cluster.",
     .details =
         "Listens at the host and port the cluster file gives supervisor\n"
@@ -30,7 +31,8 @@ static const gale_cmd_info_t supervisor_info = {
         "\n"
         "  --cluster FILE  the cluster file (default: $GALE_CLUSTER)\n"
         "  --name NAME     which supervisor of the file this host is\n"
-        "                  (default: this host's name, when listed)\n",
+        "                  (default: this host's name, when listed)\n"
+        "  --log FILE      append the log to FILE instead of stderr\n",
     .min_args = 0, .max_args = 0,
 };
 
@@ -65,12 +67,13 @@ cmd_supervisor(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { "cluster", required_argument, NULL, 'C' },
         { "name", required_argument, NULL, 'n' },
+        { "log", required_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 }
     };
-    const char *path = getenv("GALE_CLUSTER"), *name = NULL;
+    const char *path = getenv("GALE_CLUSTER"), *name = NULL, *logpath = NULL;
     gale_cluster_t *c = NULL;
     char *cause = NULL;
-    int ch, rc;
+    int ch, rc, logfd = -1;
 
     optind = 0;
     opterr = 0;
@@ -84,6 +87,9 @@ cmd_supervisor(int argc, char **argv)
             break;
         case 'n':
             name = optarg;
+            break;
+        case 'l':
+            logpath = optarg;
             break;
         case ':':
             return usage_error("option '%s' needs an argument",
@@ -100,30 +106,46 @@ cmd_supervisor(int argc, char **argv)
     if (name != NULL && name[0] == '\0')
         return usage_error("--name expects a supervisor's name");
 
+    if (logpath != NULL) {
+        /* Appended to; the fd stays open for the daemon's life. */
+        logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (logfd < 0) {
+            fprintf(stderr, "gale: supervisor: %s: %s\n", logpath,
+                strerror(errno));
+            return 1;
+        }
+        log_set_fd(logfd);
+    }
     if ((c = gale_cluster_load(path, &cause)) == NULL) {
         fprintf(stderr, "gale: supervisor: %s\n", cause);
         free(cause);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (name == NULL && (name = default_name(c)) == NULL) {
         fprintf(stderr, "gale: supervisor: this host's name is not one of "
             "the supervisors of %s: give --name NAME\n", path);
-        gale_cluster_free(&c);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (gale_cluster_sup(c, name) == NULL) {
         fprintf(stderr, "gale: supervisor: %s lists no supervisor `%s`\n",
             path, name);
-        gale_cluster_free(&c);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (c->security == GALE_SECURITY_NONE)
         log_warn("%s", GALE_SECURITY_NONE_WARNING);
-    rc = gale_supervisor_run(c, name, path, NULL, &cause);
+    rc = gale_supervisor_run(c, name, path, NULL, &cause) == 0 ? 0 : 1;
     if (rc != 0) {
-        fprintf(stderr, "gale: supervisor: %s\n", cause);
+        log_error("supervisor: %s", cause);
         free(cause);
     }
+out:
     gale_cluster_free(&c);
-    return rc == 0 ? 0 : 1;
+    if (logfd >= 0) {
+        log_set_fd(STDERR_FILENO);
+        close(logfd);
+    }
+    return rc;
 }
