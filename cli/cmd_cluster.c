@@ -52,9 +52,15 @@ static const gale_cmd_info_t cl_list_info = {
 };
 static const gale_cmd_info_t cl_kill_info = {
     .name = "kill", .operands = "--cluster FILE [--key NAME|PATH] [-w SECS] "
-        "NAME",
+        "[--savepoint DIR] NAME",
     .summary = "Stop topology NAME on the cluster (a finished one: forget "
         "it).",
+    .details =
+        "With --savepoint DIR the topology's master takes a savepoint into\n"
+        "DIR (a path on the nimbus host, on the shared mount so that every\n"
+        "host can read it; relative to this directory), waits for its sinks\n"
+        "to publish it, and stops: the topology is then FINISHED, and\n"
+        "`gale submit FILE --from-savepoint DIR` resumes it.\n",
     .min_args = 1, .max_args = 1,
 };
 static const gale_cmd_info_t cl_toggle_info = {
@@ -331,7 +337,8 @@ cluster_kill(target_t *t, int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *args[2];
-    char secs[32], *end;
+    char secs[32], *end, *sp = NULL, cwd[4096];
+    const char *sp_arg = NULL;
     long w = 0;
     int c, rc;
 
@@ -349,9 +356,11 @@ cluster_kill(target_t *t, int argc, char **argv)
                     "-w expects seconds, not '%s'", optarg));
             break;
         case 's':
-            return gale_opts_status(gale_opts_usage_error(&cl_kill_info,
-                "--savepoint is not supported with --cluster yet (run `gale "
-                "kill --savepoint` on the nimbus host)"));
+            if (optarg[0] == '\0')
+                return gale_opts_status(gale_opts_usage_error(&cl_kill_info,
+                    "--savepoint expects a directory"));
+            sp_arg = optarg;
+            break;
         case ':':
             return gale_opts_status(gale_opts_usage_error(&cl_kill_info,
                 "option '%s' needs an argument", argv[optind - 1]));
@@ -366,8 +375,22 @@ cluster_kill(target_t *t, int argc, char **argv)
             argv[optind + 1]));
     if ((rc = target_load(&cl_kill_info, t)) != 0)
         return rc;
-    snprintf(secs, sizeof secs, "%ld", w);
     args[0] = argv[optind];
+    if (sp_arg != NULL) {
+        if (sp_arg[0] == '/')
+            sp = xstrdup(sp_arg);
+        else if (getcwd(cwd, sizeof cwd) != NULL)
+            xasprintf(&sp, "%s/%s", cwd, sp_arg);
+        else
+            return gale_opts_status(gale_opts_usage_error(&cl_kill_info,
+                "cannot make '%s' absolute: %s", sp_arg, strerror(errno)));
+        /* Answered once the sinks published the savepoint. */
+        args[1] = sp;
+        rc = call_print(t, "stop-savepoint", args, 2, REBALANCE_MS);
+        free(sp);
+        return rc;
+    }
+    snprintf(secs, sizeof secs, "%ld", w);
     args[1] = secs;
     return call_print(t, "kill", args, 2, QUICK_MS);
 }

@@ -390,6 +390,30 @@ do_kill(nimbus_t *n, const req_t *q)
     nimbus_forward(n, t, q, "kill", req, NULL, QUICK_MS);
 }
 
+/* stop-savepoint NAME DIR: `gale kill --savepoint DIR --cluster`. The
+ * master takes the savepoint, waits for its sinks, answers and exits 0,
+ * so the topology ends FINISHED (its exit status says so, also after a
+ * nimbus restart) and `gale submit --from-savepoint DIR` resumes it. */
+static void
+do_stop_savepoint(nimbus_t *n, const req_t *q)
+{
+    topo_t *t = named(n, q, 2);
+    char *req;
+
+    if (t == NULL || !running(n, q, t))
+        return;
+    if (q->f[3][0] != '/' || strchr(q->f[3], '\n') != NULL) {
+        nimbus_reply(n, q, false, "kill --savepoint: DIR must be an absolute "
+            "path on one line, not `%s`", q->f[3]);
+        return;
+    }
+    log_info("nimbus: %s: stop with a savepoint into %s", t->rec->name,
+        q->f[3]);
+    xasprintf(&req, "stop-savepoint %s", q->f[3]);
+    nimbus_forward(n, t, q, "stop-savepoint", req, NULL, REBALANCE_MS);
+    free(req);
+}
+
 /* activate NAME, deactivate NAME */
 static void
 do_toggle(nimbus_t *n, const req_t *q)
@@ -614,6 +638,8 @@ nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
         do_toggle(n, q);
     else if (strcmp(q->f[1], "rebalance") == 0)
         do_rebalance(n, q);
+    else if (strcmp(q->f[1], "stop-savepoint") == 0)
+        do_stop_savepoint(n, q);
     else if (strcmp(q->f[1], "supervisors") == 0)
         do_supervisors(n, q);
     else

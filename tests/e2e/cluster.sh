@@ -457,8 +457,9 @@ upgrade() {
     local restarts
     wait_for 10 master_up || fail "no master runs"
     restarts=$(record restarts)
-    on h1 timeout 60 "$GALE" kill "$T" --savepoint "$tmp/upgrade" > "$tmp/kill.out" 2>&1 ||
-        fail "kill --savepoint on h1: $(cat "$tmp/kill.out")"
+    # From the workstation, through nimbus.
+    gale_cli kill "$T" --cluster "$tmp/cluster.cfg" --savepoint "$tmp/upgrade" > "$tmp/kill.out" 2>&1 ||
+        fail "kill --savepoint --cluster: $(cat "$tmp/kill.out")"
     echo "upgrade: $(head -1 "$tmp/kill.out")"
     wait_for 30 finished || fail "$T not finished after kill --savepoint"
     [ "$(record restarts)" = "$restarts" ] ||
