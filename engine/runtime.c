@@ -583,16 +583,18 @@ spawn_workers(runtime_t *rt, attempt_t *at, bool publish_only)
         rc = gale_placement_spawn(rt->place, plan->nworkers, at->epoch, spec,
             &why);
         free(spec);
+        /* Not local pids: "started, or maybe started" (what did start is
+         * stopped with the attempt, through the supervisors). */
         for (w = 0; w < plan->nworkers; w++) {
-            rt->pids[w] = rc == 0 ? 1 : 0;  /* running; not a local pid */
+            rt->pids[w] = 1;
             rt->last_seen[w] = gale_now_ns() + WORKER_START_GRACE_NS;
         }
         if (rc != 0) {
             log_error("%s: %s", plan->topo->name, why);
             free(why);
-            /* What did start is stopped with the attempt. */
-            for (w = 0; w < plan->nworkers; w++)
-                rt->pids[w] = 1;
+            /* A host that died while its workers started, or none that
+             * answers: the hosts' failure. */
+            rt->host_failure = true;
             return -1;
         }
         return 0;
@@ -689,10 +691,10 @@ check_workers(runtime_t *rt)
              * worker's (it does not count against restart attempts). */
             rt->host_failure = gale_placement_host_quiet(rt->place, w, now,
                 1000);
-        }
-        else
+        } else {
             xasprintf(&rt->failure, "worker %d (pid %d) stopped answering: no "
                 "heartbeat for %d ms", w, (int)rt->pids[w], rt->worker_timeout_ms);
+        }
     }
 }
 
@@ -1182,7 +1184,6 @@ cluster_open(runtime_t *rt)
     char **args;
     size_t n = 0, i;
     int per_set = 2 + (int)plan->nexecs;
-
     const char *s = plan->topo->name;
 
     /* The name becomes a directory and a word on the supervisors. */
@@ -1319,7 +1320,10 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    first_epoch = rt.place != NULL && dir != NULL ? epoch_load(dir) + 1 : 1;
+    /* A cluster master's epochs go on from its predecessor's (a
+     * checkpoint store records them; without one, the clock stands in). */
+    first_epoch = rt.place == NULL ? 1 : dir != NULL ? epoch_load(dir) + 1 :
+        (uint32_t)(time(NULL) % 1000000000) + 1;
     for (at.epoch = first_epoch;; at.epoch++) {
         uint64_t t0 = gale_now_ns();
 
@@ -1337,14 +1341,15 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             gale_coord_set_attempt(rt.coord, at.epoch);
         if (start_attempt(&rt, &at, publish_only) != 0) {
             rt.failure = xstrdup(rt.place != NULL ? "cannot start the "
-                "workers on the cluster's hosts" : "cannot start the "
+                "attempt (the cause is logged above)" : "cannot start the "
                 "executors");
             if (rt.place == NULL) {
                 end_attempt(&rt, &at);
                 break;
             }
-            /* A host that died while its workers started: try again. */
-            rt.host_failure = true;
+            /* On a cluster, try again: a host may have died while its
+             * workers started (that does not count as a restart), or a
+             * port be taken for a while (that does). */
             rc = -1;
         } else if (publish_only) {
             while (rt.ndone < plan->nexecs && rt.failure == NULL) {
