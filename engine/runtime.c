@@ -1367,6 +1367,13 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         end_attempt(&rt, &at);
         if (rc == 0 || rt.aborted || rt.coord == NULL || publish_only)
             break;
+        if (rt.place != NULL && signals_seen > 0) {
+            /* Told to stop while failing (say, with no host up): a
+             * master does not start another attempt. */
+            log_warn("%s: stopping on a signal instead of restarting",
+                t->name);
+            break;
+        }
         /* Recovery: roll everything back to the last complete checkpoint. */
         gale_coord_abandon(rt.coord);
         if (rt.sp_verb != NULL) {

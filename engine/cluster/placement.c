@@ -179,6 +179,16 @@ gale_placement_spawn(gale_placement_t *p, int nworkers, uint32_t epoch,
         for (i = 0; i < p->c->nsups; i++)
             if (usable(p, i, now))
                 live[nlive++] = i;
+    /* None answers: wait a supervisor timeout for one to (come back),
+     * so that a cluster without live hosts is not retried in a loop. */
+    until = now + (uint64_t)p->c->supervisor_timeout_ms * 1000000u;
+    while (nlive == 0 && (now = gale_now_ns()) < until) {
+        usleep(50000);
+        poll_hosts(p, now);
+        for (i = 0; i < p->c->nsups; i++)
+            if (usable(p, i, now))
+                live[nlive++] = i;
+    }
     if (nlive == 0) {
         xasprintf(cause, "no supervisor answers (%d listed in %s)",
             p->c->nsups, p->c->path);
