@@ -283,6 +283,8 @@ done
 "$GALE" keygen -o "$tmp/other" intruder > /dev/null 2>&1 || fail "keygen intruder"
 new_nimbus "$tmp/c2.cfg" curve "$tmp/n2" "$tmp/n2.log" "$tmp/keys" || { fail "curve nimbus did not start: $(tail -3 "$tmp/n2.log")"; exit 1; }
 start_sup "$tmp/c2.cfg" "$tmp/sup2.log"
+[ -n "$local_masters" ] || wait_for 20 sup_listed "$tmp/c2.cfg" ||
+    fail "the curve cluster's supervisor never registered: $(tail -3 "$tmp/sup2.log")"
 C="sec-$$"
 topology "$tmp/work/c.cfg" "$C" 2000 0 state-c out-c
 (cd "$tmp/work" && GALE_KEY=admin "$GALE" submit --cluster "$tmp/c2.cfg" c.cfg > "$tmp/out" 2>&1) ||
