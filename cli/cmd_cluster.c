@@ -76,6 +76,19 @@ static const gale_cmd_info_t cl_rebalance_info = {
         "state included.",
     .min_args = 1, .max_args = 1,
 };
+static const gale_cmd_info_t cl_savepoint_info = {
+    .name = "savepoint", .operands = "--cluster FILE [--key NAME|PATH] NAME "
+        "[DIR]",
+    .summary = "Take a savepoint of topology NAME on the cluster; it runs "
+        "on.",
+    .details =
+        "DIR is a path on the nimbus host, where the master writes the\n"
+        "savepoint (relative paths are made absolute here); put it on the\n"
+        "shared mount. Without DIR it goes to <checkpoint\n"
+        "dir>/savepoints/NAME-<time>. `gale savepoint inspect DIR` needs no\n"
+        "cluster.\n",
+    .min_args = 1, .max_args = 2,
+};
 
 /* Where the cluster is and who asks. */
 typedef struct target {
@@ -493,6 +506,54 @@ cmd_cluster_wanted(int argc, char **argv)
     return false;
 }
 
+static int
+cluster_savepoint(target_t *t, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *args[2];
+    char *dir = NULL, cwd[4096];
+    int c, rc;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            gale_opts_help(&cl_savepoint_info, stdout);
+            return 0;
+        }
+        return gale_opts_status(gale_opts_usage_error(&cl_savepoint_info,
+            "unknown option '%s'", argv[optind - 1]));
+    }
+    if (argc - optind < 1 || argc - optind > 2)
+        return gale_opts_status(gale_opts_usage_error(&cl_savepoint_info,
+            argc - optind < 1 ? "missing NAME" : "unexpected operand '%s'",
+            argv[optind + 2]));
+    if (strcmp(argv[optind], "inspect") == 0)
+        return gale_opts_status(gale_opts_usage_error(&cl_savepoint_info,
+            "`gale savepoint inspect DIR` reads DIR here: run it without "
+            "--cluster (and GALE_CLUSTER)"));
+    if ((rc = target_load(&cl_savepoint_info, t)) != 0)
+        return rc;
+    if (argc - optind == 1)
+        dir = xstrdup("-");
+    else if (argv[optind + 1][0] == '/')
+        dir = xstrdup(argv[optind + 1]);
+    else if (getcwd(cwd, sizeof cwd) != NULL)
+        xasprintf(&dir, "%s/%s", cwd, argv[optind + 1]);
+    else
+        return gale_opts_status(gale_opts_usage_error(&cl_savepoint_info,
+            "cannot make '%s' absolute: %s", argv[optind + 1],
+            strerror(errno)));
+    args[0] = argv[optind];
+    args[1] = dir;
+    rc = call_print(t, "savepoint", args, 2, REBALANCE_MS);
+    free(dir);
+    return rc;
+}
+
 int
 cmd_cluster_verb(int argc, char **argv)
 {
@@ -512,6 +573,8 @@ cmd_cluster_verb(int argc, char **argv)
         rc = cluster_toggle(&t, n, v);
     else if (strcmp(argv[0], "rebalance") == 0)
         rc = cluster_rebalance(&t, n, v);
+    else if (strcmp(argv[0], "savepoint") == 0)
+        rc = cluster_savepoint(&t, n, v);
     else
         rc = gale_opts_status(gale_opts_usage_error(&info, "not available "
             "with --cluster"));

@@ -285,8 +285,15 @@ cmd_savepoint(int argc, char **argv)
     gale_opts_t o;
     char req[4200], *cause = NULL, *abs = NULL;
     const char *dir;
-    int rc;
+    int rc, i;
 
+    /* inspect reads a directory here, cluster or not. */
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], "inspect") == 0 && strcmp(argv[i - 1],
+            "--cluster") != 0 && strcmp(argv[i - 1], "--key") != 0)
+            break;
+    if (i == argc && cmd_cluster_wanted(argc, argv))
+        return cmd_cluster_verb(argc, argv);
     if ((rc = gale_opts_parse(&o, &savepoint_info, argc, argv)) != 0) {
         gale_opts_clear(&o);
         return gale_opts_status(rc);

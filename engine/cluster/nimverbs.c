@@ -414,6 +414,27 @@ do_stop_savepoint(nimbus_t *n, const req_t *q)
     free(req);
 }
 
+/* savepoint NAME DIR: a savepoint of a running topology into DIR
+ * (absolute on the nimbus host, or "-": the master's default place). */
+static void
+do_savepoint(nimbus_t *n, const req_t *q)
+{
+    topo_t *t = named(n, q, 2);
+    char *req;
+
+    if (t == NULL || !running(n, q, t))
+        return;
+    if ((q->f[3][0] != '/' && strcmp(q->f[3], "-") != 0) ||
+        strchr(q->f[3], '\n') != NULL) {
+        nimbus_reply(n, q, false, "savepoint: DIR must be an absolute path "
+            "on one line (or -), not `%s`", q->f[3]);
+        return;
+    }
+    xasprintf(&req, "savepoint %s", q->f[3]);
+    nimbus_forward(n, t, q, "savepoint", req, NULL, REBALANCE_MS);
+    free(req);
+}
+
 /* activate NAME, deactivate NAME */
 static void
 do_toggle(nimbus_t *n, const req_t *q)
@@ -640,6 +661,8 @@ nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
         do_rebalance(n, q);
     else if (strcmp(q->f[1], "stop-savepoint") == 0)
         do_stop_savepoint(n, q);
+    else if (strcmp(q->f[1], "savepoint") == 0)
+        do_savepoint(n, q);
     else if (strcmp(q->f[1], "supervisors") == 0)
         do_supervisors(n, q);
     else

@@ -228,6 +228,11 @@ listed "$tmp/c1.cfg" "$B" INACTIVE || fail "not INACTIVE after deactivate"
 listed "$tmp/c1.cfg" "$B" ACTIVE || fail "not ACTIVE after activate"
 "$GALE" activate --cluster "$tmp/c1.cfg" "nothing-$$" 2> "$tmp/err" && fail "activate of nothing succeeded"
 grep -q "no topology called" "$tmp/err" || fail "activate of nothing said: $(cat "$tmp/err")"
+# A savepoint through nimbus; the topology runs on.
+"$GALE" savepoint --cluster "$tmp/c1.cfg" "$B" "$tmp/sp-live" > "$tmp/out" 2>&1 ||
+    fail "savepoint --cluster: $(cat "$tmp/out")"
+[ -f "$tmp/sp-live/SAVEPOINT" ] || fail "no savepoint in $tmp/sp-live: $(cat "$tmp/out")"
+"$GALE" savepoint inspect "$tmp/sp-live" > /dev/null 2>&1 || fail "savepoint inspect of $tmp/sp-live"
 "$GALE" rebalance --cluster "$tmp/c1.cfg" -e count=3 "$B" > "$tmp/out" 2>&1 ||
     fail "rebalance: $(cat "$tmp/out")"
 grep -q "restarting with the new parallelism" "$tmp/out" || fail "rebalance said: $(cat "$tmp/out")"
