@@ -3,8 +3,7 @@
  * SIGTERM stops it (a second signal aborts). */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,24 +126,16 @@ static void
 write_exit_status(int status)
 {
     const char *path = getenv("GALE_EXIT_STATUS_FILE");
-    char *tmp = NULL, buf[16];
-    int fd, n;
+    char *dir, buf[16];
+    int n, rc;
 
     if (path == NULL || *path == '\0')
         return;
-    xasprintf(&tmp, "%s.tmp", path);
     n = snprintf(buf, sizeof buf, "%d\n", status);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
-        if (gale_write_all(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
-            close(fd);
-            fd = -1;
-        } else if (close(fd) != 0) {
-            fd = -1;
-        }
-    }
-    if (fd < 0 || rename(tmp, path) != 0)
-        log_error("%s: %s", path, strerror(errno));
-    free(tmp);
+    dir = xstrdup(path);
+    if ((rc = gale_write_atomic(dirname(dir), path, buf, (size_t)n)) != 0)
+        log_error("%s: %s", path, strerror(-rc));
+    free(dir);
 }
 
 /* gale run and gale local: info says which; default_ttl applies when no

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,4 +82,42 @@ gale_write_all(int fd, const void *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+int
+gale_write_atomic(const char *dir, const char *path, const void *p,
+    size_t n)
+{
+    char *tmp;
+    int fd = -1, rc;
+
+    xasprintf(&tmp, "%s.tmp", path);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) == -1) {
+        rc = -errno;
+        goto fail;
+    }
+    if ((rc = gale_write_all(fd, p, n)) != 0)
+        goto fail;
+    if (fsync(fd) == -1) {
+        rc = -errno;
+        goto fail;
+    }
+    if (close(fd) == -1) {
+        rc = -errno;
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) == -1) {
+        rc = -errno;
+        goto fail;
+    }
+    free(tmp);
+    return gale_fsync_dir(dir);
+fail:
+    if (fd != -1)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return rc;
 }

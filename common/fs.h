@@ -18,5 +18,10 @@ int gale_fsync_dir(const char *path);
 /* Writes the n bytes at p to fd, retrying short and interrupted writes.
  * 0 or -errno. */
 int gale_write_all(int fd, const void *p, size_t n);
+/* Replaces path with the n bytes at p durably: path.tmp, fsync, rename,
+ * fsync of dir (path's directory, which the caller names). 0 or -errno;
+ * on failure path is unchanged and the temporary file is gone. */
+int gale_write_atomic(const char *dir, const char *path, const void *p,
+    size_t n);
 
 #endif

@@ -148,41 +148,6 @@ bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-/* Replaces path with the n bytes at p durably: path.tmp, fsync, rename,
- * fsync of dir (path's directory). 0 or -errno (path unchanged). */
-static int
-write_atomic(const char *dir, const char *path, const void *p, size_t n)
-{
-    char *tmp;
-    int fd = -1, rc;
-
-    xasprintf(&tmp, "%s.tmp", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) == -1) {
-        rc = -errno;
-        goto fail;
-    }
-    if ((rc = gale_write_all(fd, p, n)) != 0)
-        goto fail;
-    if (fsync(fd) == -1 || close(fd) == -1) {
-        rc = -errno;
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) == -1) {
-        rc = -errno;
-        goto fail;
-    }
-    free(tmp);
-    return gale_fsync_dir(dir);
-fail:
-    if (fd != -1)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 /* Milliseconds since the epoch. */
 static uint64_t
 now_ms(void)
@@ -1070,7 +1035,7 @@ gale_ckpt_next_id(gale_ckpt_t *c, uint64_t *id)
 
     xasprintf(&path, "%s/COUNTER", c->dir);
     len = xasprintf(&text, "%" PRIu64 "\n", c->next + 1);
-    rc = write_atomic(c->dir, path, text, (size_t)len);
+    rc = gale_write_atomic(c->dir, path, text, (size_t)len);
     free(path);
     free(text);
     if (rc != 0)
@@ -1523,7 +1488,7 @@ gale_ckpt_write_meta(gale_ckpt_t *c, const gale_ckpt_meta_t *m)
     gale_buf_init(&b, 1024);
     meta_render(m, &b);
     xasprintf(&path, "%s/%020" PRIu64 ".meta", c->meta, m->id);
-    rc = write_atomic(c->meta, path, b.data, b.len);
+    rc = gale_write_atomic(c->meta, path, b.data, b.len);
     free(path);
     gale_buf_release(&b);
     if (rc == 0)

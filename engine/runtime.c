@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -1149,28 +1148,18 @@ epoch_load(const char *dir)
     return v > UINT32_MAX / 2 ? 0 : (uint32_t)v;
 }
 
-/* Records epoch as the last used (tmp + rename). 0 or -1 (logged). */
+/* Records epoch as the last used, durably. 0 or -1 (logged). */
 static int
 epoch_save(const char *dir, uint32_t epoch)
 {
-    char *path, *tmp, buf[32];
-    int fd, n, rc = -1;
+    char *path, buf[32];
+    int n = snprintf(buf, sizeof buf, "%u\n", epoch), rc;
 
     xasprintf(&path, "%s/epoch", dir);
-    xasprintf(&tmp, "%s/epoch.tmp", dir);
-    n = snprintf(buf, sizeof buf, "%u\n", epoch);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0 &&
-        gale_write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0 &&
-        close(fd) == 0 && (fd = -1, rename(tmp, path) == 0) &&
-        gale_fsync_dir(dir) == 0)
-        rc = 0;
-    else
-        log_error("%s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    if ((rc = gale_write_atomic(dir, path, buf, (size_t)n)) != 0)
+        log_error("%s: %s", path, strerror(-rc));
     free(path);
-    free(tmp);
-    return rc;
+    return rc != 0 ? -1 : 0;
 }
 
 /* Sets up a cluster master: ports of the slot, the ZAP handler, the

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,32 +101,16 @@ gale_nimrec_add_arg(gale_nimrec_t *r, const char *arg)
     r->args[r->nargs++] = xstrdup(arg);
 }
 
-/* Replaces dir/file with len bytes of data: a temporary file, fsync,
- * rename, fsync of dir. 0 or -errno; on failure the old file stays. */
+/* Replaces dir/file with len bytes of data durably. 0 or -errno; on
+ * failure the old file stays. */
 static int
 replace_file(const char *dir, const char *file, const void *data, size_t len)
 {
-    char *tmp, *path;
-    int fd, rc = 0;
+    char *path;
+    int rc;
 
-    xasprintf(&tmp, "%s/.%s.tmp", dir, file);
     xasprintf(&path, "%s/%s", dir, file);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-        rc = -errno;
-        goto done;
-    }
-    if ((rc = gale_write_all(fd, data, len)) == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc == 0)
-        rc = gale_fsync_dir(dir);
-    else
-        unlink(tmp);
-done:
-    free(tmp);
+    rc = gale_write_atomic(dir, path, data, len);
     free(path);
     return rc;
 }

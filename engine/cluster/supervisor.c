@@ -379,30 +379,6 @@ do_kill(sup_t *s, req_t *r)
     free(etxt);
 }
 
-/* Writes n bytes at p to path through a temporary file and a rename, so
- * that a worker reading it never sees half of it. 0 or -errno. */
-static int
-write_file(const char *path, const void *p, size_t n)
-{
-    char *tmp;
-    int fd, rc = 0;
-
-    xasprintf(&tmp, "%s.tmp", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-        rc = -errno;
-    else {
-        rc = gale_write_all(fd, p, n);
-        if (close(fd) != 0 && rc == 0)
-            rc = -errno;
-        if (rc == 0 && rename(tmp, path) != 0)
-            rc = -errno;
-        if (rc != 0)
-            unlink(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 /* The workers' environment: ours without GALE_WORKER_SPEC, then spec.
  * The array is the caller's to free, its strings are borrowed. */
 static char **
@@ -545,7 +521,7 @@ do_spawn(sup_t *s, req_t *r)
     xasprintf(&cfg, "%s/topology.cfg", tdir);
     xasprintf(&logpath, "%s/worker-%llu.log", tdir, w);
     if ((rc = gale_mkdir_p(tdir)) != 0 ||
-        (rc = write_file(cfg, file, strlen(file))) != 0) {
+        (rc = gale_write_atomic(tdir, cfg, file, strlen(file))) != 0) {
         xasprintf(&why, "%s: %s", rc != 0 && !is_dir(tdir) ? tdir : cfg,
             strerror(-rc));
         goto fail;
