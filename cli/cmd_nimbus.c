@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,7 +64,7 @@ cmd_nimbus(int argc, char **argv)
     gale_cluster_t *c = NULL;
     struct sigaction sa;
     char *cause = NULL, *abs = NULL;
-    int ch, rc, fd = -1;
+    int ch, rc;
 
     optind = 0;
     opterr = 0;
@@ -95,13 +94,9 @@ cmd_nimbus(int argc, char **argv)
     if (file == NULL || *file == '\0')
         return usage_error("no cluster file: give --cluster FILE or set "
             "GALE_CLUSTER");
-    if (logpath != NULL) {
-        if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-            0644)) < 0) {
-            fprintf(stderr, "gale: nimbus: %s: %s\n", logpath, strerror(errno));
-            return 1;
-        }
-        log_set_fd(fd);
+    if (logpath != NULL && (rc = log_open_file(logpath)) != 0) {
+        fprintf(stderr, "gale: nimbus: %s: %s\n", logpath, strerror(-rc));
+        return 1;
     }
     if ((c = gale_cluster_load(file, &cause)) == NULL) {
         fprintf(stderr, "gale: nimbus: %s\n", cause);
@@ -136,9 +131,6 @@ out:
     free(cause);
     free(abs);
     gale_cluster_free(&c);
-    if (fd >= 0) {
-        log_set_fd(STDERR_FILENO);
-        close(fd);
-    }
+    log_close_file();
     return rc;
 }

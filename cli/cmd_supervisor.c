@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,7 +72,7 @@ cmd_supervisor(int argc, char **argv)
     const char *path = getenv("GALE_CLUSTER"), *name = NULL, *logpath = NULL;
     gale_cluster_t *c = NULL;
     char *cause = NULL;
-    int ch, rc, logfd = -1;
+    int ch, rc;
 
     optind = 0;
     opterr = 0;
@@ -106,15 +105,9 @@ cmd_supervisor(int argc, char **argv)
     if (name != NULL && name[0] == '\0')
         return usage_error("--name expects a supervisor's name");
 
-    if (logpath != NULL) {
-        /* Appended to; the fd stays open for the daemon's life. */
-        logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (logfd < 0) {
-            fprintf(stderr, "gale: supervisor: %s: %s\n", logpath,
-                strerror(errno));
-            return 1;
-        }
-        log_set_fd(logfd);
+    if (logpath != NULL && (rc = log_open_file(logpath)) != 0) {
+        fprintf(stderr, "gale: supervisor: %s: %s\n", logpath, strerror(-rc));
+        return 1;
     }
     if ((c = gale_cluster_load(path, &cause)) == NULL) {
         fprintf(stderr, "gale: supervisor: %s\n", cause);
@@ -143,9 +136,6 @@ cmd_supervisor(int argc, char **argv)
     }
 out:
     gale_cluster_free(&c);
-    if (logfd >= 0) {
-        log_set_fd(STDERR_FILENO);
-        close(logfd);
-    }
+    log_close_file();
     return rc;
 }

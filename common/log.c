@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 static int log_level = -1;          /* -1: not read from the environment yet */
 static int log_fd = STDERR_FILENO;  /* where lines go */
+static int owned_fd = -1;           /* log_open_file's, or -1 */
 
 static const char *const level_names[] = {
     "TRACE", "DEBUG", "INFO", "WARN", "ERROR"
@@ -51,6 +53,28 @@ void
 log_set_fd(int fd)
 {
     log_fd = fd;
+}
+
+int
+log_open_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        return -errno;
+    log_close_file();
+    owned_fd = log_fd = fd;
+    return 0;
+}
+
+void
+log_close_file(void)
+{
+    if (owned_fd < 0)
+        return;
+    log_fd = STDERR_FILENO;
+    close(owned_fd);
+    owned_fd = -1;
 }
 
 void

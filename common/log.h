@@ -15,6 +15,12 @@ void log_set_level(int level);
 int log_get_level(void);
 /* Sends the log to fd instead of stderr (not closed by log). */
 void log_set_fd(int fd);
+/* Sends the log to the end of file path (made 0644 when missing), which
+ * log owns until log_close_file(). 0 or -errno (the log is unchanged). */
+int log_open_file(const char *path);
+/* Sends the log to stderr again and closes the file log_open_file()
+ * opened, if any. */
+void log_close_file(void);
 void log_msg(int level, const char *origin, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *origin, const char *fmt, va_list ap);
