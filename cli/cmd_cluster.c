@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "common/fs.h"
 #include "common/xalloc.h"
 #include "engine/cluster/cluster.h"
 #include "engine/cluster/nimclient.h"
@@ -584,32 +585,6 @@ cmd_cluster_verb(int argc, char **argv)
     return rc;
 }
 
-/* Reads the file at path (caller frees). NULL with errno. */
-static char *
-slurp(const char *path)
-{
-    FILE *fp = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0, n;
-
-    if (fp == NULL)
-        return NULL;
-    buf = xmalloc(65536);
-    while ((n = fread(buf + len, 1, 65536, fp)) > 0) {
-        len += n;
-        buf = xrealloc(buf, len + 65536);
-    }
-    if (ferror(fp)) {
-        fclose(fp);
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    fclose(fp);
-    buf[len] = '\0';
-    return buf;
-}
-
 /* path made absolute against cwd (caller frees). */
 static char *
 absolute(const char *cwd, const char *path)
@@ -657,8 +632,8 @@ cmd_submit(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if ((text = slurp(o.args[0])) == NULL) {
-        fprintf(stderr, "gale: submit: %s: %s\n", o.args[0], strerror(errno));
+    if ((rc = gale_read_file(o.args[0], &text, NULL)) != 0) {
+        fprintf(stderr, "gale: submit: %s: %s\n", o.args[0], strerror(-rc));
         rc = 1;
         goto out;
     }

@@ -121,3 +121,43 @@ fail:
     free(tmp);
     return rc;
 }
+
+int
+gale_read_file(const char *path, char **text, size_t *len)
+{
+    struct stat st;
+    ssize_t r;
+    size_t n = 0;
+    char *p = NULL;
+    int fd, rc = 0;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+        return -errno;
+    if (fstat(fd, &st) == -1) {
+        rc = -errno;
+        goto done;
+    }
+    p = xmalloc((size_t)st.st_size + 1);
+    while (n < (size_t)st.st_size) {
+        if ((r = read(fd, p + n, (size_t)st.st_size - n)) == -1) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto done;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    p[n] = '\0';
+done:
+    close(fd);
+    if (rc != 0) {
+        free(p);
+        return rc;
+    }
+    *text = p;
+    if (len != NULL)
+        *len = n;
+    return 0;
+}

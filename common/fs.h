@@ -18,6 +18,9 @@ int gale_fsync_dir(const char *path);
 /* Writes the n bytes at p to fd, retrying short and interrupted writes.
  * 0 or -errno. */
 int gale_write_all(int fd, const void *p, size_t n);
+/* Reads all of path into a new NUL-terminated buffer *text (caller
+ * frees), its length in *len (NULL: not wanted). 0 or -errno. */
+int gale_read_file(const char *path, char **text, size_t *len);
 /* Replaces path with the n bytes at p durably: path.tmp, fsync, rename,
  * fsync of dir (path's directory, which the caller names). 0 or -errno;
  * on failure path is unchanged and the temporary file is gone. */

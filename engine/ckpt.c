@@ -1685,47 +1685,6 @@ fail:
     return -EBADMSG;
 }
 
-/* Reads all of path into a new NUL-terminated buffer *text (caller
- * frees), its length in *len. 0 or -errno. */
-static int
-read_file(const char *path, char **text, size_t *len)
-{
-    struct stat st;
-    ssize_t r;
-    size_t n = 0;
-    char *p = NULL;
-    int fd, rc = 0;
-
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-        return -errno;
-    if (fstat(fd, &st) == -1) {
-        rc = -errno;
-        goto done;
-    }
-    p = xmalloc((size_t)st.st_size + 1);
-    while (n < (size_t)st.st_size) {
-        if ((r = read(fd, p + n, (size_t)st.st_size - n)) == -1) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto done;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    p[n] = '\0';
-done:
-    close(fd);
-    if (rc != 0) {
-        free(p);
-        return rc;
-    }
-    *text = p;
-    *len = n;
-    return 0;
-}
-
 int
 gale_ckpt_read_meta(gale_ckpt_t *c, uint64_t id, gale_ckpt_meta_t **m,
     char **cause)
@@ -1737,7 +1696,7 @@ gale_ckpt_read_meta(gale_ckpt_t *c, uint64_t id, gale_ckpt_meta_t **m,
 
     *m = NULL;
     xasprintf(&path, "%s/%020" PRIu64 ".meta", c->meta, id);
-    if ((rc = read_file(path, &text, &len)) != 0)
+    if ((rc = gale_read_file(path, &text, &len)) != 0)
         why = rc == -ENOENT ? "no such checkpoint" : strerror(-rc);
     else if ((rc = meta_parse(text, len, m, &why, whybuf,
         sizeof(whybuf))) == 0 && (*m)->id != id) {

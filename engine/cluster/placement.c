@@ -2,13 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/cluster/placement.h"
@@ -32,41 +31,18 @@ struct gale_placement {
     uint32_t epoch;                 /* of the current placement, 0: none */
 };
 
-/* Reads path whole (NUL-terminated, caller frees). NULL with *cause. */
-static char *
-read_text(const char *path, char **cause)
-{
-    struct stat st;
-    char *buf;
-    ssize_t n;
-    size_t got = 0;
-    int fd;
-
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-        xasprintf(cause, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    buf = xmalloc((size_t)st.st_size + 1);
-    while (got < (size_t)st.st_size &&
-        (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-        got += (size_t)n;
-    close(fd);
-    buf[got] = '\0';
-    return buf;
-}
-
 gale_placement_t *
 gale_placement_new(void *zctx, const gale_cluster_t *c, const char *name,
     const char *file, char *const *worker_args, int data_base, char **cause)
 {
     gale_placement_t *p = xcalloc(1, sizeof *p);
     size_t n = 0, i;
+    int rc;
 
     p->c = c;
     p->name = xstrdup(name);
-    if ((p->text = read_text(file, cause)) == NULL) {
+    if ((rc = gale_read_file(file, &p->text, NULL)) != 0) {
+        xasprintf(cause, "%s: %s", file, strerror(-rc));
         gale_placement_destroy(&p);
         return NULL;
     }
