@@ -52,9 +52,9 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
-#include "engine/ckpt.h"
-#include "engine/keyhash.h"
-#include "engine/kvstate.h"
+#include "engine/checkpoint/ckpt.h"
+#include "engine/wire/keyhash.h"
+#include "engine/state/kvstate.h"
 
 #define MAXPAR 128              /* max_parallelism (the engine's default) */
 #define TASK 3                  /* the task id in file names */

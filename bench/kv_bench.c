@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/kvstate.h"
+#include "engine/state/kvstate.h"
 
 #define NWORDS 10000
 #define MAXPAR 128

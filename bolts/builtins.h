@@ -1,6 +1,6 @@
 /* builtins.h - the built-in bolt types; each is written against the
  * public API only (include/gale), as a plugin's would be. The registry
- * (engine/registry.c) lists them. */
+ * (cli/registry.c) lists them. */
 #ifndef GALE_BOLTS_BUILTINS_H
 #define GALE_BOLTS_BUILTINS_H
 

@@ -16,7 +16,7 @@
 #include "cli/opts.h"
 #include "common/fs.h"
 #include "common/xalloc.h"
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 #include "engine/cluster/nimclient.h"
 #include "topology/topology.h"
 

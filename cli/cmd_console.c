@@ -1,7 +1,7 @@
 /* cmd_console.c - the verbs Storm users know, for topologies running on
  * this host: gale list, kill, activate, deactivate, savepoint, rebalance.
  * Each reaches the topology's coordinator through its console
- * (engine/console.h). */
+ * (engine/run/console.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/xalloc.h"
-#include "engine/console.h"
-#include "engine/savepoint.h"
+#include "engine/run/console.h"
+#include "engine/checkpoint/savepoint.h"
 
 /* How long a verb waits for an answer: a savepoint waits for a checkpoint
  * of the whole state, so its wait is long. */

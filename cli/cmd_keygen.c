@@ -1,5 +1,5 @@
 /* cmd_keygen.c - gale keygen: make a host's or a user's CurveZMQ key pair
- * (engine/security.h, docs/security.md). */
+ * (engine/net/security.h, docs/security.md). */
 #include "config.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/fs.h"
-#include "engine/security.h"
+#include "engine/net/security.h"
 
 static const gale_cmd_info_t keygen_info = {
     .name = "keygen", .operands = "[-o DIR] NAME",

@@ -14,7 +14,7 @@
 #include "cli/opts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 #include "engine/cluster/nimbus.h"
 
 static const gale_cmd_info_t nimbus_info = {

@@ -14,8 +14,8 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/netsec.h"
-#include "engine/runtime.h"
+#include "engine/net/netsec.h"
+#include "engine/run/runtime.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
 

@@ -14,9 +14,9 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/log.h"
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 #include "engine/cluster/supervisor.h"
-#include "engine/security.h"
+#include "engine/net/security.h"
 
 static const gale_cmd_info_t supervisor_info = {
     .name = "supervisor", .operands = "--cluster FILE [--name NAME] [--log FILE]",

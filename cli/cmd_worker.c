@@ -15,8 +15,8 @@
 #include "cli/opts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/netsec.h"
-#include "engine/worker.h"
+#include "engine/net/netsec.h"
+#include "engine/run/worker.h"
 
 static const gale_cmd_info_t worker_info = {
     .name = "worker",

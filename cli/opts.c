@@ -10,7 +10,7 @@
 
 #include "cli/opts.h"
 #include "common/xalloc.h"
-#include "engine/registry.h"
+#include "cli/registry.h"
 #include "topology/diag.h"
 
 /* getopt_long values of options that have no short form. */

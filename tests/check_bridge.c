@@ -18,11 +18,11 @@
 #include <zmq.h>
 
 #include "common/buf.h"
-#include "engine/bridge.h"
-#include "engine/frame.h"
-#include "engine/inlet.h"
-#include "engine/outlet.h"
-#include "engine/record.h"
+#include "engine/transport/bridge.h"
+#include "engine/wire/frame.h"
+#include "engine/transport/inlet.h"
+#include "engine/transport/outlet.h"
+#include "engine/wire/record.h"
 
 #ifndef DEPTH
 #define DEPTH 4

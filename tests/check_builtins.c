@@ -16,7 +16,7 @@
 #include <gale/gale.h>
 
 #include "bolts/builtins.h"
-#include "engine/registry.h"
+#include "cli/registry.h"
 #include "spouts/builtins.h"
 #include "spouts/wordgen.h"
 

@@ -16,10 +16,10 @@
 #include <zmq.h>
 
 #include "common/buf.h"
-#include "engine/frame.h"
-#include "engine/inlet.h"
-#include "engine/outlet.h"
-#include "engine/record.h"
+#include "engine/wire/frame.h"
+#include "engine/transport/inlet.h"
+#include "engine/transport/outlet.h"
+#include "engine/wire/record.h"
 
 #define PREFIX "inproc://check-channel/"
 #define DEPTH 4

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
-#include "engine/ckpt.h"
-#include "engine/crc32c.h"
-#include "engine/kvstate.h"
+#include "engine/checkpoint/ckpt.h"
+#include "engine/wire/crc32c.h"
+#include "engine/state/kvstate.h"
 
 #define MAXP 128                    /* max_parallelism of the test stores */
 

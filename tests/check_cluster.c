@@ -1,5 +1,5 @@
-/* check_cluster.c - the cluster config file (engine/cluster/cluster.c) and
- * a process's network security (engine/cluster/netsec.c) over tcp on
+/* check_cluster.c - the cluster config file (engine/net/cluster.c) and
+ * a process's network security (engine/net/netsec.c) over tcp on
  * 127.0.0.1.
  *
  * netsec's configuration is per process; Check runs each test in a
@@ -20,9 +20,9 @@
 #include <zmq.h>
 
 #include "common/fs.h"
-#include "engine/cluster/cluster.h"
-#include "engine/cluster/netsec.h"
-#include "engine/security.h"
+#include "engine/net/cluster.h"
+#include "engine/net/netsec.h"
+#include "engine/net/security.h"
 
 #define WAIT_MS 10000
 #define QUIET_MS 300

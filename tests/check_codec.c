@@ -10,9 +10,9 @@
 #include <check.h>
 
 #include "common/buf.h"
-#include "engine/frame.h"
-#include "engine/record.h"
-#include "engine/valuecodec.h"
+#include "engine/wire/frame.h"
+#include "engine/wire/record.h"
+#include "engine/wire/valuecodec.h"
 
 /* A header for a frame of the given kind on channel 7, epoch 3, seq 9. */
 static gale_frame_hdr_t

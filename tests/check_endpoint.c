@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "engine/endpoint.h"
+#include "engine/net/endpoint.h"
 
 START_TEST(test_ipc_appends)
 {

@@ -11,8 +11,8 @@
 #include <check.h>
 
 #include "common/buf.h"
-#include "engine/keyhash.h"
-#include "engine/valuecodec.h"
+#include "engine/wire/keyhash.h"
+#include "engine/wire/valuecodec.h"
 
 static uint64_t
 hash_str(const char *s)

@@ -14,7 +14,7 @@
 
 #include <leveldb/c.h>
 
-#include "engine/kvstate.h"
+#include "engine/state/kvstate.h"
 
 static gale_kvstore_t *st;
 

@@ -14,7 +14,7 @@
 #include "common/xalloc.h"
 #include "compat/multilang/child.h"
 #include "compat/multilang/mlproto.h"
-#include "engine/valuecodec.h"
+#include "engine/wire/valuecodec.h"
 
 /* Long enough for a loaded machine; tests assert content, not time. */
 #define WAIT_MS 20000

@@ -26,7 +26,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 #include "engine/cluster/nimbus.h"
 #include "engine/cluster/nimrecord.h"
 

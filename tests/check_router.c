@@ -14,10 +14,10 @@
 
 #include <zmq.h>
 
-#include "engine/keyhash.h"
-#include "engine/outlet.h"
-#include "engine/router.h"
-#include "engine/task.h"
+#include "engine/wire/keyhash.h"
+#include "engine/transport/outlet.h"
+#include "engine/exec/router.h"
+#include "engine/exec/task.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
 

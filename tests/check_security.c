@@ -21,7 +21,7 @@
 #include <zmq.h>
 
 #include "common/fs.h"
-#include "engine/security.h"
+#include "engine/net/security.h"
 
 /* The bound on every wait for something that must happen. */
 #define WAIT_MS 10000

@@ -22,12 +22,12 @@
 
 #include "common/fs.h"
 #include "common/xalloc.h"
-#include "engine/cluster/cluster.h"
-#include "engine/cluster/netsec.h"
-#include "engine/cluster/supclient.h"
+#include "engine/net/cluster.h"
+#include "engine/net/netsec.h"
+#include "engine/run/supclient.h"
 #include "engine/cluster/supervisor.h"
-#include "engine/outlet.h"
-#include "engine/security.h"
+#include "engine/transport/outlet.h"
+#include "engine/net/security.h"
 
 #define WAIT_NS 15000000000ull      /* upper bound of any wait here */
 #define SPAWN_MS 10000

@@ -13,8 +13,8 @@
 #include "common/xalloc.h"
 #include "compat/multilang/mlproto.h"
 #include "compat/multilang/session.h"
-#include "engine/outlet.h"
-#include "engine/valuecodec.h"
+#include "engine/transport/outlet.h"
+#include "engine/wire/valuecodec.h"
 
 /* Most task ids an emit can report. */
 #define MAX_TARGETS 4096

@@ -24,12 +24,12 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/netsec.h"
+#include "engine/net/netsec.h"
 #include "engine/cluster/nimbus.h"
 #include "engine/cluster/nimbus_int.h"
 #include "engine/cluster/nimmaster.h"
 #include "engine/cluster/nimrecord.h"
-#include "engine/console.h"
+#include "engine/run/console.h"
 
 uint64_t
 nimbus_now_ns(void)

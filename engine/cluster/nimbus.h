@@ -37,7 +37,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 
 /* The first frame of every request and reply. */
 #define GALE_NIMBUS_MAGIC "GALE-NIMBUS1"

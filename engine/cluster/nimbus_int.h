@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 #include "engine/cluster/nimbus.h"
 #include "engine/cluster/nimrecord.h"
 

@@ -10,7 +10,7 @@
 #include <zmq.h>
 
 #include "common/xalloc.h"
-#include "engine/cluster/netsec.h"
+#include "engine/net/netsec.h"
 #include "engine/cluster/nimbus.h"
 #include "engine/cluster/nimclient.h"
 

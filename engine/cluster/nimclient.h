@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 
 /* What nimbus answered. */
 typedef struct gale_nimreply {

@@ -15,7 +15,7 @@
 #include "common/xalloc.h"
 #include "engine/cluster/nimbus_int.h"
 #include "engine/cluster/nimrecord.h"
-#include "engine/console.h"
+#include "engine/run/console.h"
 #include "topology/topology.h"
 
 /* ---- verbs ---------------------------------------------------------- */

@@ -23,9 +23,9 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "engine/cluster/netsec.h"
+#include "engine/net/netsec.h"
 #include "engine/cluster/supervisor.h"
-#include "engine/outlet.h"
+#include "engine/transport/outlet.h"
 
 extern char **environ;
 

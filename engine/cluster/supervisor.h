@@ -15,7 +15,7 @@
 #ifndef GALE_CLUSTER_SUPERVISOR_H
 #define GALE_CLUSTER_SUPERVISOR_H
 
-#include "engine/cluster/cluster.h"
+#include "engine/net/cluster.h"
 
 /* Runs the supervisor called name of cluster c until SIGTERM or SIGINT,
  * then kills (SIGKILL) and reaps every worker it started and returns 0.

@@ -2,7 +2,7 @@
 # at_least_once.sh - guarantee = "at_least_once" in local mode, through
 # crashes.
 #
-# What at_least_once does (engine/executor.c, on_barrier: channels are
+# What at_least_once does (engine/exec/executor.c, on_barrier: channels are
 # blocked only when the guarantee is exactly_once): a task snapshots when
 # the last of its input channels has delivered the barrier, and keeps
 # executing tuples from channels whose barrier came first. Those tuples are

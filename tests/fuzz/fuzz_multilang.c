@@ -16,7 +16,7 @@
 
 #include "common/buf.h"
 #include "compat/multilang/mlproto.h"
-#include "engine/valuecodec.h"
+#include "engine/wire/valuecodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

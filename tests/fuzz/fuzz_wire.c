@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "engine/frame.h"
-#include "engine/keyhash.h"
-#include "engine/record.h"
-#include "engine/valuecodec.h"
+#include "engine/wire/frame.h"
+#include "engine/wire/keyhash.h"
+#include "engine/wire/record.h"
+#include "engine/wire/valuecodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

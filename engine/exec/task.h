@@ -1,0 +1,83 @@
+/* task.h - one task: the engine's side of a gale_ctx_t.
+ *
+ * A task is an instance of a component with its own id, router (where its
+ * emits go), state store and counters. It belongs to one executor and is
+ * used only on that executor's thread. The public gale_ctx_* and gale_emit*
+ * functions (include/gale/component.h) are implemented here.
+ */
+#ifndef GALE_TASK_H
+#define GALE_TASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gale/gale.h>
+
+#include "common/buf.h"
+#include "engine/state/kvstate.h"
+#include "engine/transport/outlet.h"
+#include "engine/exec/router.h"
+#include "topology/plan.h"
+
+/* A tuple being executed: a view over decoded fields (tuple.h). */
+struct gale_tuple {
+    const gale_datum_t *vals;       /* decoded fields, borrowed */
+    size_t n;                       /* number of fields */
+    const gale_stream_decl_t *decl; /* producer's stream, for names; NULL for ticks */
+    const char *component;          /* producer's id */
+    const char *stream;             /* stream id */
+    int source_task;                /* producer task id; -1 for ticks */
+};
+
+typedef struct gale_counter {
+    char *name;                     /* owned */
+    int64_t value;
+} gale_counter_t;
+
+/* Counters a task keeps, read by the executor for reports. */
+typedef struct gale_task_stats {
+    uint64_t emitted;               /* tuples emitted (one per emit call) */
+    uint64_t transferred;           /* tuples sent to targets (per target) */
+    uint64_t executed;              /* tuples executed (bolts) */
+    uint64_t exec_ns;               /* time inside execute, summed */
+    uint64_t errors;                /* reported errors */
+} gale_task_stats_t;
+
+struct gale_ctx {
+    const gale_plan_t *plan;        /* borrowed */
+    const gale_topology_t *topo;    /* borrowed */
+    const gale_comp_t *comp;        /* borrowed */
+    int comp_idx;                   /* component index */
+    int task_id;                    /* global id */
+    int task_index;                 /* 0 .. ntasks-1 */
+    uint32_t attempt;               /* attempt epoch of the run */
+    const gale_component_def_t *def;/* type */
+    void *self;                     /* the component's private state */
+    gale_router_t *router;          /* owned */
+    gale_outlet_t *outlet;          /* the executor's, borrowed */
+    gale_kvstore_t *state;          /* owned */
+    gale_buf_t scratch;             /* record encoding */
+    int *picks;                     /* route choice scratch */
+    size_t npicks;
+    int kg_first;                   /* first key group the task owns */
+    int kg_last;                    /* last key group the task owns */
+    int inputs_open;                /* input channels that have not ended */
+    bool opened;                    /* open/prepare succeeded */
+    bool done;                      /* spout exhausted, or bolt finished */
+    bool ended;                     /* END sent downstream */
+    uint64_t next_tick_ns;          /* next tick tuple; 0 = none */
+    gale_task_stats_t stats;
+    gale_counter_t *counters;       /* gale_ctx_count */
+    size_t ncounters;
+    char *last_error;               /* owned; last reported error */
+    char origin[96];                /* "component[task]" for logs */
+};
+
+/* Creates task task_id of plan, emitting through outlet (whose channels
+ * out() adds). NULL with *cause on failure. */
+gale_ctx_t *gale_task_new(const gale_plan_t *plan, int task_id,
+    gale_outlet_t *outlet, gale_out_fn out, void *arg, char **cause);
+/* Frees the task (not the component's state: call close/cleanup first). */
+void gale_task_destroy(gale_ctx_t **tp);
+
+#endif
