@@ -38,7 +38,6 @@
 
 #include "bolts/builtins.h"
 #include "bolts/linefmt.h"
-#include "common/fs.h"
 
 #define FLUSH_AT (1 << 20)      /* bytes buffered before a write(2) */
 #define STAGING ".staging"      /* staging directory inside path */

@@ -1,6 +1,8 @@
 /* pace.c - token-bucket rate limit for spouts (pace.h). */
 #include <time.h>
 
+#include <gale/clock.h>
+
 #include "spouts/pace.h"
 
 void
@@ -32,13 +34,9 @@ gale_pace_allow_at(gale_pace_t *p, size_t want, uint64_t now_ns)
 size_t
 gale_pace_allow(gale_pace_t *p, size_t want)
 {
-    struct timespec ts;
-
     if (p->rate <= 0)
         return want;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return gale_pace_allow_at(p, want,
-        (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    return gale_pace_allow_at(p, want, gale_now_ns());
 }
 
 void

@@ -204,7 +204,7 @@ START_TEST(test_tree_round_trip)
 
     /* Through a datum and a record. */
     gale_buf_init(&scratch, 0);
-    gale_value_to_datum(t, &scratch, &d);
+    gale_value_to_datum_buf(t, &scratch, &d);
     ck_assert_int_eq(d.type, GALE_MAP);
     in[0] = d;
     in[1] = gale_d_str("x", 1);

@@ -196,7 +196,7 @@ START_TEST(test_value_roundtrip)
     ck_assert_int_eq(gale_value_map_get(v, "n")->u.list.items[1]->type, GALE_DOUBLE);
     /* Through a tuple field's datum (wire-encoded MAP) and back. */
     gale_buf_init(&scratch, 0);
-    gale_value_to_datum(v, &scratch, &d);
+    gale_value_to_datum_buf(v, &scratch, &d);
     back = gale_mlproto_from_datum(&d);
     s = json_dumps(back, JSON_COMPACT);
     ck_assert_str_eq(s, text);

@@ -17,8 +17,7 @@
 # Angle-bracket includes (<gale/...>, system headers) are always allowed;
 # "config.h" (autoconf's) is allowed everywhere.
 
-src=${srcdir:-.}
-[ -d "$src/engine" ] || src=$(dirname "$0")/..
+src=${srcdir:-$(dirname "$0")/..}
 cd "$src" || exit 99
 
 engine_rank() {

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gale/clock.h>
+
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "compat/multilang/child.h"
@@ -56,16 +58,6 @@ struct gale_mlchild {
     size_t nqueued;                 /* messages in it */
 };
 
-/* CLOCK_MONOTONIC in ns. */
-static uint64_t
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Appends a message or an error to the queue (reader thread). */
 static void
 push(gale_mlchild_t *c, json_t *msg, int err, char *cause)
@@ -101,14 +93,14 @@ wait_room(gale_mlchild_t *c)
     while (c->nqueued >= c->max_queued && !atomic_load(&c->stop) &&
         !atomic_load(&c->writing)) {
         waited = true;
-        until = now_ns() + 100000000u;
+        until = gale_now_ns() + 100000000u;
         ts.tv_sec = (time_t)(until / 1000000000u);
         ts.tv_nsec = (long)(until % 1000000000u);
         pthread_cond_timedwait(&c->room, &c->lock, &ts);
     }
     pthread_mutex_unlock(&c->lock);
     if (waited)
-        atomic_store(&c->last_output, now_ns());
+        atomic_store(&c->last_output, gale_now_ns());
     return !atomic_load(&c->stop);
 }
 
@@ -153,7 +145,7 @@ read_stdout(void *arg)
             push(c, NULL, -EPIPE, NULL);
             break;
         }
-        atomic_store(&c->last_output, now_ns());
+        atomic_store(&c->last_output, gale_now_ns());
         gale_mlreader_feed(r, buf, (size_t)n);
         while ((rc = gale_mlreader_next(r, &msg, &cause)) == 1) {
             if (!wait_room(c)) {
@@ -186,7 +178,7 @@ read_stderr(void *arg)
             continue;
         if (n <= 0)
             break;
-        atomic_store(&c->last_output, now_ns());
+        atomic_store(&c->last_output, gale_now_ns());
         for (i = 0; i < n; i++) {
             if (buf[i] != '\n' && k < sizeof line - 1) {
                 line[k++] = buf[i];
@@ -269,7 +261,7 @@ gale_mlchild_open(const gale_mlchild_cfg_t *cfg, char **cause)
     pthread_condattr_destroy(&ca);
     atomic_init(&c->stop, false);
     atomic_init(&c->writing, false);
-    atomic_init(&c->last_output, now_ns());
+    atomic_init(&c->last_output, gale_now_ns());
     if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0 ||
         pipe2(perr, O_CLOEXEC) != 0) {
         xasprintf(cause, "pipe: %s", strerror(errno));
@@ -340,14 +332,14 @@ fail:
 static void
 reap(gale_mlchild_t *c, int wait_ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000u;
+    uint64_t deadline = gale_now_ns() + (uint64_t)wait_ms * 1000000u;
 
     while (c->pid != 0) {
         if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
             c->pid = -c->pid;           /* reaped: keep the id for messages */
             return;
         }
-        if (now_ns() >= deadline)
+        if (gale_now_ns() >= deadline)
             return;
         usleep(5000);
     }
@@ -419,7 +411,7 @@ int
 gale_mlchild_write(gale_mlchild_t *c, const void *p, size_t len,
     int timeout_ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = gale_now_ns() + (uint64_t)timeout_ms * 1000000u;
     const char *s = p;
     struct pollfd pf = { c->in, POLLOUT, 0 };
     struct timespec zero = { 0, 0 };
@@ -448,7 +440,7 @@ gale_mlchild_write(gale_mlchild_t *c, const void *p, size_t len,
             rc = -errno;
             break;
         }
-        if (now_ns() >= deadline) {
+        if (gale_now_ns() >= deadline) {
             rc = -ETIMEDOUT;
             break;
         }
@@ -494,7 +486,7 @@ gale_mlchild_read(gale_mlchild_t *c, json_t **msg, int wait_ms, char **cause)
     *msg = NULL;
     pthread_mutex_lock(&c->lock);
     if (c->head == NULL && wait_ms > 0) {
-        until = now_ns() + (uint64_t)wait_ms * 1000000u;
+        until = gale_now_ns() + (uint64_t)wait_ms * 1000000u;
         ts.tv_sec = (time_t)(until / 1000000000u);
         ts.tv_nsec = (long)(until % 1000000000u);
         while (c->head == NULL &&

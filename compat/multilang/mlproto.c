@@ -9,7 +9,6 @@
 
 #include "common/xalloc.h"
 #include "compat/multilang/mlproto.h"
-#include "engine/wire/valuecodec.h"
 
 struct gale_mlreader {
     char *buf;                  /* owned: bytes not consumed yet */

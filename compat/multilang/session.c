@@ -13,8 +13,6 @@
 #include "common/xalloc.h"
 #include "compat/multilang/mlproto.h"
 #include "compat/multilang/session.h"
-#include "engine/transport/outlet.h"
-#include "engine/wire/valuecodec.h"
 
 /* Most task ids an emit can report. */
 #define MAX_TARGETS 4096
@@ -262,13 +260,13 @@ gale_mlsession_close(gale_mlsession_t *s)
     s->pid_dir = NULL;
     gale_buf_release(&s->out);
     for (i = 0; i < s->cap; i++) {
-        gale_buf_release(&s->scratch[i]);
+        free(s->blocks[i]);
         gale_value_free(&s->trees[i]);
     }
-    free(s->scratch);
+    free(s->blocks);
     free(s->trees);
     free(s->vals);
-    s->scratch = NULL;
+    s->blocks = NULL;
     s->trees = NULL;
     s->vals = NULL;
     s->cap = 0;
@@ -403,11 +401,11 @@ reserve_fields(gale_mlsession_t *s, size_t n)
 
     if (n <= s->cap)
         return;
-    s->scratch = xreallocarray(s->scratch, n, sizeof *s->scratch);
+    s->blocks = xreallocarray(s->blocks, n, sizeof *s->blocks);
     s->trees = xreallocarray(s->trees, n, sizeof *s->trees);
     s->vals = xreallocarray(s->vals, n, sizeof *s->vals);
     for (i = s->cap; i < n; i++) {
-        gale_buf_init(&s->scratch[i], 0);
+        s->blocks[i] = NULL;
         s->trees[i] = NULL;
     }
     s->cap = n;
@@ -423,7 +421,7 @@ too_deep(const json_t *j, int depth)
 
     if (!json_is_object(j) && !json_is_array(j))
         return false;
-    if (depth >= GALE_WIRE_MAX_DEPTH)
+    if (depth >= GALE_VALUE_MAX_DEPTH)
         return true;
     if (json_is_object(j)) {
         json_object_foreach((json_t *)j, k, x)
@@ -461,9 +459,8 @@ field(gale_mlsession_t *s, size_t i, const json_t *j)
         *d = gale_d_null();
         break;
     default:
-        gale_buf_reset(&s->scratch[i]);
         s->trees[i] = gale_mlproto_to_value(j);
-        gale_value_to_datum(s->trees[i], &s->scratch[i], d);
+        gale_value_to_datum(s->trees[i], d, &s->blocks[i]);
         break;
     }
 }
@@ -503,7 +500,7 @@ gale_mlsession_emit(gale_mlsession_t *s, const json_t *msg, bool drop)
             if (too_deep(json_array_get(tuple, i), 0))
                 return gale_mlsession_fail(s, -EPROTO, msg, "field %zu "
                     "nests lists and maps deeper than %d", i,
-                    GALE_WIRE_MAX_DEPTH);
+                    GALE_VALUE_MAX_DEPTH);
         reserve_fields(s, n ? n : 1);
         for (i = 0; i < n; i++)
             field(s, i, json_array_get(tuple, i));
@@ -512,8 +509,11 @@ gale_mlsession_emit(gale_mlsession_t *s, const json_t *msg, bool drop)
         o.tasks_cap = MAX_TARGETS;
         o.ntasks_out = &nt;
         rc = gale_emit_ex(s->ctx, &o, s->vals, n);
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             gale_value_free(&s->trees[i]);
+            free(s->blocks[i]);
+            s->blocks[i] = NULL;
+        }
         if (rc == -EINVAL)
             return gale_mlsession_fail(s, rc, msg, "emit of %zu values to "
                 "stream `%s`, which declares a different number of fields",

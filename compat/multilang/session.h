@@ -33,7 +33,8 @@ typedef struct gale_mlsession {
     int err;                        /* sticky -errno, 0 while healthy */
     uint64_t polled_ns;             /* last gale_ctx_cancelled poll */
     gale_buf_t out;                 /* framing scratch */
-    gale_buf_t *scratch;            /* per-field LIST/MAP scratch for emit */
+    void **blocks;                  /* per-field LIST/MAP encodings for emit
+                                       (gale_value_to_datum), owned */
     gale_value_t **trees;           /* per-field converted values for emit */
     gale_datum_t *vals;             /* emit scratch */
     size_t cap;                     /* room in scratch, trees, vals */

@@ -21,7 +21,6 @@
 #include "compat/multilang/mlproto.h"
 #include "compat/multilang/session.h"
 #include "compat/multilang/shell.h"
-#include "engine/transport/outlet.h"
 
 #define HEARTBEAT_NS 1000000000ull     /* Storm's: every second */
 

@@ -23,7 +23,6 @@
 #include "compat/multilang/mlproto.h"
 #include "compat/multilang/session.h"
 #include "compat/multilang/shell.h"
-#include "engine/transport/outlet.h"
 
 /* Acked ids remembered for a source that redelivers an id it was told
  * about but had not recorded yet when it restarted. */

@@ -34,15 +34,6 @@ struct gale_outlet {
     bool cancelled;             /* the control callback asked to leave */
 };
 
-uint64_t
-gale_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 gale_outlet_t *
 gale_outlet_new(const gale_outlet_cfg_t *cfg, char **cause)
 {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gale/clock.h>   /* the now_ns arguments are on its clock */
+
 typedef struct gale_outlet gale_outlet_t;
 
 typedef struct gale_outlet_cfg {
@@ -70,8 +72,5 @@ uint64_t gale_outlet_blocked_ns(const gale_outlet_t *o);
  * on_wait first. For components that wait inside a call
  * (gale_ctx_cancelled). Sticky. */
 bool gale_outlet_cancelled(gale_outlet_t *o);
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t gale_now_ns(void);
 
 #endif

@@ -340,7 +340,7 @@ gale_datum_to_value(const gale_datum_t *d)
 }
 
 void
-gale_value_to_datum(const gale_value_t *v, gale_buf_t *scratch,
+gale_value_to_datum_buf(const gale_value_t *v, gale_buf_t *scratch,
     gale_datum_t *d)
 {
     size_t off;
@@ -372,4 +372,19 @@ gale_value_to_datum(const gale_value_t *v, gale_buf_t *scratch,
         d->u.s.len = scratch->len - off;
         break;
     }
+}
+
+void
+gale_value_to_datum(const gale_value_t *v, gale_datum_t *d, void **block)
+{
+    gale_buf_t b;
+
+    *block = NULL;
+    if (v->type != GALE_LIST && v->type != GALE_MAP) {
+        gale_value_to_datum_buf(v, NULL, d);
+        return;
+    }
+    gale_buf_init(&b, 0);
+    gale_value_to_datum_buf(v, &b, d);
+    *block = b.data;            /* *d points into it; the caller frees */
 }

@@ -35,7 +35,7 @@ enum gale_wire_tag {
 };
 
 #define GALE_VARINT_MAX 10      /* bytes in the longest varint */
-#define GALE_WIRE_MAX_DEPTH 64  /* lists and maps nested at most this deep */
+#define GALE_WIRE_MAX_DEPTH GALE_VALUE_MAX_DEPTH  /* gale/value.h */
 
 /* Why a scan failed: a fixed description and where in the input. */
 typedef struct gale_wire_err {
@@ -101,15 +101,12 @@ void gale_value_encode(const gale_value_t *v, gale_buf_t *out);
  * bytes are malformed or followed by others. Caller owns *out (NULL on
  * failure). A map key that repeats keeps its last value. */
 int gale_value_decode(const void *p, size_t len, gale_value_t **out);
-/* A datum as an owned tree (LIST/MAP decoded), caller frees with
- * gale_value_free(). NULL if the datum is malformed (unknown type, or
- * LIST/MAP bytes that are not one value of that type). */
-gale_value_t *gale_datum_to_value(const gale_datum_t *d);
-/* Fills *d viewing v: STRING/BYTES point into v; LIST/MAP are appended to
- * scratch and point into it, so scratch must outlive *d and must not grow
- * while *d is in use (growing may move it; use one scratch per datum or
- * reserve room first). */
-void gale_value_to_datum(const gale_value_t *v, gale_buf_t *scratch,
+/* gale_datum_to_value() and gale_value_to_datum() are public (gale/value.h).
+ * This one fills *d viewing v as gale_value_to_datum() does, but appends
+ * LIST/MAP encodings to scratch and points into it, so scratch must outlive
+ * *d and must not grow while *d is in use (growing may move it; use one
+ * scratch per datum or reserve room first). */
+void gale_value_to_datum_buf(const gale_value_t *v, gale_buf_t *scratch,
     gale_datum_t *d);
 
 #endif

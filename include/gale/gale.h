@@ -26,5 +26,7 @@
 #include <gale/tuple.h>
 #include <gale/state.h>
 #include <gale/component.h>
+#include <gale/clock.h>
+#include <gale/file.h>
 
 #endif

@@ -97,6 +97,22 @@ const gale_value_t *gale_value_map_get(const gale_value_t *map, const char *key)
  * values, in any order). */
 bool gale_value_equal(const gale_value_t *a, const gale_value_t *b);
 
+/* Lists and maps nest at most this deep in a tuple: a deeper value cannot
+ * be emitted (it encodes, but every receiver rejects it). */
+#define GALE_VALUE_MAX_DEPTH 64
+
+/* Datums and values. A datum (a tuple's field, see tuple.h) views its
+ * bytes; a value owns them. */
+/* The datum as an owned tree (a LIST or MAP datum decoded); the caller
+ * frees it with gale_value_free(). NULL if the datum is malformed (unknown
+ * type, or LIST/MAP bytes that are not one value of that type). */
+gale_value_t *gale_datum_to_value(const gale_datum_t *d);
+/* Fills *d viewing v, for gale_emit() and friends. STRING and BYTES point
+ * into v, so v must outlive *d. A LIST or MAP is encoded into a malloc()ed
+ * block that *block receives and *d points into: the caller free()s *block
+ * after its last use of *d. For the other types *block is set to NULL. */
+void gale_value_to_datum(const gale_value_t *v, gale_datum_t *d, void **block);
+
 /* The name of a type ("null", "bool", "int", ...). */
 const char *gale_type_name(gale_type_t t);
 

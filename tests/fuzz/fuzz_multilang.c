@@ -76,7 +76,7 @@ convert(const json_t *msg)
     json_t *j;
 
     gale_buf_init(&scratch, 0);
-    gale_value_to_datum(v, &scratch, &d);
+    gale_value_to_datum_buf(v, &scratch, &d);
     w = gale_datum_to_value(&d);
     j = gale_mlproto_from_datum(&d);
     if ((w == NULL || j == NULL) && depth(msg) <= GALE_WIRE_MAX_DEPTH)

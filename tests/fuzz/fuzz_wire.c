@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             /* A tree's encoding decodes to an equal tree. */
             gale_buf_reset(&scratch);
-            gale_value_to_datum(v, &scratch, &d);
+            gale_value_to_datum_buf(v, &scratch, &d);
             gale_value_t *w = gale_datum_to_value(&d);
             if (w == NULL)
                 abort();
