@@ -782,6 +782,31 @@ START_TEST(test_unaligned_mode_does_not_block)
 }
 END_TEST
 
+START_TEST(test_finished_task_snapshots_on_trigger)
+{
+    char *s;
+
+    start_exec(true);
+    send_val(up_a, 1);
+    send_val(up_b, 2);
+    s = end_inputs(true, true);
+    ck_assert_str_eq(s, "1,2");
+    free(s);
+    ck_assert_int_eq(nacks, 0);
+    /* Finished, it takes checkpoint 1 when told of it (no barrier will
+     * come), and has nowhere to forward it. */
+    send_ctl_msg(GALE_CTL_CHECKPOINT, 1);
+    wait_acks(1);
+    check_ack(0, 1);
+    s = snap_values(0);
+    ck_assert_str_eq(s, "1,2");
+    free(s);
+    /* Once only. */
+    send_ctl_msg(GALE_CTL_CHECKPOINT, 1);
+    assert_stalled(2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -798,6 +823,7 @@ main(void)
     tcase_add_test(tc, test_two_checkpoints_snapshot_deltas);
     tcase_add_test(tc, test_decline_unblocks_without_snapshot);
     tcase_add_test(tc, test_unaligned_mode_does_not_block);
+    tcase_add_test(tc, test_finished_task_snapshots_on_trigger);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
