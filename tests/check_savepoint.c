@@ -495,6 +495,11 @@ START_TEST(test_refusals)
     uint64_t nid = 0;
 
     take_savepoint();
+    /* A checkpoint id the savepoint does not hold. */
+    build(&t, &p, "count", 3, 2, MAXP);
+    expect_refused_from(sp_dir, 5, p, false, "sp1: checkpoint 5: "
+        "meta/00000000000000000005.meta: no such checkpoint");
+    free_plan(&t, &p);
     build(&t, &p, "count", 3, 2, 128);
     expect_refused(p, false, "max_parallelism 64, the topology 128");
     free_plan(&t, &p);
@@ -594,8 +599,8 @@ START_TEST(test_corrupt_metadata)
     /* The newest valid one is wanted: there is none; asked by id, the
      * checksum is named. */
     expect_refused(p, false, "sp1: no valid checkpoint there");
-    expect_refused_from(sp_dir, 1, p, false, "sp1: checkpoint 1: ");
-    expect_refused_from(sp_dir, 1, p, false, "checksum");
+    expect_refused_from(sp_dir, 1, p, false, "sp1: checkpoint 1: "
+        "meta/00000000000000000001.meta: bad checksum");
     free_plan(&t, &p);
 }
 END_TEST
@@ -612,7 +617,8 @@ START_TEST(test_corrupt_snapshot_file)
     snprintf(path, sizeof path, "%s/files/t2-1.delta", sp_dir);
     corrupt(path);
     build(&t, &p, "count", 5, 2, MAXP);
-    expect_refused(p, false, "sp1 (checkpoint 1): task ");
+    expect_refused(p, false, "sp1 (checkpoint 1): task 2 of count: "
+        "files/t2-1.delta: bad checksum");
     free_plan(&t, &p);
 }
 END_TEST
