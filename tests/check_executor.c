@@ -23,6 +23,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,16 +108,49 @@ tbolt_complete(gale_ctx_t *ctx, void *self, uint64_t id)
     pthread_mutex_unlock(&lock);
 }
 
+/* The spout emits 1, 2, ... while fewer than spout_quota went out, and
+ * records each in operator state "seen" as the bolt does. */
+static atomic_int spout_quota;
+static atomic_int spout_emitted;
+
 static int
 tspout_next(gale_ctx_t *ctx, void *self)
 {
+    gale_datum_t d;
+    char k[32];
+    int rc;
+
+    (void)self;
+    if (atomic_load(&spout_emitted) >= atomic_load(&spout_quota))
+        return GALE_IDLE;
+    d = gale_d_int(atomic_load(&spout_emitted) + 1);
+    snprintf(k, sizeof k, "%d", (int)d.u.i);
+    if ((rc = gale_kv_put(gale_ctx_operator_state(ctx, "seen"), k, strlen(k),
+        "1", 1)) != 0)
+        return rc;
+    if ((rc = gale_emit(ctx, GALE_STREAM_DEFAULT, &d, 1)) != 0)
+        return rc;
+    atomic_fetch_add(&spout_emitted, 1);
+    return GALE_EMITTED;
+}
+
+static int
+tspout_snapshot(gale_ctx_t *ctx, void *self, uint64_t id)
+{
     (void)ctx, (void)self;
-    return GALE_DONE;
+    pthread_mutex_lock(&lock);
+    if (nsnaps < 16) {
+        snap_ids[nsnaps] = id;
+        snap_at[nsnaps++] = atomic_load(&spout_emitted);
+    }
+    pthread_mutex_unlock(&lock);
+    return 0;
 }
 
 static const gale_bolt_ops_t tbolt_ops = { .execute = tbolt_execute,
     .snapshot = tbolt_snapshot, .checkpoint_complete = tbolt_complete };
-static const gale_spout_ops_t tspout_ops = { .next = tspout_next };
+static const gale_spout_ops_t tspout_ops = { .next = tspout_next,
+    .snapshot = tspout_snapshot };
 static const gale_param_spec_t no_params[] = { { NULL, GALE_NULL, false, NULL } };
 static const gale_component_def_t tbolt = { "tbolt", GALE_BOLT, "test bolt",
     no_params, NULL, &tbolt_ops };
@@ -182,7 +216,6 @@ setup(void)
         "            { from = \"b\"; to = \"c\"; grouping = \"shuffle\"; } );\n";
     gale_load_opts_t o = { .lookup_type = lookup };
     gale_diag_t *d = gale_diag_new();
-    gale_outlet_cfg_t oc;
     gale_ckpt_t *c;
     char ep[160], chp[160], *cause = NULL;
     int linger = 0;
@@ -194,6 +227,8 @@ setup(void)
     nacks = done_seen = 0;
     notified_seen = 0;
     ex = NULL;
+    atomic_store(&spout_quota, 0);
+    atomic_store(&spout_emitted, 0);
 
     topo = gale_topology_load_buffer("align.cfg", text, strlen(text), &o, d);
     ck_assert_msg(topo != NULL, "%s", gale_diag_message(d, 0));
@@ -229,21 +264,9 @@ setup(void)
     writer = gale_ckptwriter_start(zctx, prefix, prefix, dir, &cause);
     ck_assert_msg(writer != NULL, "writer: %s", cause);
 
-    /* Upstream: one tuple per frame, so that every tuple is its own
-     * unit the inlet may hold back. */
-    snprintf(chp, sizeof chp, "%sch/", prefix);
-    memset(&oc, 0, sizeof oc);
-    oc.zctx = zctx;
-    oc.prefix = chp;
-    oc.epoch = EPOCH;
-    oc.batch_size = 1;
-    oc.batch_bytes = 4096;
-    oc.flush_interval_ms = 1;
-    oc.queue_depth = 16;
-    ck_assert_ptr_nonnull(up = gale_outlet_new(&oc, &cause));
-    ck_assert_int_ge(up_a = gale_outlet_add(up, CH_A), 0);
-    ck_assert_int_ge(up_b = gale_outlet_add(up, CH_B), 0);
+    up = NULL;
     /* Downstream: c's end of b's output. */
+    snprintf(chp, sizeof chp, "%sch/", prefix);
     ck_assert_ptr_nonnull(down = gale_inlet_new(zctx, chp, EPOCH, 16, &cause));
     ck_assert_int_eq(gale_inlet_add(down, CH_OUT), 0);
 }
@@ -313,11 +336,12 @@ pump_reports(long ms)
     return n;
 }
 
-/* Starts executor 0 (aligned or not) and waits for its "ready" report. */
+/* Starts executor exec (aligned or not) and waits for its "ready"
+ * report; its control socket must be bound. */
 static void
-start_exec(bool aligned)
+start_exec_n(int exec, bool aligned)
 {
-    gale_executor_cfg_t c = { .plan = plan, .exec = 0, .zctx = zctx,
+    gale_executor_cfg_t c = { .plan = plan, .exec = exec, .zctx = zctx,
         .prefix = prefix, .ctl_prefix = prefix, .epoch = EPOCH,
         .report_ms = 50, .checkpoints = true, .aligned = aligned,
         .ckpt_dir = dir };
@@ -325,6 +349,31 @@ start_exec(bool aligned)
     ck_assert_ptr_nonnull(ex = gale_executor_new(&c));
     ck_assert_int_eq(gale_executor_start(ex), 0);
     ck_assert_int_gt(pump_reports(WAIT_MS), 0);
+}
+
+/* Starts executor 0, b's, and the test's ends of its inputs (one tuple
+ * per frame, so that every tuple is a unit the inlet may hold back). Not
+ * made in setup: an inproc PAIR that connected before the bind and was
+ * closed still takes the bound end's one peer. */
+static void
+start_exec(bool aligned)
+{
+    gale_outlet_cfg_t oc;
+    char chp[160], *cause = NULL;
+
+    snprintf(chp, sizeof chp, "%sch/", prefix);
+    memset(&oc, 0, sizeof oc);
+    oc.zctx = zctx;
+    oc.prefix = chp;
+    oc.epoch = EPOCH;
+    oc.batch_size = 1;
+    oc.batch_bytes = 4096;
+    oc.flush_interval_ms = 1;
+    oc.queue_depth = 16;
+    ck_assert_ptr_nonnull(up = gale_outlet_new(&oc, &cause));
+    ck_assert_int_ge(up_a = gale_outlet_add(up, CH_A), 0);
+    ck_assert_int_ge(up_b = gale_outlet_add(up, CH_B), 0);
+    start_exec_n(0, aligned);
 }
 
 /* Sends value v on upstream channel idx. */
@@ -499,7 +548,7 @@ check_ack(int i, uint64_t id)
  * for each barrier, e.g. "1,2|B1|3". Values between two barriers are
  * sorted (two inputs interleave freely). Caller frees. */
 static char *
-read_downstream(void)
+read_from(gale_inlet_t *in)
 {
     gale_frame_hdr_t h;
     gale_batch_reader_t r;
@@ -514,10 +563,10 @@ read_downstream(void)
 
     gale_buf_init(&out, 128);
     for (;;) {
-        idx = gale_inlet_poll(down, NULL, WAIT_MS);
+        idx = gale_inlet_poll(in, NULL, WAIT_MS);
         ck_assert_int_eq(idx, 0);
         zmq_msg_init(&msg);
-        rc = gale_inlet_recv(down, idx, &msg, &h, NULL);
+        rc = gale_inlet_recv(in, idx, &msg, &h, NULL);
         if (rc == -EAGAIN) {
             zmq_msg_close(&msg);
             continue;
@@ -549,11 +598,17 @@ read_downstream(void)
         if (h.kind == GALE_FRAME_END)
             break;
     }
-    gale_inlet_set_ended(down, 0);
+    gale_inlet_set_ended(in, 0);
     gale_buf_append(&out, "", 1);
     res = xstrdup((const char *)out.data);
     gale_buf_release(&out);
     return res;
+}
+
+static char *
+read_downstream(void)
+{
+    return read_from(down);
 }
 
 /* Ends the inputs still open (a: A, b: B), reads what c received (see
@@ -807,6 +862,70 @@ START_TEST(test_finished_task_snapshots_on_trigger)
 }
 END_TEST
 
+/* Waits until the spout emitted n. */
+static void
+wait_spout(int n)
+{
+    uint64_t end = gale_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+
+    while (atomic_load(&spout_emitted) < n && gale_now_ns() < end)
+        pump_reports(5);
+    ck_assert_int_eq(atomic_load(&spout_emitted), n);
+}
+
+START_TEST(test_spout_snapshots_then_emits_barrier)
+{
+    gale_ctl_msg_t m = { .type = GALE_CTL_CHECKPOINT, .arg = 1 };
+    gale_inlet_t *b_in;
+    void *ctl2;
+    char ep[160], chp[160], *s, *cause = NULL;
+    int linger = 0;
+
+    /* The test plays b now: s1's channel is read, not written. */
+    snprintf(chp, sizeof chp, "%sch/", prefix);
+    ck_assert_ptr_nonnull(b_in = gale_inlet_new(zctx, chp, EPOCH, 16, &cause));
+    ck_assert_int_eq(gale_inlet_add(b_in, CH_A), 0);
+    ctl2 = zmq_socket(zctx, ZMQ_PAIR);
+    zmq_setsockopt(ctl2, ZMQ_LINGER, &linger, sizeof linger);
+    snprintf(ep, sizeof ep, "%sctl/2", prefix);
+    ck_assert_int_eq(zmq_bind(ctl2, ep), 0);
+    ck_assert_int_eq(plan->execs[2].first_task, 3);     /* s1 */
+
+    atomic_store(&spout_quota, 3);
+    start_exec_n(2, true);
+    wait_spout(3);
+    /* CHECKPOINT: the spout task snapshots between two next() calls, then
+     * BARRIER(1) goes out after what it emitted before. */
+    ck_assert_int_eq(zmq_send(ctl2, &m, sizeof m, 0), (int)sizeof m);
+    wait_acks(1);
+    ck_assert_int_eq(acks[0].task, 3);
+    ck_assert_uint_eq(acks[0].ckpt, 1);
+    s = snap_values(0);
+    ck_assert_str_eq(s, "1,2,3");
+    free(s);
+    pthread_mutex_lock(&lock);
+    ck_assert_int_eq(nsnaps, 1);
+    ck_assert_uint_eq(snap_ids[0], 1);
+    ck_assert_int_eq(snap_at[0], 3);
+    pthread_mutex_unlock(&lock);
+    /* More after it, then STOP ends the stream. */
+    atomic_store(&spout_quota, 5);
+    wait_spout(5);
+    m.type = GALE_CTL_STOP;
+    m.arg = 0;
+    ck_assert_int_eq(zmq_send(ctl2, &m, sizeof m, 0), (int)sizeof m);
+    s = read_from(b_in);
+    ck_assert_str_eq(s, "1,2,3|B1|4,5");
+    free(s);
+    ck_assert_int_eq(nacks, 1);
+    m.type = GALE_CTL_EXIT;
+    zmq_send(ctl2, &m, sizeof m, 0);
+    gale_executor_destroy(&ex);
+    zmq_close(ctl2);
+    gale_inlet_destroy(&b_in);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -824,6 +943,7 @@ main(void)
     tcase_add_test(tc, test_decline_unblocks_without_snapshot);
     tcase_add_test(tc, test_unaligned_mode_does_not_block);
     tcase_add_test(tc, test_finished_task_snapshots_on_trigger);
+    tcase_add_test(tc, test_spout_snapshots_then_emits_barrier);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
