@@ -74,8 +74,18 @@ writer_main(void *arg)
         n = zmq_recv(w->pull, &j, sizeof j, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n != (int)sizeof j || j.snap == NULL)
+        if (n != (int)sizeof j)
             break;
+        if (j.snap == NULL) {
+            /* The stop job. PULL fair-queues over its peers, so it can
+             * overtake jobs that executors submitted on their own sockets
+             * before stop was called: write those too. */
+            while (zmq_recv(w->pull, &j, sizeof j, ZMQ_DONTWAIT) ==
+                (int)sizeof j)
+                if (j.snap != NULL)
+                    write_job(w, &j);
+            break;
+        }
         write_job(w, &j);
     }
     return NULL;
@@ -127,7 +137,8 @@ gale_ckptwriter_stop(gale_ckptwriter_t **wp)
 
     if (wp == NULL || (w = *wp) == NULL)
         return;
-    /* The stop job queues behind the jobs already submitted. */
+    /* The writer drains the jobs already submitted when the stop job
+     * arrives (writer_main). */
     push = zmq_socket(w->zctx, ZMQ_PUSH);
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
     if (push != NULL && zmq_connect(push, w->ep) == 0)
