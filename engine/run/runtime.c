@@ -218,11 +218,13 @@ static void
 broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
 {
     gale_ctl_msg_t m = { .type = type, .arg = arg };
+    uint8_t buf[GALE_CTL_MSG_SIZE];
     size_t i;
 
+    gale_ctl_msg_encode(&m, buf);
     for (i = 0; i < rt->plan->nexecs; i++)
         if (rt->ctl[i] != NULL)
-            zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+            zmq_send(rt->ctl[i], buf, sizeof buf, ZMQ_DONTWAIT);
 }
 
 /* Answers the console request that waits, with a formatted line. */
@@ -449,9 +451,10 @@ drop_rest(void *sock)
 static void
 read_report(runtime_t *rt, attempt_t *at)
 {
+    uint8_t hb[GALE_REPORT_HDR_SIZE + 1];
     gale_report_hdr_t h;
     zmq_msg_t part, part2;
-    gale_report_task_t r;
+    gale_report_task_t *r = NULL;
     gale_report_ack_t ack;
     uint64_t done;
     char *why = NULL;
@@ -459,8 +462,15 @@ read_report(runtime_t *rt, attempt_t *at)
     int more, rc;
     size_t more_len = sizeof more;
 
-    if (zmq_recv(rt->report, &h, sizeof h, 0) < (int)sizeof h)
+    /* One byte more than a header: a longer one is seen as such (zmq_recv
+     * reports the full size) and rejected by the decoder. */
+    if ((rc = zmq_recv(rt->report, hb, sizeof hb, 0)) < 0)
         return;
+    if (gale_report_hdr_decode(hb, (size_t)rc < sizeof hb ? (size_t)rc :
+        sizeof hb, &h) != 0) {
+        drop_rest(rt->report);
+        return;
+    }
     if (h.epoch != 0 && h.epoch != at->epoch) {
         /* A worker of an earlier attempt (a host that was cut off and
          * came back): nothing it says counts. Said once per attempt. */
@@ -490,13 +500,13 @@ read_report(runtime_t *rt, attempt_t *at)
         goto out;
     switch (h.type) {
     case GALE_REPORT_STATS:
-        /* Copied out: a message's bytes need not be aligned for the struct. */
-        n = zmq_msg_size(&part) / sizeof r;
-        for (i = 0; i < n; i++) {
-            memcpy(&r, (const char *)zmq_msg_data(&part) + i * sizeof r, sizeof r);
-            if (r.task >= 1 && (size_t)r.task <= rt->plan->ntasks)
-                rt->tasks[r.task - 1].r = r;
-        }
+        if (gale_report_tasks_decode(zmq_msg_data(&part), zmq_msg_size(&part),
+            &r, &n) != 0)
+            break;
+        for (i = 0; i < n; i++)
+            if (r[i].task >= 1 && (size_t)r[i].task <= rt->plan->ntasks)
+                rt->tasks[r[i].task - 1].r = r[i];
+        free(r);
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -510,10 +520,9 @@ read_report(runtime_t *rt, attempt_t *at)
                 zmq_msg_size(&part));
         break;
     case GALE_REPORT_ACK:
-        if (rt->coord == NULL || zmq_msg_size(&part) != sizeof ack ||
-            zmq_msg_size(&part2) == 0)
+        if (rt->coord == NULL || gale_report_ack_decode(zmq_msg_data(&part),
+            zmq_msg_size(&part), &ack) != 0 || zmq_msg_size(&part2) == 0)
             break;
-        memcpy(&ack, zmq_msg_data(&part), sizeof ack);
         {
             char *file = xstrndup(zmq_msg_data(&part2), zmq_msg_size(&part2));
 
@@ -831,9 +840,11 @@ end_attempt(runtime_t *rt, attempt_t *at)
      * is repeated until every thread is done. */
     for (i = 0; i < rt->plan->nexecs; i++) {
         gale_ctl_msg_t m = { .type = GALE_CTL_EXIT };
+        uint8_t buf[GALE_CTL_MSG_SIZE];
 
+        gale_ctl_msg_encode(&m, buf);
         while (rt->execs[i] != NULL && !gale_executor_finished(rt->execs[i])) {
-            zmq_send(rt->ctl[i], &m, sizeof m, ZMQ_DONTWAIT);
+            zmq_send(rt->ctl[i], buf, sizeof buf, ZMQ_DONTWAIT);
             usleep(1000);
         }
         gale_executor_destroy(&rt->execs[i]);
