@@ -26,7 +26,7 @@
 #include "engine/transport/outlet.h"
 #include "engine/wire/control.h"
 
-/* Set by the signal handler only; read by the runtime loop. */
+/* Set by the signal handler only; read by the attempt loop. */
 static volatile sig_atomic_t signals_seen;
 
 static void
