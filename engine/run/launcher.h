@@ -49,7 +49,8 @@ typedef struct gale_launch {
 
 typedef struct gale_launcher gale_launcher_t;
 
-/* The vtable. A NULL entry does nothing. */
+/* The vtable. prefix, start and destroy are required; a NULL heard,
+ * check, abort or end means there is nothing to do. */
 typedef struct gale_launcher_ops {
     /* Writes the attempt's control-plane prefix ("inproc://...",
      * "ipc://@...", "tcp://HOST:PORT/") for run number run and epoch. */
