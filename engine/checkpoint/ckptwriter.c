@@ -39,6 +39,7 @@ static void
 write_job(gale_ckptwriter_t *w, job_t *j)
 {
     gale_report_hdr_t h = { .exec = j->exec };
+    uint8_t hb[GALE_REPORT_HDR_SIZE], ab[GALE_REPORT_ACK_SIZE];
     char *file = NULL, msg[512];
     size_t bytes = 0;
     int rc;
@@ -50,14 +51,17 @@ write_job(gale_ckptwriter_t *w, job_t *j)
         h.type = GALE_REPORT_FAILED;
         snprintf(msg, sizeof msg, "task %d: writing checkpoint %llu: %s",
             j->ack.task, (unsigned long long)j->ack.ckpt, strerror(-rc));
-        zmq_send(w->report, &h, sizeof h, ZMQ_SNDMORE);
+        gale_report_hdr_encode(&h, hb);
+        zmq_send(w->report, hb, sizeof hb, ZMQ_SNDMORE);
         zmq_send(w->report, msg, strlen(msg) + 1, 0);
         return;
     }
     h.type = GALE_REPORT_ACK;
     j->ack.bytes = bytes;
-    zmq_send(w->report, &h, sizeof h, ZMQ_SNDMORE);
-    zmq_send(w->report, &j->ack, sizeof j->ack, ZMQ_SNDMORE);
+    gale_report_hdr_encode(&h, hb);
+    gale_report_ack_encode(&j->ack, ab);
+    zmq_send(w->report, hb, sizeof hb, ZMQ_SNDMORE);
+    zmq_send(w->report, ab, sizeof ab, ZMQ_SNDMORE);
     zmq_send(w->report, file, strlen(file) + 1, 0);
     free(file);
 }

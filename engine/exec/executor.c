@@ -111,6 +111,17 @@ gale_executor_new(const gale_executor_cfg_t *cfg)
     return e;
 }
 
+/* Sends a report header (encoded: engine/wire/control.h) with flags
+ * (ZMQ_SNDMORE when parts follow). What zmq_send returns. */
+static int
+send_report_hdr(void *sock, const gale_report_hdr_t *h, int flags)
+{
+    uint8_t hb[GALE_REPORT_HDR_SIZE];
+
+    gale_report_hdr_encode(h, hb);
+    return zmq_send(sock, hb, sizeof hb, flags);
+}
+
 /* Sends a FAILED report with a message. */
 static void
 report_failed(gale_exec_t *e, const char *fmt, ...)
@@ -126,7 +137,7 @@ report_failed(gale_exec_t *e, const char *fmt, ...)
     log_msg(LOG_ERROR, e->comp->id, "%s", msg);
     if (e->report == NULL)
         return;
-    zmq_send(e->report, &h, sizeof h, ZMQ_SNDMORE);
+    send_report_hdr(e->report, &h, ZMQ_SNDMORE);
     zmq_send(e->report, msg, strlen(msg) + 1, 0);
 }
 
@@ -137,6 +148,8 @@ report_stats(gale_exec_t *e)
     gale_report_hdr_t h = { .type = GALE_REPORT_STATS, .exec = e->cfg.exec,
         .epoch = e->cfg.epoch };
     gale_report_task_t *rt = xcalloc((size_t)e->ntasks, sizeof *rt);
+    uint8_t *body;
+    size_t len = GALE_REPORT_TASKS_SIZE(e->ntasks);
     int i;
 
     h.ntasks = (uint32_t)e->ntasks;
@@ -151,8 +164,11 @@ report_stats(gale_exec_t *e)
         rt[i].exec_ns = s->exec_ns;
         rt[i].errors = s->errors;
     }
-    zmq_send(e->report, &h, sizeof h, ZMQ_SNDMORE);
-    zmq_send(e->report, rt, sizeof *rt * (size_t)e->ntasks, 0);
+    body = xmalloc(len);
+    gale_report_tasks_encode(rt, (size_t)e->ntasks, body);
+    send_report_hdr(e->report, &h, ZMQ_SNDMORE);
+    zmq_send(e->report, body, len, 0);
+    free(body);
     free(rt);
 }
 
@@ -163,11 +179,15 @@ report_stats(gale_exec_t *e)
 static int
 read_control(gale_exec_t *e)
 {
+    uint8_t buf[GALE_CTL_MSG_SIZE + 1];
     gale_ctl_msg_t m;
     int n;
 
-    while ((n = zmq_recv(e->ctl, &m, sizeof m, ZMQ_DONTWAIT)) >= 0) {
-        if ((size_t)n < sizeof m)
+    /* One byte more than a message: a longer one is seen as such (zmq_recv
+     * reports the full size) and dropped by the decoder. */
+    while ((n = zmq_recv(e->ctl, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
+        if (gale_ctl_msg_decode(buf, (size_t)n < sizeof buf ? (size_t)n :
+            sizeof buf, &m) != 0)
             continue;
         if (m.type == GALE_CTL_STOP)
             e->stopping = true;
@@ -639,7 +659,7 @@ handle_pending(gale_exec_t *e)
             }
         }
         h.arg = n;
-        zmq_send(e->report, &h, sizeof h, 0);
+        send_report_hdr(e->report, &h, 0);
     }
     return 0;
 }
@@ -968,7 +988,7 @@ executor_main(void *arg)
             report_stats(e);
         if (rc == 0) {
             h.exec = e->cfg.exec;
-            zmq_send(e->report, &h, sizeof h, 0);
+            send_report_hdr(e->report, &h, 0);
         }
     }
     /* Sockets and tasks stay until EXIT: queued frames are delivered, and

@@ -1,8 +1,9 @@
 /* executor.h - one executor: a thread running one or more tasks of one
  * component (Storm's executor). It owns its tasks, its input channels
- * (inlet) and its output channels (outlet); the runtime talks to it only
- * by messages (control.h). The same executor code runs in local mode and,
- * later, inside worker processes.
+ * (inlet) and its output channels (outlet); the topology master talks to
+ * it only by messages (engine/wire/control.h). The same executor code
+ * runs in local mode (engine/run/launch_thread.c) and inside worker
+ * processes (engine/run/worker.c), here or on a cluster's hosts.
  */
 #ifndef GALE_EXECUTOR_H
 #define GALE_EXECUTOR_H
@@ -16,7 +17,7 @@
 /* The running executor; plan.h's gale_executor_t is its placement.
  *
  * Checkpoints (docs/checkpoints.md, "Protocol"): a spout executor takes
- * checkpoint n when the runtime triggers it (between next() calls): each
+ * checkpoint n when the master triggers it (between next() calls): each
  * task snapshots, then BARRIER(n) goes out on every output channel. A bolt
  * task that receives BARRIER(n) on a channel blocks that channel (aligned
  * mode) until every input channel has delivered BARRIER(n) or END; then it
@@ -24,7 +25,7 @@
  * finished task snapshots as soon as it hears of n. Snapshots are taken
  * synchronously (the changed keys move out of the task's store) and
  * written by the checkpoint writer, which acknowledges them to the
- * runtime. COMPLETE(n) calls checkpoint_complete(n) on every task. */
+ * master. COMPLETE(n) calls checkpoint_complete(n) on every task. */
 typedef struct gale_exec gale_exec_t;
 
 typedef struct gale_executor_cfg {
@@ -33,9 +34,9 @@ typedef struct gale_executor_cfg {
     void *zctx;                     /* ZeroMQ context */
     const char *prefix;             /* this process's endpoints: channels and
                                        the checkpoint writer ("inproc://...") */
-    const char *ctl_prefix;         /* the coordinator's: ctl/<exec>, report
-                                       (inproc in local mode, ipc:// between
-                                       processes) */
+    const char *ctl_prefix;         /* the master's: ctl/<exec>, report
+                                       (NULL: prefix, in local mode; ipc://
+                                       or tcp:// from a worker process) */
     uint32_t epoch;                 /* attempt epoch */
     int report_ms;                  /* period of STATS reports */
     bool checkpoints;               /* guarantee is not "none" */
@@ -49,10 +50,11 @@ typedef struct gale_executor_cfg {
 gale_exec_t *gale_executor_new(const gale_executor_cfg_t *cfg);
 /* Starts its thread. 0 or -errno. */
 int gale_executor_start(gale_exec_t *e);
-/* Joins the thread (after it was told to exit) and frees. Accepts NULL. */
 /* Whether the executor's thread has finished (or never started): then
  * gale_executor_destroy does not wait. */
 bool gale_executor_finished(gale_exec_t *e);
+/* Joins the thread (after it was told to exit), frees and sets *ep to
+ * NULL. Accepts NULL. */
 void gale_executor_destroy(gale_exec_t **ep);
 
 #endif

@@ -3,10 +3,11 @@
  * even scheduler), starting and stopping them, and noticing a host that
  * died or came back.
  *
- * The runtime (engine/run/runtime.c) uses it instead of posix_spawn when it
- * runs as a cluster master (`gale run --cluster`): per attempt it spawns
- * every worker through the supervisors (engine/run/supclient.h),
- * checks them while the attempt runs, and stops them when it ends. A host
+ * The supervisor launcher (engine/run/launch_supervisor.c) uses it instead
+ * of posix_spawn when the master runs on a cluster (`gale run --cluster`):
+ * per attempt it spawns every worker through the supervisors
+ * (engine/run/supclient.h), checks them while the attempt runs, and stops
+ * them when it ends. A host
  * counts as alive while its supervisor answers pings within the cluster's
  * supervisor timeout; workers go round robin over the live hosts in the
  * cluster file's order, so every host gets work when there are at least
