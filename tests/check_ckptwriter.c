@@ -119,15 +119,20 @@ recv_report(gale_report_hdr_t *h, gale_report_ack_t *ack, char *file,
     size_t flen)
 {
     zmq_pollitem_t item = { report, 0, ZMQ_POLLIN, 0 };
+    uint8_t wire[GALE_REPORT_ACK_SIZE + 1];
     int more = 0, n;
     size_t sz = sizeof more;
 
     ck_assert_int_eq(zmq_poll(&item, 1, 5000), 1);
-    ck_assert_int_eq(zmq_recv(report, h, sizeof *h, 0), (int)sizeof *h);
+    n = zmq_recv(report, wire, sizeof wire, 0);
+    ck_assert_int_eq(n, GALE_REPORT_HDR_SIZE);
+    ck_assert_int_eq(gale_report_hdr_decode(wire, (size_t)n, h), 0);
     zmq_getsockopt(report, ZMQ_RCVMORE, &more, &sz);
     ck_assert_int_eq(more, 1);
     if (h->type == GALE_REPORT_ACK) {
-        ck_assert_int_eq(zmq_recv(report, ack, sizeof *ack, 0), (int)sizeof *ack);
+        n = zmq_recv(report, wire, sizeof wire, 0);
+        ck_assert_int_eq(n, GALE_REPORT_ACK_SIZE);
+        ck_assert_int_eq(gale_report_ack_decode(wire, (size_t)n, ack), 0);
         zmq_getsockopt(report, ZMQ_RCVMORE, &more, &sz);
         ck_assert_int_eq(more, 1);
     }

@@ -271,13 +271,24 @@ setup(void)
     ck_assert_int_eq(gale_inlet_add(down, CH_OUT), 0);
 }
 
+/* Sends control message m on sock in its wire encoding. Returns what
+ * zmq_send returns. */
+static int
+send_ctl(void *sock, const gale_ctl_msg_t *m)
+{
+    uint8_t b[GALE_CTL_MSG_SIZE];
+    size_t n = gale_ctl_msg_encode(m, b);
+
+    return zmq_send(sock, b, n, 0);
+}
+
 static void
 teardown(void)
 {
     gale_ctl_msg_t m = { .type = GALE_CTL_EXIT };
 
     if (ex != NULL) {
-        zmq_send(ctl, &m, sizeof m, 0);
+        send_ctl(ctl, &m);
         gale_executor_destroy(&ex);
     }
     gale_ckptwriter_stop(&writer);
@@ -298,17 +309,22 @@ pump_reports(long ms)
 {
     zmq_pollitem_t item = { report, 0, ZMQ_POLLIN, 0 };
     gale_report_hdr_t h;
+    uint8_t wire[GALE_REPORT_ACK_SIZE + 1];
     char part[1024];
     int more, n = 0, got;
     size_t sz;
 
     while (zmq_poll(&item, 1, n == 0 ? ms : 0) == 1) {
-        ck_assert_int_eq(zmq_recv(report, &h, sizeof h, 0), (int)sizeof h);
+        got = zmq_recv(report, wire, sizeof wire, 0);
+        ck_assert_int_eq(got, GALE_REPORT_HDR_SIZE);
+        ck_assert_int_eq(gale_report_hdr_decode(wire, (size_t)got, &h), 0);
         n++;
         if (h.type == GALE_REPORT_ACK) {
             ck_assert_int_lt(nacks, 16);
-            ck_assert_int_eq(zmq_recv(report, &acks[nacks], sizeof acks[0], 0),
-                (int)sizeof acks[0]);
+            got = zmq_recv(report, wire, sizeof wire, 0);
+            ck_assert_int_eq(got, GALE_REPORT_ACK_SIZE);
+            ck_assert_int_eq(gale_report_ack_decode(wire, (size_t)got,
+                &acks[nacks]), 0);
             got = zmq_recv(report, ack_files[nacks], sizeof ack_files[0] - 1, 0);
             ck_assert_int_gt(got, 0);
             ack_files[nacks][got] = '\0';
@@ -400,7 +416,7 @@ send_ctl_msg(uint32_t type, uint64_t arg)
 {
     gale_ctl_msg_t m = { .type = type, .arg = arg };
 
-    ck_assert_int_eq(zmq_send(ctl, &m, sizeof m, 0), (int)sizeof m);
+    ck_assert_int_eq(send_ctl(ctl, &m), GALE_CTL_MSG_SIZE);
 }
 
 static int
@@ -896,7 +912,7 @@ START_TEST(test_spout_snapshots_then_emits_barrier)
     wait_spout(3);
     /* CHECKPOINT: the spout task snapshots between two next() calls, then
      * BARRIER(1) goes out after what it emitted before. */
-    ck_assert_int_eq(zmq_send(ctl2, &m, sizeof m, 0), (int)sizeof m);
+    ck_assert_int_eq(send_ctl(ctl2, &m), GALE_CTL_MSG_SIZE);
     wait_acks(1);
     ck_assert_int_eq(acks[0].task, 3);
     ck_assert_uint_eq(acks[0].ckpt, 1);
@@ -913,13 +929,13 @@ START_TEST(test_spout_snapshots_then_emits_barrier)
     wait_spout(5);
     m.type = GALE_CTL_STOP;
     m.arg = 0;
-    ck_assert_int_eq(zmq_send(ctl2, &m, sizeof m, 0), (int)sizeof m);
+    ck_assert_int_eq(send_ctl(ctl2, &m), GALE_CTL_MSG_SIZE);
     s = read_from(b_in);
     ck_assert_str_eq(s, "1,2,3|B1|4,5");
     free(s);
     ck_assert_int_eq(nacks, 1);
     m.type = GALE_CTL_EXIT;
-    zmq_send(ctl2, &m, sizeof m, 0);
+    send_ctl(ctl2, &m);
     gale_executor_destroy(&ex);
     zmq_close(ctl2);
     gale_inlet_destroy(&b_in);
