@@ -27,6 +27,7 @@
 #include "engine/exec/executor.h"
 #include "engine/transport/outlet.h"
 #include "engine/run/runtime.h"
+#include "engine/run/status.h"
 #include "engine/checkpoint/savepoint.h"
 
 extern char **environ;
@@ -370,10 +371,19 @@ handle_console(runtime_t *rt)
             else
                 executed += rt->tasks[i].r.executed;
         }
-        console_reply(rt, "ok %s %zu %d %.0f %d %llu %llu %llu", status_word(rt),
-            p->ntasks, p->nworkers, (gale_now_ns() - rt->start_ns) / 1e9,
-            (int)getpid(), emitted, executed, rt->coord != NULL ?
-            (unsigned long long)gale_coord_stats(rt->coord)->last_id : 0ULL);
+        gale_status_t st = {
+            .tasks = p->ntasks, .workers = p->nworkers,
+            .uptime_s = (gale_now_ns() - rt->start_ns) / 1e9,
+            .pid = (int)getpid(), .emitted = emitted, .executed = executed,
+            .last_ckpt = rt->coord != NULL ?
+                (unsigned long long)gale_coord_stats(rt->coord)->last_id : 0,
+        };
+        char *text;
+
+        snprintf(st.word, sizeof st.word, "%s", status_word(rt));
+        text = gale_status_format(&st);
+        console_reply(rt, "%s", text);
+        free(text);
     } else if (strcmp(verb, "activate") == 0 ||
         strcmp(verb, "deactivate") == 0) {
         rt->inactive = verb[0] == 'd';
