@@ -1,7 +1,7 @@
 /* supervisor.c - the supervisor daemon (supervisor.h; the wire is in
- * engine/net/supproto.h). One thread: a zmq_poll loop over the ROUTER that masters
- * talk to, ticking every TICK_MS to reap workers and to register with
- * nimbus. */
+ * engine/net/supproto.h). One thread: a zmq_poll loop over the ROUTER
+ * that masters talk to, ticking every TICK_MS to reap workers and to
+ * register with nimbus. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -511,7 +511,8 @@ do_spawn(sup_t *s, req_t *r)
     }
     args = xcalloc((size_t)nargs + 1, sizeof *args);
     for (i = 0; i < nargs; i++)
-        if ((args[i] = frame_str(r, FR(GALE_SUP_SPAWN_FRAMES) + i, MAX_TEXT)) == NULL) {
+        if ((args[i] = frame_str(r, FR(GALE_SUP_SPAWN_FRAMES) + i,
+            MAX_TEXT)) == NULL) {
             reply_error(s, r, "spawn: argument %d is too long or holds a "
                 "NUL", i + 1);
             goto out;
