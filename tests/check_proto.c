@@ -101,6 +101,24 @@ START_TEST(test_supproto_worker_round_trip)
 }
 END_TEST
 
+START_TEST(test_supproto_request)
+{
+    const char *f[GALE_SUP_F_ARG + 2], *args[] = { "wc", "7" };
+    char seq[24];
+
+    ck_assert_int_eq(gale_supproto_request(f, seq, GALE_SUP_KILL, 42, args,
+        2), GALE_SUP_KILL_FRAMES);
+    ck_assert_str_eq(f[0], "GALE-SUP1");
+    ck_assert_str_eq(f[1], "kill");
+    ck_assert_str_eq(f[2], "42");
+    ck_assert_str_eq(f[3], "wc");
+    ck_assert_str_eq(f[4], "7");
+    ck_assert_int_eq(gale_supproto_request(f, seq, GALE_SUP_PING, 0, NULL,
+        0), GALE_SUP_PING_FRAMES);
+    ck_assert_str_eq(f[2], "0");
+}
+END_TEST
+
 START_TEST(test_supproto_reply)
 {
     char *ok[] = { GALE_SUP_MAGIC, GALE_SUP_PING, "12", GALE_SUP_OK,
@@ -183,6 +201,7 @@ main(void)
     tcase_add_test(st, test_status_malformed_rejected);
     suite_add_tcase(s, st);
     tcase_add_test(sup, test_supproto_worker_round_trip);
+    tcase_add_test(sup, test_supproto_request);
     tcase_add_test(sup, test_supproto_reply);
     suite_add_tcase(s, sup);
     tcase_add_test(nim, test_nimproto_register_round_trip);

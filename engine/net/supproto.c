@@ -6,6 +6,21 @@
 #include "common/xalloc.h"
 #include "engine/net/supproto.h"
 
+int
+gale_supproto_request(const char **f, char seqbuf[24], const char *verb,
+    unsigned long long seq, const char *const *args, int nargs)
+{
+    int i;
+
+    snprintf(seqbuf, 24, "%llu", seq);
+    f[GALE_SUP_F_MAGIC] = GALE_SUP_MAGIC;
+    f[GALE_SUP_F_VERB] = verb;
+    f[GALE_SUP_F_SEQ] = seqbuf;
+    for (i = 0; i < nargs; i++)
+        f[GALE_SUP_F_ARG + i] = args[i];
+    return GALE_SUP_F_ARG + nargs;
+}
+
 char *
 gale_supproto_worker_format(const gale_sup_worker_t *w)
 {

@@ -1,8 +1,8 @@
 /* supproto.h - the supervisor protocol, defined once: what a topology
  * master (engine/run/supclient.c) and a supervisor (engine/cluster/
  * supervisor.c) say to each other. This module owns the magic, the verbs,
- * the frame layout and the texts of the replies; the two sides own their
- * sockets.
+ * the frame layout, building requests, reading replies and the texts of
+ * the replies; the two sides own their sockets.
  *
  * Each supervisor binds a ROUTER at tcp://HOST:PORT (CURVE server with
  * its host's key); a client holds one DEALER per supervisor (CURVE client
@@ -90,6 +90,12 @@ typedef struct gale_sup_reply {
     char *const *items;             /* the frames after TEXT */
     int nitems;
 } gale_sup_reply_t;
+
+/* Fills f with the request VERB SEQ ARG... (nargs args): f needs room for
+ * GALE_SUP_F_ARG + nargs frames. The SEQ frame's text goes into seqbuf,
+ * which (like verb and args) must outlive f. Returns the frame count. */
+int gale_supproto_request(const char **f, char seqbuf[24], const char *verb,
+    unsigned long long seq, const char *const *args, int nargs);
 
 /* w as a ping reply's item. Caller frees. */
 char *gale_supproto_worker_format(const gale_sup_worker_t *w);

@@ -260,16 +260,16 @@ read_all(gale_supclient_t *sc, uint64_t now, awaited_t *aw)
 static void
 flush_kills(link_t *l)
 {
-    const char *frames[GALE_SUP_KILL_FRAMES] = {
-        GALE_SUP_MAGIC, GALE_SUP_KILL, "0", NULL, NULL
-    };
-    char epoch[16];
+    const char *frames[GALE_SUP_KILL_FRAMES], *args[2];
+    char seq[24], epoch[16];
+    int n;
 
     while (l->nkills > 0) {
         snprintf(epoch, sizeof epoch, "%u", l->kills[0].epoch);
-        frames[GALE_SUP_F_ARG] = l->kills[0].topology;
-        frames[GALE_SUP_F_ARG + 1] = epoch;
-        if (send_frames(l, frames, GALE_SUP_KILL_FRAMES) != 0)
+        args[0] = l->kills[0].topology;
+        args[1] = epoch;
+        n = gale_supproto_request(frames, seq, GALE_SUP_KILL, 0, args, 2);
+        if (send_frames(l, frames, n) != 0)
             return;
         memmove(&l->kills[0], &l->kills[1],
             (size_t)(l->nkills - 1) * sizeof l->kills[0]);
@@ -280,11 +280,9 @@ flush_kills(link_t *l)
 void
 gale_supclient_poll(gale_supclient_t *sc, uint64_t now_ns, int every_ms)
 {
-    const char *frames[GALE_SUP_PING_FRAMES] = {
-        GALE_SUP_MAGIC, GALE_SUP_PING, NULL
-    };
+    const char *frames[GALE_SUP_PING_FRAMES];
     char seq[24];
-    int i;
+    int i, n;
 
     for (i = 0; i < sc->n; i++) {
         link_t *l = &sc->l[i];
@@ -295,9 +293,9 @@ gale_supclient_poll(gale_supclient_t *sc, uint64_t now_ns, int every_ms)
             continue;
         /* Not sent when not connected: a ping is only worth its answer. */
         l->pinged_ns = now_ns;
-        snprintf(seq, sizeof seq, "%llu", (unsigned long long)++sc->seq);
-        frames[GALE_SUP_F_SEQ] = seq;
-        send_frames(l, frames, GALE_SUP_PING_FRAMES);
+        n = gale_supproto_request(frames, seq, GALE_SUP_PING, ++sc->seq,
+            NULL, 0);
+        send_frames(l, frames, n);
     }
     read_all(sc, now_ns, NULL);
 }
@@ -362,34 +360,34 @@ gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
     link_t *l = &sc->l[i];
     awaited_t aw = { .link = i };
     char seq[24], wtxt[16], etxt[16];
-    const char **frames;
-    int nargs = 0, k, rc = -1;
+    const char **frames, **args;
+    int nargs = 0, nf, k, rc = -1;
     bool sent = false;
 
     while (argv != NULL && argv[nargs] != NULL)
         nargs++;
+    /* The spawn's own arguments, then the worker's. */
+    args = xcalloc((size_t)nargs + 6, sizeof *args);
     frames = xcalloc((size_t)nargs + GALE_SUP_SPAWN_FRAMES + 1,
         sizeof *frames);
     aw.seq = ++sc->seq;
-    snprintf(seq, sizeof seq, "%llu", (unsigned long long)aw.seq);
     snprintf(wtxt, sizeof wtxt, "%d", worker);
     snprintf(etxt, sizeof etxt, "%u", epoch);
-    frames[GALE_SUP_F_MAGIC] = GALE_SUP_MAGIC;
-    frames[GALE_SUP_F_VERB] = GALE_SUP_SPAWN;
-    frames[GALE_SUP_F_SEQ] = seq;
-    frames[GALE_SUP_F_ARG] = topology;
-    frames[GALE_SUP_F_ARG + 1] = wtxt;
-    frames[GALE_SUP_F_ARG + 2] = etxt;
-    frames[GALE_SUP_F_ARG + 3] = cwd != NULL ? cwd : "";
-    frames[GALE_SUP_F_ARG + 4] = file_text;
-    frames[GALE_SUP_F_ARG + 5] = spec;
+    args[0] = topology;
+    args[1] = wtxt;
+    args[2] = etxt;
+    args[3] = cwd != NULL ? cwd : "";
+    args[4] = file_text;
+    args[5] = spec;
     for (k = 0; k < nargs; k++)
-        frames[GALE_SUP_SPAWN_FRAMES + k] = argv[k];
+        args[6 + k] = argv[k];
+    nf = gale_supproto_request(frames, seq, GALE_SUP_SPAWN, aw.seq, args,
+        6 + nargs);
 
     /* Sent once the supervisor is connected; the reply looked for while
      * every supervisor's other replies are taken in as poll would. */
     for (;;) {
-        if (!sent && send_frames(l, frames, GALE_SUP_SPAWN_FRAMES + nargs) == 0)
+        if (!sent && send_frames(l, frames, nf) == 0)
             sent = true;
         read_all(sc, gale_now_ns(), &aw);
         if (aw.found || ms_left(deadline) == 0)
@@ -416,6 +414,7 @@ gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
     }
     free(aw.text);
     free(frames);
+    free(args);
     return rc;
 }
 
