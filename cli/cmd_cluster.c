@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/xalloc.h"
 #include "engine/net/cluster.h"
+#include "engine/net/nimproto.h"
 #include "engine/cluster/nimclient.h"
 #include "topology/topology.h"
 
@@ -217,7 +218,7 @@ call(target_t *t, const char *verb, const char *const *args, size_t nargs,
         fprintf(stderr, "gale: %s: %s\n", verb, r->text);
         for (i = 0; i < r->nitems; i++)
             fprintf(stderr, "%s\n", r->items[i]);
-        rc = strcmp(verb, "submit") == 0 && r->nitems > 0 ? 2 : 1;
+        rc = strcmp(verb, GALE_NIM_SUBMIT) == 0 && r->nitems > 0 ? 2 : 1;
         gale_nimreply_clear(r);
         return rc;
     }
@@ -321,7 +322,7 @@ cluster_list(target_t *t, int argc, char **argv)
     gale_opts_clear(&o);
     if ((rc = target_load(&cl_list_info, t)) != 0)
         return rc;
-    if ((rc = call(t, "list", NULL, 0, QUICK_MS, &r)) != 0)
+    if ((rc = call(t, GALE_NIM_LIST, NULL, 0, QUICK_MS, &r)) != 0)
         return rc;
     if (r.nitems == 0)
         printf("No topologies on the cluster.\n");
@@ -330,7 +331,7 @@ cluster_list(target_t *t, int argc, char **argv)
     gale_nimreply_clear(&r);
     if (!verbose)
         return 0;
-    if ((rc = call(t, "supervisors", NULL, 0, QUICK_MS, &r)) != 0)
+    if ((rc = call(t, GALE_NIM_SUPERVISORS, NULL, 0, QUICK_MS, &r)) != 0)
         return rc;
     printf("\n");
     if (r.nitems == 0)
@@ -400,13 +401,13 @@ cluster_kill(target_t *t, int argc, char **argv)
                 "cannot make '%s' absolute: %s", sp_arg, strerror(errno)));
         /* Answered once the sinks published the savepoint. */
         args[1] = sp;
-        rc = call_print(t, "stop-savepoint", args, 2, REBALANCE_MS);
+        rc = call_print(t, GALE_NIM_STOP_SAVEPOINT, args, 2, REBALANCE_MS);
         free(sp);
         return rc;
     }
     snprintf(secs, sizeof secs, "%ld", w);
     args[1] = secs;
-    return call_print(t, "kill", args, 2, QUICK_MS);
+    return call_print(t, GALE_NIM_KILL, args, 2, QUICK_MS);
 }
 
 static int
@@ -489,7 +490,7 @@ cluster_rebalance(target_t *t, int argc, char **argv)
         return rc;
     args[0] = argv[optind];
     args[1] = spec;
-    return call_print(t, "rebalance", args, 2, REBALANCE_MS);
+    return call_print(t, GALE_NIM_REBALANCE, args, 2, REBALANCE_MS);
 }
 
 bool
@@ -550,7 +551,7 @@ cluster_savepoint(target_t *t, int argc, char **argv)
             strerror(errno)));
     args[0] = argv[optind];
     args[1] = dir;
-    rc = call_print(t, "savepoint", args, 2, REBALANCE_MS);
+    rc = call_print(t, GALE_NIM_SAVEPOINT, args, 2, REBALANCE_MS);
     free(dir);
     return rc;
 }
@@ -678,7 +679,7 @@ cmd_submit(int argc, char **argv)
         args[nargs++] = "--ttl";
         args[nargs++] = ttl;
     }
-    rc = call_print(&t, "submit", args, nargs, QUICK_MS);
+    rc = call_print(&t, GALE_NIM_SUBMIT, args, nargs, QUICK_MS);
 out:
     for (i = 0; i < nown; i++)
         free(own[i]);

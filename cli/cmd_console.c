@@ -17,6 +17,7 @@
 #include "cli/opts.h"
 #include "common/xalloc.h"
 #include "engine/run/console.h"
+#include "engine/run/status.h"
 #include "engine/checkpoint/savepoint.h"
 
 /* How long a verb waits for an answer: a savepoint waits for a checkpoint
@@ -168,23 +169,23 @@ cmd_list(int argc, char **argv)
     printf("\n-------------------------------------------------------------------"
         "-------\n");
     for (i = 0; i < n; i++) {
-        char *reply = NULL, status[32] = "UNREACHABLE";
-        unsigned long tasks = (unsigned long)e[i].tasks;
-        int workers = e[i].workers, pid = (int)e[i].pid;
-        unsigned long long emitted = 0, executed = 0, ckpt = 0;
-        double up = 0;
+        char *reply = NULL;
+        gale_status_t parsed, st = {
+            .word = "UNREACHABLE", .tasks = (unsigned long)e[i].tasks,
+            .workers = e[i].workers, .pid = (int)e[i].pid,
+        };
         struct timeval tv;
 
         gettimeofday(&tv, NULL);
-        up = (double)tv.tv_sec - (double)e[i].started_ms / 1000;
+        st.uptime_s = (double)tv.tv_sec - (double)e[i].started_ms / 1000;
         if (gale_console_request(e[i].name, "status", 2000, &reply) == 0 &&
-            strncmp(reply, "ok ", 3) == 0)
-            sscanf(reply + 3, "%31s %lu %d %lf %d %llu %llu %llu", status,
-                &tasks, &workers, &up, &pid, &emitted, &executed, &ckpt);
-        printf("%-24s %-12s %-9lu %-11d %-11.0f", e[i].name, status, tasks,
-            workers, up);
+            gale_status_parse(reply, &parsed) == 0)
+            st = parsed;
+        printf("%-24s %-12s %-9lu %-11d %-11.0f", e[i].name, st.word,
+            st.tasks, st.workers, st.uptime_s);
         if (verbose)
-            printf(" %-14llu %-14llu %-15llu %d", emitted, executed, ckpt, pid);
+            printf(" %-14llu %-14llu %-15llu %d", st.emitted, st.executed,
+                st.last_ckpt, st.pid);
         printf("\n");
         free(reply);
     }

@@ -1,4 +1,5 @@
-/* check_ckpt.c - the checkpoint store (engine/ckpt) and CRC32C. */
+/* check_ckpt.c - the checkpoint store (engine/checkpoint/: snap, snapfile,
+ * meta, store, compaction) and CRC32C. */
 #include "config.h"
 
 #include <check.h>

@@ -30,6 +30,7 @@
 #include "engine/cluster/nimmaster.h"
 #include "engine/cluster/nimrecord.h"
 #include "engine/run/console.h"
+#include "engine/run/status.h"
 
 uint64_t
 nimbus_now_ns(void)
@@ -311,6 +312,7 @@ nimbus_send_reply(nimbus_t *n, const void *route, size_t routelen,
     bool envelope, bool ok, const char *text, char *const *items,
     size_t nitems)
 {
+    const char *status = ok ? GALE_NIM_OK : GALE_NIM_ERROR;
     size_t i;
     int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
 
@@ -319,7 +321,7 @@ nimbus_send_reply(nimbus_t *n, const void *route, size_t routelen,
     if (envelope)
         zmq_send(n->router, "", 0, more);
     zmq_send(n->router, GALE_NIMBUS_MAGIC, strlen(GALE_NIMBUS_MAGIC), more);
-    zmq_send(n->router, ok ? "ok" : "error", ok ? 2 : 5, more);
+    zmq_send(n->router, status, strlen(status), more);
     zmq_send(n->router, text, strlen(text), nitems > 0 ? more : ZMQ_DONTWAIT);
     for (i = 0; i < nitems; i++)
         zmq_send(n->router, items[i], strlen(items[i]),
@@ -437,14 +439,15 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
         if (answer == NULL)
             t->console_pid = 0;             /* whoever held it is gone */
         if (ok) {
-            char word[24] = "";
-            double up;
+            gale_status_t st;
             int pid = 0;
 
-            if (sscanf(answer + 2, " %23s %lu %d %lf %d", word, &t->tasks,
-                &t->workers, &up, &pid) >= 1) {
-                memcpy(t->status, word, sizeof word);
+            if (gale_status_parse(answer, &st) == 0) {
+                memcpy(t->status, st.word, sizeof st.word);
+                t->tasks = st.tasks;
+                t->workers = st.workers;
                 t->status_ns = nimbus_now_ns();
+                pid = st.pid;
             }
             /* Another process of this user on this host may hold the
              * console's name (a `gale run` of a topology of the same

@@ -11,7 +11,7 @@
 
 #include "common/xalloc.h"
 #include "engine/net/netsec.h"
-#include "engine/cluster/nimbus.h"
+#include "engine/net/nimproto.h"
 #include "engine/cluster/nimclient.h"
 
 void
@@ -40,39 +40,37 @@ static int
 read_reply(void *s, gale_nimreply_t *r)
 {
     zmq_msg_t m;
-    size_t k = 0;
-    bool more = true, good = true;
+    char **f = NULL;
+    size_t k, nf = 0;
+    bool more = true, good;
 
     while (more) {
-        char *frame;
-
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, s, 0) < 0) {
             zmq_msg_close(&m);
-            return -EPROTO;
+            good = false;
+            goto out;
         }
         more = zmq_msg_more(&m);
-        frame = xstrndup(zmq_msg_data(&m), zmq_msg_size(&m));
+        f = xreallocarray(f, nf + 1, sizeof *f);
+        f[nf++] = xstrndup(zmq_msg_data(&m), zmq_msg_size(&m));
         zmq_msg_close(&m);
-        if (k == 0)
-            good = strcmp(frame, GALE_NIMBUS_MAGIC) == 0;
-        else if (k == 1)
-            r->ok = strcmp(frame, "ok") == 0;
-        if (k == 2) {
-            r->text = frame;
-        } else if (k > 2) {
-            r->items = xreallocarray(r->items, r->nitems + 1, sizeof *r->items);
-            r->items[r->nitems++] = frame;
-        } else {
-            free(frame);
+    }
+    if ((good = gale_nimproto_reply_parse(f, nf, &r->ok))) {
+        r->text = f[GALE_NIM_F_TEXT];
+        f[GALE_NIM_F_TEXT] = NULL;
+        for (k = GALE_NIM_F_ITEM; k < nf; k++) {
+            r->items = xreallocarray(r->items, r->nitems + 1,
+                sizeof *r->items);
+            r->items[r->nitems++] = f[k];
+            f[k] = NULL;
         }
-        k++;
     }
-    if (!good || k < 3) {
-        gale_nimreply_clear(r);
-        return -EPROTO;
-    }
-    return 0;
+out:
+    for (k = 0; k < nf; k++)
+        free(f[k]);
+    free(f);
+    return good ? 0 : -EPROTO;
 }
 
 struct gale_nimclient {

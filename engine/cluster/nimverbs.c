@@ -1,5 +1,5 @@
 /* nimverbs.c - nimbus's requests and their verbs: submit, list, kill,
- * activate, deactivate, rebalance, supervisors, register (nimbus.h has
+ * activate, deactivate, rebalance, supervisors, register (nimproto.h has
  * the wire). Runs on the daemon's thread. */
 #include "config.h"
 
@@ -492,63 +492,51 @@ do_supervisors(nimbus_t *n, const req_t *q)
     free(text);
 }
 
-/* Parses a non-negative int; -1 when s is not one. */
-static int
-parse_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-
-    return *end != '\0' || end == s || v < 0 || v > 0x7fffffff ? -1 : (int)v;
-}
-
 /* register NAME HOST PORT PID NWORKERS: no reply. */
 static void
 do_register(nimbus_t *n, const req_t *q)
 {
-    int port, pid, workers;
+    gale_nim_register_t r;
     size_t i;
     sup_t *s;
 
-    if (q->nf != 7 || (port = parse_int(q->f[4])) < 0 ||
-        (pid = parse_int(q->f[5])) < 0 || (workers = parse_int(q->f[6])) < 0 ||
-        strlen(q->f[2]) > 256 || strlen(q->f[3]) > 256) {
+    if (!gale_nimproto_register_parse(q->f, q->nf, &r)) {
         log_warn("nimbus: a malformed register (%zu frames) was ignored",
             q->nf);
         return;
     }
-    if (gale_cluster_sup(n->c, q->f[2]) == NULL) {
+    if (gale_cluster_sup(n->c, r.name) == NULL) {
         for (i = 0; i < n->nunknown; i++)
-            if (strcmp(n->unknown[i], q->f[2]) == 0)
+            if (strcmp(n->unknown[i], r.name) == 0)
                 return;
         log_warn("nimbus: supervisor `%s` (%s:%d) is not in %s; ignored",
-            q->f[2], q->f[3], port, n->c->path);
+            r.name, r.host, r.port, n->c->path);
         if (n->nunknown < 64) {
             n->unknown = xreallocarray(n->unknown, n->nunknown + 1,
                 sizeof *n->unknown);
-            n->unknown[n->nunknown++] = xstrdup(q->f[2]);
+            n->unknown[n->nunknown++] = xstrdup(r.name);
         }
         return;
     }
     for (i = 0; i < n->nsups; i++)
-        if (strcmp(n->sups[i].name, q->f[2]) == 0)
+        if (strcmp(n->sups[i].name, r.name) == 0)
             break;
     if (i == n->nsups) {
         n->sups = xreallocarray(n->sups, n->nsups + 1, sizeof *n->sups);
         memset(&n->sups[i], 0, sizeof n->sups[i]);
-        n->sups[i].name = xstrdup(q->f[2]);
+        n->sups[i].name = xstrdup(r.name);
         n->nsups++;
     }
     s = &n->sups[i];
-    if (!s->alive || s->pid != pid || s->host == NULL ||
-        strcmp(s->host, q->f[3]) != 0 || s->port != port)
+    if (!s->alive || s->pid != r.pid || s->host == NULL ||
+        strcmp(s->host, r.host) != 0 || s->port != r.port)
         log_info("nimbus: supervisor %s registered: %s:%d, pid %d, %d "
-            "worker(s)", s->name, q->f[3], port, pid, workers);
+            "worker(s)", s->name, r.host, r.port, r.pid, r.workers);
     free(s->host);
-    s->host = xstrdup(q->f[3]);
-    s->port = port;
-    s->pid = pid;
-    s->workers = workers;
+    s->host = xstrdup(r.host);
+    s->port = r.port;
+    s->pid = r.pid;
+    s->workers = r.workers;
     s->seen_ns = nimbus_now_ns();
     s->alive = true;
 }
@@ -632,9 +620,11 @@ has_nul(const req_t *q, size_t i)
 void
 nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
 {
+    const char *verb;
     size_t i;
 
-    if (rc != 0 || q->nf < 2 || strcmp(q->f[0], GALE_NIMBUS_MAGIC) != 0) {
+    if (rc != 0 || q->nf <= GALE_NIM_F_VERB ||
+        strcmp(q->f[GALE_NIM_F_MAGIC], GALE_NIMBUS_MAGIC) != 0) {
         log_warn("nimbus: a malformed request (%zu frames) was refused", q->nf);
         nimbus_reply(n, q, false, "malformed request: expected \"%s\", VERB, "
             "ARG... (at most %d frames)", GALE_NIMBUS_MAGIC, MAX_FRAMES);
@@ -646,24 +636,25 @@ nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
                 "%s: an argument holds a NUL byte", q->f[1]);
             return;
         }
-    if (strcmp(q->f[1], "register") == 0)
+    verb = q->f[GALE_NIM_F_VERB];
+    if (strcmp(verb, GALE_NIM_REGISTER) == 0)
         do_register(n, q);
-    else if (strcmp(q->f[1], "submit") == 0)
+    else if (strcmp(verb, GALE_NIM_SUBMIT) == 0)
         do_submit(n, q);
-    else if (strcmp(q->f[1], "list") == 0)
+    else if (strcmp(verb, GALE_NIM_LIST) == 0)
         do_list(n, q);
-    else if (strcmp(q->f[1], "kill") == 0)
+    else if (strcmp(verb, GALE_NIM_KILL) == 0)
         do_kill(n, q);
-    else if (strcmp(q->f[1], "activate") == 0 ||
-        strcmp(q->f[1], "deactivate") == 0)
+    else if (strcmp(verb, GALE_NIM_ACTIVATE) == 0 ||
+        strcmp(verb, GALE_NIM_DEACTIVATE) == 0)
         do_toggle(n, q);
-    else if (strcmp(q->f[1], "rebalance") == 0)
+    else if (strcmp(verb, GALE_NIM_REBALANCE) == 0)
         do_rebalance(n, q);
-    else if (strcmp(q->f[1], "stop-savepoint") == 0)
+    else if (strcmp(verb, GALE_NIM_STOP_SAVEPOINT) == 0)
         do_stop_savepoint(n, q);
-    else if (strcmp(q->f[1], "savepoint") == 0)
+    else if (strcmp(verb, GALE_NIM_SAVEPOINT) == 0)
         do_savepoint(n, q);
-    else if (strcmp(q->f[1], "supervisors") == 0)
+    else if (strcmp(verb, GALE_NIM_SUPERVISORS) == 0)
         do_supervisors(n, q);
     else
         nimbus_reply(n, q, false, "unknown verb `%.64s`", q->f[1]);

@@ -1,7 +1,7 @@
 /* supervisor.c - the supervisor daemon (supervisor.h; the wire is in
- * supclient.h). One thread: a zmq_poll loop over the ROUTER that masters
- * talk to, ticking every TICK_MS to reap workers and to register with
- * nimbus. */
+ * engine/net/supproto.h). One thread: a zmq_poll loop over the ROUTER
+ * that masters talk to, ticking every TICK_MS to reap workers and to
+ * register with nimbus. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,19 +24,19 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/net/netsec.h"
+#include "engine/net/nimproto.h"
+#include "engine/net/supproto.h"
 #include "engine/cluster/supervisor.h"
 #include "engine/transport/outlet.h"
 
 extern char **environ;
 
-#define PROTO           "GALE-SUP1"
-#define NIMBUS_PROTO    "GALE-NIMBUS1"
 #define ORIGIN          "supervisor"
 #define MAX_FRAMES      80          /* kept of a request, routing id too */
 #define MAX_ARGS        64          /* worker arguments of one spawn */
 #define MAX_TEXT        8192        /* any frame but FILE */
 #define MAX_FILE        (4u << 20)  /* a topology file's text */
-#define MAX_NAME        127         /* a topology's name */
+#define MAX_NAME        GALE_SUP_MAX_NAME /* a topology's name */
 #define MAX_RUNNING     1024        /* worker processes at once */
 #define MAX_EXITED      64          /* exited ones still reported */
 #define MAX_BATCH       64          /* requests read per wake-up */
@@ -75,6 +75,11 @@ typedef struct sup {
     uint64_t ngone;                 /* exits seen (entry_t.gone) */
     uint64_t register_at;           /* next registration (gale_now_ns) */
 } sup_t;
+
+/* Frame i of supproto.h's layout is f[FR(i)]: f[0] is the routing id. */
+#define FR(i)           (1 + (i))
+/* A request's argument k (0 the first). */
+#define ARG(k)          FR(GALE_SUP_F_ARG + (k))
 
 /* One request's frames, f[0] the routing id. */
 typedef struct req {
@@ -148,7 +153,7 @@ topology_ok(const char *t)
     return true;
 }
 
-/* Sends the reply to r: PROTO, r's verb and seq (echoed when short, so
+/* Sends the reply to r: the magic, r's verb and seq (echoed when short, so
  * that even a malformed request's sender can match it), status, text and
  * the nitems items. A reply that cannot be queued is dropped (the ROUTER
  * drops it too when the client is gone). */
@@ -164,8 +169,8 @@ send_reply(sup_t *s, req_t *r, const char *status, const char *text,
     if (zmq_send(s->router, zmq_msg_data(&r->f[0]), zmq_msg_size(&r->f[0]),
         more) < 0)
         return;
-    zmq_send(s->router, PROTO, strlen(PROTO), more);
-    for (k = 2; k <= 3; k++) {
+    zmq_send(s->router, GALE_SUP_MAGIC, strlen(GALE_SUP_MAGIC), more);
+    for (k = FR(GALE_SUP_F_VERB); k <= FR(GALE_SUP_F_SEQ); k++) {
         if (k < r->n && zmq_msg_size(&r->f[k]) <= 32)
             zmq_send(s->router, zmq_msg_data(&r->f[k]),
                 zmq_msg_size(&r->f[k]), more);
@@ -189,7 +194,7 @@ reply_error(sup_t *s, req_t *r, const char *fmt, ...)
     xvasprintf(&text, fmt, ap);
     va_end(ap);
     log_msg(LOG_DEBUG, ORIGIN, "refused a request: %s", text);
-    send_reply(s, r, "error", text, NULL, 0);
+    send_reply(s, r, GALE_SUP_ERROR, text, NULL, 0);
     free(text);
 }
 
@@ -325,27 +330,24 @@ do_ping(sup_t *s, req_t *r)
     char **items, *text;
     int i;
 
-    if (r->total != 4) {
+    if (r->total != FR(GALE_SUP_PING_FRAMES)) {
         reply_error(s, r, "ping takes no arguments");
         return;
     }
     items = xcalloc((size_t)s->n + 1, sizeof *items);
     for (i = 0; i < s->n; i++) {
         const entry_t *x = &s->e[i];
+        gale_sup_worker_t w = {
+            .worker = x->worker, .epoch = x->epoch, .pid = (int)x->pid,
+            .exited = x->state == W_RUNNING ? 0 : x->state == W_EXITED ? 1 : 2,
+            .status = x->status,
+        };
 
-        if (x->state == W_RUNNING)
-            xasprintf(&items[i], "topology=%s worker=%d epoch=%u pid=%d "
-                "state=running", x->topology, x->worker, x->epoch,
-                (int)x->pid);
-        else
-            xasprintf(&items[i], "topology=%s worker=%d epoch=%u pid=%d "
-                "state=%s:%d", x->topology, x->worker, x->epoch,
-                (int)x->pid, x->state == W_EXITED ? "exited" : "signal",
-                x->status);
+        snprintf(w.topology, sizeof w.topology, "%s", x->topology);
+        items[i] = gale_supproto_worker_format(&w);
     }
-    xasprintf(&text, "name=%s pid=%d workers=%d", s->self->name,
-        (int)getpid(), running(s));
-    send_reply(s, r, "ok", text, items, s->n);
+    text = gale_supproto_ping_format(s->self->name, (int)getpid(), running(s));
+    send_reply(s, r, GALE_SUP_OK, text, items, s->n);
     for (i = 0; i < s->n; i++)
         free(items[i]);
     free(items);
@@ -357,11 +359,12 @@ static void
 do_kill(sup_t *s, req_t *r)
 {
     unsigned long long e;
-    char *t = frame_str(r, 4, MAX_TEXT), *etxt = frame_str(r, 5, MAX_TEXT);
+    char *t = frame_str(r, ARG(0), MAX_TEXT);
+    char *etxt = frame_str(r, ARG(1), MAX_TEXT);
     char text[32];
     int killed;
 
-    if (r->total != 6)
+    if (r->total != FR(GALE_SUP_KILL_FRAMES))
         reply_error(s, r, "kill takes TOPOLOGY EPOCH");
     else if (!topology_ok(t))
         reply_error(s, r, "kill: bad topology name");
@@ -372,8 +375,8 @@ do_kill(sup_t *s, req_t *r)
             "killed");
         log_msg(LOG_INFO, ORIGIN, "kill topology=%s epoch<=%llu: %d killed",
             t, e, killed);
-        snprintf(text, sizeof text, "killed=%d", killed);
-        send_reply(s, r, "ok", text, NULL, 0);
+        gale_supproto_killed_format(text, sizeof text, killed);
+        send_reply(s, r, GALE_SUP_OK, text, NULL, 0);
     }
     free(t);
     free(etxt);
@@ -471,16 +474,19 @@ static void
 do_spawn(sup_t *s, req_t *r)
 {
     unsigned long long w, e;
-    char *t = frame_str(r, 4, MAX_TEXT), *wtxt = frame_str(r, 5, MAX_TEXT);
-    char *etxt = frame_str(r, 6, MAX_TEXT), *cwd = frame_str(r, 7, PATH_MAX);
-    char *file = frame_str(r, 8, MAX_FILE), *spec = frame_str(r, 9, MAX_TEXT);
+    char *t = frame_str(r, ARG(0), MAX_TEXT);
+    char *wtxt = frame_str(r, ARG(1), MAX_TEXT);
+    char *etxt = frame_str(r, ARG(2), MAX_TEXT);
+    char *cwd = frame_str(r, ARG(3), PATH_MAX);
+    char *file = frame_str(r, ARG(4), MAX_FILE);
+    char *spec = frame_str(r, ARG(5), MAX_TEXT);
     char *tdir = NULL, *cfg = NULL, *logpath = NULL, *why = NULL;
     char *exe = NULL;
     char **args = NULL, text[32];
-    int nargs = r->total - 10, i, rc, logfd = -1;
+    int nargs = r->total - FR(GALE_SUP_SPAWN_FRAMES), i, rc, logfd = -1;
     entry_t x;
 
-    if (r->total < 10) {
+    if (nargs < 0) {
         reply_error(s, r, "spawn takes TOPOLOGY WORKER EPOCH CWD FILE SPEC "
             "ARG...");
         goto out;
@@ -505,7 +511,8 @@ do_spawn(sup_t *s, req_t *r)
     }
     args = xcalloc((size_t)nargs + 1, sizeof *args);
     for (i = 0; i < nargs; i++)
-        if ((args[i] = frame_str(r, 10 + i, MAX_TEXT)) == NULL) {
+        if ((args[i] = frame_str(r, FR(GALE_SUP_SPAWN_FRAMES) + i,
+            MAX_TEXT)) == NULL) {
             reply_error(s, r, "spawn: argument %d is too long or holds a "
                 "NUL", i + 1);
             goto out;
@@ -554,8 +561,8 @@ do_spawn(sup_t *s, req_t *r)
     s->e[s->n++] = x;
     log_msg(LOG_INFO, ORIGIN, "spawned topology=%s worker=%d epoch=%u "
         "pid=%d", x.topology, x.worker, x.epoch, (int)x.pid);
-    snprintf(text, sizeof text, "pid=%d", (int)x.pid);
-    send_reply(s, r, "ok", text, NULL, 0);
+    gale_supproto_spawned_format(text, sizeof text, (int)x.pid);
+    send_reply(s, r, GALE_SUP_OK, text, NULL, 0);
     goto out;
 fail:
     log_msg(LOG_ERROR, ORIGIN, "spawn topology=%s worker=%llu epoch=%llu: %s",
@@ -599,22 +606,24 @@ frame_is_num(req_t *r, int i)
 static void
 handle(sup_t *s, req_t *r)
 {
-    char *verb = frame_str(r, 2, 32);
+    const size_t mlen = strlen(GALE_SUP_MAGIC);
+    char *verb = frame_str(r, FR(GALE_SUP_F_VERB), 32);
 
-    if (r->n < 2 || zmq_msg_size(&r->f[1]) != strlen(PROTO) ||
-        memcmp(zmq_msg_data(&r->f[1]), PROTO, strlen(PROTO)) != 0)
-        reply_error(s, r, "not a " PROTO " request");
-    else if (r->n < 4)
-        reply_error(s, r, "a request is " PROTO " VERB SEQ ARG...");
+    if (r->n < FR(1) || zmq_msg_size(&r->f[FR(GALE_SUP_F_MAGIC)]) != mlen ||
+        memcmp(zmq_msg_data(&r->f[FR(GALE_SUP_F_MAGIC)]), GALE_SUP_MAGIC,
+        mlen) != 0)
+        reply_error(s, r, "not a " GALE_SUP_MAGIC " request");
+    else if (r->n < FR(GALE_SUP_F_ARG))
+        reply_error(s, r, "a request is " GALE_SUP_MAGIC " VERB SEQ ARG...");
     else if (r->total > MAX_FRAMES)
         reply_error(s, r, "too many frames (%d)", r->total);
-    else if (!frame_is_num(r, 3))
+    else if (!frame_is_num(r, FR(GALE_SUP_F_SEQ)))
         reply_error(s, r, "SEQ must be a number");
-    else if (verb != NULL && strcmp(verb, "ping") == 0)
+    else if (verb != NULL && strcmp(verb, GALE_SUP_PING) == 0)
         do_ping(s, r);
-    else if (verb != NULL && strcmp(verb, "spawn") == 0)
+    else if (verb != NULL && strcmp(verb, GALE_SUP_SPAWN) == 0)
         do_spawn(s, r);
-    else if (verb != NULL && strcmp(verb, "kill") == 0)
+    else if (verb != NULL && strcmp(verb, GALE_SUP_KILL) == 0)
         do_kill(s, r);
     else
         reply_error(s, r, "unknown verb");
@@ -663,22 +672,23 @@ static void
 register_nimbus(sup_t *s)
 {
     const int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
-    char port[16], pid[16], nw[16];
+    gale_nim_register_t reg = {
+        .name = s->self->name, .host = s->self->host, .port = s->self->port,
+        .pid = (int)getpid(), .workers = running(s),
+    };
+    gale_nim_register_buf_t buf;
+    const char *f[GALE_NIM_REGISTER_FRAMES];
+    int i;
 
     if (s->nimbus == NULL)
         return;
-    snprintf(port, sizeof port, "%d", s->self->port);
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    snprintf(nw, sizeof nw, "%d", running(s));
+    gale_nimproto_register_frames(&reg, &buf, f);
     /* Once the first frame is queued the others are too. */
-    if (zmq_send(s->nimbus, NIMBUS_PROTO, strlen(NIMBUS_PROTO), more) < 0)
+    if (zmq_send(s->nimbus, f[0], strlen(f[0]), more) < 0)
         return;
-    zmq_send(s->nimbus, "register", 8, more);
-    zmq_send(s->nimbus, s->self->name, strlen(s->self->name), more);
-    zmq_send(s->nimbus, s->self->host, strlen(s->self->host), more);
-    zmq_send(s->nimbus, port, strlen(port), more);
-    zmq_send(s->nimbus, pid, strlen(pid), more);
-    zmq_send(s->nimbus, nw, strlen(nw), ZMQ_DONTWAIT);
+    for (i = 1; i < GALE_NIM_REGISTER_FRAMES; i++)
+        zmq_send(s->nimbus, f[i], strlen(f[i]),
+            i + 1 < GALE_NIM_REGISTER_FRAMES ? more : ZMQ_DONTWAIT);
 }
 
 /* Reads and drops whatever nimbus sent (nothing is expected). */

@@ -2,11 +2,12 @@
  * starts and stops the worker processes that topology masters ask for,
  * and tells nimbus that the host is there.
  *
- * It answers the protocol of supclient.h on a ROUTER bound at its
- * member's tcp://HOST:PORT, keeps its files under DIR = supervisor_dir/
- * NAME (DIR/T/topology.cfg, DIR/T/worker-W.log), and every second sends
- * nimbus "GALE-NIMBUS1" "register" NAME HOST PORT PID NWORKERS, fire and
- * forget. docs/supervisor.md describes it for operators.
+ * It answers the protocol of engine/net/supproto.h on a ROUTER bound at
+ * its member's tcp://HOST:PORT, keeps its files under DIR =
+ * supervisor_dir/NAME (DIR/T/topology.cfg, DIR/T/worker-W.log), and every
+ * second sends nimbus a register (engine/net/nimproto.h: NAME HOST PORT
+ * PID NWORKERS), fire and forget. docs/supervisor.md describes it for
+ * operators.
  *
  * The whole daemon is one thread: the one that calls gale_supervisor_run.
  * It never forks (it holds a ZeroMQ context): workers are started with

@@ -14,6 +14,7 @@
 #include "common/xalloc.h"
 #include "engine/run/console.h"
 #include "engine/run/console_server.h"
+#include "engine/run/status.h"
 #include "engine/transport/outlet.h"
 #include "engine/wire/control.h"
 
@@ -124,12 +125,20 @@ reply_status(gale_console_server_t *s, const gale_console_state_t *st)
     const gale_plan_t *p = s->plan;
     unsigned long long emitted, executed;
 
+    gale_status_t reply = { .tasks = p->ntasks, .workers = p->nworkers,
+        .pid = (int)getpid() };
+    char *text;
+
     gale_progress_counts(s->progress, &emitted, &executed);
-    gale_console_server_reply(s, "ok %s %zu %d %.0f %d %llu %llu %llu",
-        status_word(st), p->ntasks, p->nworkers,
-        (gale_now_ns() - s->start_ns) / 1e9, (int)getpid(), emitted, executed,
-        s->coord != NULL ?
-        (unsigned long long)gale_coord_stats(s->coord)->last_id : 0ULL);
+    snprintf(reply.word, sizeof reply.word, "%s", status_word(st));
+    reply.uptime_s = (gale_now_ns() - s->start_ns) / 1e9;
+    reply.emitted = emitted;
+    reply.executed = executed;
+    reply.last_ckpt = s->coord != NULL ?
+        (unsigned long long)gale_coord_stats(s->coord)->last_id : 0ULL;
+    text = gale_status_format(&reply);
+    gale_console_server_reply(s, "%s", text);
+    free(text);
 }
 
 /* Checks a rebalance's spec ("COMPONENT=N ... workers=N") against the

@@ -23,7 +23,6 @@
 #include "engine/run/supclient.h"
 #include "engine/transport/outlet.h"
 
-#define PROTO           "GALE-SUP1"
 #define ORIGIN          "supclient"
 #define MAX_ITEMS       4096        /* workers read from one ping reply */
 #define MAX_KILLS       16          /* kills kept for one supervisor */
@@ -34,7 +33,7 @@
 
 /* A kill not sent yet. */
 typedef struct pending_kill {
-    char topology[128];
+    char topology[GALE_SUP_MAX_NAME + 1];
     uint32_t epoch;                 /* 0: every epoch */
 } pending_kill_t;
 
@@ -179,50 +178,9 @@ send_frames(link_t *l, const char *const *frames, int n)
     return 0;
 }
 
-/* Parses one ping item into w. false when it is malformed. */
-static bool
-parse_item(const char *item, gale_sup_worker_t *w)
-{
-    char *copy = xstrdup(item), *save = NULL, *tok, *eq;
-    int seen = 0;
-
-    memset(w, 0, sizeof *w);
-    for (tok = strtok_r(copy, " ", &save); tok != NULL;
-        tok = strtok_r(NULL, " ", &save)) {
-        if ((eq = strchr(tok, '=')) == NULL)
-            continue;
-        *eq++ = '\0';
-        if (strcmp(tok, "topology") == 0) {
-            snprintf(w->topology, sizeof w->topology, "%s", eq);
-            seen |= 1;
-        } else if (strcmp(tok, "worker") == 0) {
-            w->worker = atoi(eq);
-            seen |= 2;
-        } else if (strcmp(tok, "epoch") == 0) {
-            w->epoch = (uint32_t)strtoul(eq, NULL, 10);
-            seen |= 4;
-        } else if (strcmp(tok, "pid") == 0) {
-            w->pid = atoi(eq);
-            seen |= 8;
-        } else if (strcmp(tok, "state") == 0) {
-            if (strcmp(eq, "running") == 0)
-                w->exited = 0;
-            else if (strncmp(eq, "exited:", 7) == 0)
-                w->exited = 1, w->status = atoi(eq + 7);
-            else if (strncmp(eq, "signal:", 7) == 0)
-                w->exited = 2, w->status = atoi(eq + 7);
-            else
-                break;
-            seen |= 16;
-        }
-    }
-    free(copy);
-    return seen == 31;
-}
-
 /* Takes a ping reply's items as link l's worker list. */
 static void
-apply_ping(link_t *l, char **items, int nitems)
+apply_ping(link_t *l, char *const *items, int nitems)
 {
     int i;
 
@@ -230,7 +188,7 @@ apply_ping(link_t *l, char **items, int nitems)
         sizeof *l->w);
     l->nw = 0;
     for (i = 0; i < nitems; i++)
-        if (parse_item(items[i], &l->w[l->nw]))
+        if (gale_supproto_worker_parse(items[i], &l->w[l->nw]))
             l->nw++;
 }
 
@@ -243,7 +201,7 @@ read_one(gale_supclient_t *sc, int i, uint64_t now, awaited_t *aw)
 {
     link_t *l = &sc->l[i];
     char **f = NULL;
-    unsigned long long seq;
+    gale_sup_reply_t r;
     int nf = 0, more = 1, k;
     zmq_msg_t m;
 
@@ -256,31 +214,28 @@ read_one(gale_supclient_t *sc, int i, uint64_t now, awaited_t *aw)
             break;
         }
         more = zmq_msg_more(&m);
-        if (nf < MAX_ITEMS + 5) {
+        if (nf < MAX_ITEMS + GALE_SUP_F_ITEM) {
             f = xreallocarray(f, (size_t)nf + 1, sizeof *f);
             f[nf++] = xstrndup(zmq_msg_data(&m), zmq_msg_size(&m));
         }
         zmq_msg_close(&m);
     }
-    if (nf < 5 || strcmp(f[0], PROTO) != 0 ||
-        sscanf(f[2], "%llu", &seq) != 1 ||
-        (strcmp(f[3], "ok") != 0 && strcmp(f[3], "error") != 0)) {
+    if (!gale_supproto_reply_parse(f, nf, &r)) {
         log_msg(LOG_DEBUG, ORIGIN, "supervisor %s: malformed reply dropped",
             l->m->name);
         goto out;
     }
     if (now > l->heard_ns)
         l->heard_ns = now;
-    if (strcmp(f[1], "ping") == 0 && strcmp(f[3], "ok") == 0 &&
-        seq > l->ping_seq) {
-        l->ping_seq = seq;
-        apply_ping(l, f + 5, nf - 5);
+    if (strcmp(r.verb, GALE_SUP_PING) == 0 && r.ok && r.seq > l->ping_seq) {
+        l->ping_seq = r.seq;
+        apply_ping(l, r.items, r.nitems);
     }
-    if (aw != NULL && aw->link == i && aw->seq == seq && !aw->found) {
+    if (aw != NULL && aw->link == i && aw->seq == r.seq && !aw->found) {
         aw->found = true;
-        aw->ok = strcmp(f[3], "ok") == 0;
-        aw->text = f[4];
-        f[4] = NULL;
+        aw->ok = r.ok;
+        aw->text = f[GALE_SUP_F_TEXT];
+        f[GALE_SUP_F_TEXT] = NULL;
     }
 out:
     for (k = 0; k < nf; k++)
@@ -305,14 +260,16 @@ read_all(gale_supclient_t *sc, uint64_t now, awaited_t *aw)
 static void
 flush_kills(link_t *l)
 {
-    const char *frames[5] = { PROTO, "kill", "0", NULL, NULL };
-    char epoch[16];
+    const char *frames[GALE_SUP_KILL_FRAMES], *args[2];
+    char seq[24], epoch[16];
+    int n;
 
     while (l->nkills > 0) {
         snprintf(epoch, sizeof epoch, "%u", l->kills[0].epoch);
-        frames[3] = l->kills[0].topology;
-        frames[4] = epoch;
-        if (send_frames(l, frames, 5) != 0)
+        args[0] = l->kills[0].topology;
+        args[1] = epoch;
+        n = gale_supproto_request(frames, seq, GALE_SUP_KILL, 0, args, 2);
+        if (send_frames(l, frames, n) != 0)
             return;
         memmove(&l->kills[0], &l->kills[1],
             (size_t)(l->nkills - 1) * sizeof l->kills[0]);
@@ -323,9 +280,9 @@ flush_kills(link_t *l)
 void
 gale_supclient_poll(gale_supclient_t *sc, uint64_t now_ns, int every_ms)
 {
-    const char *frames[3] = { PROTO, "ping", NULL };
+    const char *frames[GALE_SUP_PING_FRAMES];
     char seq[24];
-    int i;
+    int i, n;
 
     for (i = 0; i < sc->n; i++) {
         link_t *l = &sc->l[i];
@@ -336,9 +293,9 @@ gale_supclient_poll(gale_supclient_t *sc, uint64_t now_ns, int every_ms)
             continue;
         /* Not sent when not connected: a ping is only worth its answer. */
         l->pinged_ns = now_ns;
-        snprintf(seq, sizeof seq, "%llu", (unsigned long long)++sc->seq);
-        frames[2] = seq;
-        send_frames(l, frames, 3);
+        n = gale_supproto_request(frames, seq, GALE_SUP_PING, ++sc->seq,
+            NULL, 0);
+        send_frames(l, frames, n);
     }
     read_all(sc, now_ns, NULL);
 }
@@ -403,33 +360,34 @@ gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
     link_t *l = &sc->l[i];
     awaited_t aw = { .link = i };
     char seq[24], wtxt[16], etxt[16];
-    const char **frames;
-    int nargs = 0, k, rc = -1;
+    const char **frames, **args;
+    int nargs = 0, nf, k, rc = -1;
     bool sent = false;
 
     while (argv != NULL && argv[nargs] != NULL)
         nargs++;
-    frames = xcalloc((size_t)nargs + 10, sizeof *frames);
+    /* The spawn's own arguments, then the worker's. */
+    args = xcalloc((size_t)nargs + 6, sizeof *args);
+    frames = xcalloc((size_t)nargs + GALE_SUP_SPAWN_FRAMES + 1,
+        sizeof *frames);
     aw.seq = ++sc->seq;
-    snprintf(seq, sizeof seq, "%llu", (unsigned long long)aw.seq);
     snprintf(wtxt, sizeof wtxt, "%d", worker);
     snprintf(etxt, sizeof etxt, "%u", epoch);
-    frames[0] = PROTO;
-    frames[1] = "spawn";
-    frames[2] = seq;
-    frames[3] = topology;
-    frames[4] = wtxt;
-    frames[5] = etxt;
-    frames[6] = cwd != NULL ? cwd : "";
-    frames[7] = file_text;
-    frames[8] = spec;
+    args[0] = topology;
+    args[1] = wtxt;
+    args[2] = etxt;
+    args[3] = cwd != NULL ? cwd : "";
+    args[4] = file_text;
+    args[5] = spec;
     for (k = 0; k < nargs; k++)
-        frames[9 + k] = argv[k];
+        args[6 + k] = argv[k];
+    nf = gale_supproto_request(frames, seq, GALE_SUP_SPAWN, aw.seq, args,
+        6 + nargs);
 
     /* Sent once the supervisor is connected; the reply looked for while
      * every supervisor's other replies are taken in as poll would. */
     for (;;) {
-        if (!sent && send_frames(l, frames, 9 + nargs) == 0)
+        if (!sent && send_frames(l, frames, nf) == 0)
             sent = true;
         read_all(sc, gale_now_ns(), &aw);
         if (aw.found || ms_left(deadline) == 0)
@@ -448,7 +406,7 @@ gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
         }
     } else if (!aw.ok) {
         xasprintf(cause, "supervisor %s: %s", l->m->name, aw.text);
-    } else if (sscanf(aw.text, "pid=%d", pid) != 1) {
+    } else if (!gale_supproto_spawned_parse(aw.text, pid)) {
         xasprintf(cause, "supervisor %s: unexpected reply \"%s\"",
             l->m->name, aw.text);
     } else {
@@ -456,6 +414,7 @@ gale_supclient_spawn(gale_supclient_t *sc, int i, const char *topology,
     }
     free(aw.text);
     free(frames);
+    free(args);
     return rc;
 }
 

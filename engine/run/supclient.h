@@ -1,30 +1,8 @@
 /* supclient.h - a topology master's line to the cluster's supervisors:
  * which hosts answer, start a worker on one, stop a topology's workers.
  *
- * The wire (engine/cluster/supervisor.c is the other side): each
- * supervisor binds a ROUTER at tcp://HOST:PORT (CURVE server with its
- * host's key); a client holds one DEALER per supervisor (CURVE client of
- * that key). A request is the frames
- *   "GALE-SUP1", VERB, SEQ (decimal text), ARG...
- * and its reply "GALE-SUP1", VERB, SEQ, "ok" | "error", TEXT, ITEM...
- * Verbs:
- *   ping                         -> ok "name=N pid=P workers=K",
- *                                   ITEM per worker process it holds:
- *                                   "topology=T worker=W epoch=E pid=P
- *                                    state=running|exited:S|signal:S"
- *   spawn T W E CWD FILE SPEC ARG...
- *                                -> ok "pid=P"; first kills (SIGKILL,
- *                                   reaped) T's workers of epochs < E and
- *                                   any running T/W; writes FILE's text to
- *                                   DIR/T/topology.cfg; runs `gale worker
- *                                   DIR/T/topology.cfg ARG...` in CWD (or
- *                                   DIR/T when CWD is missing) with
- *                                   GALE_WORKER_SPEC=SPEC;cluster=PATH;
- *                                   self=NAME, output appended to
- *                                   DIR/T/worker-W.log
- *   kill T E                     -> ok "killed=K": SIGKILLs and reaps T's
- *                                   workers of epochs <= E (E = 0: all)
- * Unknown verbs and malformed requests get an error reply, never a crash.
+ * The wire is engine/net/supproto.h (engine/cluster/supervisor.c is
+ * the other side).
  *
  * Main thread of the master only.
  */
@@ -35,18 +13,12 @@
 #include <stdint.h>
 
 #include "engine/net/cluster.h"
+#include "engine/net/supproto.h"
 
 typedef struct gale_supclient gale_supclient_t;
 
-/* One worker process a supervisor holds, from its last ping reply. */
-typedef struct gale_sup_worker {
-    char topology[128];
-    int worker;
-    uint32_t epoch;
-    int pid;
-    int exited;             /* 0 running; 1 exited (status); 2 signal */
-    int status;             /* exit status or signal number */
-} gale_sup_worker_t;
+/* gale_sup_worker_t: one worker process a supervisor holds, from its
+ * last ping reply (supproto.h). */
 
 /* Connects to every supervisor of c (nothing is sent yet). zctx must
  * outlive the client; gale_netsec_init() must have run for curve. */
