@@ -11,9 +11,9 @@
  * Requests and replies are one line of text each: the request's verb and
  * arguments, the reply "ok ..." or "error ...". Verbs: status, activate,
  * deactivate, kill SECS, savepoint DIR, stop-savepoint DIR,
- * rebalance DIR SPEC. docs/operations.md describes them. The server side
- * is the runtime's (engine/run/runtime.c); this module names things and is
- * the client. Main thread only.
+ * rebalance DIR SPEC. docs/operations.md describes them; the status
+ * reply is defined in status.h. The server side is console_server.c; this
+ * module names things and is the client. Main thread only.
  */
 #ifndef GALE_CONSOLE_H
 #define GALE_CONSOLE_H
