@@ -32,15 +32,6 @@
 #include "engine/run/console.h"
 #include "engine/run/status.h"
 
-uint64_t
-nimbus_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- topologies ----------------------------------------------------- */
 
 topo_t *
@@ -172,7 +163,7 @@ nimbus_start_master(nimbus_t *n, topo_t *t)
     t->status_ns = 0;
     t->console_pid = 0;
     t->poll_ns = 0;
-    t->started_ns = nimbus_now_ns();
+    t->started_ns = gale_now_ns();
     if ((rc = gale_nimmaster_spawn(&s, &pid, &cause)) != 0) {
         log_error("nimbus: %s: %s", t->rec->name, cause);
         t->rec->pid = 0;
@@ -238,7 +229,7 @@ master_gone(nimbus_t *n, topo_t *t, int how)
         log_error("nimbus: %s: failed: its master refused its input (see "
             "master.log); not restarted", name);
     } else {
-        schedule_restart(t, nimbus_now_ns());
+        schedule_restart(t, gale_now_ns());
     }
     nimbus_topo_save(n, t);
     return false;
@@ -300,7 +291,7 @@ nimbus_sigterm(topo_t *t)
         "stop", t->rec->name, t->rec->pid);
     kill(t->rec->pid, SIGTERM);
     t->term_sent = 1;
-    t->term_at = nimbus_now_ns() + 60000 * MS;
+    t->term_at = gale_now_ns() + 60000 * MS;
 }
 
 /* ---- replies -------------------------------------------------------- */
@@ -371,7 +362,7 @@ nimbus_forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     f->verb = xstrdup(verb);
     f->spec = spec != NULL ? xstrdup(spec) : NULL;
     f->timeout_ms = timeout_ms;
-    f->deadline = nimbus_now_ns() + (uint64_t)timeout_ms * MS;
+    f->deadline = gale_now_ns() + (uint64_t)timeout_ms * MS;
     if (q != NULL) {
         f->route = xmalloc(q->routelen);
         memcpy(f->route, q->route, q->routelen);
@@ -392,7 +383,7 @@ nimbus_forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     free(ep);
     if (q == NULL) {
         t->polling = true;
-        t->poll_ns = nimbus_now_ns();
+        t->poll_ns = gale_now_ns();
     }
     n->fwds = xreallocarray(n->fwds, n->nfwds + 1, sizeof *n->fwds);
     n->fwds[n->nfwds++] = f;
@@ -446,7 +437,7 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
                 memcpy(t->status, st.word, sizeof st.word);
                 t->tasks = st.tasks;
                 t->workers = st.workers;
-                t->status_ns = nimbus_now_ns();
+                t->status_ns = gale_now_ns();
                 pid = st.pid;
             }
             /* Another process of this user on this host may hold the
@@ -586,7 +577,7 @@ load_records(nimbus_t *n, char **cause)
         if (gale_nimrec_live(rec->status) && rec->pid != 0 &&
             gale_nimmaster_is(rec->pid, t->cfg)) {
             t->child = false;
-            t->started_ns = nimbus_now_ns();
+            t->started_ns = gale_now_ns();
             if (rec->status == GALE_NIMREC_KILLING)
                 t->term_at = t->started_ns + KILL_GRACE_MS * MS;
             adopted++;
@@ -718,7 +709,7 @@ gale_nimbus_run(const gale_cluster_t *c, const gale_nimbus_opts_t *o,
             xasprintf(cause, "poll: %s", zmq_strerror(errno));
             goto out;
         }
-        now = nimbus_now_ns();
+        now = gale_now_ns();
         npolled = n.nfwds;          /* dispatch may add more */
         if (items[0].revents & ZMQ_POLLIN) {
             for (k = 0; k < 64; k++) {

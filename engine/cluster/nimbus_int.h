@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gale/clock.h>
+
 #include "engine/net/cluster.h"
 #include "engine/cluster/nimbus.h"
 #include "engine/cluster/nimrecord.h"
@@ -104,8 +106,6 @@ typedef struct nimbus {
     uint64_t next_check;        /* adopted masters are checked then (ns) */
 } nimbus_t;
 
-/* CLOCK_MONOTONIC in ns. */
-uint64_t nimbus_now_ns(void);
 
 /* The topology called name, or NULL. */
 topo_t *nimbus_topo_find(const nimbus_t *n, const char *name);

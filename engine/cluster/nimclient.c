@@ -9,6 +9,8 @@
 
 #include <zmq.h>
 
+#include <gale/clock.h>
+
 #include "common/xalloc.h"
 #include "engine/net/netsec.h"
 #include "engine/net/nimproto.h"
@@ -26,13 +28,11 @@ gale_nimreply_clear(gale_nimreply_t *r)
     memset(r, 0, sizeof *r);
 }
 
+/* gale_now_ns in ms. */
 static long long
 now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)(gale_now_ns() / 1000000u);
 }
 
 /* Reads one reply into r. 0, or -EPROTO when it is not one. */

@@ -260,7 +260,7 @@ by_topo_name(const void *a, const void *b)
 static void
 do_list(nimbus_t *n, const req_t *q)
 {
-    uint64_t now = nimbus_now_ns();
+    uint64_t now = gale_now_ns();
     char **items = xcalloc(n->ntopos + 1, sizeof *items), *text;
     size_t i;
 
@@ -384,7 +384,7 @@ do_kill(nimbus_t *n, const req_t *q)
             t->console_pid);
         return;
     }
-    t->term_at = nimbus_now_ns() +
+    t->term_at = gale_now_ns() +
         ((uint64_t)secs * 1000 + KILL_GRACE_MS) * MS;
     snprintf(req, sizeof req, "kill %ld", secs);
     nimbus_forward(n, t, q, "kill", req, NULL, QUICK_MS);
@@ -471,7 +471,7 @@ do_rebalance(nimbus_t *n, const req_t *q)
 static void
 do_supervisors(nimbus_t *n, const req_t *q)
 {
-    uint64_t now = nimbus_now_ns();
+    uint64_t now = gale_now_ns();
     char **items = xcalloc(n->nsups + 1, sizeof *items), *text;
     size_t i;
 
@@ -537,7 +537,7 @@ do_register(nimbus_t *n, const req_t *q)
     s->port = r.port;
     s->pid = r.pid;
     s->workers = r.workers;
-    s->seen_ns = nimbus_now_ns();
+    s->seen_ns = gale_now_ns();
     s->alive = true;
 }
 
