@@ -26,13 +26,15 @@ want_positive(gale_reader_t *l, const config_setting_t *s, const char *id,
 
     if (config_setting_type(s) != CONFIG_TYPE_INT &&
         config_setting_type(s) != CONFIG_TYPE_INT64) {
-        gale_reader_error(l, s, "component `%s`: `%s` must be a positive integer, not %s",
+        gale_reader_error(l, s,
+            "component `%s`: `%s` must be a positive integer, not %s",
             id, config_setting_name(s), gale_reader_phrase(s));
         return -EINVAL;
     }
     v = config_setting_get_int64(s);
     if (v < 1 || v > INT_MAX) {
-        gale_reader_error(l, s, "component `%s`: `%s` must be a positive integer, not %lld",
+        gale_reader_error(l, s,
+            "component `%s`: `%s` must be a positive integer, not %lld",
             id, config_setting_name(s), v);
         return -EINVAL;
     }
@@ -68,14 +70,16 @@ parse_decls(gale_reader_t *l, gale_comp_t *c, const config_setting_t *list)
     xasprintf(&ctx, "component `%s`: ", c->id);
     if (config_setting_type(list) != CONFIG_TYPE_LIST &&
         config_setting_type(list) != CONFIG_TYPE_ARRAY) {
-        gale_reader_error(l, list, "%s`streams` must be a list of groups, not %s", ctx,
+        gale_reader_error(l, list,
+            "%s`streams` must be a list of groups, not %s", ctx,
             gale_reader_phrase(list));
         goto out;
     }
     for (i = 0; i < config_setting_length(list); i++) {
         g = config_setting_get_elem(list, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-            gale_reader_error(l, g, "%seach of `streams` must be a group", ctx);
+            gale_reader_error(l, g, "%seach of `streams` must be a group",
+                ctx);
             continue;
         }
         if ((idset = config_setting_get_member(g, "id")) == NULL) {
@@ -85,11 +89,13 @@ parse_decls(gale_reader_t *l, gale_comp_t *c, const config_setting_t *list)
         if ((id = gale_reader_string(l, idset, ctx)) == NULL)
             continue;
         if (*id == '\0') {
-            gale_reader_error(l, idset, "%sa stream `id` must not be empty", ctx);
+            gale_reader_error(l, idset, "%sa stream `id` must not be empty",
+                ctx);
             continue;
         }
         if (gale_comp_find_stream(c, id) >= 0) {
-            gale_reader_error(l, idset, "%sstream `%s` is declared twice", ctx, id);
+            gale_reader_error(l, idset, "%sstream `%s` is declared twice",
+                ctx, id);
             continue;
         }
         d = add_decl(c, id, gale_reader_where(l, g));
@@ -101,13 +107,14 @@ parse_decls(gale_reader_t *l, gale_comp_t *c, const config_setting_t *list)
                 gale_reader_strings(l, m, ctx, &d->fields, &d->nfields);
             else if (strcmp(config_setting_name(m), "direct") == 0) {
                 if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-                    gale_reader_error(l, m, "%s`direct` must be a boolean, not %s", ctx,
+                    gale_reader_error(l, m,
+                        "%s`direct` must be a boolean, not %s", ctx,
                         gale_reader_phrase(m));
                 else
                     d->direct = config_setting_get_bool(m);
             } else
-                gale_reader_unknown(l, m, ctx, "stream key", config_setting_name(m),
-                    decl_keys, NELEM(decl_keys));
+                gale_reader_unknown(l, m, ctx, "stream key",
+                    config_setting_name(m), decl_keys, NELEM(decl_keys));
         }
     }
 out:
@@ -125,8 +132,8 @@ check_shell(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
     int i;
 
     if ((m = config_setting_get_member(g, "command")) == NULL)
-        gale_reader_error(l, g, "%smissing required parameter `command` of type `shell`",
-            ctx);
+        gale_reader_error(l, g,
+            "%smissing required parameter `command` of type `shell`", ctx);
     else if (gale_reader_strings(l, m, ctx, &cmd, &n) == 0 && n == 0) {
         gale_reader_error(l, m, "%s`command` must not be empty", ctx);
         gale_topology_strings_free(cmd, n);
@@ -164,7 +171,8 @@ check_params(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
         v = gale_value_map_get(c->params, p->name);
         if (v == NULL) {
             if (p->required)
-                gale_reader_error(l, g, "%smissing required parameter `%s` of type `%s`",
+                gale_reader_error(l, g,
+                    "%smissing required parameter `%s` of type `%s`",
                     ctx, p->name, c->type);
             continue;
         }
@@ -172,8 +180,8 @@ check_params(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
             (p->type == GALE_DOUBLE && v->type == GALE_INT))
             continue;
         m = config_setting_get_member(g, p->name);
-        gale_reader_error(l, m, "%sparameter `%s` must be %s, not %s", ctx, p->name,
-            p->type == GALE_INT ? "an integer" :
+        gale_reader_error(l, m, "%sparameter `%s` must be %s, not %s", ctx,
+            p->name, p->type == GALE_INT ? "an integer" :
             p->type == GALE_DOUBLE ? "a number" :
             p->type == GALE_BOOL ? "a boolean" :
             p->type == GALE_STRING ? "a string" :
@@ -214,8 +222,8 @@ check_typos(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
     for (i = 0; i < c->params->u.map.len; i++) {
         key = c->params->u.map.keys[i];
         if (gale_suggest(key, comp_keys, NELEM(comp_keys)) != NULL)
-            gale_reader_unknown(l, config_setting_get_member(g, key), ctx, "setting",
-                key, comp_keys, NELEM(comp_keys));
+            gale_reader_unknown(l, config_setting_get_member(g, key), ctx,
+                "setting", key, comp_keys, NELEM(comp_keys));
     }
 }
 
@@ -295,7 +303,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
             fieldsset = m;
         else if (strcmp(name, "direct") == 0) {
             if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-                gale_reader_error(l, m, "%s`direct` must be a boolean, not %s", ctx,
+                gale_reader_error(l, m,
+                    "%s`direct` must be a boolean, not %s", ctx,
                     gale_reader_phrase(m));
             else
                 direct = config_setting_get_bool(m);
@@ -315,7 +324,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
         gale_reader_strings(l, fieldsset, ctx, &d->fields, &d->nfields);
         d->direct = direct;
     } else if (directset != NULL)
-        gale_reader_error(l, directset, "%s`direct` applies to the default stream, which "
+        gale_reader_error(l, directset,
+            "%s`direct` applies to the default stream, which "
             "needs `fields`", ctx);
     if ((m = config_setting_get_member(g, "streams")) != NULL)
         parse_decls(l, &c, m);
@@ -328,7 +338,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
     if (!tasks_set)
         c.ntasks = c.parallelism;
     else if (c.ntasks < c.parallelism)
-        gale_reader_error(l, config_setting_get_member(g, "tasks"), "%s`tasks` (%d) is "
+        gale_reader_error(l, config_setting_get_member(g, "tasks"),
+            "%s`tasks` (%d) is "
             "fewer than `parallelism` (%d): every executor needs at least "
             "one task", ctx, c.ntasks, c.parallelism);
     if (c.ntasks > t->max_parallelism)
@@ -336,7 +347,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
             "parallelism"), "%s%d tasks exceed max_parallelism (%d): each "
             "task owns at least one key group", ctx, c.ntasks,
             t->max_parallelism);
-    c.tick_secs = (int)gale_conf_int(c.conf, "topology.tick.tuple.freq.secs", 0);
+    c.tick_secs = (int)gale_conf_int(c.conf, "topology.tick.tuple.freq.secs",
+        0);
     if (c.type != NULL && strcmp(c.type, "shell") == 0) {
         check_shell(l, &c, g, ctx);
         shell_cwd(l, &c, g);
@@ -357,8 +369,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
             gale_reader_error(l, types, "%s%s", ctx, cause != NULL ? cause :
                 "unknown component type");
         else if (c.def->kind != kind)
-            gale_reader_error(l, types, "%stype `%s` is a %s, not a %s", ctx, c.type,
-                c.def->kind == GALE_SPOUT ? "spout" : "bolt", kname);
+            gale_reader_error(l, types, "%stype `%s` is a %s, not a %s", ctx,
+                c.type, c.def->kind == GALE_SPOUT ? "spout" : "bolt", kname);
         else
             check_params(l, &c, g, ctx);
         free(cause);
@@ -372,8 +384,8 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
 
 /* Reads the `spouts` or `bolts` list. */
 void
-gale_comps_read(gale_reader_t *l, const config_setting_t *list, gale_kind_t kind,
-    int *seq)
+gale_comps_read(gale_reader_t *l, const config_setting_t *list,
+    gale_kind_t kind, int *seq)
 {
     int i;
 

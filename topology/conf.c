@@ -63,14 +63,16 @@ parse_passthrough(gale_reader_t *l, const config_setting_t *m,
     if (config_setting_type(m) != CONFIG_TYPE_LIST &&
         !(config_setting_type(m) == CONFIG_TYPE_ARRAY &&
           config_setting_length(m) == 0)) {
-        gale_reader_error(l, m, "%s`passthrough` must be a list of { key; value; } "
+        gale_reader_error(l, m,
+            "%s`passthrough` must be a list of { key; value; } "
             "groups, not %s", ctx, gale_reader_phrase(m));
         return;
     }
     for (i = 0; i < config_setting_length(m); i++) {
         e = config_setting_get_elem(m, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-            gale_reader_error(l, e, "%s`passthrough` entries must be { key; value; } "
+            gale_reader_error(l, e,
+                "%s`passthrough` entries must be { key; value; } "
                 "groups, not %s", ctx, gale_reader_phrase(e));
             continue;
         }
@@ -78,7 +80,8 @@ parse_passthrough(gale_reader_t *l, const config_setting_t *m,
             x = config_setting_get_elem(e, (unsigned)j);
             if (strcmp(config_setting_name(x), "key") != 0 &&
                 strcmp(config_setting_name(x), "value") != 0)
-                gale_reader_error(l, x, "%s`passthrough` entry: unknown setting `%s` "
+                gale_reader_error(l, x,
+                    "%s`passthrough` entry: unknown setting `%s` "
                     "(an entry has `key` and `value`)", ctx,
                     config_setting_name(x));
         }
@@ -92,11 +95,13 @@ parse_passthrough(gale_reader_t *l, const config_setting_t *m,
         if ((key = gale_reader_string(l, kn, ctx)) == NULL)
             continue;
         if (*key == '\0') {
-            gale_reader_error(l, kn, "%s`passthrough` key must not be empty", ctx);
+            gale_reader_error(l, kn, "%s`passthrough` key must not be empty",
+                ctx);
             continue;
         }
         if ((k = gale_keys_find_conf(key)) != NULL) {
-            gale_reader_error(l, kn, "%sconfig key `%s` has a DSL name: set it as `%s`",
+            gale_reader_error(l, kn,
+                "%sconfig key `%s` has a DSL name: set it as `%s`",
                 ctx, key, k->name);
             continue;
         }
@@ -128,8 +133,8 @@ gale_conf_read(gale_reader_t *l, const config_setting_t *g, gale_value_t *conf,
         name = config_setting_name(m);
         if (strcmp(name, "user") == 0) {
             if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
-                gale_reader_error(l, m, "%s`user` must be a group, not %s", ctx,
-                    gale_reader_phrase(m));
+                gale_reader_error(l, m, "%s`user` must be a group, not %s",
+                    ctx, gale_reader_phrase(m));
                 continue;
             }
             for (j = 0; j < config_setting_length(m); j++) {
@@ -172,7 +177,8 @@ gale_conf_read(gale_reader_t *l, const config_setting_t *g, gale_value_t *conf,
             continue;
         }
         if (comp && !k->component) {
-            gale_reader_error(l, m, "%sconfig key `%s` cannot be set per component "
+            gale_reader_error(l, m,
+                "%sconfig key `%s` cannot be set per component "
                 "(Storm applies only its component whitelist there)", ctx,
                 name);
             continue;
@@ -266,7 +272,8 @@ gale_conf_derive(gale_topology_t *t)
     const gale_value_t *v;
 
     t->workers = (int)gale_conf_int(t->conf, "topology.workers", 1);
-    t->max_parallelism = (int)gale_conf_int(t->conf, "gale.max.parallelism", 128);
+    t->max_parallelism = (int)gale_conf_int(t->conf, "gale.max.parallelism",
+        128);
     t->batch_size = (int)gale_conf_int(t->conf, "gale.batch.size", 1024);
     t->batch_bytes = (size_t)gale_conf_int(t->conf, "gale.batch.bytes", 65536);
     t->flush_interval_ms = (int)gale_conf_int(t->conf,

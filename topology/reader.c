@@ -23,7 +23,8 @@ gale_reader_where(const gale_reader_t *l, const config_setting_t *s)
 
 /* Reports a problem at setting s. */
 void
-gale_reader_error(gale_reader_t *l, const config_setting_t *s, const char *fmt, ...)
+gale_reader_error(gale_reader_t *l, const config_setting_t *s,
+    const char *fmt, ...)
 {
     gale_where_t w = gale_reader_where(l, s);
     va_list ap;
@@ -35,14 +36,15 @@ gale_reader_error(gale_reader_t *l, const config_setting_t *s, const char *fmt, 
 
 /* Reports "unknown WHAT `name`", with a suggestion from cands. */
 void
-gale_reader_unknown(gale_reader_t *l, const config_setting_t *s, const char *prefix,
+gale_reader_unknown(gale_reader_t *l, const config_setting_t *s,
+    const char *prefix,
     const char *what, const char *name, const char *const *cands, size_t n)
 {
     const char *hint = gale_suggest(name, cands, n);
 
     if (hint != NULL)
-        gale_reader_error(l, s, "%sunknown %s `%s` (did you mean `%s`?)", prefix, what,
-            name, hint);
+        gale_reader_error(l, s, "%sunknown %s `%s` (did you mean `%s`?)",
+            prefix, what, name, hint);
     else
         gale_reader_error(l, s, "%sunknown %s `%s`", prefix, what, name);
 }
@@ -97,7 +99,8 @@ gale_reader_value(const config_setting_t *s)
         n = config_setting_length(s);
         for (i = 0; i < n; i++) {
             c = config_setting_get_elem(s, (unsigned)i);
-            gale_value_map_set(v, config_setting_name(c), gale_reader_value(c));
+            gale_value_map_set(v, config_setting_name(c),
+                gale_reader_value(c));
         }
         return v;
     }
@@ -106,7 +109,8 @@ gale_reader_value(const config_setting_t *s)
 
 /* The string value of s, or NULL with a problem reported. */
 const char *
-gale_reader_string(gale_reader_t *l, const config_setting_t *s, const char *ctx)
+gale_reader_string(gale_reader_t *l, const config_setting_t *s,
+    const char *ctx)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
         gale_reader_error(l, s, "%s`%s` must be a string, not %s", ctx,
@@ -119,8 +123,8 @@ gale_reader_string(gale_reader_t *l, const config_setting_t *s, const char *ctx)
 /* Reads a list of distinct non-empty strings into *out and *n (owned
  * by the caller). 0, or -EINVAL with a problem reported. */
 int
-gale_reader_strings(gale_reader_t *l, const config_setting_t *s, const char *ctx,
-    char ***out, size_t *n)
+gale_reader_strings(gale_reader_t *l, const config_setting_t *s,
+    const char *ctx, char ***out, size_t *n)
 {
     config_setting_t *e;
     const char *str;
@@ -130,8 +134,8 @@ gale_reader_strings(gale_reader_t *l, const config_setting_t *s, const char *ctx
     *n = 0;
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
         config_setting_type(s) != CONFIG_TYPE_LIST) {
-        gale_reader_error(l, s, "%s`%s` must be a list of strings, not %s", ctx,
-            config_setting_name(s), gale_reader_phrase(s));
+        gale_reader_error(l, s, "%s`%s` must be a list of strings, not %s",
+            ctx, config_setting_name(s), gale_reader_phrase(s));
         return -EINVAL;
     }
     len = config_setting_length(s);
@@ -140,7 +144,8 @@ gale_reader_strings(gale_reader_t *l, const config_setting_t *s, const char *ctx
         e = config_setting_get_elem(s, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING ||
             *(str = config_setting_get_string(e)) == '\0') {
-            gale_reader_error(l, s, "%s`%s` must be a list of non-empty strings", ctx,
+            gale_reader_error(l, s,
+                "%s`%s` must be a list of non-empty strings", ctx,
                 config_setting_name(s));
             return -EINVAL;
         }
@@ -159,7 +164,8 @@ gale_reader_strings(gale_reader_t *l, const config_setting_t *s, const char *ctx
 /* Resolves a path written in the file of setting s against that file's
  * directory. Caller frees. */
 char *
-gale_reader_path(const gale_reader_t *l, const config_setting_t *s, const char *p)
+gale_reader_path(const gale_reader_t *l, const config_setting_t *s,
+    const char *p)
 {
     gale_where_t w = gale_reader_where(l, s);
     const char *slash = strrchr(w.file, '/');

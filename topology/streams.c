@@ -32,7 +32,8 @@ find_comp(gale_reader_t *l, const config_setting_t *s, const char *dir)
         names[i] = l->t->comps[i].id;
     hint = gale_suggest(id, names, l->t->ncomps);
     if (hint != NULL)
-        gale_reader_error(l, s, "stream %s unknown component `%s` (did you mean `%s`?)",
+        gale_reader_error(l, s,
+            "stream %s unknown component `%s` (did you mean `%s`?)",
             dir, id, hint);
     else
         gale_reader_error(l, s, "stream %s unknown component `%s`", dir, id);
@@ -69,7 +70,8 @@ parse_custom(gale_reader_t *l, gale_edge_t *e, const config_setting_t *g)
                 rc = -EINVAL;
         } else if (strcmp(name, "args") == 0) {
             if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
-                gale_reader_error(l, m, "stream: `args` must be a group, not %s",
+                gale_reader_error(l, m,
+                    "stream: `args` must be a group, not %s",
                     gale_reader_phrase(m));
                 rc = -EINVAL;
             } else
@@ -89,8 +91,8 @@ parse_custom(gale_reader_t *l, gale_edge_t *e, const config_setting_t *g)
         e->custom_def = l->opts->lookup_grouping(l->opts->lookup_arg,
             e->custom, e->custom_plugin, &cause);
         if (e->custom_def == NULL) {
-            gale_reader_error(l, g, "stream: custom grouping `%s`: %s", e->custom,
-                cause != NULL ? cause : "unknown grouping");
+            gale_reader_error(l, g, "stream: custom grouping `%s`: %s",
+                e->custom, cause != NULL ? cause : "unknown grouping");
             rc = -EINVAL;
         }
         free(cause);
@@ -129,7 +131,8 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
             if ((e.to = find_comp(l, m, "to")) < 0)
                 bad = true;
             else if (l->t->comps[e.to].kind == GALE_SPOUT) {
-                gale_reader_error(l, m, "stream to `%s`: it is a spout, and spouts "
+                gale_reader_error(l, m,
+                    "stream to `%s`: it is a spout, and spouts "
                     "consume no streams", l->t->comps[e.to].id);
                 bad = true;
             }
@@ -151,10 +154,12 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
             if (k == (int)NELEM(gnames)) {
                 hint = gale_suggest(s, gnames, NELEM(gnames));
                 if (hint != NULL)
-                    gale_reader_error(l, m, "stream: unknown grouping `%s` (did you mean "
+                    gale_reader_error(l, m,
+                        "stream: unknown grouping `%s` (did you mean "
                         "`%s`?)", s, hint);
                 else
-                    gale_reader_error(l, m, "stream: unknown grouping `%s` (one of: "
+                    gale_reader_error(l, m,
+                        "stream: unknown grouping `%s` (one of: "
                         "shuffle, fields, all, global, none, direct, "
                         "local_or_shuffle, partial_key, custom)", s);
                 bad = true;
@@ -162,13 +167,14 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
                 e.grouping = (gale_grouping_t)k;
         } else if (strcmp(name, "fields") == 0) {
             fieldsset = m;
-            if (gale_reader_strings(l, m, "stream: ", &e.fields, &e.nfields) != 0)
+            if (gale_reader_strings(l, m, "stream: ", &e.fields,
+                &e.nfields) != 0)
                 bad = true;
         } else if (strcmp(name, "custom") == 0)
             customset = m;
         else if (strcmp(name, "name") != 0) {
-            gale_reader_unknown(l, m, "stream: ", "stream key", name, edge_keys,
-                NELEM(edge_keys));
+            gale_reader_unknown(l, m, "stream: ", "stream key", name,
+                edge_keys, NELEM(edge_keys));
             bad = true;
         }
     }
@@ -185,26 +191,29 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
     if (e.grouping == GALE_GROUPING_FIELDS ||
         e.grouping == GALE_GROUPING_PARTIAL_KEY) {
         if (e.nfields == 0) {
-            gale_reader_error(l, fieldsset != NULL ? fieldsset : g, "stream: %s grouping "
-                "needs a non-empty `fields` list",
+            gale_reader_error(l, fieldsset != NULL ? fieldsset : g,
+                "stream: %s grouping needs a non-empty `fields` list",
                 gale_grouping_name(e.grouping));
             goto drop;
         }
     } else if (fieldsset != NULL) {
-        gale_reader_error(l, fieldsset, "stream: `fields` is only for the fields and "
+        gale_reader_error(l, fieldsset,
+            "stream: `fields` is only for the fields and "
             "partial_key groupings, not %s", gale_grouping_name(e.grouping));
         goto drop;
     }
     if (e.grouping == GALE_GROUPING_CUSTOM) {
         if (customset == NULL) {
-            gale_reader_error(l, g, "stream: custom grouping needs `custom = { name = "
+            gale_reader_error(l, g,
+                "stream: custom grouping needs `custom = { name = "
                 "\"...\"; }`");
             goto drop;
         }
         if (parse_custom(l, &e, customset) != 0)
             goto drop;
     } else if (customset != NULL) {
-        gale_reader_error(l, customset, "stream: `custom` is only for the custom "
+        gale_reader_error(l, customset,
+            "stream: `custom` is only for the custom "
             "grouping, not %s", gale_grouping_name(e.grouping));
         goto drop;
     }
@@ -227,7 +236,8 @@ gale_streams_read(gale_reader_t *l, const config_setting_t *list)
 
     if (config_setting_type(list) != CONFIG_TYPE_LIST &&
         config_setting_type(list) != CONFIG_TYPE_ARRAY) {
-        gale_reader_error(l, list, "`streams` must be a list of groups, not %s",
+        gale_reader_error(l, list,
+            "`streams` must be a list of groups, not %s",
             gale_reader_phrase(list));
         return;
     }

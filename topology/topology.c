@@ -69,7 +69,8 @@ comp_clear(gale_comp_t *c)
     free(c->plugin);
     for (i = 0; i < c->nstreams; i++) {
         free(c->streams[i].id);
-        gale_topology_strings_free(c->streams[i].fields, c->streams[i].nfields);
+        gale_topology_strings_free(c->streams[i].fields,
+            c->streams[i].nfields);
     }
     free(c->streams);
     gale_value_free(&c->params);
