@@ -155,11 +155,15 @@ port_in() {
 
 # ---- the word count -------------------------------------------------------
 
-# wc_want GEN SENTENCES OUT: writes "word count" lines, sorted, for the
-# first SENTENCES sentences bench/gen_corpus makes with seed 42.
+# wc_want GEN SENTENCES OUT [OPTION...]: writes "word count" lines,
+# sorted, for the first SENTENCES sentences bench/gen_corpus makes with
+# seed 42, or with the OPTIONs (-s SEED, -v VOCABULARY...) instead.
 wc_want() {
-    "$1" -s 42 -n "$2" | tr -s ' ' '\n' | sort | uniq -c |
-        awk '{ print $2, $1 }' > "$3"
+    local gen=$1 n=$2 out=$3
+    shift 3
+    [ $# -gt 0 ] || set -- -s 42
+    "$gen" "$@" -n "$n" | tr -s ' ' '\n' | sort | uniq -c |
+        awk '{ print $2, $1 }' > "$out"
 }
 
 # wc_check DIR WANT: checks the file_sink output in DIR, which committed
