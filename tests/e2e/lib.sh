@@ -81,10 +81,10 @@ at_exit() {
 $1"
 }
 
-# The EXIT trap. Runs with errexit off, whatever the script set, and does
-# not change the script's exit status.
+# The EXIT trap. Runs with errexit and nounset off, whatever the script
+# set, and does not change the script's exit status.
 _lib_exit() {
-    set +e
+    set +eu
     eval "$_lib_at_exit"
     if [ -n "$tmp" ]; then
         if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
@@ -118,15 +118,20 @@ finish() {
 
 # ---- waiting --------------------------------------------------------------
 
-# wait_for SECS COMMAND...: runs COMMAND every 0.2 s until it succeeds;
-# returns 1 when it has not within SECS seconds (it is tried once more at
-# the deadline).
+# wait_for [-i STEP] SECS COMMAND...: runs COMMAND every STEP seconds
+# (default 0.2) until it succeeds; returns 1 when it has not within SECS
+# seconds (it is tried once more at the deadline).
 wait_for() {
-    local end=$(($(date +%s) + $1))
+    local step=0.2 end
+    if [ "$1" = -i ]; then
+        step=$2
+        shift 2
+    fi
+    end=$(($(date +%s%3N) + $1 * 1000))
     shift
     until "$@"; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
-        sleep 0.2
+        [ "$(date +%s%3N)" -lt "$end" ] || return 1
+        sleep "$step"
     done
 }
 
