@@ -118,19 +118,28 @@ finish() {
 
 # ---- waiting --------------------------------------------------------------
 
-# wait_for [-i STEP] SECS COMMAND...: runs COMMAND every STEP seconds
-# (default 0.2) until it succeeds; returns 1 when it has not within SECS
-# seconds (it is tried once more at the deadline).
+# wait_for [-i STEP] [-p PID] SECS COMMAND...: runs COMMAND every STEP
+# seconds (default 0.2) until it succeeds. Returns 1 when it has not once
+# SECS seconds have passed and it has been tried SECS / STEP times (a slow
+# COMMAND still gets all its tries), or, with -p, as soon as process PID
+# has gone (what COMMAND waits for would never come).
 wait_for() {
-    local step=0.2 end
-    if [ "$1" = -i ]; then
-        step=$2
+    local step=0.2 pid="" end tries
+    while :; do
+        case $1 in
+        -i) step=$2 ;;
+        -p) pid=$2 ;;
+        *) break ;;
+        esac
         shift 2
-    fi
+    done
     end=$(($(date +%s%3N) + $1 * 1000))
+    tries=$(awk "BEGIN { print int($1 / $step) }")
     shift
     until "$@"; do
-        [ "$(date +%s%3N)" -lt "$end" ] || return 1
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || [ "$(date +%s%3N)" -lt "$end" ] || return 1
+        [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
         sleep "$step"
     done
 }
