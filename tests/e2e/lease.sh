@@ -9,7 +9,7 @@ set -u
 gen=$(build_file bench/gen_corpus)
 work_dir lease
 at_exit 'kill -CONT ${pid:-} 2>/dev/null; pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null'
-export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
+export XDG_RUNTIME_DIR=$tmp/run
 need_build "$gen"
 N=60000
 wc_want "$gen" $N "$tmp/want"
