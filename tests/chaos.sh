@@ -11,20 +11,17 @@
 # FAULTS (default 20) faults; SENTENCES (default 600000) at RATE (default
 # 20000) sentences/s; SEED for the fault schedule (default: random, printed).
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
+. "$(dirname "$0")/e2e/lib.sh" || exit 99
 : "${FAULTS:=20}"
 : "${SENTENCES:=600000}"
 : "${RATE:=20000}"
 : "${SEED:=$RANDOM}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/chaos.XXXXXX") || exit 99
-trap 'pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-export LC_ALL=C
+gen=$(build_file bench/gen_corpus)
+work_dir chaos
+at_exit 'pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null'
 RANDOM=$SEED
 echo "chaos: $FAULTS faults, $SENTENCES sentences at $RATE/s, seed $SEED"
-[ -x "$gen" ] || { echo "no $gen: run make check"; exit 99; }
+need_build "$gen"
 
 cat > "$tmp/c.cfg" <<CFG
 name = "chaos";
@@ -84,8 +81,6 @@ ckpts=$(grep -oE "checkpoints: [0-9]+ completed \(last [0-9]+\)" "$tmp/log" | ta
 echo "faults $faults, coordinator restarts $restarts, recoveries $total" \
     "($later restored a checkpoint after the first); final run: $ckpts"
 
-fails=0
-. "$(dirname "$0")/e2e/lib.sh"
 wc_want "$gen" "$SENTENCES" "$tmp/want"
 msg=$(wc_check "$tmp/out" "$tmp/want") || { echo "FAIL: $msg"; fails=1; }
 [ "$faults" -ge "$FAULTS" ] || { echo "FAIL: only $faults faults injected (the run ended first)"; fails=1; }

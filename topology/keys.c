@@ -475,7 +475,7 @@ gale_keys_ignored(const gale_topology_t *t, const char ***names, size_t *n)
             continue;
         if ((v = gale_value_map_get(t->conf, keys[i].conf)) == NULL)
             continue;
-        /* 0 ackers is acted on: no guarantee (loader.c) */
+        /* 0 ackers is acted on: no guarantee (conf.c) */
         if (strcmp(keys[i].conf, "topology.acker.executors") == 0 &&
             v->type == GALE_INT && v->u.i == 0)
             continue;

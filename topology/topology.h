@@ -1,6 +1,8 @@
 /* topology.h - the logical topology: what a DSL file says, validated.
  *
  * Built by gale_topology_load() (topology/loader.c) from a libconfig file;
+ * the model's own functions (names, lookups, freeing) are in topology.c,
+ * below both the loader and validate.c;
  * consumed by the planner (plan.h), `gale graph`, and the engine. Read-only
  * once loaded; components are kept in sorted order of their ids (the order
  * in which Storm assigns task ids), so a component's index is stable for
@@ -135,7 +137,12 @@ gale_topology_t *gale_topology_load(const char *path,
  * path (includes are still read from disk). Used by the fuzzer. */
 gale_topology_t *gale_topology_load_buffer(const char *path, const char *buf,
     size_t len, const gale_load_opts_t *opts, gale_diag_t *diag);
+/* Frees t and all it owns and sets *tp to NULL. Accepts NULL and *NULL. */
 void gale_topology_free(gale_topology_t **tp);
+/* Frees what edge e owns (not e itself) and zeroes it. */
+void gale_edge_clear(gale_edge_t *e);
+/* Frees the n strings of v and v itself. Accepts NULL. */
+void gale_topology_strings_free(char **v, size_t n);
 
 /* Index of the component with this id, or -1. */
 int gale_topology_find(const gale_topology_t *t, const char *id);

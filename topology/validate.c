@@ -1,4 +1,5 @@
-/* validate.c - whole-topology checks (validate.h). */
+/* validate.c - whole-topology checks (validate.h). It sees only the model
+ * (topology.h, topology.c), never the loader that calls it. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

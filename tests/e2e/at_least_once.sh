@@ -26,18 +26,13 @@
 #    snapshot_write, and a kill -9 from outside in the middle of the run;
 #    the same command then resumes from the newest checkpoint.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/at_least_once.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir at_least_once
 SENTENCES=60000
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+need_build "$gen"
 "$gen" -s 42 -n $SENTENCES | tr -s ' ' '\n' | sort | uniq -c |
     awk '{ print $2, $1 }' > "$tmp/want"
-fails=0
 
 # topology NAME
 topology() {
@@ -138,10 +133,11 @@ mkdir -p "$tmp/$name"
 topology "$name" > "$tmp/$name.cfg"
 "$GALE" run "$tmp/$name.cfg" 2> "$tmp/$name.err1" &
 pid=$!
-i=0
-while [ $i -lt 100 ] && [ "$(ls "$tmp/$name/state/meta" 2>/dev/null | grep -c '\.meta$')" -lt 2 ]; do
-    sleep 0.02; i=$((i + 1))
-done
+# checkpoints N: whether the run has written N checkpoints.
+checkpoints() {
+    [ "$(ls "$tmp/$name/state/meta" 2>/dev/null | grep -c '\.meta$')" -ge "$1" ]
+}
+wait_for -i 0.02 2 checkpoints 2
 sleep 0.2
 kill -9 $pid 2>/dev/null
 wait $pid
@@ -155,5 +151,4 @@ else
     fails=$((fails + 1))
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS at_least_once"
+finish "PASS at_least_once"

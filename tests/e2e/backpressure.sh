@@ -6,13 +6,10 @@
 # resident memory stays flat. SIGINT then stops it gracefully: every
 # emitted tuple is executed and gale exits 0.
 set -eu
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-: "${top_builddir:=.}"
-plugin="$(cd "$top_builddir" && pwd)/tests/plugins/testkit.so"
-[ -f "$plugin" ] || { echo "missing $plugin (make check builds it)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh" || exit 99
+plugin=$(build_file tests/plugins/testkit.so)
+need_build "$plugin"
+work_dir backpressure
 
 cat > "$tmp/bp.cfg" <<EOF2
 name = "backpressure";

@@ -3,21 +3,11 @@
 # two spout tasks (words mode) against bench/gen_corpus; random_sentence
 # through filter to stdout, deterministic across runs; the log bolt.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/builtins.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
-fails=0
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir builtins
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-[ -x "$gen" ] || { echo "no $gen: run make check"; exit 99; }
+need_build "$gen"
 cd "$tmp" || exit 99
 
 # 1. generator, words mode, two tasks: count 10001 split 5001 + 5000,
@@ -83,5 +73,4 @@ CFG
 n=$(grep -c 'source: s:[0-9]*, stream: default, \[' log.err)
 [ "$n" -eq 3 ] || { fail "$n log lines, expected 3:"; cat log.err; }
 
-[ "$fails" -eq 0 ] && echo "PASS: generator, random_sentence, filter, stdout, log"
-exit "$fails"
+finish "PASS: generator, random_sentence, filter, stdout, log"

@@ -2,20 +2,9 @@
 # cli_graph.sh - `gale graph` writes DOT that Graphviz renders, for the
 # fixture and every example. Skipped (77) when dot is not installed.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-if ! command -v dot >/dev/null 2>&1; then
-    echo "SKIP: dot (Graphviz) is not installed"
-    exit 77
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_graph.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh" || exit 99
+need_cmd dot Graphviz
+work_dir cli_graph
 
 for f in "$top_srcdir"/tests/data/cli/small.cfg "$top_srcdir"/examples/*.cfg; do
     [ -e "$f" ] || continue
@@ -43,5 +32,4 @@ for id in words count sink log; do
     grep -q "\"$id\"" "$tmp/g.dot" || fail "no node \"$id\" in the fixture's graph"
 done
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "ok"
+finish "ok"

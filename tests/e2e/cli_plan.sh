@@ -2,17 +2,9 @@
 # cli_plan.sh - `gale plan` of a small fixture equals the expected tables,
 # with and without -v.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_plan.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir cli_plan
 data=$top_srcdir/tests/data/cli
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
 
 if "$GALE" plan "$data/small.cfg" >"$tmp/out" 2>"$tmp/err"; then
     diff -u "$data/small.plan" "$tmp/out" || fail "gale plan: unexpected output"
@@ -33,5 +25,4 @@ fi
 "$GALE" plan "$data/small.cfg" -v >"$tmp/out2" 2>/dev/null
 cmp -s "$tmp/out" "$tmp/out2" || fail "gale plan FILE -v differs from gale plan -v FILE"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "ok"
+finish "ok"

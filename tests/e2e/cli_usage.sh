@@ -2,15 +2,8 @@
 # cli_usage.sh - the gale command's conventions: --version, --help,
 # COMMAND --help, and usage errors (exit 2, message on stderr only).
 set -u
-: "${GALE:=./gale}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_usage.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir cli_usage
 
 # run EXPECTED_STATUS ARGS...: runs gale, output in $tmp/out and $tmp/err.
 run() {
@@ -142,5 +135,4 @@ if [ -w /dev/full ]; then
         fail "gale --help >/dev/full: no error message"
 fi
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "ok"
+finish "ok"

@@ -3,16 +3,8 @@
 # summary; a bad file exits 2 with exactly its `file:line: message` on
 # stderr and nothing on stdout.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_validate.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir cli_validate
 
 n=0
 for f in "$top_srcdir"/examples/*.cfg; do
@@ -78,5 +70,4 @@ for c in graph plan; do
     diff -u "$tmp/want" "$tmp/err" || fail "gale $c $bad: unexpected stderr"
 done
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "ok: $n examples"
+finish "ok: $n examples"

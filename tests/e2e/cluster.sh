@@ -32,23 +32,15 @@
 # timeouts, LIMIT bounds the whole test (s); KEEP=1 keeps the temporary
 # directory.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
+. "$(dirname "$0")/lib.sh" || exit 99
 : "${SENTENCES:=300000}"
 : "${RATE:=10000}"
 : "${LIMIT:=240}"       # seconds: the whole test, whatever happens
 : "${SUP_TIMEOUT_MS:=2000}"     # supervisor.timeout_ms
 : "${WORKER_TIMEOUT_MS:=3000}"  # the topology's worker_timeout_ms
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-export LC_ALL=C
+gen=$(build_file bench/gen_corpus)
 unset GALE_CLUSTER GALE_KEY GALE_FAILPOINT
-[ -x "$gen" ] || { echo "run make check first (no $gen)"; exit 99; }
-
-skip() {
-    echo "cluster.sh: SKIP: $*" >&2
-    exit 77
-}
+need_build "$gen"
 
 # ---- what this test makes, and its removal on every exit path ------------
 pfx="gale$$"                    # namespace names: unique per run
@@ -60,7 +52,6 @@ for i in 1 2 3; do
     addr[h$i]="10.231.0.$i"
 done
 made=()                         # namespaces made so far
-tmp=""
 watchdog=""
 
 cleanup() {
@@ -78,17 +69,14 @@ cleanup() {
         ip netns del "$n" 2>/dev/null
     done
     [ -n "$watchdog" ] && kill -TERM "$watchdog" 2> /dev/null
-    if [ -n "$tmp" ]; then
-        if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-    fi
 }
-trap cleanup EXIT
+at_exit cleanup                 # then lib.sh removes $tmp (KEEP=1 keeps it)
 trap 'exit 1' INT TERM HUP
 
 # ---- preconditions: each one checked, and named when it fails -------------
 [ "$(id -u)" -eq 0 ] || skip "not root (network namespaces need CAP_SYS_ADMIN)"
-command -v ip > /dev/null || skip "no \`ip\` command (iproute2)"
-command -v timeout > /dev/null || skip "no \`timeout\` command (coreutils)"
+need_cmd ip iproute2
+need_cmd timeout coreutils
 err=$(ip netns add "$sw" 2>&1) || skip "\`ip netns add\` failed: $err"
 made+=("$sw")
 err=$(ip -n "$sw" link add br0 type bridge 2>&1) ||
@@ -100,7 +88,7 @@ for h in "${hosts[@]}"; do
         netns "${ns[$h]}" 2>&1) || skip "no veth support: $err"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cluster.XXXXXX") || exit 99
+work_dir cluster
 export XDG_RUNTIME_DIR=$tmp/run
 # The watchdog: TERM to this script after LIMIT s (its trap cleans up);
 # TERM to the watchdog stops it and its sleep.
@@ -113,9 +101,6 @@ export XDG_RUNTIME_DIR=$tmp/run
     kill -TERM $$
 ) > /dev/null &
 watchdog=$!
-. "$(dirname "$0")/lib.sh" || exit 99
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # ---- the network: 10.231.0.0/24, hosts .1 .2 .3, the workstation .254 -----
 set -e
@@ -146,17 +131,6 @@ reaches() {
     out=$(on "$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/9" 2>&1) && return 0
     case $out in *refused*) return 0 ;; esac
     return 1
-}
-
-# wait_for SECS CMD...: runs CMD every 0.2 s until it succeeds; 1 when it
-# never did within SECS.
-wait_for() {
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.2
-    done
 }
 
 for from in sw "${hosts[@]}"; do

@@ -9,14 +9,10 @@
 # running counts are exact. Needs no privileges (tests/e2e/cluster.sh is
 # the same with network namespaces as hosts).
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cluster-lo.XXXXXX") || exit 99
-export LC_ALL=C
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir cluster-lo
+need_build "$gen"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do
@@ -24,19 +20,13 @@ cleanup() {
         kill -KILL "$p" 2>/dev/null
     done
     pkill -KILL -f "gale worker $tmp" 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
-trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+at_exit cleanup
 
 N=150000
 wc_want "$gen" $N "$tmp/want"
-# Below the ephemeral range (32768 and up), where outgoing connections
-# would take ports from under the listeners, and apart from the ranges
-# of the other tests that listen on loopback (workers.sh 5000-9999,
-# nimbus.sh 20000-31999), which make check may run at the same time.
-base=$((10000 + ($$ % 390) * 25))
+# 10000-19999: lib.sh's table of port ranges.
+base=$(port_in 10000 19750 25)
 mkdir -p "$tmp/keys" "$tmp/other"
 for k in nimbus h1 h2 h3 admin; do
     "$GALE" keygen -o "$tmp/keys" $k > /dev/null 2>&1 || { echo "keygen failed"; exit 1; }
@@ -79,18 +69,9 @@ for h in h1 h2 h3; do start_sup $h; done
 master=$!
 pids+=($master)
 
-# wait_for SECS CMD...: polls CMD every 0.2 s; 1 when it never held.
-wait_for() {
-    local end=$((SECONDS + $1)); shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        kill -0 $master 2>/dev/null || return 1
-        sleep 0.2
-    done
-}
 placed_on() { grep -q "runs on $1 " "$tmp/master.log"; }
 
-wait_for 30 placed_on h3 || fail "the workers were not placed on every host"
+wait_for -p $master 30 placed_on h3 || fail "the workers were not placed on every host"
 for h in h1 h2 h3; do
     placed_on $h || fail "no worker on $h"
 done
@@ -98,13 +79,13 @@ sleep 2
 # Host h2 dies: its supervisor and workers, kill -9.
 kill -KILL "${sup[h2]}"
 pkill -KILL -P "${sup[h2]}" 2>/dev/null
-wait_for 30 grep -q "failed: .*host h2" "$tmp/master.log" ||
+wait_for -p $master 30 grep -q "failed: .*host h2" "$tmp/master.log" ||
     fail "the master did not declare h2 dead"
 # Host h3 is cut off: frozen past the supervisor timeout, then thawed.
 sleep 2
 kids=$(pgrep -P "${sup[h3]}" | tr '\n' ' ')
 kill -STOP "${sup[h3]}" $kids
-wait_for 30 grep -q "failed: .*host h3" "$tmp/master.log" ||
+wait_for -p $master 30 grep -q "failed: .*host h3" "$tmp/master.log" ||
     fail "the master did not declare h3 dead"
 sleep 1
 kill -CONT "${sup[h3]}" $kids

@@ -17,19 +17,13 @@
 #    recovered in-process from the last checkpoint.
 # 4. A crash after the final checkpoint leads to publish-and-exit.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-plugin=$(cd "$top_builddir" && pwd)/tests/plugins/testkit.so
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/exactly_once.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+plugin=$(build_file tests/plugins/testkit.so)
+work_dir exactly_once
 SENTENCES=60000
-[ -x "$gen" ] && [ -f "$plugin" ] || { echo "run make check first"; exit 99; }
-. "$(dirname "$0")/lib.sh"
+need_build "$gen" "$plugin"
 wc_want "$gen" $SENTENCES "$tmp/want"
-fails=0
 
 # topology NAME [EXTRA-BOLT EXTRA-STREAM]
 topology() {
@@ -109,5 +103,4 @@ after=$(cat "$tmp/clean/out"/part-* | wc -l)
 [ "$before" = "$after" ] || { echo "FAIL rerun: output changed ($before -> $after lines)"; fails=$((fails + 1)); }
 check clean
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS exactly_once"
+finish "PASS exactly_once"

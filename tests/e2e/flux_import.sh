@@ -5,16 +5,8 @@
 # exactly its `file:line: message` lines (tests/flux/*.err) and writes
 # nothing on stdout.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/flux_import.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir flux_import
 cd "$top_srcdir/tests/flux" || exit 99
 export FLUX_TEST_TIMEOUT=45
 unset FLUX_TEST_UNSET_VARIABLE
@@ -85,5 +77,4 @@ awk '{ if ($2 != last[$1] + 1) bad++; last[$1] = $2 }
      END { n = 0; for (w in last) n++; if (bad || n > 5 || n < 1) exit 1 }' counts ||
     fail "word count: counts are not 1, 2, 3... per word over at most 5 words"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "ok: $n bad fixtures refused, good ones convert, validate and run"
+finish "ok: $n bad fixtures refused, good ones convert, validate and run"

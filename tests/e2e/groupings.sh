@@ -7,12 +7,10 @@
 # task, all to every task, local_or_shuffle stays in the worker; and tick
 # tuples arrive on __system/__tick.
 set -eu
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-plugin="$(cd "$top_builddir" && pwd)/tests/plugins/testkit.so"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh" || exit 99
+plugin=$(build_file tests/plugins/testkit.so)
+need_build "$plugin"
+work_dir groupings
 
 bolt() {  # id parallelism
     printf '  { id = "%s"; type = "tasklog"; plugin = "%s"; parallelism = %s;\n    fields = ["comp", "src", "task", "word"]; },\n' "$1" "$plugin" "$2"
@@ -38,8 +36,8 @@ bolt() {  # id parallelism
     echo '  { from = "gen"; to = "zz_end"; grouping = "shuffle"; }'
     echo ');'
 } > "$tmp/g.cfg"
-"$GALE" plan "$tmp/g.cfg" > "$tmp/plan" || fail "gale plan"
-"$GALE" run "$tmp/g.cfg" 2> "$tmp/err" || { cat "$tmp/err"; fail "gale run"; }
+"$GALE" plan "$tmp/g.cfg" > "$tmp/plan" || die "gale plan"
+"$GALE" run "$tmp/g.cfg" 2> "$tmp/err" || { cat "$tmp/err"; die "gale run"; }
 
 # Task ids and workers of a component, from `gale plan` (task comp index executor worker).
 tasks_of() {
@@ -49,24 +47,24 @@ tasks_of() {
 
 # shuffle: 6000 tuples over 3 tasks, each spout task round-robin: 2000 each.
 cut -f3 "$tmp"/shuffle/part-* | sort | uniq -c > "$tmp/c"
-[ "$(wc -l < "$tmp/c")" -eq 3 ] || fail "shuffle reached $(wc -l < "$tmp/c") tasks"
-awk '$1 != 2000 { exit 1 }' "$tmp/c" || fail "shuffle uneven: $(tr '\n' ' ' < "$tmp/c")"
+[ "$(wc -l < "$tmp/c")" -eq 3 ] || die "shuffle reached $(wc -l < "$tmp/c") tasks"
+awk '$1 != 2000 { exit 1 }' "$tmp/c" || die "shuffle uneven: $(tr '\n' ' ' < "$tmp/c")"
 
 # fields: every word at exactly one task, and all 4 tasks used.
 [ "$(cut -f3,4 "$tmp"/fields/part-* | sort -u | cut -f2 | sort | uniq -d | wc -l)" -eq 0 ] ||
-    fail "fields: a word reached two tasks"
-[ "$(cut -f3 "$tmp"/fields/part-* | sort -u | wc -l)" -eq 4 ] || fail "fields: not all tasks used"
-[ "$(cat "$tmp"/fields/part-* | wc -l)" -eq 6000 ] || fail "fields: tuples lost"
+    die "fields: a word reached two tasks"
+[ "$(cut -f3 "$tmp"/fields/part-* | sort -u | wc -l)" -eq 4 ] || die "fields: not all tasks used"
+[ "$(cat "$tmp"/fields/part-* | wc -l)" -eq 6000 ] || die "fields: tuples lost"
 
 # global: all 6000 at the lowest task id of glob.
 low=$(tasks_of glob | sort -n | head -1 | cut -d' ' -f1)
-[ "$(cut -f3 "$tmp"/glob/part-* | sort -u)" = "$low" ] || fail "global: not only task $low"
-[ "$(cat "$tmp"/glob/part-* | wc -l)" -eq 6000 ] || fail "global: tuples lost"
+[ "$(cut -f3 "$tmp"/glob/part-* | sort -u)" = "$low" ] || die "global: not only task $low"
+[ "$(cat "$tmp"/glob/part-* | wc -l)" -eq 6000 ] || die "global: tuples lost"
 
 # all: every one of the 3 tasks got all 6000.
 cut -f3 "$tmp"/all/part-* | sort | uniq -c > "$tmp/c"
 [ "$(wc -l < "$tmp/c")" -eq 3 ] && awk '$1 != 6000 { exit 1 }' "$tmp/c" ||
-    fail "all: $(tr '\n' ' ' < "$tmp/c")"
+    die "all: $(tr '\n' ' ' < "$tmp/c")"
 
 # local_or_shuffle: each tuple stays in its spout task's worker.
 tasks_of gen > "$tmp/w_gen"
@@ -90,8 +88,8 @@ bolts = ( { id = "tl"; type = "tasklog"; plugin = "$plugin";
 streams = ( { from = "gen"; to = "tl"; grouping = "shuffle"; },
             { from = "tl"; to = "out"; grouping = "global"; } );
 CFG
-"$GALE" run "$tmp/t.cfg" 2> "$tmp/err" || { cat "$tmp/err"; fail "ticks run"; }
+"$GALE" run "$tmp/t.cfg" 2> "$tmp/err" || { cat "$tmp/err"; die "ticks run"; }
 ticks=$(awk -F'\t' '$1 == "__system" && $2 == -1 && $4 == 1' "$tmp"/ticks/part-* | wc -l)
-[ "$ticks" -ge 2 ] || fail "expected >= 2 tick tuples, saw $ticks"
-[ "$(awk -F'\t' '$1 == "gen"' "$tmp"/ticks/part-* | wc -l)" -eq 30 ] || fail "ticks: data lost"
+[ "$ticks" -ge 2 ] || die "expected >= 2 tick tuples, saw $ticks"
+[ "$(awk -F'\t' '$1 == "gen"' "$tmp"/ticks/part-* | wc -l)" -eq 30 ] || die "ticks: data lost"
 echo "PASS groupings ($ticks ticks)"

@@ -3,15 +3,8 @@
 # under umask 000), the public key it prints (the one in both files), its
 # refusal to overwrite a key, and usage errors (exit 2, nothing written).
 set -u
-: "${GALE:=./gale}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/keygen.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir keygen
 # mode FILE: its permission bits in octal.
 mode() {
     stat -c %a "$1"
@@ -83,5 +76,4 @@ done
 "$GALE" keygen --help >"$tmp/help" 2>&1 && grep -q "NAME.key_secret" "$tmp/help" ||
     fail "keygen --help"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "keygen: all checks passed"
+finish "keygen: all checks passed"

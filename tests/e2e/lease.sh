@@ -5,16 +5,13 @@
 # workers are gone, recovers from the last checkpoint, and the committed
 # output is still exact.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lease.XXXXXX") || exit 99
-trap 'kill -CONT $pid 2>/dev/null; pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir lease
+at_exit 'kill -CONT ${pid:-} 2>/dev/null; pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null'
+export XDG_RUNTIME_DIR=$tmp/run
+need_build "$gen"
 N=60000
-. "$(dirname "$0")/lib.sh"
 wc_want "$gen" $N "$tmp/want"
 cat > "$tmp/l.cfg" <<CFG
 name = "lease-$$";
@@ -32,20 +29,17 @@ streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
 CFG
 "$GALE" run "$tmp/l.cfg" 2> "$tmp/log" &
 pid=$!
-for _ in $(seq 100); do
-    [ "$(pgrep -fc "gale worker -- $tmp/l.cfg")" -eq 2 ] && break
-    sleep 0.1
-done
+# workers N: whether exactly N workers of this run are up.
+workers() {
+    [ "$(pgrep -fc "gale worker -- $tmp/l.cfg")" -eq "$1" ]
+}
+wait_for 10 workers 2
 sleep 1
 kill -STOP $pid
 # The workers must leave by themselves: within the 2 s lease and a margin.
 gone=0
-for _ in $(seq 100); do
-    [ "$(pgrep -fc "gale worker -- $tmp/l.cfg")" -eq 0 ] && { gone=1; break; }
-    sleep 0.1
-done
+wait_for 10 workers 0 && gone=1
 kill -CONT $pid
-fails=0
 [ $gone -eq 1 ] || { echo "FAIL: workers still running 10 s after their coordinator stopped"; fails=1; }
 wait $pid || { echo "FAIL: the run exited $?"; fails=1; }
 grep -q "lost the coordinator's lease" "$tmp/log" || { echo "FAIL: no lease message"; fails=1; }

@@ -4,22 +4,11 @@
 # file has CRLF line ends and a last line without a newline); then a
 # followed file that grows while gale runs, stopped with SIGINT.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lines.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
-fails=0
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir lines
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-[ -x "$gen" ] || { echo "no $gen: run make check"; exit 99; }
+need_build "$gen"
 cd "$tmp" || exit 99
 
 # Mixed case, CRLF line ends, tabs, and a last line without newline.
@@ -78,5 +67,4 @@ rc=$?
 printf 'one\ntwo\nthree\nfour\n' >fwant
 cmp -s fwant fout/part-00000 || { fail "followed lines differ:"; cat fout/part-00000; }
 
-[ "$fails" -eq 0 ] && echo "PASS: lines bounded and followed"
-exit "$fails"
+finish "PASS: lines bounded and followed"

@@ -14,20 +14,13 @@
 #     cleanly (no crash, no hang);
 #  6. a command that cannot start: a clear error, non-zero exit.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-: "${top_srcdir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
 ML=$(cd "$top_srcdir" && pwd)/tests/multilang
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/multilang.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
+work_dir multilang
 export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the source tree
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+need_cmd python3
+need_build "$gen"
 
 # ---- 1. every message ----------------------------------------------------
 mkdir -p "$tmp/feat"
@@ -230,5 +223,4 @@ else
     echo "ok nocmd"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS multilang"
+finish "PASS multilang"

@@ -16,22 +16,17 @@
 #     restart, while ids the restored checkpoint covers are still coming
 #     back: two rollbacks in a row, exact.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-: "${top_srcdir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
 ML=$(cd "$top_srcdir" && pwd)/tests/multilang
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlworkers.XXXXXX") || exit 99
-trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; pkill -KILL -f "replay_spout.py $tmp" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-export LC_ALL=C
+work_dir mlworkers
+at_exit 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; pkill -KILL -f "replay_spout.py $tmp" 2>/dev/null'
 export PYTHONDONTWRITEBYTECODE=1     # no __pycache__ in the source tree
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+need_cmd python3
+need_build "$gen"
 N=12000
 "$gen" -s 42 -n $N > "$tmp/input"
 tr -s ' ' '\n' < "$tmp/input" | sort | uniq -c | awk '{ print $2, $1 }' > "$tmp/want"
-fails=0
 
 topology() {  # name [crash1 crash2]
     mkdir -p "$tmp/$1/spout"
@@ -109,5 +104,4 @@ else
     fails=$((fails + 1))
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS multilang_workers"
+finish "PASS multilang_workers"

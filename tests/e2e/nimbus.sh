@@ -22,18 +22,13 @@
 # their workers on a supervisor of the test; GALE_NIMBUS_LOCAL_MASTERS=1
 # runs the same test with local-mode masters and no supervisor.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nimbus.XXXXXX") || exit 99
-export LC_ALL=C XDG_RUNTIME_DIR=$tmp/run
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir nimbus
+export XDG_RUNTIME_DIR=$tmp/run
+need_build "$gen"
 local_masters=${GALE_NIMBUS_LOCAL_MASTERS:-}
 unset GALE_CLUSTER GALE_KEY
-. "$(dirname "$0")/lib.sh"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # Every process this test starts is stopped by its pid: the nimbus
 # daemons, the supervisors and their workers, and the masters that the
@@ -54,9 +49,8 @@ cleanup() {
              $(sed -n 's/.*master started, pid \([0-9]*\).*/\1/p' "$tmp"/*.log 2>/dev/null); do
         [ "$p" != 0 ] && kill -KILL "$p" 2>/dev/null
     done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # cluster FILE SECURITY DIR PORT [KEYS]: nimbus at PORT, supervisor h1 at
 # PORT + 1, topology slots from PORT + 10.
@@ -80,6 +74,11 @@ start_sup() {
     sup_pids="$sup_pids $!"
 }
 
+# records LOG N: whether nimbus has logged its record more than N times.
+records() {
+    [ "$(cat "$1" 2>/dev/null | grep -c "topologies in the record")" -gt "$2" ]
+}
+
 # start_nimbus CLUSTER LOG: starts nimbus, waits until it listens; sets
 # npid. Returns 1 when it did not come up.
 start_nimbus() {
@@ -88,21 +87,15 @@ start_nimbus() {
     "$GALE" nimbus --cluster "$1" --log "$2" 2>> "$2" &
     npid=$!
     nimbus_pids="$nimbus_pids $npid"
-    for _ in $(seq 100); do
-        [ "$(cat "$2" 2>/dev/null | grep -c "topologies in the record")" -gt "$before" ] &&
-            return 0
-        kill -0 $npid 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
+    wait_for -i 0.1 -p $npid 10 records "$2" "$before"
 }
 
 # new_nimbus CLUSTER SECURITY DIR LOG [KEYS]: writes a cluster file with
-# a random port below the ephemeral range and starts nimbus on it, with
-# another port while one is taken. Sets port and npid.
+# a random port in 20000-31999 (lib.sh's table of port ranges) and starts
+# nimbus on it, with another port while one is taken. Sets port and npid.
 new_nimbus() {
     for _ in $(seq 10); do
-        port=$((20000 + RANDOM % 120 * 100))
+        port=$(port_in 20000 32000 100 $RANDOM)
         cluster "$1" "$2" "$3" $port "${5:-}"
         start_nimbus "$1" "$4" && return 0
         grep -q "Address already in use" "$4" || return 1
@@ -131,13 +124,6 @@ CFG
 # field DIR NAME KEY: a value of topology NAME's record under nimbus DIR.
 field() {
     sed -n "s/^$3=//p" "$1/topologies/$2/record" 2>/dev/null
-}
-
-# wait_for SECS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
-wait_for() {
-    local n=$(($1 * 5)); shift
-    for _ in $(seq $n); do "$@" && return 0; sleep 0.2; done
-    return 1
 }
 
 published() { # DIR: some output was published there

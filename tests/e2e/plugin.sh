@@ -3,25 +3,13 @@
 # (built by make check as a plugin author builds it) provides the bolt
 # "upper" and the grouping "first_n"; gale loads both with dlopen.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-build=$(cd "$top_builddir" && pwd)
+. "$(dirname "$0")/lib.sh" || exit 99
 src=$(cd "$top_srcdir" && pwd)
-so=$build/examples/plugins/upper.so
-gen=$build/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-export LC_ALL=C
-fails=0
+so=$(build_file examples/plugins/upper.so)
+gen=$(build_file bench/gen_corpus)
+work_dir plugin
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-
-[ -f "$so" ] && [ -x "$gen" ] || { echo "no $so or $gen: run make check"; exit 99; }
+need_build "$so" "$gen"
 cd "$tmp" || exit 99
 # The shipped upper.cfg with the plugin's absolute path, so that it also
 # runs from a separate build directory.
@@ -39,7 +27,7 @@ done
     fail "first_n with n = 2 reached the third sink task"
 
 # A plugin built for another ABI is refused, naming both versions.
-bad=$build/tests/plugins/badabi.so
+bad=$(build_file tests/plugins/badabi.so)
 cat >bad.cfg <<CFG
 name = "bad";
 spouts = ( { id = "w"; type = "generator"; count = 1; fields = ["s"]; } );
@@ -50,5 +38,4 @@ CFG
 grep -q "was built for gale ABI 2, but this gale has ABI 1" bad.err ||
     { fail "no ABI message:"; cat bad.err; }
 
-[ "$fails" -eq 0 ] && echo "PASS: plugin bolt and grouping"
-exit "$fails"
+finish "PASS: plugin bolt and grouping"

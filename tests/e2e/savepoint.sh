@@ -17,21 +17,15 @@
 # --allow-non-restored-state and runs with it; a spout whose task count
 # would change is refused; a bad savepoint directory is a clear error.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/savepoint.XXXXXX") || exit 99
-trap 'pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir savepoint
+at_exit 'pkill -KILL -f "gale (run|worker) .*$tmp" 2>/dev/null'
 export XDG_RUNTIME_DIR=$tmp/run     # gale list sees this test's topologies
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+need_build "$gen"
 N=100000
 NAME="sp-$$"
-. "$(dirname "$0")/lib.sh"
 wc_want "$gen" $N "$tmp/want"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # topology FILE STATE OUT [extra bolts] [extra streams] [no count]
 topology() {
@@ -59,13 +53,13 @@ streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
 CFG
 }
 
+# listed: whether gale list shows the topology.
+listed() {
+    "$GALE" list 2>/dev/null | grep -q "^$NAME "
+}
 # Waits until gale list shows the topology (up to 10 s).
 wait_listed() {
-    for _ in $(seq 100); do
-        "$GALE" list 2>/dev/null | grep -q "^$NAME " && return 0
-        sleep 0.1
-    done
-    return 1
+    wait_for 10 listed
 }
 
 topology "$tmp/t.cfg" "$tmp/state" "$tmp/out"

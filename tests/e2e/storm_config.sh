@@ -3,15 +3,8 @@
 # them, keys gale does not act on listed by `gale validate` as ignored,
 # the `passthrough` list, and topology.acker.executors = 0.
 set -u
-: "${GALE:=./gale}"
-: "${top_srcdir:=.}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/storm_config.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh" || exit 99
+work_dir storm_config
 cat >"$tmp/t.cfg" <<'CFG'
 name = "keys";
 config = {
@@ -72,5 +65,4 @@ sed 's/"topology.foo.bar"/"topology.workers"/' "$tmp/t.cfg" >"$tmp/bad.cfg"
 [ "$rc" -eq 2 ] && grep -qx "$tmp/bad.cfg:3: config key \`topology.workers\` has a DSL name: set it as \`workers\`" "$tmp/err" ||
     fail "passthrough of a known key: exit $rc: $(cat "$tmp/err")"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo ok
+finish ok

@@ -4,18 +4,13 @@
 # worker (detected by the missing heartbeat) are both recovered from a
 # checkpoint, with exact committed output.
 set -u
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-GALE=$(cd "$(dirname "$GALE")" && pwd)/$(basename "$GALE")
-gen=$(cd "$top_builddir" && pwd)/bench/gen_corpus
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/workers.XXXXXX") || exit 99
-trap 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-export LC_ALL=C
-[ -x "$gen" ] || { echo "run make check first"; exit 99; }
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+work_dir workers
+at_exit 'pkill -KILL -f "gale worker -- $tmp" 2>/dev/null'
+need_build "$gen"
 N=60000
-. "$(dirname "$0")/lib.sh"
 wc_want "$gen" $N "$tmp/want"
-fails=0
 
 topology() {  # name workers
     cat > "$tmp/$1.cfg" <<CFG
@@ -49,8 +44,8 @@ topology two 2
 # The same over tcp between the workers (transport = "tcp"), on a port
 # range of its own.
 topology tcp 2
-# (5000-9999: apart from cluster_loopback.sh's and nimbus.sh's ranges.)
-port=$((5000 + $$ % 4900))
+# (5000-9999: lib.sh's table of ranges.)
+port=$(port_in 5000 9900 1)
 "$GALE" run -c gale.transport=tcp -c gale.tcp.base.port=$port "$tmp/tcp.cfg" 2> "$tmp/tcp.err" ||
     { tail "$tmp/tcp.err"; exit 1; }
 check local
@@ -84,5 +79,4 @@ fault() {
 fault kill9 KILL
 fault sigstop STOP
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS workers"
+finish "PASS workers"
