@@ -200,7 +200,7 @@ gale_linefmt_field(gale_linebuf_t *b, const gale_tuple_t *t, size_t i)
     if ((v = gale_tuple_value(t, i)) == NULL)
         return -EINVAL;
     rc = gale_linefmt_json(b, v);
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     return rc;
 }
 

@@ -219,7 +219,7 @@ call(target_t *t, const char *verb, const char *const *args, size_t nargs,
         for (i = 0; i < r->nitems; i++)
             fprintf(stderr, "%s\n", r->items[i]);
         rc = strcmp(verb, GALE_NIM_SUBMIT) == 0 && r->nitems > 0 ? 2 : 1;
-        gale_nimreply_clear(r);
+        gale_nimreply_release(r);
         return rc;
     }
     return 0;
@@ -236,7 +236,7 @@ call_print(target_t *t, const char *verb, const char *const *args,
     if ((rc = call(t, verb, args, nargs, timeout_ms, &r)) != 0)
         return rc;
     printf("%s\n", r.text);
-    gale_nimreply_clear(&r);
+    gale_nimreply_release(&r);
     return 0;
 }
 
@@ -315,11 +315,11 @@ cluster_list(target_t *t, int argc, char **argv)
     int rc, verbose;
 
     if ((rc = gale_opts_parse(&o, &cl_list_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     verbose = o.verbose;
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     if ((rc = target_load(&cl_list_info, t)) != 0)
         return rc;
     if ((rc = call(t, GALE_NIM_LIST, NULL, 0, QUICK_MS, &r)) != 0)
@@ -328,7 +328,7 @@ cluster_list(target_t *t, int argc, char **argv)
         printf("No topologies on the cluster.\n");
     else
         print_items(&r, keys, heads, verbose ? 8 : 5);
-    gale_nimreply_clear(&r);
+    gale_nimreply_release(&r);
     if (!verbose)
         return 0;
     if ((rc = call(t, GALE_NIM_SUPERVISORS, NULL, 0, QUICK_MS, &r)) != 0)
@@ -338,7 +338,7 @@ cluster_list(target_t *t, int argc, char **argv)
         printf("No supervisor has registered.\n");
     else
         print_items(&r, skeys, sheads, 7);
-    gale_nimreply_clear(&r);
+    gale_nimreply_release(&r);
     return 0;
 }
 
@@ -420,11 +420,11 @@ cluster_toggle(target_t *t, int argc, char **argv)
 
     info.name = argv[0];
     if ((rc = gale_opts_parse(&o, &info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     args[0] = o.args[0];
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     if ((rc = target_load(&info, t)) != 0)
         return rc;
     return call_print(t, argv[0], args, 1, QUICK_MS);
@@ -581,7 +581,7 @@ cmd_cluster_verb(int argc, char **argv)
         rc = gale_opts_status(gale_opts_usage_error(&info, "not available "
             "with --cluster"));
     gale_nimclient_destroy(&t.cl);
-    gale_cluster_free(&t.c);
+    gale_cluster_destroy(&t.c);
     free(v);
     return rc;
 }
@@ -686,11 +686,11 @@ out:
     free(own);
     free(args);
     free(text);
-    gale_plan_free(&plan);
-    gale_topology_free(&topo);
-    gale_opts_clear(&o);
+    gale_plan_destroy(&plan);
+    gale_topology_destroy(&topo);
+    gale_opts_release(&o);
     gale_nimclient_destroy(&t.cl);
-    gale_cluster_free(&t.c);
+    gale_cluster_destroy(&t.c);
     free(v);
     return rc;
 }

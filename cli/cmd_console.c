@@ -133,7 +133,7 @@ plain_opts(const gale_cmd_info_t *info, int argc, char **argv)
     gale_opts_t o;
     int rc = gale_opts_parse(&o, info, argc, argv);
 
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     return rc == 0 ? 0 : gale_opts_status(rc) + 1;
 }
 
@@ -148,11 +148,11 @@ cmd_list(int argc, char **argv)
     if (cmd_cluster_wanted(argc, argv))
         return cmd_cluster_verb(argc, argv);
     if ((rc = gale_opts_parse(&o, &list_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     verbose = o.verbose;
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     if ((rc = gale_console_list(&e, &n)) != 0) {
         fprintf(stderr, "gale: list: %s\n", strerror(-rc));
         return 1;
@@ -189,7 +189,7 @@ cmd_list(int argc, char **argv)
         printf("\n");
         free(reply);
     }
-    gale_console_entries_free(e, n);
+    gale_console_entries_destroy(e, n);
     return 0;
 }
 
@@ -296,19 +296,19 @@ cmd_savepoint(int argc, char **argv)
     if (i == argc && cmd_cluster_wanted(argc, argv))
         return cmd_cluster_verb(argc, argv);
     if ((rc = gale_opts_parse(&o, &savepoint_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     if (strcmp(o.args[0], "inspect") == 0) {
         if (o.nargs != 2) {
-            gale_opts_clear(&o);
+            gale_opts_release(&o);
             return usage_error(&savepoint_info, "inspect needs a DIR");
         }
         rc = gale_savepoint_inspect(o.args[1], stdout, &cause) == 0 ? 0 : 1;
         if (rc != 0)
             fprintf(stderr, "gale: savepoint: %s\n", cause);
         free(cause);
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return rc;
     }
     dir = o.nargs == 2 ? o.args[1] : "-";
@@ -316,7 +316,7 @@ cmd_savepoint(int argc, char **argv)
         char cwd[4096];
 
         if (getcwd(cwd, sizeof cwd) == NULL) {
-            gale_opts_clear(&o);
+            gale_opts_release(&o);
             return usage_error(&savepoint_info, "cannot resolve '%s'", dir);
         }
         xasprintf(&abs, "%s/%s", cwd, dir);
@@ -325,7 +325,7 @@ cmd_savepoint(int argc, char **argv)
     snprintf(req, sizeof req, "savepoint %s", dir);
     rc = ask("savepoint", o.args[0], req, SAVEPOINT_MS, NULL);
     free(abs);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     return rc;
 }
 

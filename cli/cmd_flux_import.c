@@ -137,7 +137,7 @@ cmd_flux_import(int argc, char **argv)
     else
         rc = write_out(outpath, text);
     free(text);
-    gale_diag_free(&errs);
-    gale_diag_free(&warns);
+    gale_diag_destroy(&errs);
+    gale_diag_destroy(&warns);
     return rc;
 }

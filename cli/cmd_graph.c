@@ -31,14 +31,14 @@ cmd_graph(int argc, char **argv)
     int rc;
 
     if ((rc = gale_opts_parse(&o, &graph_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     /* A failed write is reported by main, which checks stdout. */
     if ((rc = gale_opts_load(&o, &t, NULL)) == 0 &&
         gale_topology_write_dot(t, stdout) != 0)
         rc = 1;
-    gale_topology_free(&t);
-    gale_opts_clear(&o);
+    gale_topology_destroy(&t);
+    gale_opts_release(&o);
     return rc;
 }

@@ -87,12 +87,12 @@ cmd_keygen(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "gale: keygen: %s\n", cause);
         free(cause);
-        gale_security_keypair_clear(&kp);
+        gale_security_keypair_release(&kp);
         return rc == -EINVAL ? 2 : 1;
     }
     fprintf(stderr, "gale: keygen: wrote %s/%s.key (public) and "
         "%s/%s.key_secret (secret, mode 0600)\n", dir, name, dir, name);
     printf("%s\n", kp.public_z85);
-    gale_security_keypair_clear(&kp);
+    gale_security_keypair_release(&kp);
     return 0;
 }

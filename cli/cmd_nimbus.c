@@ -130,7 +130,7 @@ cmd_nimbus(int argc, char **argv)
 out:
     free(cause);
     free(abs);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
     log_close_file();
     return rc;
 }

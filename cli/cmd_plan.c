@@ -51,7 +51,7 @@ print_tasks(const gale_plan_t *p, FILE *fp)
         gale_table_cell(tab, "%d", k->worker);
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 }
 
 /* Writes the executor table of plan p. */
@@ -79,7 +79,7 @@ print_executors(const gale_plan_t *p, FILE *fp)
         gale_table_cell(tab, "%d", x->worker);
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 }
 
 /* The number of (sending task, receiving task) pairs edge e can use. */
@@ -129,7 +129,7 @@ print_channels(const gale_plan_t *p, int verbose, FILE *fp)
         gale_table_cell(tab, "%zu", edge_channels(p, (int)i, targets));
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
     free(targets);
     if (!verbose)
         return;
@@ -153,7 +153,7 @@ print_channels(const gale_plan_t *p, int verbose, FILE *fp)
             t->comps[p->tasks[c->to_task - 1].comp].id);
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 }
 
 int
@@ -165,7 +165,7 @@ cmd_plan(int argc, char **argv)
     int rc;
 
     if ((rc = gale_opts_parse(&o, &plan_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     if ((rc = gale_opts_load(&o, &t, &p)) == 0) {
@@ -176,8 +176,8 @@ cmd_plan(int argc, char **argv)
         print_executors(p, stdout);
         print_channels(p, o.verbose, stdout);
     }
-    gale_plan_free(&p);
-    gale_topology_free(&t);
-    gale_opts_clear(&o);
+    gale_plan_destroy(&p);
+    gale_topology_destroy(&t);
+    gale_opts_release(&o);
     return rc;
 }

@@ -155,7 +155,7 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
     int rc;
 
     if ((rc = gale_opts_parse(&o, info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     if (o.verbose > 0)
@@ -176,8 +176,8 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
             gale_netsec_init(cluster, cluster->nimbus.key, &why) != 0) {
             fprintf(stderr, "gale: %s: %s\n", info->name, why);
             free(why);
-            gale_cluster_free(&cluster);
-            gale_opts_clear(&o);
+            gale_cluster_destroy(&cluster);
+            gale_opts_release(&o);
             return 2;
         }
         if (cluster->security == GALE_SECURITY_NONE)
@@ -195,8 +195,8 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
         rc = gale_runtime_run(p, &ro);
         free(wargv[0]);
         free(wargv);
-        gale_plan_free(&p);
-        gale_topology_free(&t);
+        gale_plan_destroy(&p);
+        gale_topology_destroy(&t);
         if (rc != GALE_RUNTIME_REBALANCE)
             break;
         /* gale rebalance: the same file with the new parallelism, from the
@@ -216,8 +216,8 @@ run_main(int argc, char **argv, const gale_cmd_info_t *info,
         free(keep[i]);
     free(keep);
     free(from);
-    gale_opts_clear(&o);
-    gale_cluster_free(&cluster);
+    gale_opts_release(&o);
+    gale_cluster_destroy(&cluster);
     gale_netsec_clear();
     write_exit_status(rc);
     return rc;

@@ -135,7 +135,7 @@ cmd_supervisor(int argc, char **argv)
         free(cause);
     }
 out:
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
     log_close_file();
     return rc;
 }

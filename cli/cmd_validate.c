@@ -100,7 +100,7 @@ print_summary(const gale_topology_t *t, const gale_plan_t *p, FILE *fp)
     gale_table_cell(tab, "max_parallelism:");
     gale_table_cell(tab, "%d", t->max_parallelism);
     gale_table_print(tab, "", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 
     fprintf(fp, "\ncomponents (%zu):\n", t->ncomps);
     tab = gale_table_new(7, "lllrrll");
@@ -123,7 +123,7 @@ print_summary(const gale_topology_t *t, const gale_plan_t *p, FILE *fp)
         cell_streams(tab, c);
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 
     fprintf(fp, "\nstreams (%zu):\n", t->nedges);
     tab = gale_table_new(6, "llllll");
@@ -149,7 +149,7 @@ print_summary(const gale_topology_t *t, const gale_plan_t *p, FILE *fp)
         free(fields);
     }
     gale_table_print(tab, "  ", fp);
-    gale_table_free(&tab);
+    gale_table_destroy(&tab);
 
     fprintf(fp, "\ntotal: %zu tasks, %zu executors, %zu channels, "
         "%d worker%s\n", p->ntasks, p->nexecs, p->nchans, p->nworkers,
@@ -172,13 +172,13 @@ cmd_validate(int argc, char **argv)
     int rc;
 
     if ((rc = gale_opts_parse(&o, &validate_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     if ((rc = gale_opts_load(&o, &t, &p)) == 0)
         print_summary(t, p, stdout);
-    gale_plan_free(&p);
-    gale_topology_free(&t);
-    gale_opts_clear(&o);
+    gale_plan_destroy(&p);
+    gale_topology_destroy(&t);
+    gale_opts_release(&o);
     return rc;
 }

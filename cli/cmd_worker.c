@@ -125,7 +125,7 @@ cmd_worker(int argc, char **argv)
     int rc;
 
     if ((rc = gale_opts_parse(&o, &worker_info, argc, argv)) != 0) {
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return gale_opts_status(rc);
     }
     buf = xstrdup(spec != NULL ? spec : "");
@@ -133,7 +133,7 @@ cmd_worker(int argc, char **argv)
         fprintf(stderr, "gale: worker: GALE_WORKER_SPEC is missing or malformed "
             "(gale run sets it; this command is not meant to be run by hand)\n");
         free(buf);
-        gale_opts_clear(&o);
+        gale_opts_release(&o);
         return 2;
     }
     /* Ctrl-C reaches the whole process group; the coordinator handles it. */
@@ -152,10 +152,10 @@ cmd_worker(int argc, char **argv)
             rc = gale_worker_run(p, &wo);
         }
     }
-    gale_plan_free(&p);
-    gale_topology_free(&t);
-    gale_opts_clear(&o);
-    gale_cluster_free(&cluster);
+    gale_plan_destroy(&p);
+    gale_topology_destroy(&t);
+    gale_opts_release(&o);
+    gale_cluster_destroy(&cluster);
     gale_netsec_clear();
     free(hosts);
     free(buf);

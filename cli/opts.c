@@ -256,7 +256,7 @@ gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
 }
 
 void
-gale_opts_clear(gale_opts_t *o)
+gale_opts_release(gale_opts_t *o)
 {
     free(o->overrides);
     free(o->execs);
@@ -329,15 +329,15 @@ gale_opts_load(const gale_opts_t *o, gale_topology_t **tp, gale_plan_t **pp)
         goto fail;
     if (gale_diag_count(diag) != 0)
         goto fail;
-    gale_diag_free(&diag);
+    gale_diag_destroy(&diag);
     return 0;
 fail:
     if (gale_diag_count(diag) == 0)     /* a loader bug; never silent */
         gale_diag_add(diag, o->args[0], 0, "cannot load topology");
     gale_diag_print(diag, stderr);
-    gale_diag_free(&diag);
+    gale_diag_destroy(&diag);
     if (pp != NULL)
-        gale_plan_free(pp);
-    gale_topology_free(tp);
+        gale_plan_destroy(pp);
+    gale_topology_destroy(tp);
     return 2;
 }

@@ -60,11 +60,11 @@ typedef struct gale_opts {
  * command's help has been printed to stdout; -EINVAL on a usage error,
  * which has been reported on stderr (prefixed "gale: ") with the short
  * usage. gale_opts_status() turns that into the exit status. o's strings
- * point into argv; free o with gale_opts_clear() whatever is returned. */
+ * point into argv; free o with gale_opts_release() whatever is returned. */
 int gale_opts_parse(gale_opts_t *o, const gale_cmd_info_t *info, int argc,
     char **argv);
 /* Frees what gale_opts_parse allocated and zeroes o. Accepts a zeroed o. */
-void gale_opts_clear(gale_opts_t *o);
+void gale_opts_release(gale_opts_t *o);
 /* The process exit status for a gale_opts_parse result that is not 0:
  * 0 for -ECANCELED (help), 2 otherwise. */
 int gale_opts_status(int rc);

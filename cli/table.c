@@ -28,7 +28,7 @@ gale_table_new(size_t ncols, const char *align)
 }
 
 void
-gale_table_free(gale_table_t **tp)
+gale_table_destroy(gale_table_t **tp)
 {
     gale_table_t *t;
     size_t i;

@@ -17,7 +17,7 @@ typedef struct gale_table gale_table_t;
  * The first row added is the header. Never NULL (aborts on OOM). */
 gale_table_t *gale_table_new(size_t ncols, const char *align);
 /* Frees the table and sets *tp to NULL. Accepts NULL and *NULL. */
-void gale_table_free(gale_table_t **tp);
+void gale_table_destroy(gale_table_t **tp);
 /* Appends a cell to the current row; a row is complete after ncols cells
  * and the next cell starts a new one. */
 void gale_table_cell(gale_table_t *t, const char *fmt, ...)

@@ -124,7 +124,7 @@ gale_value_clone(const gale_value_t *v)
 }
 
 void
-gale_value_free(gale_value_t **vp)
+gale_value_destroy(gale_value_t **vp)
 {
     gale_value_t *v;
     size_t i;
@@ -138,13 +138,13 @@ gale_value_free(gale_value_t **vp)
         break;
     case GALE_LIST:
         for (i = 0; i < v->u.list.len; i++)
-            gale_value_free(&v->u.list.items[i]);
+            gale_value_destroy(&v->u.list.items[i]);
         free(v->u.list.items);
         break;
     case GALE_MAP:
         for (i = 0; i < v->u.map.len; i++) {
             free(v->u.map.keys[i]);
-            gale_value_free(&v->u.map.vals[i]);
+            gale_value_destroy(&v->u.map.vals[i]);
         }
         free(v->u.map.keys);
         free(v->u.map.vals);
@@ -185,7 +185,7 @@ gale_value_map_set(gale_value_t *map, const char *key, gale_value_t *val)
     long i = map_index(map, key);
 
     if (i >= 0) {
-        gale_value_free(&map->u.map.vals[i]);
+        gale_value_destroy(&map->u.map.vals[i]);
         map->u.map.vals[i] = val;
         return;
     }

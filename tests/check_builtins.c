@@ -371,8 +371,8 @@ ctx_free(gale_ctx_t *c)
         }
         free(c->kvs[i]);
     }
-    gale_value_free(&c->params);
-    gale_value_free(&c->emitted);
+    gale_value_destroy(&c->params);
+    gale_value_destroy(&c->emitted);
     free(c);
 }
 
@@ -456,7 +456,7 @@ tuple_clear(gale_tuple_t *t)
     size_t i;
 
     for (i = 0; i < t->n; i++)
-        gale_value_free(&t->trees[i]);
+        gale_value_destroy(&t->trees[i]);
 }
 
 /* Runs a bounded spout to GALE_DONE; returns the number of next() calls. */
@@ -1768,7 +1768,7 @@ START_TEST(test_upper_plugin)
     g->cleanup(gs);
     gale_value_map_set(args, "n", gale_value_int(0));
     ck_assert_int_eq(g->prepare(args, 3, &gs), -EINVAL);
-    gale_value_free(&args);
+    gale_value_destroy(&args);
     ctx_free(c);
     free(upper);
 }

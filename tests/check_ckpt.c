@@ -265,7 +265,7 @@ write_meta_with(uint64_t id, const gale_ckpt_task_t *t)
     for (i = 0; t != NULL && i < t->nfiles; i++)
         gale_ckpt_task_append(mt, t->files[i], t->sizes[i]);
     ck_assert_int_eq(gale_ckpt_write_meta(ck, m), 0);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
 }
 
 /* ---- CRC32C -------------------------------------------------------------- */
@@ -364,8 +364,8 @@ START_TEST(test_roundtrip)
     ck_assert_uint_eq(latest, 1);
 
     assert_restores(gale_ckpt_meta_task(r, 7), s);
-    gale_ckpt_meta_free(&r);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&r);
+    gale_ckpt_meta_destroy(&m);
     ck_assert_ptr_null(m);
     free(file);
     gale_kvstore_destroy(&s);
@@ -407,10 +407,10 @@ START_TEST(test_chain_with_overwrites_and_deletes)
     assert_restores(t, s);
     /* The metadata carries the chain the same way. */
     ck_assert_int_eq(gale_ckpt_write_meta(ck, m), 0);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     ck_assert_int_eq(gale_ckpt_read_meta(ck, 3, &m, NULL), 0);
     assert_restores(gale_ckpt_meta_task(m, 7), s);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     gale_kvstore_destroy(&s);
 }
 END_TEST
@@ -821,7 +821,7 @@ START_TEST(test_corrupt_meta)
     write_meta_with(1, NULL);
     write_meta_with(2, NULL);
     ck_assert_int_eq(gale_ckpt_read_meta(ck, 2, &m, NULL), 0);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
 
     /* A flipped byte in the body. */
     flip_byte("meta/00000000000000000002.meta", 25);
@@ -833,7 +833,7 @@ START_TEST(test_corrupt_meta)
     ck_assert_uint_eq(latest, 1);
     flip_byte("meta/00000000000000000002.meta", 25);
     ck_assert_int_eq(gale_ckpt_read_meta(ck, 2, &m, NULL), 0);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
 
     /* Truncated anywhere, even inside the checksum line. */
     p = path_of("meta/00000000000000000002.meta");

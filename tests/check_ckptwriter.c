@@ -188,7 +188,7 @@ check_restores(int task, uint64_t ckpt, const char *file, uint64_t bytes, int n)
     gale_kvstore_set_keygroup(s, -1);
     gale_kvstore_destroy(&s);
     gale_ckpt_close(&c);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
 }
 
 START_TEST(test_ack_names_task_ckpt_and_bytes)

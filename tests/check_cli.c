@@ -72,7 +72,7 @@ START_TEST(test_opts_all_options)
     ck_assert_int_eq(o.verbose, 3);
     ck_assert_int_eq(o.nargs, 1);
     ck_assert_str_eq(o.args[0], "topo.cfg");
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_ptr_null(o.overrides);
 }
 END_TEST
@@ -88,7 +88,7 @@ START_TEST(test_opts_defaults)
     ck_assert_uint_eq(o.noverrides, 0);
     ck_assert_int_eq(o.verbose, 0);
     ck_assert_str_eq(o.args[0], "topo.cfg");
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -99,7 +99,7 @@ START_TEST(test_opts_properties_equals_form)
 
     ck_assert_int_eq(parse(&o, &info, argv), 0);
     ck_assert_str_eq(o.properties, "x.properties");
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -112,7 +112,7 @@ START_TEST(test_opts_double_dash_ends_options)
     ck_assert_int_eq(o.verbose, 0);
     ck_assert_int_eq(o.nargs, 1);
     ck_assert_str_eq(o.args[0], "-v");
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -124,7 +124,7 @@ START_TEST(test_opts_help)
 
     ck_assert_int_eq(rc, -ECANCELED);
     ck_assert_int_eq(gale_opts_status(rc), 0);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -143,21 +143,21 @@ START_TEST(test_opts_usage_errors)
 
     ck_assert_int_eq(rc = parse(&o, &info, unknown), -EINVAL);
     ck_assert_int_eq(gale_opts_status(rc), 2);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, missing), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, extra), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, noarg), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, noeq), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, emptykey), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info_plain, notallowed), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info_plain, noverbose), -EINVAL);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -169,11 +169,11 @@ START_TEST(test_opts_reparse)
     gale_opts_t o;
 
     ck_assert_int_eq(parse(&o, &info, first), 0);
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
     ck_assert_int_eq(parse(&o, &info, second), 0);
     ck_assert_int_eq(o.verbose, 0);
     ck_assert_str_eq(o.args[0], "b.cfg");
-    gale_opts_clear(&o);
+    gale_opts_release(&o);
 }
 END_TEST
 
@@ -213,10 +213,10 @@ START_TEST(test_table_alignment)
         "  count     12  word, count\n"
         "  a          3\n");
     free(text);
-    gale_table_free(&t);
+    gale_table_destroy(&t);
     ck_assert_ptr_null(t);
-    gale_table_free(&t);            /* accepts *NULL */
-    gale_table_free(NULL);
+    gale_table_destroy(&t);            /* accepts *NULL */
+    gale_table_destroy(NULL);
 }
 END_TEST
 
@@ -236,7 +236,7 @@ START_TEST(test_table_no_trailing_spaces)
         "long first cell\n"
         "x                y\n");
     free(text);
-    gale_table_free(&t);
+    gale_table_destroy(&t);
 }
 END_TEST
 
@@ -247,7 +247,7 @@ START_TEST(test_table_empty)
 
     ck_assert_str_eq(text, "");
     free(text);
-    gale_table_free(&t);
+    gale_table_destroy(&t);
 }
 END_TEST
 

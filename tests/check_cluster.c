@@ -112,7 +112,7 @@ START_TEST(test_load_defaults_and_members)
     ep = gale_cluster_endpoint(&c->nimbus);
     ck_assert_str_eq(ep, "tcp://10.0.0.1:6627");
     free(ep);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
     ck_assert_ptr_null(c);
 }
 END_TEST
@@ -237,7 +237,7 @@ START_TEST(test_netsec_listed_key_gets_in)
     zmq_close(s);
     gale_netsec_stop(ctx);
     zmq_ctx_term(ctx);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
 }
 END_TEST
 
@@ -270,7 +270,7 @@ START_TEST(test_netsec_unlisted_and_keyless_refused)
     zmq_close(s);
     gale_netsec_stop(ctx);
     zmq_ctx_term(ctx);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
 }
 END_TEST
 
@@ -291,7 +291,7 @@ START_TEST(test_netsec_no_handler_no_bind)
     ck_assert_int_eq(gale_netsec_bind(ctx, s, "inproc://check-cluster"), 0);
     zmq_close(s);
     zmq_ctx_term(ctx);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
 }
 END_TEST
 
@@ -305,7 +305,7 @@ START_TEST(test_netsec_missing_secret)
     ck_assert_ptr_nonnull(cause);
     ck_assert_msg(strstr(cause, "h9.key_secret") != NULL, "%s", cause);
     free(cause);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
 }
 END_TEST
 

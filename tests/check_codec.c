@@ -195,7 +195,7 @@ START_TEST(test_tree_round_trip)
     ck_assert_uint_eq(enc.data[0], GALE_TAG_MAP);
     ck_assert_int_eq(gale_value_decode(enc.data, enc.len, &back), 0);
     ck_assert(gale_value_equal(t, back));
-    gale_value_free(&back);
+    gale_value_destroy(&back);
     /* One byte more or less is not one value. */
     ck_assert_int_eq(gale_value_decode(enc.data, enc.len - 1, &back), -EPROTO);
     ck_assert_ptr_null(back);
@@ -214,11 +214,11 @@ START_TEST(test_tree_round_trip)
     back2 = gale_datum_to_value(&out[0]);
     ck_assert_ptr_nonnull(back2);
     ck_assert(gale_value_equal(t, back2));
-    gale_value_free(&back2);
+    gale_value_destroy(&back2);
     free(frame);
     gale_buf_release(&scratch);
     gale_buf_release(&enc);
-    gale_value_free(&t);
+    gale_value_destroy(&t);
     ck_assert_ptr_null(t);
 }
 END_TEST
@@ -232,7 +232,7 @@ START_TEST(test_datum_to_value_scalars)
     ck_assert_int_eq(v->type, GALE_STRING);
     ck_assert_uint_eq(v->u.s.len, 3);
     ck_assert_str_eq(v->u.s.ptr, "h\xc3\xa9");
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     bad.type = GALE_LIST;
     bad.u.s.ptr = notalist;
     bad.u.s.len = sizeof notalist;

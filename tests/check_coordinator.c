@@ -58,7 +58,7 @@ build(gale_topology_t **t, gale_plan_t **p, const char *conf, int sinks,
     *t = gale_topology_load_buffer("coord.cfg", text, strlen(text), NULL, d);
     ck_assert_msg(*t != NULL, "%s", gale_diag_message(d, 0));
     ck_assert_ptr_nonnull(*p = gale_plan_new(*t, d));
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     free(text);
 }
 
@@ -89,8 +89,8 @@ teardown(void)
 {
     gale_coord_close(&coord);
     ck_assert_ptr_null(coord);
-    gale_plan_free(&plan);
-    gale_topology_free(&topo);
+    gale_plan_destroy(&plan);
+    gale_topology_destroy(&topo);
     ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
@@ -275,7 +275,7 @@ START_TEST(test_all_acks_complete_with_metadata)
     ck_assert_int_eq(m->tasks[2].kg_last, 127);
     ck_assert_int_eq(m->tasks[1].kg_first, m->tasks[0].kg_last + 1);
     ck_assert(!gale_coord_is_final(m));
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
 
     st = gale_coord_stats(coord);
     ck_assert_uint_eq(st->completed, 1);
@@ -369,7 +369,7 @@ START_TEST(test_missing_ack_times_out_and_declines)
         snprintf(want, sizeof want, "%d@%llu", t, (unsigned long long)id2);
         ck_assert_str_eq(restored(last, t, "pos", buf, sizeof buf), want);
     }
-    gale_ckpt_meta_free(&disk);
+    gale_ckpt_meta_destroy(&disk);
     r = gale_coord_records(coord, &n);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(r[0].outcome, GALE_COORD_DECLINED);
@@ -510,8 +510,8 @@ START_TEST(test_other_plan_refused)
     free(cause);
     cause = NULL;
     gale_coord_close(&c2);
-    gale_plan_free(&p2);
-    gale_topology_free(&t2);
+    gale_plan_destroy(&p2);
+    gale_topology_destroy(&t2);
     /* Another max_parallelism. */
     build(&t2, &p2, "interval_ms = 1000;", 3, 256);
     ck_assert_ptr_nonnull(c2 = gale_coord_open(p2, dir, &cause));
@@ -520,8 +520,8 @@ START_TEST(test_other_plan_refused)
         cause);
     free(cause);
     gale_coord_close(&c2);
-    gale_plan_free(&p2);
-    gale_topology_free(&t2);
+    gale_plan_destroy(&p2);
+    gale_topology_destroy(&t2);
 }
 END_TEST
 

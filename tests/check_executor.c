@@ -233,7 +233,7 @@ setup(void)
     topo = gale_topology_load_buffer("align.cfg", text, strlen(text), &o, d);
     ck_assert_msg(topo != NULL, "%s", gale_diag_message(d, 0));
     ck_assert_ptr_nonnull(plan = gale_plan_new(topo, d));
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     /* The layout the header comment relies on. */
     ck_assert_uint_eq(plan->nchans, 3);
     ck_assert_int_eq(plan->chans[CH_OUT].from_task, 1);
@@ -297,8 +297,8 @@ teardown(void)
     zmq_close(ctl);
     zmq_close(report);
     zmq_ctx_term(zctx);
-    gale_plan_free(&plan);
-    gale_topology_free(&topo);
+    gale_plan_destroy(&plan);
+    gale_topology_destroy(&topo);
     ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
@@ -542,7 +542,7 @@ snap_values(int i)
     gale_buf_release(&out);
     gale_kvstore_destroy(&s);
     gale_ckpt_close(&c);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     return r;
 }
 

@@ -21,7 +21,7 @@ conv(const char *text, gale_diag_t **errs)
 
     *errs = gale_diag_new();
     out = gale_flux_convert("mem.yaml", text, strlen(text), NULL, *errs, w);
-    gale_diag_free(&w);
+    gale_diag_destroy(&w);
     return out;
 }
 
@@ -44,8 +44,8 @@ START_TEST(test_yaml_lines_and_types)
     ck_assert_double_eq(v->u.list.items[3]->u.d, 2.5);
     ck_assert_int_eq(v->u.list.items[4]->type, GALE_NULL);
     ck_assert(!v->u.list.items[5]->u.b);
-    gale_value_free(&v);
-    gale_ydoc_free(&d);
+    gale_value_destroy(&v);
+    gale_ydoc_destroy(&d);
     ck_assert_ptr_null(d);
 }
 END_TEST
@@ -96,8 +96,8 @@ START_TEST(test_subst)
         "p.properties", d, &n));
     ck_assert_str_eq(gale_diag_message(d, 0), "f.yaml:3: ${ENV-CHECK_FLUX_VAR}"
         " is not defined (environment variable CHECK_FLUX_VAR is not set)");
-    gale_props_free(&p);
-    gale_diag_free(&d);
+    gale_props_destroy(&p);
+    gale_diag_destroy(&d);
 }
 END_TEST
 
@@ -109,7 +109,7 @@ START_TEST(test_writer)
 
     gale_dslw_string(w, "a\"b ${c}\n");
     ck_assert_str_eq(gale_dslw_text(w), "\"a\\\"b \\x24{c}\\n\"");
-    gale_dslw_free(&w);
+    gale_dslw_destroy(&w);
     w = gale_dslw_new();
     gale_value_list_append(v, gale_value_int(5000000000LL));
     gale_value_list_append(v, gale_value_string("s", 1));
@@ -118,8 +118,8 @@ START_TEST(test_writer)
     gale_value_list_append(v, gale_value_null());
     ck_assert_int_ne(gale_dslw_value(w, v, &cause), 0);
     free(cause);
-    gale_value_free(&v);
-    gale_dslw_free(&w);
+    gale_value_destroy(&v);
+    gale_dslw_destroy(&w);
     ck_assert(gale_dslw_is_name("a_b-c"));
     ck_assert(!gale_dslw_is_name("a.b"));
 }
@@ -150,9 +150,9 @@ START_TEST(test_convert_word_count)
         "word");
     ck_assert_str_eq(t->comps[1].type, "generator");
     ck_assert_int_eq(t->edges[0].grouping, GALE_GROUPING_FIELDS);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
     free(out);
-    gale_diag_free(&e);
+    gale_diag_destroy(&e);
 }
 END_TEST
 
@@ -171,12 +171,12 @@ START_TEST(test_convert_refusals)
     ck_assert_str_eq(gale_diag_message(e, 0), "mem.yaml:6: Spouts, bolts and "
         "streams cannot be defined in the same configuration as a "
         "topologySource");
-    gale_diag_free(&e);
+    gale_diag_destroy(&e);
     ck_assert_ptr_null(conv(z, &e));
     ck_assert_str_eq(gale_diag_message(e, 0), "mem.yaml: missing `name`");
     ck_assert_str_eq(gale_diag_message(e, 1), "mem.yaml:4: spout `s`: "
         "`isDistributed` must be true or false");
-    gale_diag_free(&e);
+    gale_diag_destroy(&e);
 }
 END_TEST
 

@@ -147,8 +147,8 @@ START_TEST(test_canonical_maps)
     gale_value_to_datum_buf(m2, &s2, &d2);
     ck_assert(s1.len == s2.len && memcmp(s1.data, s2.data, s1.len) != 0);
     ck_assert_uint_eq(gale_keyhash(&d1, 1), gale_keyhash(&d2, 1));
-    gale_value_free(&m1);
-    gale_value_free(&m2);
+    gale_value_destroy(&m1);
+    gale_value_destroy(&m2);
     gale_buf_release(&s1);
     gale_buf_release(&s2);
 }
@@ -171,7 +171,7 @@ START_TEST(test_streaming_matches_bytes)
             d[i] = gale_d_str(big, (i * 37) % sizeof big);
             v = gale_value_string(big, d[i].u.s.len);
             gale_value_encode(v, &enc);
-            gale_value_free(&v);
+            gale_value_destroy(&v);
         }
         ck_assert_uint_eq(gale_keyhash(d, n), gale_keyhash_bytes(enc.data,
             enc.len));

@@ -69,7 +69,7 @@ expect_errors(const char *name, const gale_load_opts_t *o,
         free(msg);
     }
     ck_assert_uint_eq(gale_diag_count(d), n);
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     free(path);
 }
 
@@ -84,7 +84,7 @@ load_ok(const char *name, const gale_load_opts_t *o)
     if (gale_diag_count(d) > 0)
         ck_abort_msg("%s: %s", name, gale_diag_message(d, 0));
     ck_assert_ptr_nonnull(t);
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     free(path);
     return t;
 }
@@ -181,7 +181,7 @@ START_TEST(test_good_model)
     ck_assert_ptr_nonnull(strstr(e->custom_plugin, "dsl/plugins/upper.so"));
     ck_assert_int_eq(gale_value_map_get(e->custom_args, "n")->u.i, 2);
     ck_assert_int_eq(e->where.line, 31);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
     ck_assert_ptr_null(t);
 }
 END_TEST
@@ -216,7 +216,7 @@ START_TEST(test_conf_map)
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(names[0], "topology.shellbolt.max.pending");
     free(names);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
 }
 END_TEST
 
@@ -243,8 +243,8 @@ START_TEST(test_defaults)
     ck_assert_str_eq(t->files[0], "mem.cfg");
     ck_assert_str_eq(t->comps[0].where.file, "mem.cfg");
     ck_assert_int_eq(t->comps[0].where.line, 2);
-    gale_topology_free(&t);
-    gale_diag_free(&d);
+    gale_topology_destroy(&t);
+    gale_diag_destroy(&d);
 }
 END_TEST
 
@@ -270,7 +270,7 @@ START_TEST(test_overrides)
     ck_assert_int_eq(t->guarantee, GALE_GUARANTEE_NONE);
     ck_assert_int_eq(gale_value_map_get(t->conf,
         "topology.stats.sample.rate")->type, GALE_DOUBLE);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
     o.overrides = ov_bad;
     expect_errors("good.cfg", &o, want);
 }
@@ -283,23 +283,23 @@ START_TEST(test_parse_value)
     v = gale_keys_parse_value("42");
     ck_assert_int_eq(v->type, GALE_INT);
     ck_assert_int_eq(v->u.i, 42);
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     v = gale_keys_parse_value("-2.5");
     ck_assert_int_eq(v->type, GALE_DOUBLE);
     ck_assert_double_eq(v->u.d, -2.5);
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     v = gale_keys_parse_value("false");
     ck_assert_int_eq(v->type, GALE_BOOL);
     ck_assert(!v->u.b);
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     v = gale_keys_parse_value("\"a \\\"b\\\"\"");
     ck_assert_int_eq(v->type, GALE_STRING);
     ck_assert_str_eq(v->u.s.ptr, "a \"b\"");
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     v = gale_keys_parse_value("inf");
     ck_assert_int_eq(v->type, GALE_STRING);
     ck_assert_str_eq(v->u.s.ptr, "inf");
-    gale_value_free(&v);
+    gale_value_destroy(&v);
 }
 END_TEST
 
@@ -330,7 +330,7 @@ START_TEST(test_include_and_properties)
     ck_assert_ptr_eq(t->comps[1].where.file, t->files[0]);
     ck_assert_int_eq(t->comps[1].where.line, 4);
     ck_assert_int_eq(t->edges[0].where.line, 5);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
     free(props);
 }
 END_TEST
@@ -350,7 +350,7 @@ START_TEST(test_properties_reader)
     ck_assert_str_eq(gale_props_get(p, "esc"), "t\tab\xc3\xa9");
     ck_assert_str_eq(gale_props_get(p, "empty"), "");
     ck_assert_ptr_null(gale_props_get(p, "zzz"));
-    gale_props_free(&p);
+    gale_props_destroy(&p);
     ck_assert_ptr_null(p);
     ck_assert_ptr_null(gale_props_load("/nonexistent/x.properties", &cause));
     ck_assert_str_eq(cause,
@@ -403,7 +403,7 @@ START_TEST(test_newline_in_value)
     ck_assert_uint_eq(gale_diag_count(d), 1);
     ck_assert_str_eq(gale_diag_message(d, 0),
         "nl.cfg:1: ${ENV-GALE_TEST_NL}: its value contains a line break");
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
 }
 END_TEST
 
@@ -512,7 +512,7 @@ START_TEST(test_dot)
         ck_assert_int_eq(pclose(fp), 0);
     }
     free(buf);
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
 }
 END_TEST
 
@@ -547,8 +547,8 @@ START_TEST(test_value_tree)
     gale_value_map_set(c, "n", gale_value_double(2));
     ck_assert(!gale_value_equal(m, c));
     ck_assert_str_eq(gale_type_name(GALE_MAP), "map");
-    gale_value_free(&m);
-    gale_value_free(&c);
+    gale_value_destroy(&m);
+    gale_value_destroy(&c);
     ck_assert_ptr_null(m);
 }
 END_TEST

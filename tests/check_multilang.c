@@ -203,7 +203,7 @@ START_TEST(test_value_roundtrip)
     free(s);
     json_decref(back);
     gale_buf_release(&scratch);
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     json_decref(j);
 }
 END_TEST

@@ -85,9 +85,9 @@ START_TEST(test_record_roundtrip)
     free(names);
     ck_assert_ptr_null(gale_nimrec_load(dir, "wc", &cause));
     free(cause);
-    gale_nimrec_free(&back);
-    gale_nimrec_free(&r);
-    gale_nimrec_free(&r);                   /* accepts *NULL */
+    gale_nimrec_destroy(&back);
+    gale_nimrec_destroy(&r);
+    gale_nimrec_destroy(&r);                   /* accepts *NULL */
 }
 END_TEST
 
@@ -122,7 +122,7 @@ START_TEST(test_record_refusals)
     ck_assert_ptr_null(gale_nimrec_load(dir, "t", &cause));
     free(cause);
     free(path);
-    gale_nimrec_free(&r);
+    gale_nimrec_destroy(&r);
 }
 END_TEST
 

@@ -147,7 +147,7 @@ teardown(void)
     zctx = NULL;
     for (i = 0; i <= NSUP; i++)
         stop_sup(i);
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
     gale_rm_rf(dir);
 }
 
@@ -199,7 +199,7 @@ start_sup(int i)
     if (rc != 0)
         fprintf(stderr, "supervisor %s: %s\n", name, cause);
     free(cause);
-    gale_cluster_free(&cc);
+    gale_cluster_destroy(&cc);
     _exit(rc == 0 ? 0 : 3);
 }
 

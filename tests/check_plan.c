@@ -21,15 +21,15 @@ build(const char *text)
     plan = gale_plan_new(topo, d);
     ck_assert_ptr_nonnull(plan);
     ck_assert_uint_eq(gale_diag_count(d), 0);
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
 }
 
 static void
 teardown(void)
 {
-    gale_plan_free(&plan);
+    gale_plan_destroy(&plan);
     ck_assert_ptr_null(plan);
-    gale_topology_free(&topo);
+    gale_topology_destroy(&topo);
 }
 
 /* Asserts task id's component, index, executor and worker. */
@@ -219,8 +219,8 @@ START_TEST(test_other_groupings_use_all_tasks)
             "custom = { name = \"c\"; };" : "");
         build(text);
         ck_assert_uint_eq(plan->nchans, 6);
-        gale_plan_free(&plan);
-        gale_topology_free(&topo);
+        gale_plan_destroy(&plan);
+        gale_topology_destroy(&topo);
     }
 }
 END_TEST

@@ -49,7 +49,7 @@ setup(void)
         gale_diag_print(d, stderr);
     ck_assert_ptr_nonnull(topo);
     ck_assert_ptr_nonnull(plan = gale_plan_new(topo, d));
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     src_task = plan->comp_first_task[gale_topology_find(topo, "src")];
     ck_assert_ptr_nonnull(router = gale_router_new(plan, src_task,
         identity_out, NULL, NULL));
@@ -59,8 +59,8 @@ static void
 teardown(void)
 {
     gale_router_destroy(&router);
-    gale_plan_free(&plan);
-    gale_topology_free(&topo);
+    gale_plan_destroy(&plan);
+    gale_topology_destroy(&topo);
 }
 
 /* The route of the default stream to component id. */

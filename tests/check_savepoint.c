@@ -59,15 +59,15 @@ build(gale_topology_t **t, gale_plan_t **p, const char *comp, int ntasks,
     *t = gale_topology_load_buffer(cfg_path, text, strlen(text), NULL, d);
     ck_assert_msg(*t != NULL, "%s", gale_diag_message(d, 0));
     ck_assert_ptr_nonnull(*p = gale_plan_new(*t, d));
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     free(text);
 }
 
 static void
 free_plan(gale_topology_t **t, gale_plan_t **p)
 {
-    gale_plan_free(p);
-    gale_topology_free(t);
+    gale_plan_destroy(p);
+    gale_topology_destroy(t);
 }
 
 /* Key i's name and key group. */
@@ -171,7 +171,7 @@ take_savepoint(void)
     m = make_store(p);
     ck_assert_msg(gale_savepoint_write(src_dir, m, cfg_path, sp_dir, &cause)
         == 0, "write: %s", cause);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     free_plan(&t, &p);
 }
 
@@ -301,7 +301,7 @@ check_rescale(int ntasks)
         ck_assert_msg(f.owner[j] != -1, "key %s lost", k);
         ck_assert_int_eq(f.owner[j], gale_keygroup_task(kg, ntasks, MAXP));
     }
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     gale_ckpt_close(&dst);
     free_plan(&t, &p);
 }
@@ -349,7 +349,7 @@ START_TEST(test_take_is_self_contained)
         ck_assert_uint_eq(id, 1);
         ck_assert_int_eq(gale_ckpt_read_meta(c, 1, &r, &cause), 0);
         ck_assert_uint_eq(r->ntasks, 5);
-        gale_ckpt_meta_free(&r);
+        gale_ckpt_meta_destroy(&r);
     }
     gale_ckpt_close(&c);
     /* Never overwritten; no temporary left behind. */
@@ -357,7 +357,7 @@ START_TEST(test_take_is_self_contained)
         &cause), -EEXIST);
     ck_assert_ptr_nonnull(strstr(cause, "already exists"));
     free(cause);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     free_plan(&t, &p);
 }
 END_TEST
@@ -382,7 +382,7 @@ START_TEST(test_write_failure_leaves_nothing)
     ck_assert_int_ne(stat(sp_dir, &st), 0);
     snprintf(path, sizeof path, "%s.tmp-%d", sp_dir, (int)getpid());
     ck_assert_int_ne(stat(path, &st), 0);
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     free_plan(&t, &p);
 }
 END_TEST

@@ -445,7 +445,7 @@ START_TEST(test_keyfile_round_trip)
     free(cause);
     ck_assert_int_eq(gale_security_keypair_write(dir, "../x", &bob, NULL),
         -EINVAL);
-    gale_security_keypair_clear(&back);
+    gale_security_keypair_release(&back);
     ck_assert_int_eq(back.secret_z85[0], '\0');
 }
 END_TEST

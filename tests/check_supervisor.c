@@ -150,7 +150,7 @@ start_supervisor(void)
     if (rc != 0)
         fprintf(stderr, "supervisor: %s\n", cause);
     free(cause);
-    gale_cluster_free(&cc);
+    gale_cluster_destroy(&cc);
     _exit(rc == 0 ? 0 : 3);
 }
 
@@ -205,7 +205,7 @@ teardown(void)
     zctx = NULL;
     stop_supervisor();
     self_exe = false;
-    gale_cluster_free(&c);
+    gale_cluster_destroy(&c);
     gale_rm_rf(dir);
 }
 
@@ -758,7 +758,7 @@ curve_setup(void)
     ck_assert_int_eq(gale_security_keypair_generate(&kp), 0);
     ck_assert_int_eq(gale_security_keypair_write(other, "intruder", &kp,
         NULL), 0);
-    gale_security_keypair_clear(&kp);
+    gale_security_keypair_release(&kp);
     write_cluster("curve");
     start_supervisor();
 }
@@ -809,7 +809,7 @@ client_as(const char *self, int wait_ms, bool spawn)
             argv, wait_ms, &wpid, &cause) : answered ? 0 : -1;
         gale_supclient_destroy(&cl);
         zmq_ctx_term(z);
-        gale_cluster_free(&cc);
+        gale_cluster_destroy(&cc);
         if (answered && rc == 0)
             _exit(0);
         _exit(!answered && rc != 0 ? 1 : 2);

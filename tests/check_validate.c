@@ -98,7 +98,7 @@ expect_errors(const char *name, const gale_load_opts_t *o,
         free(msg);
     }
     ck_assert_uint_eq(gale_diag_count(d), n);
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
     free(path);
     free(dir);
 }
@@ -172,7 +172,7 @@ START_TEST(test_self_loop_and_no_spouts)
     ck_assert_str_eq(gale_diag_message(d, 1), "loop.cfg:3: cycle b -> b: "
         "gale rejects cycles because checkpoint barriers cannot align "
         "around a loop");
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
 }
 END_TEST
 
@@ -189,8 +189,8 @@ START_TEST(test_direct_ok)
     ck_assert_ptr_nonnull(t);
     ck_assert(t->comps[1].streams[0].direct);
     ck_assert_int_eq(t->edges[0].grouping, GALE_GROUPING_DIRECT);
-    gale_topology_free(&t);
-    gale_diag_free(&d);
+    gale_topology_destroy(&t);
+    gale_diag_destroy(&d);
 }
 END_TEST
 
@@ -249,7 +249,7 @@ START_TEST(test_lookup_resolves)
     ck_assert_uint_eq(gale_diag_count(d), 1);
     ck_assert_str_eq(gale_diag_message(d, 0), "r.cfg:8: stream: custom "
         "grouping `nope`: no grouping `nope` in any plugin");
-    gale_diag_free(&d);
+    gale_diag_destroy(&d);
 
     d = gale_diag_new();
     t = gale_topology_load_buffer("r.cfg", good, strlen(good), &o, d);
@@ -261,8 +261,8 @@ START_TEST(test_lookup_resolves)
     ck_assert_int_eq(gale_value_map_get(t->edges[0].custom_args, "n")->u.i, 2);
     ck_assert_uint_eq(gale_value_map_get(t->comps[2].params,
         "command")->u.list.len, 2);
-    gale_topology_free(&t);
-    gale_diag_free(&d);
+    gale_topology_destroy(&t);
+    gale_diag_destroy(&d);
 }
 END_TEST
 

@@ -136,9 +136,9 @@ check_shell(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
             "%smissing required parameter `command` of type `shell`", ctx);
     else if (gale_reader_strings(l, m, ctx, &cmd, &n) == 0 && n == 0) {
         gale_reader_error(l, m, "%s`command` must not be empty", ctx);
-        gale_topology_strings_free(cmd, n);
+        gale_topology_strings_destroy(cmd, n);
     } else
-        gale_topology_strings_free(cmd, n);
+        gale_topology_strings_destroy(cmd, n);
     for (i = 0; i < (int)c->params->u.map.len; i++) {
         const char *key = c->params->u.map.keys[i];
 

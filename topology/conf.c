@@ -19,7 +19,7 @@ set_key(gale_reader_t *l, const config_setting_t *s, const gale_key_t *k,
     if (gale_keys_check(k, &v, &cause) != 0) {
         gale_reader_error(l, s, "%sconfig key `%s` %s", ctx, k->name, cause);
         free(cause);
-        gale_value_free(&v);
+        gale_value_destroy(&v);
         return;
     }
     gale_value_map_set(conf, k->conf, v);
@@ -235,7 +235,7 @@ gale_conf_overrides(gale_reader_t *l, gale_value_t *conf)
                 cause);
             free(cause);
             cause = NULL;
-            gale_value_free(&v);
+            gale_value_destroy(&v);
         } else
             gale_value_map_set(conf, k->conf, v);
         free(key);

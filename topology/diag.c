@@ -17,7 +17,7 @@ gale_diag_new(void)
 }
 
 void
-gale_diag_free(gale_diag_t **dp)
+gale_diag_destroy(gale_diag_t **dp)
 {
     gale_diag_t *d;
     size_t i;

@@ -13,7 +13,7 @@ typedef struct gale_diag gale_diag_t;
 
 gale_diag_t *gale_diag_new(void);
 /* Frees and sets *dp to NULL. Accepts NULL. */
-void gale_diag_free(gale_diag_t **dp);
+void gale_diag_destroy(gale_diag_t **dp);
 /* Records "file:line: message" (or "file: message" when line <= 0, or
  * "message" when file is NULL). */
 void gale_diag_add(gale_diag_t *d, const char *file, int line,

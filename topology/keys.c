@@ -243,7 +243,7 @@ json_value(const char **pp, int depth)
                 goto bad;
             if (obj) {
                 gale_value_map_set(v, key->u.s.ptr, item);
-                gale_value_free(&key);
+                gale_value_destroy(&key);
             } else
                 gale_value_list_append(v, item);
             p = json_ws(p);
@@ -256,8 +256,8 @@ json_value(const char **pp, int depth)
             *pp = p;
             return v;
         bad:
-            gale_value_free(&key);
-            gale_value_free(&v);
+            gale_value_destroy(&key);
+            gale_value_destroy(&v);
             return NULL;
         }
     }
@@ -303,7 +303,7 @@ json_value(const char **pp, int depth)
     v = gale_value_int(strtoll(p, &end, 10));
     if (errno != 0 || (size_t)(end - p) != n) {
         /* beyond a long: json-simple makes it a BigInteger; a double here */
-        gale_value_free(&v);
+        gale_value_destroy(&v);
         v = gale_value_double(strtod(p, &end));
     }
     *pp = q;
@@ -320,7 +320,7 @@ gale_keys_parse_value(const char *text)
     if ((v = json_value(&p, 0)) != NULL) {
         if (*json_ws(p) == '\0')
             return v;
-        gale_value_free(&v);
+        gale_value_destroy(&v);
     }
     return gale_value_string(text, strlen(text));
 }
@@ -378,7 +378,7 @@ gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause)
         return 0;                   /* Storm's null: the key is unset */
     if (k->type == GALE_DOUBLE && v->type == GALE_INT) {
         *vp = gale_value_double((double)v->u.i);
-        gale_value_free(&v);
+        gale_value_destroy(&v);
         return 0;
     }
     if (v->type != k->type) {
@@ -482,7 +482,7 @@ gale_keys_ignored(const gale_topology_t *t, const char ***names, size_t *n)
         def = gale_keys_default(&keys[i]);
         if (v->type != GALE_NULL && !gale_value_equal(v, def))
             add_name(names, n, &cap, keys[i].conf);
-        gale_value_free(&def);
+        gale_value_destroy(&def);
     }
     add_unknown(t->conf, names, n, &cap);
     for (i = 0; i < t->ncomps; i++)

@@ -120,17 +120,17 @@ gale_topology_load_buffer(const char *path, const char *buf, size_t len,
         goto fail;
     l.t->files = gale_source_take_files(l.src, &l.t->nfiles);
     config_destroy(&cfg);
-    gale_source_free(&l.src);
-    gale_props_free(&props);
+    gale_source_destroy(&l.src);
+    gale_props_destroy(&props);
     free(l.seq);
     return l.t;
 fail:
     if (l.t != NULL && l.src != NULL)
         l.t->files = gale_source_take_files(l.src, &l.t->nfiles);
     config_destroy(&cfg);
-    gale_source_free(&l.src);
-    gale_props_free(&props);
-    gale_topology_free(&l.t);
+    gale_source_destroy(&l.src);
+    gale_props_destroy(&props);
+    gale_topology_destroy(&l.t);
     free(l.seq);
     return NULL;
 }

@@ -124,12 +124,12 @@ gale_plan_new(const gale_topology_t *t, gale_diag_t *diag)
     p->nchans = n;
     return p;
 fail:
-    gale_plan_free(&p);
+    gale_plan_destroy(&p);
     return NULL;
 }
 
 void
-gale_plan_free(gale_plan_t **pp)
+gale_plan_destroy(gale_plan_t **pp)
 {
     gale_plan_t *p;
 

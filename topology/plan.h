@@ -55,7 +55,7 @@ typedef struct gale_plan {
 /* Builds the plan. NULL with errors in diag (e.g. more executors than a
  * worker layout allows). Caller frees. */
 gale_plan_t *gale_plan_new(const gale_topology_t *t, gale_diag_t *diag);
-void gale_plan_free(gale_plan_t **pp);
+void gale_plan_destroy(gale_plan_t **pp);
 
 /* The channel from task a to task b, or -1. O(log n). */
 int gale_plan_channel(const gale_plan_t *p, int from_task, int to_task);

@@ -221,7 +221,7 @@ fail:
 }
 
 void
-gale_props_free(gale_props_t **pp)
+gale_props_destroy(gale_props_t **pp)
 {
     gale_props_t *props;
     size_t i;

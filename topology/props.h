@@ -18,7 +18,7 @@ gale_props_t *gale_props_load(const char *path, char **cause);
 /* Parses properties from the len bytes at buf. Never fails. */
 gale_props_t *gale_props_parse(const char *buf, size_t len);
 /* Frees and sets *pp to NULL. Accepts NULL. */
-void gale_props_free(gale_props_t **pp);
+void gale_props_destroy(gale_props_t **pp);
 /* The value of key, or NULL. Borrowed from props. */
 const char *gale_props_get(const gale_props_t *props, const char *key);
 /* Number of entries. */

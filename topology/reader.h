@@ -49,7 +49,7 @@ gale_value_t *gale_reader_value(const config_setting_t *s);
 const char *gale_reader_string(gale_reader_t *l, const config_setting_t *s,
     const char *ctx);
 /* Reads a list of distinct non-empty strings into *out and *n (owned
- * by the caller, gale_topology_strings_free()). 0, or -EINVAL with a
+ * by the caller, gale_topology_strings_destroy()). 0, or -EINVAL with a
  * problem reported (*out may then hold the strings read so far). */
 int gale_reader_strings(gale_reader_t *l, const config_setting_t *s,
     const char *ctx, char ***out, size_t *n);

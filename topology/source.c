@@ -336,12 +336,12 @@ gale_source_new(const char *path, const char *buf, size_t len,
     return s;
 fail:
     free(data);
-    gale_source_free(&s);
+    gale_source_destroy(&s);
     return NULL;
 }
 
 void
-gale_source_free(gale_source_t **sp)
+gale_source_destroy(gale_source_t **sp)
 {
     gale_source_t *s;
     size_t i;

@@ -29,7 +29,7 @@ gale_source_t *gale_source_new(const char *path, const char *buf,
     size_t len, const gale_props_t *props, const char *props_path,
     gale_diag_t *diag);
 /* Frees and sets *sp to NULL. Accepts NULL. */
-void gale_source_free(gale_source_t **sp);
+void gale_source_destroy(gale_source_t **sp);
 /* The expanded text, NUL-terminated. Borrowed. */
 const char *gale_source_text(const gale_source_t *s);
 /* The original file and line of line `line` (1-based) of the expanded

@@ -225,7 +225,7 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
     l->t->edges[l->t->nedges++] = e;
     return;
 drop:
-    gale_edge_clear(&e);
+    gale_edge_release(&e);
 }
 
 /* Reads the `streams` list. */

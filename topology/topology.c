@@ -49,7 +49,7 @@ gale_guarantee_name(gale_guarantee_t g)
 
 /* Frees the n strings of v and v itself. Accepts NULL. */
 void
-gale_topology_strings_free(char **v, size_t n)
+gale_topology_strings_destroy(char **v, size_t n)
 {
     size_t i;
 
@@ -69,30 +69,30 @@ comp_clear(gale_comp_t *c)
     free(c->plugin);
     for (i = 0; i < c->nstreams; i++) {
         free(c->streams[i].id);
-        gale_topology_strings_free(c->streams[i].fields,
+        gale_topology_strings_destroy(c->streams[i].fields,
             c->streams[i].nfields);
     }
     free(c->streams);
-    gale_value_free(&c->params);
-    gale_value_free(&c->conf);
+    gale_value_destroy(&c->params);
+    gale_value_destroy(&c->conf);
     memset(c, 0, sizeof(*c));
 }
 
 /* Frees what edge e owns and zeroes it. */
 void
-gale_edge_clear(gale_edge_t *e)
+gale_edge_release(gale_edge_t *e)
 {
     free(e->stream);
-    gale_topology_strings_free(e->fields, e->nfields);
+    gale_topology_strings_destroy(e->fields, e->nfields);
     free(e->field_idx);
     free(e->custom);
     free(e->custom_plugin);
-    gale_value_free(&e->custom_args);
+    gale_value_destroy(&e->custom_args);
     memset(e, 0, sizeof(*e));
 }
 
 void
-gale_topology_free(gale_topology_t **tp)
+gale_topology_destroy(gale_topology_t **tp)
 {
     gale_topology_t *t;
     size_t i;
@@ -103,10 +103,10 @@ gale_topology_free(gale_topology_t **tp)
         comp_clear(&t->comps[i]);
     free(t->comps);
     for (i = 0; i < t->nedges; i++)
-        gale_edge_clear(&t->edges[i]);
+        gale_edge_release(&t->edges[i]);
     free(t->edges);
-    gale_value_free(&t->conf);
-    gale_topology_strings_free(t->files, t->nfiles);
+    gale_value_destroy(&t->conf);
+    gale_topology_strings_destroy(t->files, t->nfiles);
     free(t->name);
     free(t->path);
     free(t->checkpoint_dir);

@@ -138,11 +138,11 @@ gale_topology_t *gale_topology_load(const char *path,
 gale_topology_t *gale_topology_load_buffer(const char *path, const char *buf,
     size_t len, const gale_load_opts_t *opts, gale_diag_t *diag);
 /* Frees t and all it owns and sets *tp to NULL. Accepts NULL and *NULL. */
-void gale_topology_free(gale_topology_t **tp);
+void gale_topology_destroy(gale_topology_t **tp);
 /* Frees what edge e owns (not e itself) and zeroes it. */
-void gale_edge_clear(gale_edge_t *e);
+void gale_edge_release(gale_edge_t *e);
 /* Frees the n strings of v and v itself. Accepts NULL. */
-void gale_topology_strings_free(char **v, size_t n);
+void gale_topology_strings_destroy(char **v, size_t n);
 
 /* Index of the component with this id, or -1. */
 int gale_topology_find(const gale_topology_t *t, const char *id);

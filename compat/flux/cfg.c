@@ -49,7 +49,7 @@ gale_flux_cfg_add(gale_flux_conv_t *c, gale_flux_cfg_t *cfg,
         gale_value_map_set(cfg->pass, key, v);
     return;
 out:
-    gale_value_free(&v);
+    gale_value_destroy(&v);
 }
 
 /* Makes cfg's four maps empty. */
@@ -64,12 +64,12 @@ gale_flux_cfg_init(gale_flux_cfg_t *cfg)
 
 /* Frees cfg's maps. */
 void
-gale_flux_cfg_clear(gale_flux_cfg_t *cfg)
+gale_flux_cfg_release(gale_flux_cfg_t *cfg)
 {
-    gale_value_free(&cfg->dsl);
-    gale_value_free(&cfg->ckpt);
-    gale_value_free(&cfg->user);
-    gale_value_free(&cfg->pass);
+    gale_value_destroy(&cfg->dsl);
+    gale_value_destroy(&cfg->ckpt);
+    gale_value_destroy(&cfg->user);
+    gale_value_destroy(&cfg->pass);
 }
 
 /* Writes a config group's entries at indent ind. */

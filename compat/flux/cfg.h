@@ -12,10 +12,10 @@
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
 
-/* Makes cfg's four maps empty; gale_flux_cfg_clear() frees them. */
+/* Makes cfg's four maps empty; gale_flux_cfg_release() frees them. */
 void gale_flux_cfg_init(gale_flux_cfg_t *cfg);
 /* Frees cfg's maps. */
-void gale_flux_cfg_clear(gale_flux_cfg_t *cfg);
+void gale_flux_cfg_release(gale_flux_cfg_t *cfg);
 /* Adds Storm conf key `key` (written at node kn) = node vn to cfg, a
  * component's when comp; a problem is reported and the key skipped. */
 void gale_flux_cfg_add(gale_flux_conv_t *c, gale_flux_cfg_t *cfg,

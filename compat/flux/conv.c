@@ -111,7 +111,7 @@ gale_flux_int(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
         *out = v->u.i;
         rc = 0;
     }
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     return rc;
 }
 
@@ -129,7 +129,7 @@ gale_flux_bool(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
         *out = v->u.b;
         rc = 0;
     }
-    gale_value_free(&v);
+    gale_value_destroy(&v);
     return rc;
 }
 
@@ -159,7 +159,7 @@ gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
             gale_flux_err(c, n->items[i],
                 "%s%s must be a list of strings, not a list "
                 "holding %s", ctx, what, gale_ynode_phrase(n->items[i]));
-            gale_value_free(&v);
+            gale_value_destroy(&v);
             return NULL;
         }
         gale_value_list_append(v, gale_value_string(n->items[i]->text,

@@ -53,7 +53,7 @@ write_dsl(gale_flux_conv_t *c, const char *path)
     gale_flux_unconverted_write(c, w);
     gale_flux_streams_write(c, w);
     out = xstrdup(gale_dslw_text(w));
-    gale_dslw_free(&w);
+    gale_dslw_destroy(&w);
     return out;
 }
 
@@ -66,14 +66,14 @@ conv_clear(gale_flux_conv_t *c)
     for (i = 0; i < c->noc; i++) {
         gale_flux_comp_t *o = &c->oc[i];
 
-        gale_value_free(&o->cmd);
-        gale_value_free(&o->env);
+        gale_value_destroy(&o->cmd);
+        gale_value_destroy(&o->env);
         for (j = 0; j < o->ndecls; j++) {
             free(o->decls[j].id);
-            gale_value_free(&o->decls[j].fields);
+            gale_value_destroy(&o->decls[j].fields);
         }
         free(o->decls);
-        gale_flux_cfg_clear(&o->cfg);
+        gale_flux_cfg_release(&o->cfg);
         for (j = 0; j < o->nnotes; j++)
             free(o->notes[j]);
         free(o->notes);
@@ -83,12 +83,12 @@ conv_clear(gale_flux_conv_t *c)
     for (i = 0; i < c->nos; i++) {
         free(c->os[i].stream);
         free(c->os[i].name);
-        gale_value_free(&c->os[i].fields);
+        gale_value_destroy(&c->os[i].fields);
     }
     free(c->os);
-    gale_flux_cfg_clear(&c->cfg);
+    gale_flux_cfg_release(&c->cfg);
     for (i = 0; i < c->ndocs; i++)
-        gale_ydoc_free(&c->docs[i]);
+        gale_ydoc_destroy(&c->docs[i]);
     free(c->docs);
     free(c->ckeys.v);
     free(c->cvals.v);
@@ -98,7 +98,7 @@ conv_clear(gale_flux_conv_t *c)
     free(c->streams.v);
     free(c->hooks.v);
     free(c->dropped.v);
-    gale_props_free(&c->props);
+    gale_props_destroy(&c->props);
 }
 
 char *

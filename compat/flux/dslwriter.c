@@ -28,7 +28,7 @@ gale_dslw_new(void)
 }
 
 void
-gale_dslw_free(gale_dslw_t **wp)
+gale_dslw_destroy(gale_dslw_t **wp)
 {
     if (wp == NULL || *wp == NULL)
         return;

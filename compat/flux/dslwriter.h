@@ -13,7 +13,7 @@ typedef struct gale_dslw gale_dslw_t;
 
 gale_dslw_t *gale_dslw_new(void);
 /* Frees and sets *wp to NULL. Accepts NULL. */
-void gale_dslw_free(gale_dslw_t **wp);
+void gale_dslw_destroy(gale_dslw_t **wp);
 /* The text written so far, NUL-terminated. Borrowed. */
 const char *gale_dslw_text(const gale_dslw_t *w);
 size_t gale_dslw_len(const gale_dslw_t *w);

@@ -232,7 +232,7 @@ fail:
     free(ctx);
     free(s.name);
     free(s.stream);
-    gale_value_free(&s.fields);
+    gale_value_destroy(&s.fields);
 }
 
 /* Fills in what depends on the streams: a count's key, partial-key

@@ -27,7 +27,7 @@ decl_set(gale_flux_comp_t *o, const char *id, gale_value_t *fields)
 
     for (i = 0; i < o->ndecls; i++) {
         if (strcmp(o->decls[i].id, id) == 0) {
-            gale_value_free(&o->decls[i].fields);
+            gale_value_destroy(&o->decls[i].fields);
             o->decls[i].fields = fields;
             return;
         }
@@ -284,7 +284,7 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
         if (o->cmd != NULL && o->cmd->u.list.len == 0) {
             gale_flux_err(c, ca->items[0], "%sthe command must not be empty",
                 ctx);
-            gale_value_free(&o->cmd);
+            gale_value_destroy(&o->cmd);
         }
         if (ca->n == 2 && (fields = gale_flux_strings(c, ca->items[1], ctx,
             "the output fields")) != NULL)

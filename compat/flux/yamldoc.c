@@ -187,12 +187,12 @@ fail:
         *cause = b.cause;
     else
         free(b.cause);
-    gale_ydoc_free(&d);
+    gale_ydoc_destroy(&d);
     return NULL;
 }
 
 void
-gale_ydoc_free(gale_ydoc_t **dp)
+gale_ydoc_destroy(gale_ydoc_t **dp)
 {
     gale_ydoc_t *d;
 

@@ -44,7 +44,7 @@ typedef struct gale_ydoc gale_ydoc_t;
 gale_ydoc_t *gale_ydoc_parse(const char *file, const char *buf, size_t len,
     char **cause);
 /* Frees and sets *dp to NULL. Accepts NULL. */
-void gale_ydoc_free(gale_ydoc_t **dp);
+void gale_ydoc_destroy(gale_ydoc_t **dp);
 /* The root node, or NULL for an empty document. Borrowed. */
 const gale_ynode_t *gale_ydoc_root(const gale_ydoc_t *d);
 /* The file name given to gale_ydoc_parse. Borrowed. */

@@ -292,7 +292,7 @@ gale_mlproto_from_datum(const gale_datum_t *d)
         if ((v = gale_datum_to_value(d)) == NULL)
             return NULL;
         j = gale_mlproto_from_value(v);
-        gale_value_free(&v);
+        gale_value_destroy(&v);
         return j;
     }
 }

@@ -222,7 +222,7 @@ gale_mlsession_open(gale_mlsession_t *s, gale_ctx_t *ctx, const char *kind)
     json_object_set_new(hs, "pidDir", json_string(s->pid_dir));
     json_object_set_new(hs, "conf", gale_mlproto_from_value(gale_ctx_conf(ctx)));
     json_object_set_new(hs, "context", gale_mlproto_from_value(context));
-    gale_value_free(&context);
+    gale_value_destroy(&context);
     s->owed_since = gale_now_ns();
     if ((rc = gale_mlsession_send(s, hs)) != 0)
         return rc;
@@ -261,7 +261,7 @@ gale_mlsession_close(gale_mlsession_t *s)
     gale_buf_release(&s->out);
     for (i = 0; i < s->cap; i++) {
         free(s->blocks[i]);
-        gale_value_free(&s->trees[i]);
+        gale_value_destroy(&s->trees[i]);
     }
     free(s->blocks);
     free(s->trees);
@@ -510,7 +510,7 @@ gale_mlsession_emit(gale_mlsession_t *s, const json_t *msg, bool drop)
         o.ntasks_out = &nt;
         rc = gale_emit_ex(s->ctx, &o, s->vals, n);
         for (i = 0; i < n; i++) {
-            gale_value_free(&s->trees[i]);
+            gale_value_destroy(&s->trees[i]);
             free(s->blocks[i]);
             s->blocks[i] = NULL;
         }

@@ -150,8 +150,8 @@ gale_coord_close(gale_coord_t **cp)
         return;
     gale_ckpt_close(&c->store);
     free(c->records);
-    gale_ckpt_meta_free(&c->last);
-    gale_ckpt_meta_free(&c->next);
+    gale_ckpt_meta_destroy(&c->last);
+    gale_ckpt_meta_destroy(&c->next);
     drop_carry(c);
     free(c->carry);
     free(c->carry_bytes);
@@ -229,7 +229,7 @@ gale_coord_load_latest(gale_coord_t *c, const gale_ckpt_meta_t **meta,
         xasprintf(cause, "%s: %s", c->dir, strerror(-rc));
         return -1;
     }
-    gale_ckpt_meta_free(&c->last);
+    gale_ckpt_meta_destroy(&c->last);
     if (gale_ckpt_read_meta(c->store, id, &c->last, &why) != 0) {
         xasprintf(cause, "%s: checkpoint %llu: %s", c->dir,
             (unsigned long long)id, why ? why : "unreadable");
@@ -312,7 +312,7 @@ gale_coord_maybe_trigger(gale_coord_t *c, uint64_t now_ns, bool force,
     c->align_max_ns = 0;
     memset(c->acked, 0, sizeof *c->acked * c->plan->ntasks);
     c->nacked = 0;
-    gale_ckpt_meta_free(&c->next);
+    gale_ckpt_meta_destroy(&c->next);
     c->next = meta_for(c, *id);
     return 1;
 }
@@ -403,7 +403,7 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     c->stats.align_ns += c->align_max_ns;
     c->stats.last_id = c->inflight;
     record(c, GALE_COORD_COMPLETED, now);
-    gale_ckpt_meta_free(&c->last);
+    gale_ckpt_meta_destroy(&c->last);
     c->last = c->next;
     c->next = NULL;
     *done = c->inflight;
@@ -454,7 +454,7 @@ gale_coord_check_timeout(gale_coord_t *c, uint64_t now_ns, uint64_t *id,
     owe_acked(c);
     c->inflight = 0;
     c->last_end_ns = now_ns;
-    gale_ckpt_meta_free(&c->next);
+    gale_ckpt_meta_destroy(&c->next);
     if (++c->declined_in_row > c->tolerable) {
         xasprintf(cause, "%d checkpoints in a row declined (tolerable: %d)",
             c->declined_in_row, c->tolerable);
@@ -472,7 +472,7 @@ gale_coord_abandon(gale_coord_t *c)
     if (c->inflight != 0)
         record(c, GALE_COORD_ABANDONED, gale_now_ns());
     c->inflight = 0;
-    gale_ckpt_meta_free(&c->next);
+    gale_ckpt_meta_destroy(&c->next);
     c->last_end_ns = gale_now_ns();
 }
 

@@ -78,7 +78,7 @@ gale_ckpt_meta_new(uint64_t id, uint32_t attempt, const char *topology,
 }
 
 void
-gale_ckpt_meta_free(gale_ckpt_meta_t **mp)
+gale_ckpt_meta_destroy(gale_ckpt_meta_t **mp)
 {
     gale_ckpt_meta_t *m;
     gale_ckpt_task_t *t;
@@ -469,7 +469,7 @@ missing:
     snprintf(whybuf, whylen, "task %d lists %zu files, has %zu",
         t->task_id, want, t->nfiles);
 fail:
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     return -EBADMSG;
 }
 
@@ -491,7 +491,7 @@ gale_ckpt_read_meta(gale_ckpt_t *c, uint64_t id, gale_ckpt_meta_t **m,
         snprintf(whybuf, sizeof(whybuf), "holds checkpoint %" PRIu64,
             (*m)->id);
         why = whybuf;
-        gale_ckpt_meta_free(m);
+        gale_ckpt_meta_destroy(m);
         rc = -EBADMSG;
     }
     if (rc != 0)

@@ -45,11 +45,11 @@ typedef struct gale_ckpt_meta {     /* one checkpoint */
 } gale_ckpt_meta_t;
 
 /* A new, empty metadata record for checkpoint id (version set, created_ms
- * now, topology copied). Never NULL; free with gale_ckpt_meta_free. */
+ * now, topology copied). Never NULL; free with gale_ckpt_meta_destroy. */
 gale_ckpt_meta_t *gale_ckpt_meta_new(uint64_t id, uint32_t attempt,
     const char *topology, int max_parallelism);
 /* Frees m and everything it owns; sets *mp to NULL. Accepts NULL, *NULL. */
-void gale_ckpt_meta_free(gale_ckpt_meta_t **mp);
+void gale_ckpt_meta_destroy(gale_ckpt_meta_t **mp);
 /* Appends a task with an empty chain (component copied) and returns it,
  * borrowed until the next add_task on m. */
 gale_ckpt_task_t *gale_ckpt_meta_add_task(gale_ckpt_meta_t *m, int task_id,
@@ -75,7 +75,7 @@ void gale_ckpt_task_append(gale_ckpt_task_t *t, const char *file,
  * compaction's pin (see gale_ckpt_gc). */
 int gale_ckpt_write_meta(gale_ckpt_t *c, const gale_ckpt_meta_t *m);
 /* Reads and verifies checkpoint id's metadata into *m (caller frees with
- * gale_ckpt_meta_free): 0, -ENOENT (no such checkpoint), -EBADMSG (bad
+ * gale_ckpt_meta_destroy): 0, -ENOENT (no such checkpoint), -EBADMSG (bad
  * checksum, truncated, unknown version, malformed) with *cause, or another
  * -errno with *cause. *m is NULL on failure. */
 int gale_ckpt_read_meta(gale_ckpt_t *c, uint64_t id, gale_ckpt_meta_t **m,

@@ -368,8 +368,8 @@ gale_savepoint_import(gale_ckpt_t *dst, const char *src_dir, uint64_t id,
     *new_id = nid;
     rc = 0;
 done:
-    gale_ckpt_meta_free(&m);
-    gale_ckpt_meta_free(&out);
+    gale_ckpt_meta_destroy(&m);
+    gale_ckpt_meta_destroy(&out);
     gale_ckpt_close(&src);
     free(srcs);
     free(with_op);
@@ -524,7 +524,7 @@ gale_savepoint_inspect(const char *dir, FILE *out, char **cause)
     fprintf(out, "\n%zu tasks, %" PRIu64 " bytes\n", m->ntasks, total);
     rc = 0;
 done:
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     gale_ckpt_close(&c);
     free(why);
     free(text);

@@ -311,7 +311,7 @@ gale_ckpt_latest(gale_ckpt_t *c, uint64_t *id)
             rc = 0;
         } else
             log_warn("checkpoint store %s: skipping %s", c->dir, cause);
-        gale_ckpt_meta_free(&m);
+        gale_ckpt_meta_destroy(&m);
         free(cause);
         cause = NULL;
     }
@@ -408,7 +408,7 @@ gale_ckpt_gc(gale_ckpt_t *c, int retain)
                 newest = ids[i];
             cutoff = ids[i];
             collect_refs(m, &refs, &nrefs);
-            gale_ckpt_meta_free(&m);
+            gale_ckpt_meta_destroy(&m);
         } else
             log_warn("checkpoint store %s: gc skips %s", c->dir, cause);
         free(cause);

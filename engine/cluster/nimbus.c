@@ -64,7 +64,7 @@ nimbus_topo_add(nimbus_t *n, gale_nimrec_t *rec)
 static void
 topo_free(topo_t *t)
 {
-    gale_nimrec_free(&t->rec);
+    gale_nimrec_destroy(&t->rec);
     free(t->cfg);
     free(t);
 }

@@ -17,7 +17,7 @@
 #include "engine/cluster/nimclient.h"
 
 void
-gale_nimreply_clear(gale_nimreply_t *r)
+gale_nimreply_release(gale_nimreply_t *r)
 {
     size_t i;
 

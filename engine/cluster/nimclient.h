@@ -20,7 +20,7 @@ typedef struct gale_nimreply {
 } gale_nimreply_t;
 
 /* Frees what r holds and zeroes it. */
-void gale_nimreply_clear(gale_nimreply_t *r);
+void gale_nimreply_release(gale_nimreply_t *r);
 
 typedef struct gale_nimclient gale_nimclient_t;
 

@@ -78,7 +78,7 @@ gale_nimrec_new(const char *name, int slot, const char *cwd,
 }
 
 void
-gale_nimrec_free(gale_nimrec_t **rp)
+gale_nimrec_destroy(gale_nimrec_t **rp)
 {
     gale_nimrec_t *r;
     size_t i;
@@ -257,7 +257,7 @@ fail:
     free(line);
     free(path);
     free(dir);
-    gale_nimrec_free(&r);
+    gale_nimrec_destroy(&r);
     return NULL;
 }
 

@@ -55,7 +55,7 @@ char *gale_nimrec_dir(const char *root, const char *name);
 gale_nimrec_t *gale_nimrec_new(const char *name, int slot, const char *cwd,
     char *const *args, size_t nargs);
 /* Frees *rp and sets it to NULL. Accepts NULL and *NULL. */
-void gale_nimrec_free(gale_nimrec_t **rp);
+void gale_nimrec_destroy(gale_nimrec_t **rp);
 /* Appends a copy of arg to r's run options. */
 void gale_nimrec_add_arg(gale_nimrec_t *r, const char *arg);
 

@@ -82,7 +82,7 @@ console_holder(const char *name)
     for (i = 0; i < ne; i++)
         if (strcmp(e[i].name, name) == 0)
             pid = (int)e[i].pid;
-    gale_console_entries_free(e, ne);
+    gale_console_entries_destroy(e, ne);
     return pid;
 }
 
@@ -219,8 +219,8 @@ do_submit(nimbus_t *n, const req_t *q)
         "submitted %s: slot %d, master pid %d, log %s/topologies/"
         "%s/master.log", topo->name, slot, t->rec->pid, n->root, topo->name);
 done:
-    gale_topology_free(&topo);
-    gale_diag_free(&diag);
+    gale_topology_destroy(&topo);
+    gale_diag_destroy(&diag);
     free(ovr);
     free(cause);
 }

@@ -267,7 +267,7 @@ out:
     config_destroy(&cfg);
     free(p.dir);
     if (p.cause != NULL) {
-        gale_cluster_free(&c);
+        gale_cluster_destroy(&c);
         if (cause != NULL)
             *cause = p.cause;
         else
@@ -278,7 +278,7 @@ out:
 }
 
 void
-gale_cluster_free(gale_cluster_t **cp)
+gale_cluster_destroy(gale_cluster_t **cp)
 {
     gale_cluster_t *c;
     int i;

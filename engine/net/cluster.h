@@ -52,7 +52,7 @@ typedef struct gale_cluster {
 /* Reads and checks path (every member's public key is read when security
  * is curve). NULL with *cause ("file:line: ..." where it has a line). */
 gale_cluster_t *gale_cluster_load(const char *path, char **cause);
-void gale_cluster_free(gale_cluster_t **cp);
+void gale_cluster_destroy(gale_cluster_t **cp);
 
 /* The supervisor called name, or NULL. */
 const gale_cluster_member_t *gale_cluster_sup(const gale_cluster_t *c,

@@ -36,7 +36,7 @@ gale_security_keypair_generate(gale_security_keypair_t *kp)
 }
 
 void
-gale_security_keypair_clear(gale_security_keypair_t *kp)
+gale_security_keypair_release(gale_security_keypair_t *kp)
 {
     /* A plain memset of a dying object may be optimised away. */
     volatile char *p = (volatile char *)kp;

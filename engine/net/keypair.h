@@ -16,7 +16,7 @@
 #define GALE_SECURITY_Z85_LEN 40
 
 /* A long-term key pair, Z85 text. A value (no pointers), so a copy is a
- * copy; gale_security_keypair_clear() wipes the secret from memory. */
+ * copy; gale_security_keypair_release() wipes the secret from memory. */
 typedef struct gale_security_keypair {
     char public_z85[GALE_SECURITY_Z85_LEN + 1];  /* NUL-terminated */
     char secret_z85[GALE_SECURITY_Z85_LEN + 1];  /* "" when unknown */
@@ -25,7 +25,7 @@ typedef struct gale_security_keypair {
 /* Makes a new random key pair. 0, or -ENOTSUP without CURVE. */
 int gale_security_keypair_generate(gale_security_keypair_t *kp);
 /* Overwrites kp with zeros in a way the compiler keeps. */
-void gale_security_keypair_clear(gale_security_keypair_t *kp);
+void gale_security_keypair_release(gale_security_keypair_t *kp);
 /* Whether s is 40 characters of Z85 that decode to a key. */
 bool gale_security_key_valid(const char *s);
 

@@ -95,7 +95,7 @@ gale_netsec_clear(void)
     free(ns.peers);
     free(ns.keys_dir);
     free(ns.control);
-    gale_security_keypair_clear(&ns.self);
+    gale_security_keypair_release(&ns.self);
     memset(&ns, 0, sizeof ns);
 }
 

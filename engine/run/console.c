@@ -185,7 +185,7 @@ gale_console_list(gale_console_entry_t **out, size_t *n)
 }
 
 void
-gale_console_entries_free(gale_console_entry_t *e, size_t n)
+gale_console_entries_destroy(gale_console_entry_t *e, size_t n)
 {
     size_t i;
 

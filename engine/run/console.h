@@ -45,9 +45,9 @@ typedef struct gale_console_entry {
 
 /* The topologies whose coordinators are alive, sorted by name (files of
  * dead ones are removed). *out is owned by the caller: free with
- * gale_console_entries_free. 0 or -errno. */
+ * gale_console_entries_destroy. 0 or -errno. */
 int gale_console_list(gale_console_entry_t **out, size_t *n);
-void gale_console_entries_free(gale_console_entry_t *e, size_t n);
+void gale_console_entries_destroy(gale_console_entry_t *e, size_t n);
 
 /* Sends request to topology name and waits up to timeout_ms for the
  * reply. 0 with *reply (caller frees; "ok ..." or "error ..."), -ESRCH

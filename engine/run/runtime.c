@@ -376,7 +376,7 @@ end_attempt(runtime_t *rt, attempt_t *at)
     at->notified_upto = NULL;
     free(at->ready);
     at->ready = NULL;
-    gale_ckpt_meta_free(&at->restore);
+    gale_ckpt_meta_destroy(&at->restore);
 }
 
 /* Whether every executor ran checkpoint_complete(n) or later. */
@@ -573,7 +573,7 @@ restore_point(runtime_t *rt, char **cause)
             rt->plan->topo->name, label, (unsigned long long)nid);
     rc = 0;
 done:
-    gale_ckpt_meta_free(&m);
+    gale_ckpt_meta_destroy(&m);
     free(label);
     free(prefix);
     free(abs);

@@ -237,7 +237,7 @@ fail:
     if (bridge != NULL)
         gale_bridge_stop(&bridge, NULL);
     gale_ckptwriter_stop(&writer);
-    gale_ckpt_meta_free(&meta);
+    gale_ckpt_meta_destroy(&meta);
     gale_ckpt_close(&store);
     gale_netsec_stop(zctx);
     zmq_ctx_term(zctx);

@@ -135,7 +135,7 @@ const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx);
  * "stream->outputfields", "stream->target->grouping" and
  * "source->stream->grouping" (groupings by their Thrift names, with
  * "fields" for fields groupings), "source->stream->fields". A MAP the
- * caller frees with gale_value_free(). */
+ * caller frees with gale_value_destroy(). */
 gale_value_t *gale_ctx_storm_context(const gale_ctx_t *ctx);
 /* true once the engine is tearing the task down (the run failed, or was
  * aborted). A component that waits inside a call (on a child process, a

@@ -19,8 +19,10 @@
 #define GALE_VERSION_PATCH 0
 
 /* Bumped whenever a struct or function in include/gale changes
- * incompatibly; a plugin built for another ABI is refused at load. */
-#define GALE_ABI_VERSION 1
+ * incompatibly; a plugin built for another ABI is refused at load.
+ * 2: gale_value_free became gale_value_destroy (one destructor verb);
+ *    gale/clock.h, gale/file.h and the datum/value conversions added. */
+#define GALE_ABI_VERSION 2
 
 #include <gale/value.h>
 #include <gale/tuple.h>

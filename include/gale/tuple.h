@@ -21,7 +21,7 @@ int gale_tuple_index(const gale_tuple_t *t, const char *name);
 /* Fills *d with the field called name. 0, -ENOENT. */
 int gale_tuple_get_by_name(const gale_tuple_t *t, const char *name, gale_datum_t *d);
 /* Field i as an owned tree (any type, lists and maps included), or NULL
- * if i is out of range. Caller frees with gale_value_free(). */
+ * if i is out of range. Caller frees with gale_value_destroy(). */
 gale_value_t *gale_tuple_value(const gale_tuple_t *t, size_t i);
 
 /* The producing component's id, its stream's id and its task id. Tick

@@ -84,7 +84,7 @@ gale_value_t *gale_value_map(void);
 /* Deep copy. */
 gale_value_t *gale_value_clone(const gale_value_t *v);
 /* Frees v and everything it owns; sets *vp to NULL. Accepts NULL. */
-void gale_value_free(gale_value_t **vp);
+void gale_value_destroy(gale_value_t **vp);
 
 /* Appends item to a LIST; the list takes ownership. */
 void gale_value_list_append(gale_value_t *list, gale_value_t *item);
@@ -104,7 +104,7 @@ bool gale_value_equal(const gale_value_t *a, const gale_value_t *b);
 /* Datums and values. A datum (a tuple's field, see tuple.h) views its
  * bytes; a value owns them. */
 /* The datum as an owned tree (a LIST or MAP datum decoded); the caller
- * frees it with gale_value_free(). NULL if the datum is malformed (unknown
+ * frees it with gale_value_destroy(). NULL if the datum is malformed (unknown
  * type, or LIST/MAP bytes that are not one value of that type). */
 gale_value_t *gale_datum_to_value(const gale_datum_t *d);
 /* Fills *d viewing v, for gale_emit() and friends. STRING and BYTES point

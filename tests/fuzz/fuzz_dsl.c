@@ -39,10 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         &opts, diag);
     if (t != NULL) {
         p = gale_plan_new(t, diag);
-        gale_plan_free(&p);
+        gale_plan_destroy(&p);
     }
-    gale_topology_free(&t);
+    gale_topology_destroy(&t);
 out:
-    gale_diag_free(&diag);
+    gale_diag_destroy(&diag);
     return 0;
 }

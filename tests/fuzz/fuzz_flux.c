@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             errs, warns);
         free(out);
     }
-    gale_diag_free(&errs);
-    gale_diag_free(&warns);
+    gale_diag_destroy(&errs);
+    gale_diag_destroy(&warns);
     return 0;
 }

@@ -82,8 +82,8 @@ convert(const json_t *msg)
     if ((w == NULL || j == NULL) && depth(msg) <= GALE_WIRE_MAX_DEPTH)
         abort();
     json_decref(j);
-    gale_value_free(&w);
-    gale_value_free(&v);
+    gale_value_destroy(&w);
+    gale_value_destroy(&v);
     gale_buf_release(&scratch);
 }
 

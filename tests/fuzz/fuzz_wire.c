@@ -61,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             gale_value_t *w = gale_datum_to_value(&d);
             if (w == NULL)
                 abort();
-            gale_value_free(&w);
-            gale_value_free(&v);
+            gale_value_destroy(&w);
+            gale_value_destroy(&v);
         }
         gale_buf_reset(&enc);
         if (gale_record_encode(&enc, rec.stream, rec.keygroup, f,
