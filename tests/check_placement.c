@@ -41,6 +41,7 @@
 #include "engine/run/placement.h"
 #include "engine/run/supclient.h"
 #include "engine/transport/outlet.h"
+#include "tests/testutil.h"
 
 #define NSUP 3
 #define WAIT_NS 10000000000ull
@@ -58,33 +59,6 @@ static void *zctx;
 static gale_cluster_t *c;
 static gale_placement_t *pl;
 
-static int
-free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-    ck_assert_int_ge(fd, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    p = ntohs(a.sin_port);
-    close(fd);
-    return p;
-}
-
-static void
-write_text(const char *path, const char *text, mode_t mode)
-{
-    FILE *fp = fopen(path, "w");
-
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    ck_assert_int_eq(fclose(fp), 0);
-    ck_assert_int_eq(chmod(path, mode), 0);
-}
-
 static void
 setup(void)
 {
@@ -99,17 +73,17 @@ setup(void)
     snprintf(out, sizeof out, "%s/out", dir);
     ck_assert_int_eq(mkdir(out, 0755), 0);
     /* `EXE worker FILE SNIPPET`: runs SNIPPET with $file set. */
-    write_text(exe, "#!/bin/sh\n"
+    test_write_text(exe, "#!/bin/sh\n"
         "[ \"$1\" = worker ] || exit 99\n"
         "file=$2\n"
         "shift 2\n"
         "eval \"$1\"\n", 0755);
-    write_text(topo, "name = \"topo\";\n", 0644);
+    test_write_text(topo, "name = \"topo\";\n", 0644);
     for (i = 0; i <= NSUP; i++) {
-        ports[i] = free_port();
+        ports[i] = test_free_port();
         sup_pid[i] = 0;
     }
-    nimbus_port = free_port();
+    nimbus_port = test_free_port();
     zctx = NULL;
     c = NULL;
     pl = NULL;
@@ -170,7 +144,7 @@ write_cluster(int n, int timeout_ms)
         "nimbus = { host = \"127.0.0.1\"; port = %d; dir = \"nimbus\"; };\n"
         "supervisor = { dir = \"sup\"; timeout_ms = %d; };\n"
         "supervisors = (\n  %s\n);\n", nimbus_port, timeout_ms, list);
-    write_text(cluster, text, 0644);
+    test_write_text(cluster, text, 0644);
     free(text);
     free(list);
 }

@@ -28,6 +28,7 @@
 #include "engine/cluster/supervisor.h"
 #include "engine/transport/outlet.h"
 #include "engine/net/security.h"
+#include "tests/testutil.h"
 
 #define WAIT_NS 15000000000ull      /* upper bound of any wait here */
 #define SPAWN_MS 10000
@@ -41,34 +42,6 @@ static bool self_exe;               /* the daemon runs its default program */
 static void *zctx;
 static gale_cluster_t *c;
 static gale_supclient_t *sc;
-
-/* A TCP port of 127.0.0.1 that was free a moment ago. */
-static int
-free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-    ck_assert_int_ge(fd, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    p = ntohs(a.sin_port);
-    close(fd);
-    return p;
-}
-
-static void
-write_text(const char *path, const char *text, mode_t mode)
-{
-    FILE *fp = fopen(path, "w");
-
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    ck_assert_int_eq(fclose(fp), 0);
-    ck_assert_int_eq(chmod(path, mode), 0);
-}
 
 /* The contents of path (caller frees), or NULL. */
 static char *
@@ -102,7 +75,7 @@ write_cluster(const char *sec)
         "port = %d; } );\n", sec,
         strcmp(sec, "curve") == 0 ? "keys = \"keys\";\n" : "", nimbus_port,
         port);
-    write_text(cluster, text, 0644);
+    test_write_text(cluster, text, 0644);
     free(text);
 }
 
@@ -117,13 +90,13 @@ make_dir(void)
     snprintf(exe, sizeof exe, "%s/fake-worker", dir);
     /* Run as `EXE worker FILE ARG`: checks its first two arguments, then
      * runs ARG with $file set. */
-    write_text(exe, "#!/bin/sh\n"
+    test_write_text(exe, "#!/bin/sh\n"
         "[ \"$1\" = worker ] || exit 99\n"
         "file=$2\n"
         "shift 2\n"
         "eval \"$1\"\n", 0755);
-    port = free_port();
-    nimbus_port = free_port();
+    port = test_free_port();
+    nimbus_port = test_free_port();
 }
 
 /* Forks the daemon (this process must have no ZeroMQ context yet). A
