@@ -1,0 +1,110 @@
+/* fuzz_control.c - libFuzzer target for the control plane's decoders:
+ * the control messages and reports between the master and its executors
+ * (engine/wire/control.c) and the console's status reply
+ * (engine/run/status.c), both of which cross processes and hosts.
+ *
+ * The first byte picks the decoder, the rest is its input. Whatever a
+ * decoder accepts must re-encode to exactly the bytes it was given
+ * (control) or format to a reply that parses back to the same fields
+ * (status); whatever it refuses must leave no allocation behind. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/run/status.h"
+#include "engine/wire/control.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fuzz_ctl(const uint8_t *p, size_t n)
+{
+    gale_ctl_msg_t m;
+    uint8_t out[GALE_CTL_MSG_SIZE];
+
+    if (gale_ctl_msg_decode(p, n, &m) != 0)
+        return;
+    if (gale_ctl_msg_encode(&m, out) != n || memcmp(out, p, n) != 0)
+        abort();
+}
+
+static void
+fuzz_hdr(const uint8_t *p, size_t n)
+{
+    gale_report_hdr_t h;
+    uint8_t out[GALE_REPORT_HDR_SIZE];
+
+    if (gale_report_hdr_decode(p, n, &h) != 0)
+        return;
+    if (gale_report_hdr_encode(&h, out) != n || memcmp(out, p, n) != 0)
+        abort();
+}
+
+static void
+fuzz_ack(const uint8_t *p, size_t n)
+{
+    gale_report_ack_t a;
+    uint8_t out[GALE_REPORT_ACK_SIZE];
+
+    if (gale_report_ack_decode(p, n, &a) != 0)
+        return;
+    if (gale_report_ack_encode(&a, out) != n || memcmp(out, p, n) != 0)
+        abort();
+}
+
+static void
+fuzz_tasks(const uint8_t *p, size_t n)
+{
+    gale_report_task_t *t = NULL;
+    uint8_t *out;
+    size_t k;
+
+    if (gale_report_tasks_decode(p, n, &t, &k) != 0)
+        return;
+    if ((out = malloc(GALE_REPORT_TASKS_SIZE(k))) == NULL)
+        abort();
+    if (gale_report_tasks_encode(t, k, out) != n || memcmp(out, p, n) != 0)
+        abort();
+    free(out);
+    free(t);
+}
+
+static void
+fuzz_status(const uint8_t *p, size_t n)
+{
+    gale_status_t st, back;
+    char *text, *again;
+
+    if ((text = malloc(n + 1)) == NULL)
+        abort();
+    memcpy(text, p, n);
+    text[n] = '\0';
+    if (gale_status_parse(text, &st) == 0) {
+        again = gale_status_format(&st);
+        if (gale_status_parse(again, &back) != 0 ||
+            strcmp(back.word, st.word) != 0 || back.tasks != st.tasks ||
+            back.workers != st.workers || back.pid != st.pid ||
+            back.emitted != st.emitted || back.executed != st.executed ||
+            back.last_ckpt != st.last_ckpt)
+            abort();
+        free(again);
+    }
+    free(text);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    switch (data[0] % 5) {
+    case 0: fuzz_ctl(data + 1, size - 1); break;
+    case 1: fuzz_hdr(data + 1, size - 1); break;
+    case 2: fuzz_ack(data + 1, size - 1); break;
+    case 3: fuzz_tasks(data + 1, size - 1); break;
+    default: fuzz_status(data + 1, size - 1); break;
+    }
+    return 0;
+}
