@@ -18,18 +18,12 @@
 #include "engine/checkpoint/ckpt.h"
 #include "engine/wire/crc32c.h"
 #include "engine/state/kvstate.h"
+#include "tests/testutil.h"
 
 #define MAXP 128                    /* max_parallelism of the test stores */
 
 static char dir[64];
 static gale_ckpt_t *ck;
-
-/* nftw callback: removes one entry. */
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static void
 setup(void)
@@ -47,7 +41,7 @@ teardown(void)
 {
     gale_ckpt_close(&ck);
     ck_assert_ptr_null(ck);
-    ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    test_rm_tree(dir);
 }
 
 /* ---- helpers ----------------------------------------------------------- */

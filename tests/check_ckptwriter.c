@@ -22,6 +22,7 @@
 #include "engine/checkpoint/ckptwriter.h"
 #include "engine/state/kvstate.h"
 #include "engine/wire/control.h"
+#include "tests/testutil.h"
 
 #define MAXP 128
 
@@ -31,13 +32,6 @@ static char prefix[96];             /* inproc, unique per test */
 static void *report;                /* PULL: the coordinator's end */
 static void *push;                  /* PUSH: an executor's end */
 static gale_ckptwriter_t *w;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static void
 setup(void)
@@ -71,7 +65,7 @@ teardown(void)
     zmq_close(push);
     zmq_close(report);
     zmq_ctx_term(zctx);
-    ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    test_rm_tree(dir);
 }
 
 /* Starts the writer on dir d and connects the executor's PUSH to it. */

@@ -24,6 +24,7 @@
 #include "engine/transport/outlet.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
+#include "tests/testutil.h"
 
 #define MS 1000000ull               /* ns per ms */
 #define NTASKS 5                    /* sink 1..3, src 4..5 */
@@ -32,13 +33,6 @@ static char dir[64];
 static gale_topology_t *topo;
 static gale_plan_t *plan;
 static gale_coord_t *coord;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 /* The topology text: sink (3 tasks) fed by src (2 tasks), with conf
  * (checkpoint keys) and sink's parallelism. */
@@ -91,7 +85,7 @@ teardown(void)
     ck_assert_ptr_null(coord);
     gale_plan_destroy(&plan);
     gale_topology_destroy(&topo);
-    ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    test_rm_tree(dir);
 }
 
 /* Whether checkpoint id's metadata file exists. */

@@ -44,6 +44,7 @@
 #include "engine/wire/record.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
+#include "tests/testutil.h"
 
 #define EPOCH 3
 #define MAXP 16
@@ -192,13 +193,6 @@ static int nacks;
 static int done_seen;               /* DONE reports */
 static uint64_t notified_seen;      /* last NOTIFIED arg */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static void
 setup(void)
 {
@@ -299,7 +293,7 @@ teardown(void)
     zmq_ctx_term(zctx);
     gale_plan_destroy(&plan);
     gale_topology_destroy(&topo);
-    ck_assert_int_eq(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    test_rm_tree(dir);
 }
 
 /* Reads the reports waiting (up to ms for the first), keeping ACKs,

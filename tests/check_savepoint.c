@@ -26,6 +26,7 @@
 #include "engine/wire/keyhash.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
+#include "tests/testutil.h"
 
 #define MAXP 64
 #define NKEYS 300
@@ -34,13 +35,6 @@ static char root[64];               /* everything the test writes */
 static char src_dir[128];           /* the source store */
 static char sp_dir[128];            /* the savepoint */
 static char cfg_path[128];          /* a topology file to copy */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 /* A topology: spout src (spout_tasks tasks) feeding bolt comp (ntasks). */
 static void
@@ -155,7 +149,7 @@ setup(void)
 static void
 teardown(void)
 {
-    ck_assert_int_eq(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    test_rm_tree(root);
 }
 
 /* Takes a savepoint of a 3-task `count` topology into sp_dir. */

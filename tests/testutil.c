@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -37,4 +38,18 @@ test_write_text(const char *path, const char *text, mode_t mode)
     fputs(text, fp);
     ck_assert_int_eq(fclose(fp), 0);
     ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* nftw callback: removes one entry. */
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void
+test_rm_tree(const char *path)
+{
+    ck_assert_int_eq(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }

@@ -11,4 +11,8 @@ int test_free_port(void);
 /* Writes text to path (created or truncated) and sets its mode. */
 void test_write_text(const char *path, const char *text, mode_t mode);
 
+/* Removes path and everything under it (symbolic links are removed, not
+ * followed); fails the test if anything cannot be removed. */
+void test_rm_tree(const char *path);
+
 #endif
