@@ -11,6 +11,7 @@
 
 typedef struct count {
     char *key;                  /* owned key field name */
+    gale_field_t keyf;          /* the key field, looked up once a stream */
     gale_kv_t *counts;          /* keyed state, engine-owned */
     unsigned char *kbuf;        /* owned scratch for a non-string key */
     size_t kcap;                /* its size */
@@ -43,6 +44,7 @@ count_prepare(gale_ctx_t *ctx, void **self)
         count_cleanup(ctx, c);
         return -ENOMEM;
     }
+    c->keyf = GALE_FIELD_INIT(c->key);
     c->counts = gale_ctx_keyed_state(ctx, "counts");
     *self = c;
     return 0;
@@ -103,7 +105,7 @@ count_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     int64_t n;
     int rc;
 
-    if (gale_tuple_get_by_name(t, c->key, &out[0]) != 0) {
+    if (gale_tuple_field(t, &c->keyf, &out[0]) != 0) {
         gale_ctx_report_error(ctx, "count: tuple from %s has no field %s",
             gale_tuple_component(t), c->key);
         return -ENOENT;

@@ -13,6 +13,7 @@
 
 typedef struct split {
     char *field;                /* owned input field name; NULL = the first */
+    gale_field_t fieldf;        /* that field, looked up once a stream */
     bool lower;                 /* ASCII-lowercase the words */
     char *low;                  /* owned scratch for a lowered word */
     size_t lowcap;              /* its size */
@@ -47,6 +48,7 @@ split_prepare(gale_ctx_t *ctx, void **self)
         split_cleanup(ctx, s);
         return -ENOMEM;
     }
+    s->fieldf = GALE_FIELD_INIT(s->field);
     s->lower = gale_ctx_param_bool(ctx, "lower", false);
     *self = s;
     return 0;
@@ -86,7 +88,7 @@ split_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     int rc;
 
     rc = s->field == NULL ? gale_tuple_get(t, 0, &d) :
-        gale_tuple_get_by_name(t, s->field, &d);
+        gale_tuple_field(t, &s->fieldf, &d);
     if (rc != 0) {
         gale_ctx_report_error(ctx, "split: tuple from %s has no field %s",
             gale_tuple_component(t), s->field != NULL ? s->field : "0");

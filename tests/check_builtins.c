@@ -325,6 +325,14 @@ gale_tuple_get_by_name(const gale_tuple_t *t, const char *name,
     return i < 0 ? i : gale_tuple_get(t, (size_t)i, d);
 }
 
+/* The harness's tuples have no stream declaration to cache against:
+ * every lookup is by name. */
+int
+gale_tuple_field(const gale_tuple_t *t, gale_field_t *f, gale_datum_t *d)
+{
+    return gale_tuple_get_by_name(t, f->name, d);
+}
+
 gale_value_t *
 gale_tuple_value(const gale_tuple_t *t, size_t i)
 {

@@ -137,6 +137,77 @@ START_TEST(test_fields_same_key_same_task)
 }
 END_TEST
 
+START_TEST(test_fields_max_parallelism_not_pow2)
+{
+    /* The router maps H to key group and task by mask and table; with a
+     * max_parallelism that is not a power of two it must still give
+     * exactly gale_keygroup and gale_keygroup_task. */
+    static const int maxps[] = { 100, 7, 1, 128, 4096 };
+    gale_router_t *r2;
+    gale_route_t *rt;
+    int picks[16], kg, i, k, comp = gale_topology_find(topo, "b_fields");
+    size_t s, j;
+    gale_datum_t v[2];
+    char w[32];
+
+    for (k = 0; k < (int)(sizeof maxps / sizeof maxps[0]); k++) {
+        topo->max_parallelism = maxps[k];
+        ck_assert_ptr_nonnull(r2 = gale_router_new(plan, src_task,
+            identity_out, NULL, NULL));
+        rt = NULL;
+        for (s = 0; s < r2->nstreams; s++)
+            for (j = 0; j < r2->streams[s].nroutes; j++)
+                if (topo->edges[r2->streams[s].routes[j].edge].to == comp)
+                    rt = &r2->streams[s].routes[j];
+        ck_assert_ptr_nonnull(rt);
+        for (i = 0; i < 2000; i++) {
+            tuple(v, w, sizeof w, i);
+            ck_assert_int_eq(gale_route_choose(rt, src_task, v, 2, NULL,
+                picks, &kg), 1);
+            ck_assert_int_eq(kg, gale_keygroup(gale_keyhash(v, 1), maxps[k]));
+            ck_assert_int_eq(picks[0], gale_keygroup_task(kg, rt->ntargets,
+                maxps[k]));
+        }
+        gale_router_destroy(&r2);
+    }
+    topo->max_parallelism = 128;
+}
+END_TEST
+
+START_TEST(test_tuple_field_follows_the_stream)
+{
+    /* gale_tuple_field caches the index per stream declaration: a tuple
+     * of another stream, where the field sits elsewhere or is missing,
+     * must be looked up again. */
+    char *fa[] = { "word", "n" }, *fb[] = { "n", "x", "word" }, *fc[] = { "n" };
+    gale_stream_decl_t da = { .id = "a", .fields = fa, .nfields = 2 };
+    gale_stream_decl_t db = { .id = "b", .fields = fb, .nfields = 3 };
+    gale_stream_decl_t dc = { .id = "c", .fields = fc, .nfields = 1 };
+    gale_datum_t va[2] = { gale_d_str("A", 1), gale_d_int(1) };
+    gale_datum_t vb[3] = { gale_d_int(2), gale_d_null(), gale_d_str("B", 1) };
+    gale_datum_t vc[1] = { gale_d_int(3) };
+    struct gale_tuple ta = { va, 2, &da, "p", "a", 1 };
+    struct gale_tuple tb = { vb, 3, &db, "p", "b", 1 };
+    struct gale_tuple tc = { vc, 1, &dc, "p", "c", 1 };
+    struct gale_tuple tick = { vc, 1, NULL, "__system", "__tick", -1 };
+    gale_field_t f = GALE_FIELD_INIT("word");
+    gale_datum_t d;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(gale_tuple_field(&ta, &f, &d), 0);
+        ck_assert(d.type == GALE_STRING && ((const char *)d.u.s.ptr)[0] == 'A');
+        ck_assert_int_eq(gale_tuple_field(&tb, &f, &d), 0);
+        ck_assert(d.type == GALE_STRING && ((const char *)d.u.s.ptr)[0] == 'B');
+        ck_assert_int_eq(gale_tuple_field(&tc, &f, &d), -ENOENT);
+        ck_assert_int_eq(gale_tuple_field(&tick, &f, &d), -ENOENT);
+    }
+    f = GALE_FIELD_INIT("rate_secs");
+    ck_assert_int_eq(gale_tuple_field(&tick, &f, &d), 0);
+    ck_assert_int_eq(d.u.i, 3);
+}
+END_TEST
+
 START_TEST(test_global_lowest_task)
 {
     gale_route_t *rt = route_to("b_global");
@@ -305,6 +376,8 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_shuffle_spreads_evenly);
     tcase_add_test(tc, test_fields_same_key_same_task);
+    tcase_add_test(tc, test_fields_max_parallelism_not_pow2);
+    tcase_add_test(tc, test_tuple_field_follows_the_stream);
     tcase_add_test(tc, test_global_lowest_task);
     tcase_add_test(tc, test_all_every_task);
     tcase_add_test(tc, test_none_random_over_all);

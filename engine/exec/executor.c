@@ -821,11 +821,29 @@ run_spouts(gale_exec_t *e)
     return 0;
 }
 
-/* Executes the tuples of one DATA frame on task t. 0 or -1. */
-static int
-execute_frame(gale_exec_t *e, const in_map_t *m, const void *data,
-    size_t len, const gale_frame_hdr_t *h)
+/* Reports a malformed DATA frame on input idx, with what the full parser
+ * says is wrong in it (the hot path only knows that something is). */
+static void
+report_bad_frame(gale_exec_t *e, int idx, const void *data, size_t len)
 {
+    gale_frame_hdr_t h;
+    char *cause = NULL;
+
+    if (gale_frame_parse(data, len, &h, &cause) == 0)
+        cause = xstrdup("malformed record");
+    report_failed(e, "%s: channel %d: %s", e->comp->id,
+        gale_inlet_channel_id(e->inlet, idx), cause);
+    free(cause);
+}
+
+/* Executes the tuples of one DATA frame from input idx, validating each
+ * record as it decodes it (a malformed one fails the channel there). 0
+ * or -1. */
+static int
+execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
+    const gale_frame_hdr_t *h)
+{
+    const in_map_t *m = &e->in_map[idx];
     gale_ctx_t *t = e->tasks[m->task];
     gale_batch_reader_t r;
     gale_record_t rec;
@@ -836,7 +854,7 @@ execute_frame(gale_exec_t *e, const in_map_t *m, const void *data,
     view.component = m->producer->id;
     view.source_task = m->from_task;
     gale_batch_reader_init(&r, data, len, h);
-    while (gale_batch_next(&r, &rec) == 1) {
+    while ((rc = gale_batch_next(&r, &rec)) == 1) {
         if (rec.stream >= m->producer->nstreams) {
             report_failed(e, "%s: frame from task %d names stream %u, which "
                 "%s does not declare", t->origin, m->from_task, rec.stream,
@@ -847,6 +865,8 @@ execute_frame(gale_exec_t *e, const in_map_t *m, const void *data,
             e->fields_cap = e->fields_cap ? e->fields_cap * 2 : 16;
             e->fields = xreallocarray(e->fields, e->fields_cap, sizeof *e->fields);
         }
+        if (nf < 0)
+            break;
         view.vals = e->fields;
         view.n = (size_t)nf;
         view.decl = &m->producer->streams[rec.stream];
@@ -866,6 +886,10 @@ execute_frame(gale_exec_t *e, const in_map_t *m, const void *data,
     }
     t->stats.executed += n;
     t->stats.exec_ns += gale_now_ns() - t0;
+    if (rc != 0) {
+        report_bad_frame(e, idx, data, len);
+        return -1;
+    }
     return 0;
 }
 
@@ -932,7 +956,7 @@ run_bolts(gale_exec_t *e)
                 return -1;
             }
             if (rc == 0 && h.kind == GALE_FRAME_DATA) {
-                rc = execute_frame(e, &e->in_map[idx], zmq_msg_data(&msg),
+                rc = execute_frame(e, idx, zmq_msg_data(&msg),
                     zmq_msg_size(&msg), &h);
             } else if (rc == 0 && h.kind == GALE_FRAME_END) {
                 gale_inlet_set_ended(e->inlet, idx);

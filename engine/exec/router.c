@@ -57,6 +57,16 @@ route_init(gale_route_t *rt, const gale_plan_t *plan, int e, int task_id,
             rt->order[j] = tmp;
         }
         break;
+    case GALE_GROUPING_FIELDS:
+        /* The key group of H and its task, as gale_keygroup and
+         * gale_keygroup_task define them, without a division per tuple. */
+        rt->kg_pow2 = (t->max_parallelism & (t->max_parallelism - 1)) == 0;
+        rt->kg_mask = (uint64_t)t->max_parallelism - 1;
+        rt->kg_pick = xcalloc((size_t)t->max_parallelism, sizeof *rt->kg_pick);
+        for (i = 0; i < t->max_parallelism && rt->ntargets > 0; i++)
+            rt->kg_pick[i] = gale_keygroup_task(i, rt->ntargets,
+                t->max_parallelism);
+        break;
     case GALE_GROUPING_PARTIAL_KEY:
         rt->sent = xcalloc((size_t)rt->ntargets + 1, sizeof *rt->sent);
         break;
@@ -89,6 +99,7 @@ route_free(gale_route_t *rt)
     free(rt->outs);
     free(rt->order);
     free(rt->sent);
+    free(rt->kg_pick);
 }
 
 gale_router_t *
@@ -115,6 +126,7 @@ gale_router_new(const gale_plan_t *plan, int task_id, gale_out_fn out,
         if (edge->from != task->comp)
             continue;
         so = &r->streams[edge->stream_idx];
+        so->custom |= edge->grouping == GALE_GROUPING_CUSTOM;
         so->routes = xreallocarray(so->routes, so->nroutes + 1,
             sizeof *so->routes);
         memset(&so->routes[so->nroutes], 0, sizeof so->routes[0]);
@@ -198,8 +210,10 @@ gale_route_choose(gale_route_t *rt, int source_task, const gale_datum_t *vals,
             picks[i] = i;
         return rt->ntargets;
     case GALE_GROUPING_FIELDS:
-        *kg = gale_keygroup(key_hash(rt, vals, n), rt->max_parallelism);
-        picks[0] = gale_keygroup_task(*kg, rt->ntargets, rt->max_parallelism);
+        h = key_hash(rt, vals, n);
+        *kg = rt->kg_pow2 ? (int)(h & rt->kg_mask) :
+            gale_keygroup(h, rt->max_parallelism);
+        picks[0] = rt->kg_pick[*kg];
         return 1;
     case GALE_GROUPING_PARTIAL_KEY:
         /* Two candidates from the key; the one this sender has sent fewer

@@ -25,6 +25,10 @@ typedef struct gale_route {
     const int *field_idx;           /* FIELDS / PARTIAL_KEY: selected fields */
     size_t nfields;
     int max_parallelism;            /* key groups */
+    uint64_t kg_mask;               /* FIELDS: max_parallelism - 1 when that
+                                     * is a power of two (H mod it = H & mask) */
+    bool kg_pow2;                   /* kg_mask applies */
+    int *kg_pick;                   /* FIELDS: key group -> target index */
     bool all_tasks;                 /* targets are every consumer task */
     uint64_t rr;                    /* SHUFFLE / LOCAL_OR_SHUFFLE position */
     int *order;                     /* SHUFFLE: targets shuffled once */
@@ -38,6 +42,7 @@ typedef struct gale_stream_out {
     gale_route_t *routes;           /* subscribing edges */
     size_t nroutes;
     bool direct;                    /* declared direct */
+    bool custom;                    /* some route has a custom grouping */
     size_t nfields;                 /* declared field count */
 } gale_stream_out_t;
 
@@ -58,7 +63,8 @@ void gale_router_destroy(gale_router_t **rp);
 /* Chooses the targets of one tuple on route rt: writes indexes into
  * rt->targets to picks (room for rt->ntargets) and returns their number,
  * or -errno (a custom grouping's error). *kg is the tuple's key group for
- * FIELDS, else -1. view is the tuple (for custom groupings). */
+ * FIELDS, else -1. view is the tuple (read by custom groupings only; may
+ * be NULL on a stream without one). */
 int gale_route_choose(gale_route_t *rt, int source_task,
     const gale_datum_t *vals, size_t n, const gale_tuple_t *view,
     int *picks, int *kg);

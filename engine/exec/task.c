@@ -64,7 +64,6 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
         gale_task_destroy(&ctx);
         return NULL;
     }
-    gale_buf_init(&ctx->scratch, 256);
     ctx->npicks = 1;
     for (i = 0; i < t->ncomps; i++)
         if ((size_t)t->comps[i].ntasks > ctx->npicks)
@@ -87,7 +86,6 @@ gale_task_destroy(gale_ctx_t **tp)
         return;
     gale_router_destroy(&ctx->router);
     gale_kvstore_destroy(&ctx->state);
-    gale_buf_release(&ctx->scratch);
     for (i = 0; i < ctx->ncounters; i++)
         free(ctx->counters[i].name);
     free(ctx->counters);
@@ -256,21 +254,37 @@ gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta)
 
 /* ---- emit ---- */
 
-/* Sends the record in ctx->scratch to target pick of route rt. */
-static int
-send_to(gale_ctx_t *ctx, const gale_route_t *rt, int pick)
-{
-    ctx->stats.transferred++;
-    return gale_outlet_append(ctx->outlet, rt->outs[pick], ctx->scratch.data,
-        ctx->scratch.len);
-}
+/* A tuple being emitted: its values and, once sized for a key group,
+ * the size of its record. */
+typedef struct emission {
+    unsigned stream;
+    const gale_datum_t *vals;
+    size_t n;
+    int kg;                         /* key group sized for; -2 = none yet */
+    size_t size;                    /* record bytes for kg */
+    size_t body;                    /* for gale_record_write */
+} emission_t;
 
-/* Encodes the tuple into ctx->scratch for key group kg. */
+/* Writes the tuple's record for key group kg straight into the batch of
+ * target pick of route rt. 0 or -errno (-EINVAL: an invalid value). */
 static int
-encode(gale_ctx_t *ctx, int stream, int kg, const gale_datum_t *vals, size_t n)
+send_to(gale_ctx_t *ctx, emission_t *em, const gale_route_t *rt, int pick,
+    int kg)
 {
-    gale_buf_reset(&ctx->scratch);
-    return gale_record_encode(&ctx->scratch, (unsigned)stream, kg, vals, n);
+    uint8_t *p;
+    int rc = 0;
+
+    if (kg != em->kg) {
+        em->size = gale_record_size(em->stream, kg, em->vals, em->n, &em->body);
+        if (em->size == 0)
+            return -EINVAL;
+        em->kg = kg;
+    }
+    if ((p = gale_outlet_room(ctx->outlet, rt->outs[pick], em->size, &rc)) == NULL)
+        return rc;
+    gale_record_write(p, em->body, em->stream, kg, em->vals, em->n);
+    ctx->stats.transferred++;
+    return gale_outlet_commit(ctx->outlet, rt->outs[pick], em->size);
 }
 
 /* Logs an emitted tuple when topology.debug is on. */
@@ -320,8 +334,9 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
 {
     const gale_stream_out_t *so;
     struct gale_tuple view;
+    emission_t em;
     size_t r, ntasks = 0;
-    int s = opts->stream, i, k, kg, enc_kg = -2, rc;
+    int s = opts->stream, i, k, kg, rc;
 
     if (s < 0 || (size_t)s >= ctx->router->nstreams)
         return -ENOENT;
@@ -330,6 +345,10 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
         return -EINVAL;
     if (ctx->topo->debug)
         debug_emit(ctx, s, vals, n);
+    em.stream = (unsigned)s;
+    em.vals = vals;
+    em.n = n;
+    em.kg = -2;
     if (opts->direct_task >= 0) {
         if (!so->direct) {
             gale_ctx_report_error(ctx, "Cannot emitDirect to a task expecting "
@@ -342,12 +361,7 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
             for (i = 0; i < rt->ntargets; i++) {
                 if (rt->targets[i] != opts->direct_task)
                     continue;
-                if (enc_kg == -2) {
-                    if ((rc = encode(ctx, s, -1, vals, n)) != 0)
-                        return rc;
-                    enc_kg = -1;
-                }
-                if ((rc = send_to(ctx, rt, i)) != 0)
+                if ((rc = send_to(ctx, &em, rt, i, -1)) != 0)
                     return rc;
                 if (opts->tasks_out != NULL && ntasks < opts->tasks_cap)
                     opts->tasks_out[ntasks] = rt->targets[i];
@@ -363,27 +377,24 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
             ctx->comp->streams[s].id);
         return -EPERM;
     }
-    view.vals = vals;
-    view.n = n;
-    view.decl = &ctx->comp->streams[s];
-    view.component = ctx->comp->id;
-    view.stream = view.decl->id;
-    view.source_task = ctx->task_id;
+    if (so->custom) {
+        /* Only a custom grouping reads the tuple as a tuple. */
+        view.vals = vals;
+        view.n = n;
+        view.decl = &ctx->comp->streams[s];
+        view.component = ctx->comp->id;
+        view.stream = view.decl->id;
+        view.source_task = ctx->task_id;
+    }
     for (r = 0; r < so->nroutes; r++) {
         gale_route_t *rt = &so->routes[r];
 
-        k = gale_route_choose(rt, ctx->task_id, vals, n, &view, ctx->picks, &kg);
+        k = gale_route_choose(rt, ctx->task_id, vals, n,
+            so->custom ? &view : NULL, ctx->picks, &kg);
         if (k < 0)
             return k;
-        if (k == 0)
-            continue;
-        if (kg != enc_kg) {
-            if ((rc = encode(ctx, s, kg, vals, n)) != 0)
-                return rc;
-            enc_kg = kg;
-        }
         for (i = 0; i < k; i++) {
-            if ((rc = send_to(ctx, rt, ctx->picks[i])) != 0)
+            if ((rc = send_to(ctx, &em, rt, ctx->picks[i], kg)) != 0)
                 return rc;
             if (opts->tasks_out != NULL && ntasks < opts->tasks_cap)
                 opts->tasks_out[ntasks] = rt->targets[ctx->picks[i]];
@@ -459,6 +470,26 @@ gale_tuple_get_by_name(const gale_tuple_t *t, const char *name, gale_datum_t *d)
 {
     int i = gale_tuple_index(t, name);
 
+    if (i < 0)
+        return i;
+    return gale_tuple_get(t, (size_t)i, d);
+}
+
+int
+gale_tuple_field(const gale_tuple_t *t, gale_field_t *f, gale_datum_t *d)
+{
+    int i;
+
+    if (t->decl == NULL || t->decl != f->decl) {
+        /* Another stream (or a tick): look the name up, remember it. */
+        i = gale_tuple_index(t, f->name);
+        if (t->decl != NULL) {
+            f->decl = t->decl;
+            f->index = i;
+        }
+    } else {
+        i = f->index;
+    }
     if (i < 0)
         return i;
     return gale_tuple_get(t, (size_t)i, d);

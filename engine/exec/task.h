@@ -56,7 +56,6 @@ struct gale_ctx {
     gale_router_t *router;          /* owned */
     gale_outlet_t *outlet;          /* the executor's, borrowed */
     gale_kvstore_t *state;          /* owned */
-    gale_buf_t scratch;             /* record encoding */
     int *picks;                     /* route choice scratch */
     size_t npicks;
     int kg_first;                   /* first key group the task owns */

@@ -202,7 +202,7 @@ gale_inlet_recv(gale_inlet_t *in, int idx, zmq_msg_t *msg,
 
     if (zmq_msg_recv(msg, c->sock, ZMQ_DONTWAIT) < 0)
         return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
-    if ((rc = gale_frame_parse(zmq_msg_data(msg), zmq_msg_size(msg), h,
+    if ((rc = gale_frame_hdr_parse(zmq_msg_data(msg), zmq_msg_size(msg), h,
         cause)) != 0)
         return rc;
     if (h->epoch != in->epoch)

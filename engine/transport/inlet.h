@@ -45,9 +45,10 @@ size_t gale_inlet_open(const gale_inlet_t *in);
 #define GALE_INLET_EXTRA (-1000)
 int gale_inlet_poll(gale_inlet_t *in, void *extra, long timeout_ms);
 /* Receives one frame from channel idx without waiting into msg (which the
- * caller initialised and closes) and parses it into *h. 0; -EAGAIN if no
- * frame; 1 if a stale-epoch frame was dropped; -EPROTO (with *cause) for
- * a malformed frame or a sequence gap. */
+ * caller initialised and closes) and parses its header into *h. 0;
+ * -EAGAIN if no frame; 1 if a stale-epoch frame was dropped; -EPROTO
+ * (with *cause) for a malformed header or a sequence gap. A DATA frame's
+ * records are validated by the reader that decodes them (record.h). */
 int gale_inlet_recv(gale_inlet_t *in, int idx, zmq_msg_t *msg,
     gale_frame_hdr_t *h, char **cause);
 

@@ -191,23 +191,44 @@ flush_chan(gale_outlet_t *o, out_chan_t *c)
     return send_frame(o, c, buf, len);
 }
 
-int
-gale_outlet_append(gale_outlet_t *o, int idx, const void *rec, size_t len)
+uint8_t *
+gale_outlet_room(gale_outlet_t *o, int idx, size_t len, int *rc)
 {
     out_chan_t *c = &o->chans[idx];
-    int rc;
+    uint8_t *p;
 
-    if (gale_batch_append(&c->batch, rec, len) == -ENOSPC) {
-        if ((rc = flush_chan(o, c)) != 0)
-            return rc;
-        if ((rc = gale_batch_append(&c->batch, rec, len)) != 0)
-            return rc;
-    }
+    if ((p = gale_batch_room(&c->batch, len)) != NULL)
+        return p;
+    if ((*rc = flush_chan(o, c)) != 0)
+        return NULL;
+    if ((p = gale_batch_room(&c->batch, len)) == NULL)
+        *rc = -ENOSPC;
+    return p;
+}
+
+int
+gale_outlet_commit(gale_outlet_t *o, int idx, size_t len)
+{
+    out_chan_t *c = &o->chans[idx];
+
+    gale_batch_commit(&c->batch, len);
     if (c->due_ns == 0)
         c->due_ns = gale_now_ns() + (uint64_t)o->cfg.flush_interval_ms * 1000000u;
     if (c->batch.count >= (uint32_t)o->cfg.batch_size)
         return flush_chan(o, c);
     return 0;
+}
+
+int
+gale_outlet_append(gale_outlet_t *o, int idx, const void *rec, size_t len)
+{
+    uint8_t *p;
+    int rc = 0;
+
+    if ((p = gale_outlet_room(o, idx, len, &rc)) == NULL)
+        return rc;
+    memcpy(p, rec, len);
+    return gale_outlet_commit(o, idx, len);
 }
 
 int

@@ -149,11 +149,10 @@ fail_at:
 }
 
 int
-gale_frame_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
+gale_frame_hdr_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
     char **cause)
 {
-    const uint8_t *base = buf, *p, *end;
-    uint32_t i;
+    const uint8_t *base = buf;
 
     if (cause != NULL)
         *cause = NULL;
@@ -194,8 +193,21 @@ gale_frame_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
                     GALE_FRAME_HDR_SIZE, len - GALE_FRAME_HDR_SIZE);
             return -EPROTO;
         }
-        return 0;
     }
+    return 0;
+}
+
+int
+gale_frame_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
+    char **cause)
+{
+    const uint8_t *base = buf, *p, *end;
+    uint32_t i;
+    int rc;
+
+    if ((rc = gale_frame_hdr_parse(buf, len, h, cause)) != 0 ||
+        h->kind != GALE_FRAME_DATA)
+        return rc;
     p = base + GALE_FRAME_HDR_SIZE;
     end = base + len;
     for (i = 0; i < h->count; i++) {

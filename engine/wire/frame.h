@@ -37,6 +37,13 @@ typedef struct gale_frame_hdr {
 /* Writes the 32-byte little-endian header (layout in docs/wire.md). */
 void gale_frame_hdr_write(const gale_frame_hdr_t *h,
     uint8_t out[GALE_FRAME_HDR_SIZE]);
+/* Parses and validates a frame's header only (version, kind, flags and,
+ * for frames other than DATA, a zero count and no bytes after the
+ * header). The receiver's hot path: DATA records are validated as they
+ * are decoded (gale_batch_next, gale_record_fields), so each byte is read
+ * once. 0, or -EPROTO with *cause as gale_frame_parse gives it. */
+int gale_frame_hdr_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
+    char **cause);
 /* Parses and fully validates a frame: header (version, kind, flags,
  * sizes) and, for DATA, every record and value (count matches, lengths in
  * bounds, nesting depth <= 64, valid tags, map keys without NUL bytes, no

@@ -22,21 +22,30 @@ gale_batch_init(gale_batch_t *b, size_t cap)
     b->count = 0;
 }
 
-int
-gale_batch_append(gale_batch_t *b, const void *rec, size_t len)
+uint8_t *
+gale_batch_room(gale_batch_t *b, size_t len)
 {
     if (b->count > 0 && (b->len > b->cap || len > b->cap - b->len))
-        return -ENOSPC;
+        return NULL;
     if (b->count == UINT32_MAX)
-        return -ENOSPC;
+        return NULL;
     if (len > b->alloc - b->len) {
         /* Only an oversize record alone in the batch gets here. */
         b->alloc = b->len + len;
         b->buf = xrealloc(b->buf, b->alloc);
     }
-    memcpy(b->buf + b->len, rec, len);
-    b->len += len;
-    b->count++;
+    return b->buf + b->len;
+}
+
+int
+gale_batch_append(gale_batch_t *b, const void *rec, size_t len)
+{
+    uint8_t *p = gale_batch_room(b, len);
+
+    if (p == NULL)
+        return -ENOSPC;
+    memcpy(p, rec, len);
+    gale_batch_commit(b, len);
     return 0;
 }
 
@@ -132,31 +141,52 @@ datum_put(uint8_t *p, const gale_datum_t *d)
     return p;
 }
 
-int
-gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
-    const gale_datum_t *vals, size_t n)
+size_t
+gale_record_size(unsigned stream, int keygroup, const gale_datum_t *vals,
+    size_t n, size_t *bodyp)
 {
     uint64_t kg1 = (uint64_t)((int64_t)keygroup + 1);
     size_t body, sz, i;
-    uint8_t *p, *start;
 
     if (keygroup < -1)
-        return -EINVAL;
+        return 0;
     body = gale_varint_size(stream) + gale_varint_size(kg1) +
         gale_varint_size(n);
     for (i = 0; i < n; i++) {
         if ((sz = datum_size(&vals[i])) == 0)
-            return -EINVAL;
+            return 0;
         body += sz;
     }
-    start = p = gale_buf_reserve(out, gale_varint_size(body) + body);
+    *bodyp = body;
+    return gale_varint_size(body) + body;
+}
+
+size_t
+gale_record_write(uint8_t *out, size_t body, unsigned stream, int keygroup,
+    const gale_datum_t *vals, size_t n)
+{
+    uint8_t *p = out;
+    size_t i;
+
     p = gale_varint_put(p, body);
     p = gale_varint_put(p, stream);
-    p = gale_varint_put(p, kg1);
+    p = gale_varint_put(p, (uint64_t)((int64_t)keygroup + 1));
     p = gale_varint_put(p, n);
     for (i = 0; i < n; i++)
         p = datum_put(p, &vals[i]);
-    out->len += (size_t)(p - start);
+    return (size_t)(p - out);
+}
+
+int
+gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
+    const gale_datum_t *vals, size_t n)
+{
+    size_t body, sz = gale_record_size(stream, keygroup, vals, n, &body);
+
+    if (sz == 0)
+        return -EINVAL;
+    out->len += gale_record_write(gale_buf_reserve(out, sz), body, stream,
+        keygroup, vals, n);
     return 0;
 }
 
@@ -194,7 +224,7 @@ gale_batch_next(gale_batch_reader_t *r, gale_record_t *rec)
     uint64_t rlen, stream, kg1, nfields;
 
     if (r->left == 0)
-        return 0;
+        return r->p == r->end ? 0 : -EPROTO;
     if (get_varint(&p, r->end, &rlen) != 0 ||
         rlen > (uint64_t)(r->end - p))
         goto stop;
@@ -214,7 +244,7 @@ gale_batch_next(gale_batch_reader_t *r, gale_record_t *rec)
 stop:
     r->p = r->end;
     r->left = 0;
-    return 0;
+    return -EPROTO;
 }
 
 int
@@ -226,6 +256,8 @@ gale_record_fields(const gale_record_t *rec, gale_datum_t *out, size_t cap)
     uint32_t i;
     int k;
 
+    if (rec->nfields > rec->len)
+        return -EPROTO;             /* every field takes a byte at least */
     if (rec->nfields > cap)
         return -ENOSPC;
     if (rec->nfields > INT_MAX)
@@ -282,5 +314,7 @@ gale_record_fields(const gale_record_t *rec, gale_datum_t *out, size_t cap)
             return -EPROTO;
         }
     }
+    if (p != end)
+        return -EPROTO;             /* trailing bytes after the last field */
     return (int)rec->nfields;
 }

@@ -35,6 +35,18 @@ void gale_batch_init(gale_batch_t *b, size_t cap);
  * batch already holds a record (an oversize record alone in a batch is
  * accepted: the batch grows). */
 int gale_batch_append(gale_batch_t *b, const void *rec, size_t len);
+/* The room for a record of len bytes at the end of the batch, or NULL
+ * when it would exceed cap and the batch already holds a record (an
+ * oversize record alone in a batch gets room: the batch grows). Write
+ * the record there, then gale_batch_commit it. */
+uint8_t *gale_batch_room(gale_batch_t *b, size_t len);
+/* Counts the len bytes written at gale_batch_room as one record. */
+static inline void
+gale_batch_commit(gale_batch_t *b, size_t len)
+{
+    b->len += len;
+    b->count++;
+}
 /* Writes h (with h->count = b->count) into the header space and hands the
  * buffer to the caller (*len set; caller frees with free(); it goes to
  * zmq_msg_init_data zero-copy), then re-initialises b empty with the same
@@ -49,6 +61,14 @@ void gale_batch_release(gale_batch_t *b);
  * unchanged. */
 int gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
     const gale_datum_t *vals, size_t n);
+/* The two passes of gale_record_encode, for writing a record in place
+ * (into a batch, without a copy): the bytes the record takes (*body set
+ * for gale_record_write), or 0 for an invalid datum or keygroup < -1;
+ * then the writing, which returns that many bytes. */
+size_t gale_record_size(unsigned stream, int keygroup,
+    const gale_datum_t *vals, size_t n, size_t *body);
+size_t gale_record_write(uint8_t *out, size_t body, unsigned stream,
+    int keygroup, const gale_datum_t *vals, size_t n);
 
 typedef struct gale_record {
     unsigned stream;      /* stream index in the producer's declarations */
@@ -58,7 +78,7 @@ typedef struct gale_record {
     size_t len;           /* their length in bytes */
 } gale_record_t;
 
-/* Iterates the records of a frame that gale_frame_parse accepted. */
+/* Iterates the records of a DATA frame, validating each as it goes. */
 typedef struct gale_batch_reader {
     const uint8_t *p;     /* next record */
     const uint8_t *end;   /* end of the frame */
@@ -69,13 +89,16 @@ typedef struct gale_batch_reader {
  * has no records. */
 void gale_batch_reader_init(gale_batch_reader_t *r, const void *frame,
     size_t len, const gale_frame_hdr_t *h);
-/* 1 and *rec filled, 0 at the end. On a frame the parser did not accept,
- * reading stops (0) at the first malformed record instead of crashing. */
+/* 1 and *rec filled, 0 at the end of a well-formed frame, -EPROTO at a
+ * malformed record header, at fewer records than the header counts, or
+ * at bytes after the last one (reading then stops; gale_frame_parse says
+ * exactly what is wrong). Never reads outside the frame. */
 int gale_batch_next(gale_batch_reader_t *r, gale_record_t *rec);
 /* Decodes up to cap fields into out (STRING/BYTES point into the frame;
- * LIST/MAP get their whole tagged encoding). Returns nfields, or -ENOSPC
- * if cap is too small. Never fails on a frame gale_frame_parse accepted;
- * on other bytes it returns -EPROTO instead of crashing. */
+ * LIST/MAP get their whole tagged encoding), validating each as
+ * gale_frame_parse does. Returns nfields, -ENOSPC if cap is too small, or
+ * -EPROTO for a malformed field, a missing one or bytes after the last.
+ * Never fails on a frame gale_frame_parse accepted. */
 int gale_record_fields(const gale_record_t *rec, gale_datum_t *out,
     size_t cap);
 

@@ -20,6 +20,21 @@ int gale_tuple_get(const gale_tuple_t *t, size_t i, gale_datum_t *d);
 int gale_tuple_index(const gale_tuple_t *t, const char *name);
 /* Fills *d with the field called name. 0, -ENOENT. */
 int gale_tuple_get_by_name(const gale_tuple_t *t, const char *name, gale_datum_t *d);
+/* A field named once and found fast: a bolt keeps one per field it reads
+ * by name (in its state, from prepare on) and passes it to
+ * gale_tuple_field, which looks the name up only when the tuple comes
+ * from a stream other than the last one's, and otherwise reuses the index
+ * it found then. Initialise with GALE_FIELD_INIT(name); name must outlive
+ * it. Belongs to the one task that uses it. */
+typedef struct gale_field {
+    const char *name;               /* the field's name */
+    const void *decl;               /* private: the stream last seen */
+    int index;                      /* private: its index there, or -ENOENT */
+} gale_field_t;
+#define GALE_FIELD_INIT(n) ((gale_field_t){ .name = (n), .decl = NULL, .index = -1 })
+/* Fills *d with the field f names. 0, -ENOENT. Same answer as
+ * gale_tuple_get_by_name(t, f->name, d). */
+int gale_tuple_field(const gale_tuple_t *t, gale_field_t *f, gale_datum_t *d);
 /* Field i as an owned tree (any type, lists and maps included), or NULL
  * if i is out of range. Caller frees with gale_value_destroy(). */
 gale_value_t *gale_tuple_value(const gale_tuple_t *t, size_t i);

@@ -3,7 +3,10 @@
  * Parses the input as a frame; when the parser accepts it, iterates every
  * record, decodes every field, turns LIST/MAP fields into trees, hashes
  * the fields and re-encodes each record, checking that what the parser
- * accepted decodes without error and re-encodes to the same bytes. */
+ * accepted decodes without error and re-encodes to the same bytes; and
+ * that the receiver's single-pass reader (header check, then records
+ * validated as they are decoded) accepts exactly the frames the parser
+ * accepts. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +24,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXF 256
 
+/* Whether the receiver's path accepts the frame: the header check, then
+ * every record read and decoded. */
+static int
+reader_accepts(const uint8_t *data, size_t size)
+{
+    gale_frame_hdr_t h;
+    gale_batch_reader_t r;
+    gale_record_t rec;
+    gale_datum_t *f;
+    int rc, n;
+
+    if (gale_frame_hdr_parse(data, size, &h, NULL) != 0)
+        return 0;
+    gale_batch_reader_init(&r, data, size, &h);
+    while ((rc = gale_batch_next(&r, &rec)) == 1) {
+        if (rec.nfields > rec.len)
+            return 0;               /* each field takes a byte at least */
+        f = malloc(((size_t)rec.nfields + 1) * sizeof *f);
+        if (f == NULL)
+            abort();
+        n = gale_record_fields(&rec, f, (size_t)rec.nfields + 1);
+        free(f);
+        if (n < 0)
+            return 0;
+    }
+    return rc == 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,11 +66,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int n, i;
 
     if (gale_frame_parse(data, size, &h, &cause) != 0) {
-        if (cause == NULL)
+        if (cause == NULL || reader_accepts(data, size))
             abort();
         free(cause);
         return 0;
     }
+    if (!reader_accepts(data, size))
+        abort();
     gale_buf_init(&enc, 0);
     gale_buf_init(&scratch, 0);
     gale_batch_reader_init(&r, data, size, &h);
