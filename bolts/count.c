@@ -46,6 +46,7 @@ count_prepare(gale_ctx_t *ctx, void **self)
     }
     c->keyf = GALE_FIELD_INIT(c->key);
     c->counts = gale_ctx_keyed_state(ctx, "counts");
+    gale_ctx_accept_weights(ctx);   /* a combined tuple adds its weight */
     *self = c;
     return 0;
 }
@@ -111,7 +112,8 @@ count_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
         return -ENOENT;
     }
     if ((rc = state_key(c, &out[0], &k, &klen)) != 0 ||
-        (rc = gale_kv_add_i64(c->counts, k, klen, 1, &n)) != 0)
+        (rc = gale_kv_add_i64(c->counts, k, klen,
+        (int64_t)gale_tuple_weight(t), &n)) != 0)
         return rc;
     out[1] = gale_d_int(n);
     return gale_emit(ctx, GALE_STREAM_DEFAULT, out, 2);

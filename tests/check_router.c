@@ -186,10 +186,10 @@ START_TEST(test_tuple_field_follows_the_stream)
     gale_datum_t va[2] = { gale_d_str("A", 1), gale_d_int(1) };
     gale_datum_t vb[3] = { gale_d_int(2), gale_d_null(), gale_d_str("B", 1) };
     gale_datum_t vc[1] = { gale_d_int(3) };
-    struct gale_tuple ta = { va, 2, &da, "p", "a", 1 };
-    struct gale_tuple tb = { vb, 3, &db, "p", "b", 1 };
-    struct gale_tuple tc = { vc, 1, &dc, "p", "c", 1 };
-    struct gale_tuple tick = { vc, 1, NULL, "__system", "__tick", -1 };
+    struct gale_tuple ta = { va, 2, &da, "p", "a", 1, 1 };
+    struct gale_tuple tb = { vb, 3, &db, "p", "b", 1, 1 };
+    struct gale_tuple tc = { vc, 1, &dc, "p", "c", 1, 1 };
+    struct gale_tuple tick = { vc, 1, NULL, "__system", "__tick", -1, 1 };
     gale_field_t f = GALE_FIELD_INIT("word");
     gale_datum_t d;
     int i;

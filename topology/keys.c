@@ -24,6 +24,7 @@ static const gale_key_t keys[] = {
     { "batch_bytes", "gale.batch.bytes", false, I, "65536", false, true },
     { "flush_interval_ms", "topology.batch.flush.interval.millis", true, I, "5", false, true },
     { "queue_depth", "gale.queue.depth", false, I, "4", false, true },
+    { "combine_entries", "gale.combine.entries", false, I, "8192", false, true },
     { "checkpoint.interval_ms", "topology.state.checkpoint.interval.ms", true, I, "1000", false, true },
     { "checkpoint.dir", "gale.checkpoint.dir", false, S, NULL, false, true },
     { "checkpoint.timeout_ms", "gale.checkpoint.timeout.ms", false, I, "60000", false, true },
@@ -340,6 +341,7 @@ key_min(const gale_key_t *k)
         strcmp(k->name, "batch_size") == 0 ||
         strcmp(k->name, "batch_bytes") == 0 ||
         strcmp(k->name, "queue_depth") == 0 ||
+        strcmp(k->name, "combine_entries") == 0 ||
         strcmp(k->name, "checkpoint.interval_ms") == 0 ||
         strcmp(k->name, "checkpoint.timeout_ms") == 0 ||
         strcmp(k->name, "checkpoint.retain") == 0 ||

@@ -10,7 +10,7 @@
 #include "topology/suggest.h"
 
 static const char *const edge_keys[] = {
-    "from", "to", "stream", "grouping", "fields", "custom", "name"
+    "from", "to", "stream", "grouping", "fields", "custom", "combine", "name"
 };
 static const char *const custom_keys[] = { "name", "plugin", "args" };
 
@@ -172,6 +172,14 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
                 bad = true;
         } else if (strcmp(name, "custom") == 0)
             customset = m;
+        else if (strcmp(name, "combine") == 0) {
+            if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+                gale_reader_error(l, m, "stream: `combine` must be true or "
+                    "false, not %s", gale_reader_phrase(m));
+                bad = true;
+            } else
+                e.combine = config_setting_get_bool(m) != 0;
+        }
         else if (strcmp(name, "name") != 0) {
             gale_reader_unknown(l, m, "stream: ", "stream key", name,
                 edge_keys, NELEM(edge_keys));
@@ -200,6 +208,14 @@ parse_edge(gale_reader_t *l, const config_setting_t *g)
         gale_reader_error(l, fieldsset,
             "stream: `fields` is only for the fields and "
             "partial_key groupings, not %s", gale_grouping_name(e.grouping));
+        goto drop;
+    }
+    if (e.combine && e.grouping != GALE_GROUPING_FIELDS &&
+        e.grouping != GALE_GROUPING_GLOBAL) {
+        gale_reader_error(l, config_setting_get_member(g, "combine"),
+            "stream: `combine` needs the fields or global grouping (equal "
+            "tuples must all go to one task), not %s",
+            gale_grouping_name(e.grouping));
         goto drop;
     }
     if (e.grouping == GALE_GROUPING_CUSTOM) {

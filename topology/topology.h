@@ -83,6 +83,8 @@ typedef struct gale_edge {
     char *custom_plugin;            /* CUSTOM: plugin path, or NULL */
     gale_value_t *custom_args;      /* CUSTOM: MAP or NULL */
     const gale_grouping_def_t *custom_def; /* CUSTOM: resolved */
+    bool combine;                   /* equal tuples merged before sending
+                                       (engine/transport/combiner.h) */
     gale_where_t where;             /* the stream's group */
 } gale_edge_t;
 
@@ -100,6 +102,8 @@ typedef struct gale_topology {
     size_t batch_bytes;             /* bytes per batch, cap */
     int flush_interval_ms;          /* a partial batch waits at most this */
     int queue_depth;                /* batches in flight per channel */
+    int combine_entries;            /* distinct tuples a combining channel
+                                       holds before sending them */
     int checkpoint_interval_ms;
     char *checkpoint_dir;           /* NULL: state/<name> */
     bool debug;                     /* topology.debug */

@@ -467,6 +467,9 @@ send_end(gale_exec_t *e)
     size_t i;
     int rc;
 
+    for (i = 0; i < (size_t)e->ntasks; i++)
+        if ((rc = gale_task_drain(e->tasks[i])) != 0)
+            return rc;
     for (i = 0; i < gale_outlet_count(e->outlet); i++)
         if ((rc = gale_outlet_control(e->outlet, (int)i, GALE_FRAME_END, 0)) != 0)
             return rc;
@@ -541,6 +544,13 @@ forward_barrier(gale_exec_t *e, int i, uint64_t n)
 
     if (e->ended_out)
         return 0;
+    /* Tuples the task combined before the barrier go before it. */
+    if ((rc = gale_task_drain(e->tasks[i])) != 0) {
+        if (rc != -ECANCELED)
+            report_failed(e, "%s: sending before barrier %llu: %s",
+                e->tasks[i]->origin, (unsigned long long)n, zmq_strerror(-rc));
+        return -1;
+    }
     for (k = 0; k < e->trt[i].nouts; k++) {
         rc = gale_outlet_control(e->outlet, e->trt[i].outs[k], GALE_FRAME_BARRIER, n);
         if (rc != 0) {
@@ -669,7 +679,7 @@ static int
 tick(gale_exec_t *e, gale_ctx_t *t, uint64_t now)
 {
     gale_datum_t v = gale_d_int(t->comp->tick_secs);
-    struct gale_tuple view = { &v, 1, NULL, "__system", "__tick", -1 };
+    struct gale_tuple view = { &v, 1, NULL, "__system", "__tick", -1, 1 };
     int rc;
 
     if (t->next_tick_ns == 0 || now < t->next_tick_ns || t->done)
@@ -702,6 +712,17 @@ housekeeping(gale_exec_t *e)
     uint64_t now = gale_now_ns();
     int i, rc;
 
+    for (i = 0; i < e->ntasks; i++) {
+        gale_ctx_t *t = e->tasks[i];
+
+        if (t->comb_due_ns != 0 && t->comb_due_ns <= now &&
+            (rc = gale_task_drain(t)) != 0) {
+            if (rc != -ECANCELED)
+                report_failed(e, "%s: send failed: %s", t->origin,
+                    zmq_strerror(-rc));
+            return -1;
+        }
+    }
     if ((rc = gale_outlet_flush_due(e->outlet, now)) != 0) {
         if (rc == -ECANCELED)
             return -1;
@@ -735,7 +756,13 @@ next_timeout_ms(gale_exec_t *e)
     if (d >= 0 && d < best)
         best = d;
     for (i = 0; i < e->ntasks; i++) {
-        uint64_t tk = e->tasks[i]->next_tick_ns;
+        uint64_t tk = e->tasks[i]->next_tick_ns, cd = e->tasks[i]->comb_due_ns;
+
+        if (cd != 0) {
+            d = cd > now ? (int64_t)(cd - now) : 0;
+            if (d < best)
+                best = d;
+        }
 
         if (tk != 0 && !e->tasks[i]->done) {
             d = tk > now ? (int64_t)(tk - now) : 0;
@@ -848,7 +875,7 @@ execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
     gale_batch_reader_t r;
     gale_record_t rec;
     struct gale_tuple view;
-    uint64_t t0 = gale_now_ns(), n = 0;
+    uint64_t t0 = gale_now_ns(), n = 0, w;
     int nf, rc;
 
     view.component = m->producer->id;
@@ -873,8 +900,17 @@ execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
         view.stream = view.decl->id;
         gale_kvstore_set_keygroup(t->state, rec.keygroup >= t->kg_first &&
             rec.keygroup <= t->kg_last ? rec.keygroup : -1);
-        rc = t->def->bolt->execute(t, t->self, &view);
-        n++;
+        if (rec.weight == 1 || t->weights) {
+            view.weight = rec.weight;
+            rc = t->def->bolt->execute(t, t->self, &view);
+            n += rec.weight;
+        } else {
+            /* A combined tuple, for a bolt that takes no weights: the
+             * equal tuples it stands for, one after the other. */
+            view.weight = 1;
+            for (w = 0, rc = 0; w < rec.weight && rc == 0; w++, n++)
+                rc = t->def->bolt->execute(t, t->self, &view);
+        }
         if (rc != 0) {
             if (e->aborting)
                 return -1;

@@ -7,7 +7,9 @@
 
 #include "common/rand.h"
 #include "common/xalloc.h"
+#include "engine/wire/frame.h"
 #include "engine/wire/keyhash.h"
+#include "engine/exec/combiner.h"
 #include "engine/exec/router.h"
 
 /* Fills rt for edge e of the sending task. 0 or -errno. */
@@ -22,6 +24,9 @@ route_init(gale_route_t *rt, const gale_plan_t *plan, int e, int task_id,
 
     rt->edge = e;
     rt->grouping = edge->grouping;
+    if (edge->combine)
+        rt->comb = gale_combiner_new((uint32_t)t->combine_entries,
+            t->batch_bytes - GALE_FRAME_HDR_SIZE);
     rt->targets = xcalloc((size_t)to->ntasks, sizeof *rt->targets);
     rt->outs = xcalloc((size_t)to->ntasks, sizeof *rt->outs);
     rt->ntargets = gale_plan_edge_targets(plan, e, task_id, rt->targets);
@@ -100,6 +105,7 @@ route_free(gale_route_t *rt)
     free(rt->order);
     free(rt->sent);
     free(rt->kg_pick);
+    gale_combiner_destroy(&rt->comb);
 }
 
 gale_router_t *

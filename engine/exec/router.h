@@ -29,6 +29,8 @@ typedef struct gale_route {
                                      * is a power of two (H mod it = H & mask) */
     bool kg_pow2;                   /* kg_mask applies */
     int *kg_pick;                   /* FIELDS: key group -> target index */
+    struct gale_combiner *comb;     /* combine = true: equal tuples wait
+                                     * here (combiner.h); else NULL */
     bool all_tasks;                 /* targets are every consumer task */
     uint64_t rr;                    /* SHUFFLE / LOCAL_OR_SHUFFLE position */
     int *order;                     /* SHUFFLE: targets shuffled once */

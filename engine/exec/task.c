@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/exec/combiner.h"
 #include "engine/wire/keyhash.h"
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
@@ -64,6 +65,7 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
         gale_task_destroy(&ctx);
         return NULL;
     }
+    gale_buf_init(&ctx->scratch, 256);
     ctx->npicks = 1;
     for (i = 0; i < t->ncomps; i++)
         if ((size_t)t->comps[i].ntasks > ctx->npicks)
@@ -86,6 +88,8 @@ gale_task_destroy(gale_ctx_t **tp)
         return;
     gale_router_destroy(&ctx->router);
     gale_kvstore_destroy(&ctx->state);
+    gale_buf_release(&ctx->scratch);
+    free(ctx->dvals);
     for (i = 0; i < ctx->ncounters; i++)
         free(ctx->counters[i].name);
     free(ctx->counters);
@@ -200,6 +204,12 @@ gale_ctx_stream(const gale_ctx_t *ctx, const char *name)
     return i < 0 ? -ENOENT : i;
 }
 
+void
+gale_ctx_accept_weights(gale_ctx_t *ctx)
+{
+    ctx->weights = true;
+}
+
 gale_kv_t *
 gale_ctx_keyed_state(gale_ctx_t *ctx, const char *name)
 {
@@ -275,16 +285,144 @@ send_to(gale_ctx_t *ctx, emission_t *em, const gale_route_t *rt, int pick,
     int rc = 0;
 
     if (kg != em->kg) {
-        em->size = gale_record_size(em->stream, kg, em->vals, em->n, &em->body);
+        em->size = gale_record_size(em->stream, kg, 0, em->vals, em->n,
+            &em->body);
         if (em->size == 0)
             return -EINVAL;
         em->kg = kg;
     }
-    if ((p = gale_outlet_room(ctx->outlet, rt->outs[pick], em->size, &rc)) == NULL)
-        return rc;
-    gale_record_write(p, em->body, em->stream, kg, em->vals, em->n);
     ctx->stats.transferred++;
+    if ((p = gale_outlet_room(ctx->outlet, rt->outs[pick], em->size, false,
+        &rc)) == NULL)
+        return rc;
+    gale_record_write(p, em->body, em->stream, kg, 0, em->vals, em->n);
     return gale_outlet_commit(ctx->outlet, rt->outs[pick], em->size);
+}
+
+/* A route being drained, for drain_one. */
+typedef struct drain_ref {
+    gale_ctx_t *ctx;
+    gale_route_t *rt;
+} drain_ref_t;
+
+/* A combiner drain callback: routes one distinct tuple (its encoding, a
+ * record without key group) and sends it with its weight. */
+static int
+drain_one(void *arg, const uint8_t *enc, size_t len, uint64_t weight)
+{
+    drain_ref_t *d = arg;
+    gale_ctx_t *ctx = d->ctx;
+    gale_batch_reader_t r = { enc, enc + len, 1, false };
+    gale_record_t rec;
+    size_t body, sz;
+    uint8_t *p;
+    int nf, k, i, kg, rc = 0;
+
+    if (gale_batch_next(&r, &rec) != 1)
+        return -EPROTO;
+    while ((nf = gale_record_fields(&rec, ctx->dvals, ctx->dcap)) == -ENOSPC) {
+        ctx->dcap = ctx->dcap ? ctx->dcap * 2 : 16;
+        ctx->dvals = xreallocarray(ctx->dvals, ctx->dcap, sizeof *ctx->dvals);
+    }
+    if (nf < 0)
+        return nf;
+    k = gale_route_choose(d->rt, ctx->task_id, ctx->dvals, (size_t)nf, NULL,
+        ctx->picks, &kg);
+    if (k < 0)
+        return k;
+    sz = gale_record_size(rec.stream, kg, weight, ctx->dvals, (size_t)nf, &body);
+    if (sz == 0)
+        return -EINVAL;
+    for (i = 0; i < k; i++) {
+        int out = d->rt->outs[ctx->picks[i]];
+
+        if ((p = gale_outlet_room(ctx->outlet, out, sz, true, &rc)) == NULL)
+            return rc;
+        gale_record_write(p, body, rec.stream, kg, weight, ctx->dvals,
+            (size_t)nf);
+        if ((rc = gale_outlet_commit(ctx->outlet, out, sz)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Sends what route rt's combiner holds. 0 or -errno. */
+static int
+drain_route(gale_ctx_t *ctx, gale_route_t *rt)
+{
+    drain_ref_t d = { ctx, rt };
+
+    if (gale_combiner_count(rt->comb) == 0)
+        return 0;
+    return gale_combiner_drain(rt->comb, drain_one, &d);
+}
+
+int
+gale_task_drain(gale_ctx_t *ctx)
+{
+    size_t s, r;
+    int rc;
+
+    if (ctx->comb_due_ns == 0)
+        return 0;
+    for (s = 0; s < ctx->router->nstreams; s++) {
+        for (r = 0; r < ctx->router->streams[s].nroutes; r++) {
+            gale_route_t *rt = &ctx->router->streams[s].routes[r];
+
+            if (rt->comb != NULL && (rc = drain_route(ctx, rt)) != 0)
+                return rc;
+        }
+    }
+    ctx->comb_due_ns = 0;
+    return 0;
+}
+
+/* Adds the tuple to route rt's combiner (sending what it holds first
+ * when it is full). A caller that wants the tasks is told the one task a
+ * fields or global grouping gives it. 0 or -errno. */
+static int
+combine_to(gale_ctx_t *ctx, emission_t *em, gale_route_t *rt,
+    const gale_emit_opts_t *opts, size_t *ntasks)
+{
+    size_t body, sz = gale_record_size(em->stream, -1, 0, em->vals, em->n,
+        &body);
+    uint8_t small[64], *p = small;
+    int k, kg, rc;
+
+    if (sz == 0)
+        return -EINVAL;
+    if (sz > sizeof small) {
+        gale_buf_reset(&ctx->scratch);
+        p = gale_buf_reserve(&ctx->scratch, sz);
+    }
+    gale_record_write(p, body, em->stream, -1, 0, em->vals, em->n);
+    if ((rc = gale_combiner_add(rt->comb, p, sz)) == -ENOSPC &&
+        (rc = drain_route(ctx, rt)) == 0)
+        rc = gale_combiner_add(rt->comb, p, sz);
+    if (rc == -ENOSPC) {
+        /* Larger than the combiner: it goes on its own. */
+        if ((k = gale_route_choose(rt, ctx->task_id, em->vals, em->n, NULL,
+            ctx->picks, &kg)) < 0)
+            return k;
+        return k > 0 ? send_to(ctx, em, rt, ctx->picks[0], kg) : 0;
+    }
+    if (rc != 0)
+        return rc;
+    ctx->stats.transferred++;
+    if (ctx->comb_due_ns == 0)
+        ctx->comb_due_ns = gale_now_ns() +
+            (uint64_t)ctx->topo->flush_interval_ms * 1000000u;
+    if (opts->tasks_out != NULL || opts->ntasks_out != NULL) {
+        if ((k = gale_route_choose(rt, ctx->task_id, em->vals, em->n, NULL,
+            ctx->picks, &kg)) < 0)
+            return k;
+        if (k > 0 && opts->tasks_out != NULL && *ntasks < opts->tasks_cap)
+            opts->tasks_out[*ntasks] = rt->targets[ctx->picks[0]];
+        *ntasks += k > 0;
+    } else if (rt->ntargets > 0) {
+        (*ntasks)++;
+    }
+    return 0;
 }
 
 /* Logs an emitted tuple when topology.debug is on. */
@@ -385,10 +523,16 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
         view.component = ctx->comp->id;
         view.stream = view.decl->id;
         view.source_task = ctx->task_id;
+        view.weight = 1;
     }
     for (r = 0; r < so->nroutes; r++) {
         gale_route_t *rt = &so->routes[r];
 
+        if (rt->comb != NULL) {
+            if ((rc = combine_to(ctx, &em, rt, opts, &ntasks)) != 0)
+                return rc;
+            continue;
+        }
         k = gale_route_choose(rt, ctx->task_id, vals, n,
             so->custom ? &view : NULL, ctx->picks, &kg);
         if (k < 0)
@@ -519,6 +663,12 @@ int
 gale_tuple_source_task(const gale_tuple_t *t)
 {
     return t->source_task;
+}
+
+uint64_t
+gale_tuple_weight(const gale_tuple_t *t)
+{
+    return t->weight > 1 ? t->weight : 1;
 }
 
 bool

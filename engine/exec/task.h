@@ -27,6 +27,7 @@ struct gale_tuple {
     const char *component;          /* producer's id */
     const char *stream;             /* stream id */
     int source_task;                /* producer task id; -1 for ticks */
+    uint64_t weight;                /* tuples it stands for; 0 reads as 1 */
 };
 
 typedef struct gale_counter {
@@ -56,12 +57,18 @@ struct gale_ctx {
     gale_router_t *router;          /* owned */
     gale_outlet_t *outlet;          /* the executor's, borrowed */
     gale_kvstore_t *state;          /* owned */
+    gale_buf_t scratch;             /* a tuple on its way to a combiner */
+    gale_datum_t *dvals;            /* a combined tuple's values, decoded */
+    size_t dcap;                    /* room in dvals */
+    uint64_t comb_due_ns;           /* when its combiners must be drained;
+                                       0 = they hold nothing */
     int *picks;                     /* route choice scratch */
     size_t npicks;
     int kg_first;                   /* first key group the task owns */
     int kg_last;                    /* last key group the task owns */
     int inputs_open;                /* input channels that have not ended */
     bool opened;                    /* open/prepare succeeded */
+    bool weights;                   /* execute takes a tuple's weight */
     bool done;                      /* spout exhausted, or bolt finished */
     bool ended;                     /* END sent downstream */
     uint64_t next_tick_ns;          /* next tick tuple; 0 = none */
@@ -78,5 +85,9 @@ gale_ctx_t *gale_task_new(const gale_plan_t *plan, int task_id,
     gale_outlet_t *outlet, gale_out_fn out, void *arg, char **cause);
 /* Frees the task (not the component's state: call close/cleanup first). */
 void gale_task_destroy(gale_ctx_t **tp);
+/* Sends what the task's combiners hold (combiner.h), if anything: when
+ * ctx->comb_due_ns has passed, and before a barrier or END leaves the
+ * task. 0 or -errno. */
+int gale_task_drain(gale_ctx_t *ctx);
 
 #endif

@@ -172,7 +172,7 @@ send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len)
 
 /* Sends c's batch as a DATA frame if it holds any record. */
 static int
-flush_chan(gale_outlet_t *o, out_chan_t *c)
+send_batch(gale_outlet_t *o, out_chan_t *c)
 {
     gale_frame_hdr_t h;
     uint8_t *buf;
@@ -192,17 +192,25 @@ flush_chan(gale_outlet_t *o, out_chan_t *c)
 }
 
 uint8_t *
-gale_outlet_room(gale_outlet_t *o, int idx, size_t len, int *rc)
+gale_outlet_room(gale_outlet_t *o, int idx, size_t len, bool weighted,
+    int *rc)
 {
     out_chan_t *c = &o->chans[idx];
     uint8_t *p;
 
-    if ((p = gale_batch_room(&c->batch, len)) != NULL)
-        return p;
-    if ((*rc = flush_chan(o, c)) != 0)
+    /* A batch holds records of one kind: weighted or not. */
+    if (c->batch.count > 0 && c->batch.weighted != weighted &&
+        (*rc = send_batch(o, c)) != 0)
         return NULL;
-    if ((p = gale_batch_room(&c->batch, len)) == NULL)
-        *rc = -ENOSPC;
+    if ((p = gale_batch_room(&c->batch, len)) == NULL) {
+        if ((*rc = send_batch(o, c)) != 0)
+            return NULL;
+        if ((p = gale_batch_room(&c->batch, len)) == NULL) {
+            *rc = -ENOSPC;
+            return NULL;
+        }
+    }
+    c->batch.weighted = weighted;
     return p;
 }
 
@@ -215,7 +223,7 @@ gale_outlet_commit(gale_outlet_t *o, int idx, size_t len)
     if (c->due_ns == 0)
         c->due_ns = gale_now_ns() + (uint64_t)o->cfg.flush_interval_ms * 1000000u;
     if (c->batch.count >= (uint32_t)o->cfg.batch_size)
-        return flush_chan(o, c);
+        return send_batch(o, c);
     return 0;
 }
 
@@ -225,7 +233,7 @@ gale_outlet_append(gale_outlet_t *o, int idx, const void *rec, size_t len)
     uint8_t *p;
     int rc = 0;
 
-    if ((p = gale_outlet_room(o, idx, len, &rc)) == NULL)
+    if ((p = gale_outlet_room(o, idx, len, false, &rc)) == NULL)
         return rc;
     memcpy(p, rec, len);
     return gale_outlet_commit(o, idx, len);
@@ -234,7 +242,7 @@ gale_outlet_append(gale_outlet_t *o, int idx, const void *rec, size_t len)
 int
 gale_outlet_flush(gale_outlet_t *o, int idx)
 {
-    return flush_chan(o, &o->chans[idx]);
+    return send_batch(o, &o->chans[idx]);
 }
 
 int
@@ -245,7 +253,7 @@ gale_outlet_flush_due(gale_outlet_t *o, uint64_t now_ns)
 
     for (i = 0; i < o->nchans; i++) {
         if (o->chans[i].due_ns != 0 && o->chans[i].due_ns <= now_ns &&
-            (rc = flush_chan(o, &o->chans[i])) != 0)
+            (rc = send_batch(o, &o->chans[i])) != 0)
             return rc;
     }
     return 0;
@@ -275,7 +283,7 @@ gale_outlet_control(gale_outlet_t *o, int idx, int kind, uint64_t arg)
     uint8_t *buf;
     int rc;
 
-    if ((rc = flush_chan(o, c)) != 0)
+    if ((rc = send_batch(o, c)) != 0)
         return rc;
     memset(&h, 0, sizeof h);
     h.version = GALE_WIRE_VERSION;

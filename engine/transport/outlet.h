@@ -55,11 +55,13 @@ size_t gale_outlet_count(const gale_outlet_t *o);
 int gale_outlet_append(gale_outlet_t *o, int idx, const void *rec, size_t len);
 /* The same in two steps, so that a record is encoded straight into the
  * batch: room for len bytes in channel idx's batch (sending the batch
- * first when the record does not fit), or NULL with *rc = -errno; then,
- * once the record is written there, gale_outlet_commit counts it (and
- * sends the batch when full). Nothing else may touch channel idx in
- * between. */
-uint8_t *gale_outlet_room(gale_outlet_t *o, int idx, size_t len, int *rc);
+ * first when the record does not fit, or when it holds records of the
+ * other kind: a batch is WEIGHTED, its records carrying multiplicities,
+ * or not), or NULL with *rc = -errno; then, once the record is written
+ * there, gale_outlet_commit counts it (and sends the batch when full).
+ * Nothing else may touch channel idx in between. */
+uint8_t *gale_outlet_room(gale_outlet_t *o, int idx, size_t len,
+    bool weighted, int *rc);
 int gale_outlet_commit(gale_outlet_t *o, int idx, size_t len);
 /* Sends channel idx's partial batch now. 0 or -errno. */
 int gale_outlet_flush(gale_outlet_t *o, int idx);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,11 @@ gale_frame_kind_name(int kind)
  * past it. 0, or -EPROTO with *cause set when cause != NULL. */
 static int
 parse_record(const uint8_t *base, const uint8_t **pp, const uint8_t *end,
-    uint32_t idx, char **cause)
+    uint32_t idx, bool weighted, char **cause)
 {
     const uint8_t *p = *pp, *rend, *at;
     gale_wire_err_t err;
-    uint64_t rlen, stream, kg1, nfields, i;
+    uint64_t rlen, stream, kg1, weight, nfields, i;
 
     if (gale_varint_get(&p, end, &rlen, &err) != 0)
         goto fail_err;
@@ -114,6 +115,15 @@ parse_record(const uint8_t *base, const uint8_t **pp, const uint8_t *end,
         snprintf(err.msg, sizeof err.msg, "key group %llu out of range",
             (unsigned long long)kg1 - 1);
         goto fail_at;
+    }
+    at = p;
+    if (weighted) {
+        if (gale_varint_get(&p, rend, &weight, &err) != 0)
+            goto fail_err;
+        if (weight == 0) {
+            snprintf(err.msg, sizeof err.msg, "multiplicity 0");
+            goto fail_at;
+        }
     }
     if (gale_varint_get(&p, rend, &nfields, &err) != 0)
         goto fail_err;
@@ -174,7 +184,8 @@ gale_frame_hdr_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
             xasprintf(cause, "unknown frame kind %u at byte 1", h->kind);
         return -EPROTO;
     }
-    if (h->flags != 0) {
+    if ((h->flags & ~(h->kind == GALE_FRAME_DATA ? GALE_FRAME_WEIGHTED : 0u))
+        != 0) {
         if (cause != NULL)
             xasprintf(cause, "unknown flags 0x%04x at byte 2", h->flags);
         return -EPROTO;
@@ -217,7 +228,8 @@ gale_frame_parse(const void *buf, size_t len, gale_frame_hdr_t *h,
                     "frame ends after %u at byte %zu", h->count, i, len);
             return -EPROTO;
         }
-        if (parse_record(base, &p, end, i, cause) != 0)
+        if (parse_record(base, &p, end, i,
+            (h->flags & GALE_FRAME_WEIGHTED) != 0, cause) != 0)
             return -EPROTO;
     }
     if (p != end) {

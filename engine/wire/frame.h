@@ -23,10 +23,15 @@ enum gale_frame_kind {
     GALE_FRAME_CREDIT = 6       /* flow control; arg = credits granted */
 };
 
+/* Header flags. WEIGHTED (DATA only): every record carries its
+ * multiplicity, a varint >= 1 after its key group: the number of equal
+ * tuples it stands for (engine/transport/combiner.h). */
+#define GALE_FRAME_WEIGHTED 0x0001u
+
 typedef struct gale_frame_hdr {
     uint8_t version;   /* GALE_WIRE_VERSION */
     uint8_t kind;      /* gale_frame_kind */
-    uint16_t flags;    /* 0 for now */
+    uint16_t flags;    /* GALE_FRAME_WEIGHTED on DATA, else 0 */
     uint32_t epoch;    /* attempt epoch */
     uint32_t channel;  /* channel id */
     uint32_t count;    /* DATA: number of tuple records; else 0 */

@@ -20,6 +20,7 @@ gale_batch_init(gale_batch_t *b, size_t cap)
     b->cap = cap;
     b->alloc = cap;
     b->count = 0;
+    b->weighted = false;
 }
 
 uint8_t *
@@ -55,6 +56,7 @@ gale_batch_take(gale_batch_t *b, gale_frame_hdr_t *h, size_t *len)
     uint8_t *buf = b->buf;
 
     h->count = b->count;
+    h->flags = b->weighted ? GALE_FRAME_WEIGHTED : 0;
     gale_frame_hdr_write(h, buf);
     *len = b->len;
     gale_batch_init(b, b->cap);
@@ -142,8 +144,8 @@ datum_put(uint8_t *p, const gale_datum_t *d)
 }
 
 size_t
-gale_record_size(unsigned stream, int keygroup, const gale_datum_t *vals,
-    size_t n, size_t *bodyp)
+gale_record_size(unsigned stream, int keygroup, uint64_t weight,
+    const gale_datum_t *vals, size_t n, size_t *bodyp)
 {
     uint64_t kg1 = (uint64_t)((int64_t)keygroup + 1);
     size_t body, sz, i;
@@ -151,7 +153,7 @@ gale_record_size(unsigned stream, int keygroup, const gale_datum_t *vals,
     if (keygroup < -1)
         return 0;
     body = gale_varint_size(stream) + gale_varint_size(kg1) +
-        gale_varint_size(n);
+        gale_varint_size(n) + (weight != 0 ? gale_varint_size(weight) : 0);
     for (i = 0; i < n; i++) {
         if ((sz = datum_size(&vals[i])) == 0)
             return 0;
@@ -163,7 +165,7 @@ gale_record_size(unsigned stream, int keygroup, const gale_datum_t *vals,
 
 size_t
 gale_record_write(uint8_t *out, size_t body, unsigned stream, int keygroup,
-    const gale_datum_t *vals, size_t n)
+    uint64_t weight, const gale_datum_t *vals, size_t n)
 {
     uint8_t *p = out;
     size_t i;
@@ -171,6 +173,8 @@ gale_record_write(uint8_t *out, size_t body, unsigned stream, int keygroup,
     p = gale_varint_put(p, body);
     p = gale_varint_put(p, stream);
     p = gale_varint_put(p, (uint64_t)((int64_t)keygroup + 1));
+    if (weight != 0)
+        p = gale_varint_put(p, weight);
     p = gale_varint_put(p, n);
     for (i = 0; i < n; i++)
         p = datum_put(p, &vals[i]);
@@ -181,12 +185,12 @@ int
 gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
     const gale_datum_t *vals, size_t n)
 {
-    size_t body, sz = gale_record_size(stream, keygroup, vals, n, &body);
+    size_t body, sz = gale_record_size(stream, keygroup, 0, vals, n, &body);
 
     if (sz == 0)
         return -EINVAL;
     out->len += gale_record_write(gale_buf_reserve(out, sz), body, stream,
-        keygroup, vals, n);
+        keygroup, 0, vals, n);
     return 0;
 }
 
@@ -211,17 +215,19 @@ gale_batch_reader_init(gale_batch_reader_t *r, const void *frame,
     if (len < GALE_FRAME_HDR_SIZE || h->kind != GALE_FRAME_DATA) {
         r->p = r->end;
         r->left = 0;
+        r->weighted = false;
         return;
     }
     r->p = base + GALE_FRAME_HDR_SIZE;
     r->left = h->count;
+    r->weighted = (h->flags & GALE_FRAME_WEIGHTED) != 0;
 }
 
 int
 gale_batch_next(gale_batch_reader_t *r, gale_record_t *rec)
 {
     const uint8_t *p = r->p, *rend;
-    uint64_t rlen, stream, kg1, nfields;
+    uint64_t rlen, stream, kg1, nfields, weight = 1;
 
     if (r->left == 0)
         return r->p == r->end ? 0 : -EPROTO;
@@ -231,10 +237,12 @@ gale_batch_next(gale_batch_reader_t *r, gale_record_t *rec)
     rend = p + rlen;
     if (get_varint(&p, rend, &stream) != 0 || stream > UINT_MAX ||
         get_varint(&p, rend, &kg1) != 0 || kg1 > (uint64_t)INT_MAX + 1 ||
+        (r->weighted && (get_varint(&p, rend, &weight) != 0 || weight == 0)) ||
         get_varint(&p, rend, &nfields) != 0 || nfields > UINT32_MAX)
         goto stop;
     rec->stream = (unsigned)stream;
     rec->keygroup = (int)((int64_t)kg1 - 1);
+    rec->weight = weight;
     rec->nfields = (uint32_t)nfields;
     rec->data = p;
     rec->len = (size_t)(rend - p);

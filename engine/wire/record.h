@@ -9,6 +9,7 @@
 #ifndef GALE_RECORD_H
 #define GALE_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ typedef struct gale_batch {
     size_t len;         /* bytes used, header space included */
     size_t cap;         /* byte limit appends respect (batch_bytes) */
     uint32_t count;     /* records appended */
+    bool weighted;      /* its records carry a multiplicity (WEIGHTED) */
     size_t alloc;       /* bytes allocated at buf (> cap after an oversize record) */
 } gale_batch_t;
 
@@ -62,17 +64,19 @@ void gale_batch_release(gale_batch_t *b);
 int gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
     const gale_datum_t *vals, size_t n);
 /* The two passes of gale_record_encode, for writing a record in place
- * (into a batch, without a copy): the bytes the record takes (*body set
- * for gale_record_write), or 0 for an invalid datum or keygroup < -1;
- * then the writing, which returns that many bytes. */
-size_t gale_record_size(unsigned stream, int keygroup,
+ * (into a batch, without a copy), with a multiplicity for a WEIGHTED
+ * batch (weight >= 1) or without (weight 0): the bytes the record takes
+ * (*body set for gale_record_write), or 0 for an invalid datum or
+ * keygroup < -1; then the writing, which returns that many bytes. */
+size_t gale_record_size(unsigned stream, int keygroup, uint64_t weight,
     const gale_datum_t *vals, size_t n, size_t *body);
 size_t gale_record_write(uint8_t *out, size_t body, unsigned stream,
-    int keygroup, const gale_datum_t *vals, size_t n);
+    int keygroup, uint64_t weight, const gale_datum_t *vals, size_t n);
 
 typedef struct gale_record {
     unsigned stream;      /* stream index in the producer's declarations */
     int keygroup;         /* -1 = none */
+    uint64_t weight;      /* tuples it stands for: 1, or more in a WEIGHTED frame */
     uint32_t nfields;     /* number of encoded fields */
     const uint8_t *data;  /* encoded fields */
     size_t len;           /* their length in bytes */
@@ -83,6 +87,7 @@ typedef struct gale_batch_reader {
     const uint8_t *p;     /* next record */
     const uint8_t *end;   /* end of the frame */
     uint32_t left;        /* records not yet returned */
+    bool weighted;        /* records carry a multiplicity */
 } gale_batch_reader_t;
 
 /* Starts reading frame (len bytes, header h). A frame other than DATA

@@ -179,6 +179,15 @@ int gale_emit_direct(gale_ctx_t *ctx, int task, int stream,
 int gale_spout_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals,
     size_t n, uint64_t msgid);
 
+/* ---- Combined tuples ---- */
+
+/* Called from prepare by a bolt that can execute a tuple together with
+ * its multiplicity (gale_tuple_weight): on a stream declared
+ * `combine = true`, equal tuples then arrive as one call with the weight
+ * n instead of n calls. A bolt that does not call it always sees weight
+ * 1 (the engine calls it n times). */
+void gale_ctx_accept_weights(gale_ctx_t *ctx);
+
 /* ---- State ---- */
 
 /* The task's keyed state called name (created empty). Never NULL. */

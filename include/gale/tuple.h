@@ -39,6 +39,10 @@ int gale_tuple_field(const gale_tuple_t *t, gale_field_t *f, gale_datum_t *d);
  * if i is out of range. Caller frees with gale_value_destroy(). */
 gale_value_t *gale_tuple_value(const gale_tuple_t *t, size_t i);
 
+/* The number of equal tuples this one stands for: 1, or more on a
+ * combining stream for a bolt that called gale_ctx_accept_weights. */
+uint64_t gale_tuple_weight(const gale_tuple_t *t);
+
 /* The producing component's id, its stream's id and its task id. Tick
  * tuples come from component "__system", stream "__tick", task -1. */
 const char *gale_tuple_component(const gale_tuple_t *t);
