@@ -587,6 +587,78 @@ START_TEST(test_reader_on_garbage)
 }
 END_TEST
 
+START_TEST(test_weighted_frames)
+{
+    /* A WEIGHTED batch: each record carries its multiplicity after its key
+     * group. The parser and the single-pass reader accept it and give the
+     * weights back; weight 0, and the flag on a control frame, are
+     * refused by both. */
+    static const uint64_t weights[] = { 1, 5, 300, 1ULL << 40 };
+    gale_batch_t b;
+    gale_frame_hdr_t h = hdr(GALE_FRAME_DATA, 0), ph;
+    gale_batch_reader_t r;
+    gale_record_t rec;
+    gale_datum_t v[2], out[2];
+    uint8_t *f, *p, ctl[GALE_FRAME_HDR_SIZE];
+    size_t len, body, sz;
+    char *cause = NULL;
+    int i;
+
+    gale_batch_init(&b, 4096);
+    for (i = 0; i < 4; i++) {
+        v[0] = gale_d_str("word", 4);
+        v[1] = gale_d_int(i);
+        sz = gale_record_size(0, 17 + i, weights[i], v, 2, &body);
+        ck_assert_uint_gt(sz, 0);
+        ck_assert_ptr_nonnull(p = gale_batch_room(&b, sz));
+        ck_assert_uint_eq(gale_record_write(p, body, 0, 17 + i, weights[i],
+            v, 2), sz);
+        gale_batch_commit(&b, sz);
+    }
+    b.weighted = true;
+    f = gale_batch_take(&b, &h, &len);
+    ck_assert_int_eq(gale_frame_parse(f, len, &ph, &cause), 0);
+    ck_assert_uint_eq(ph.flags, GALE_FRAME_WEIGHTED);
+    ck_assert(reader_accepts(f, len));
+    gale_batch_reader_init(&r, f, len, &ph);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(gale_batch_next(&r, &rec), 1);
+        ck_assert_uint_eq(rec.weight, weights[i]);
+        ck_assert_int_eq(rec.keygroup, 17 + i);
+        ck_assert_int_eq(gale_record_fields(&rec, out, 2), 2);
+        ck_assert_int_eq(out[1].u.i, i);
+    }
+    ck_assert_int_eq(gale_batch_next(&r, &rec), 0);
+    /* The same bytes read as unweighted are malformed, not misread. */
+    f[2] = 0;
+    ck_assert_int_eq(gale_frame_parse(f, len, &ph, NULL), -EPROTO);
+    ck_assert(!reader_accepts(f, len));
+    free(f);
+    gale_batch_release(&b);
+
+    /* Weight 0. */
+    gale_batch_init(&b, 4096);
+    sz = gale_record_size(0, -1, 1, v, 2, &body);
+    p = gale_batch_room(&b, sz);
+    gale_record_write(p, body, 0, -1, 1, v, 2);
+    p[3] = 0;                       /* len, stream, kg + 1, weight */
+    gale_batch_commit(&b, sz);
+    b.weighted = true;
+    h = hdr(GALE_FRAME_DATA, 0);
+    f = gale_batch_take(&b, &h, &len);
+    expect_bad(f, len, "record 0: multiplicity 0 at byte 35");
+    free(f);
+    gale_batch_release(&b);
+
+    /* The flag means nothing on a control frame. */
+    h = hdr(GALE_FRAME_END, 0);
+    h.flags = GALE_FRAME_WEIGHTED;
+    gale_frame_hdr_write(&h, ctl);
+    expect_bad(ctl, sizeof ctl, "unknown flags 0x0001 at byte 2");
+    free(cause);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -608,6 +680,7 @@ main(void)
     tcase_add_test(tc, test_malformed_records);
     tcase_add_test(tc, test_varints);
     tcase_add_test(tc, test_reader_on_garbage);
+    tcase_add_test(tc, test_weighted_frames);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
