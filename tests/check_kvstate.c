@@ -327,6 +327,42 @@ END_TEST
 
 /* ---- key groups and scope -------------------------------------------- */
 
+START_TEST(test_near_keys_stay_distinct)
+{
+    /* Keys of every length from 1 to 40 and, for each, the key with one
+     * byte changed at every position: all distinct counters (the short
+     * keys are compared by overlapping loads, not byte by byte). */
+    gale_kv_t *kv = gale_kvstore_keyed(st, "near");
+    unsigned char k[40];
+    int64_t out;
+    size_t n, i;
+
+    gale_kvstore_set_keygroup(st, 6);
+    for (n = 1; n <= 40; n++) {
+        memset(k, 'a', sizeof k);
+        ck_assert_int_eq(gale_kv_add_i64(kv, k, n, 1000, &out), 0);
+        ck_assert_int_eq(out, 1000);
+        for (i = 0; i < n; i++) {
+            k[i] = 'b';
+            ck_assert_int_eq(gale_kv_add_i64(kv, k, n, (int64_t)i + 1, &out), 0);
+            ck_assert_int_eq(out, (int64_t)i + 1);
+            k[i] = 'a';
+        }
+    }
+    for (n = 1; n <= 40; n++) {
+        memset(k, 'a', sizeof k);
+        ck_assert_int_eq(gale_kv_add_i64(kv, k, n, 1, &out), 0);
+        ck_assert_int_eq(out, 1001);
+        for (i = 0; i < n; i++) {
+            k[i] = 'b';
+            ck_assert_int_eq(gale_kv_add_i64(kv, k, n, 0, &out), 0);
+            ck_assert_int_eq(out, (int64_t)i + 1);
+            k[i] = 'a';
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_same_key_two_keygroups)
 {
     gale_kv_t *kv = gale_kvstore_keyed(st, "m");
@@ -1669,6 +1705,7 @@ main(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_get_missing_is_enoent);
+    tcase_add_test(tc, test_near_keys_stay_distinct);
     tcase_add_test(tc, test_put_get_replace);
     tcase_add_test(tc, test_delete);
     tcase_add_test(tc, test_binary_and_empty_keys);
