@@ -17,18 +17,12 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
-: "${BENCH_DIR:=${TMPDIR:-/tmp}/gale-bench}"
 : "${LAT_TUPLES:=4000000}"
 : "${LAT_SECONDS:=4}"
 : "${LAT_WARMUP_MS:=200}"
 : "${LAT_KEYS:=10000}"
-GALE=$(abs "$GALE")
-so=$(abs "$top_builddir/bench/latency.so")
-[ -x "$GALE" ] && [ -f "$so" ] ||
-    { fail "$GALE or $so is missing (make bench builds them)"; exit 1; }
-mkdir -p "$BENCH_DIR" && cd "$BENCH_DIR" || exit 1
+bench_init bench/latency.so || exit 1
+so=$top_builddir/bench/latency.so
 
 # Writes the topology for RATE and COUNT to $1.
 topology() {  # file rate count

@@ -14,10 +14,28 @@ abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 
 now() { date +%s.%N; }
 
+# The defaults every script shares: GALE (the gale binary, made absolute),
+# top_builddir (the build tree, absolute), BENCH_DIR (the work directory).
+# Then checks that GALE and each file named (relative to top_builddir)
+# exist, and enters BENCH_DIR. 1 (said) if a file is missing.
+bench_init() {  # needed-file...
+    local p
+    : "${GALE:=./gale}"
+    : "${top_builddir:=.}"
+    : "${BENCH_DIR:=${TMPDIR:-/tmp}/gale-bench}"
+    GALE=$(abs "$GALE")
+    top_builddir=$(abs "$top_builddir")
+    export GALE top_builddir BENCH_DIR
+    for p in "$GALE" "${@/#/$top_builddir/}"; do
+        [ -e "$p" ] || { fail "$p is missing (make bench builds it)"; return 1; }
+    done
+    mkdir -p "$BENCH_DIR" && cd "$BENCH_DIR"
+}
+
 # The median of the numbers on standard input, one per line ("" if none).
 median() {
     sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit
-        print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+        printf "%.10g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # Prints "bench: FAIL: ..." on stderr and returns 1.

@@ -15,11 +15,13 @@
 #     k1m_none  current shape, guarantee none, over a corpus of KEYS_1M
 #               distinct words (gen_corpus -d cycle)
 #     k1m_eo    the same, exactly-once
-#   Each run must exit 0, emit every line and (but best) count every
-#   word; eo and best are checked once, exactly, against the baseline's
-#   counts. Steady-state words/s = words / (median wall - start-up), the
-#   start-up being the median wall time of the same configuration over a
-#   100-line corpus (3 runs).
+#   and the baseline once. Each run must exit 0, emit every line and (but
+#   best) count every word; eo and best are checked once, exactly, against
+#   the baseline's counts. Steady-state words/s = words / (wall -
+#   start-up), the start-up being the median wall time of the same
+#   configuration over a 100-line corpus (3 runs). A ratio (x baseline,
+#   overhead, ipc / local) is the median over the rounds of the ratio of
+#   two runs of one round.
 #   Then bench/latency.sh (p99 at half the maximum rate), bench/keys.sh
 #   bounded to KEYS_1M keys (make bench-keys runs 10 k, 1 M and 10 M),
 #   and bench/ckpt_bench at CKPT_KEYS keys.
@@ -30,32 +32,26 @@
 #
 # Environment: GALE, top_builddir, BENCH_DIR (work directory, default
 # ${TMPDIR:-/tmp}/gale-bench; corpora are kept there between runs),
-# WORDS (20000000), REPS (3), KEYS_1M (1000000), BENCH_KEYS (1; 0 skips
+# WORDS (20000000), REPS (3), BEST_CFG (the best configuration's
+# template, default bench/best.cfg.in), KEYS_1M (1000000), BENCH_KEYS (1; 0 skips
 # the bounded keys run), KEYS_MEMORY_MB (32), LIMITS_DIR (unset),
 # CKPT_KEYS (200000), and latency.sh's LAT_* variables.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-: "${GALE:=./gale}"
-: "${top_builddir:=.}"
 : "${WORDS:=20000000}"
 : "${REPS:=3}"
 : "${KEYS_1M:=1000000}"
 : "${BENCH_KEYS:=1}"
 : "${KEYS_MEMORY_MB:=32}"
-: "${BENCH_DIR:=${TMPDIR:-/tmp}/gale-bench}"
-export BENCH_DIR KEYS_MEMORY_MB
-
-GALE=$(abs "$GALE")
-gen=$(abs "$top_builddir/bench/gen_corpus")
-base=$(abs "$top_builddir/bench/wc_baseline")
-for p in "$GALE" "$gen" "$base"; do
-    [ -x "$p" ] || { fail "$p is missing (make bench builds it)"; exit 1; }
-done
-mkdir -p "$BENCH_DIR" && cd "$BENCH_DIR" || exit 1
-export GALE top_builddir=$(abs "$top_builddir")
+: "${BEST_CFG:=$here/best.cfg.in}"
+best_in=$(abs "$BEST_CFG")
+export KEYS_MEMORY_MB
+bench_init bench/gen_corpus bench/wc_baseline bench/latency.so || exit 1
+gen=$top_builddir/bench/gen_corpus
+base=$top_builddir/bench/wc_baseline
 status=0
-declare -A failed wall
+declare -A failed
 
 lines=$((WORDS / 10))
 words=$((lines * 10))
@@ -66,9 +62,9 @@ corpus "$k1m" "$words" -d cycle -v "$KEYS_1M" || exit 1
 corpus tiny.txt 1000 -s 42 || exit 1
 
 # ---- the baseline and the limits ----
-echo "bench: baseline (bench/wc_baseline, single thread, corpus in memory)"
-"$base" -r "$REPS" -o baseline-counts.txt "$main" | tee baseline.txt || exit 1
-base_wps=$(sed -n 's/^RESULT .*words_per_s=\([0-9]*\).*/\1/p' baseline.txt)
+# (the baseline's timed runs are in the rounds below; this one writes the
+# expected counts)
+"$base" -r 1 -o baseline-counts.txt "$main" >baseline.txt || exit 1
 "$base" -r 1 "$k1m" >baseline-k1m.txt || exit 1
 k1m_distinct=$(sed -n 's/^run 1: .* \([0-9]*\) distinct.*/\1/p' baseline-k1m.txt)
 
@@ -93,14 +89,14 @@ fi
 current_template 0 >current.cfg.in
 instantiate current.cfg.in none.cfg "$main" state none bench-none &&
 instantiate current.cfg.in eo.cfg "$main" state exactly_once bench-eo &&
-instantiate "$here/best.cfg.in" best.cfg "$main" state exactly_once bench-best &&
+instantiate "$best_in" best.cfg "$main" state exactly_once bench-best &&
 instantiate current.cfg.in k1m_none.cfg "$k1m" state none bench-k1m &&
 instantiate current.cfg.in k1m_eo.cfg "$k1m" state exactly_once bench-k1m &&
 instantiate current.cfg.in tiny-none.cfg tiny.txt state none bench-none &&
 instantiate current.cfg.in tiny-eo.cfg tiny.txt state exactly_once bench-eo &&
-instantiate "$here/best.cfg.in" tiny-best.cfg tiny.txt state exactly_once bench-best &&
+instantiate "$best_in" tiny-best.cfg tiny.txt state exactly_once bench-best &&
 instantiate current.cfg.in check-eo.cfg "$main" state exactly_once bench-check check-eo &&
-instantiate "$here/best.cfg.in" check-best.cfg "$main" state exactly_once \
+instantiate "$best_in" check-best.cfg "$main" state exactly_once \
     bench-check check-best || exit 1
 cp eo.cfg ipc.cfg
 cp tiny-eo.cfg tiny-ipc.cfg
@@ -138,30 +134,45 @@ done
 startup[k1m_none]=${startup[none]} startup[k1m_eo]=${startup[eo]}
 
 configs="none eo best ipc k1m_none k1m_eo"
-echo "bench: $REPS rounds of: $configs"
-for c in $configs; do : >"times-$c.txt"; done
+echo "bench: $REPS rounds of: bench/wc_baseline (single thread, corpus in memory) $configs"
+for c in base $configs; do : >"wps-$c.txt"; done
 for ((r = 1; r <= REPS; r++)); do
+    "$base" -r 1 "$main" >baseline.txt || exit 1
+    sed -n 's/^RESULT .*words_per_s=\([0-9]*\).*/\1/p' baseline.txt >>wps-base.txt
+    echo "round $r (baseline): $(mega "$(tail -1 wps-base.txt)") M words/s"
     for c in $configs; do
         [ -n "${failed[$c]:-}" ] && continue
         # shellcheck disable=SC2046
         s=$(gale_once "run-$c.log" state "$lines" "$(words_of $c "$words")" \
             "$(eo_of $c)" $(run_args $c "$c.cfg")) ||
             { failed[$c]=1; status=1; continue; }
-        echo "$s" >>"times-$c.txt"
-        echo "round $r ($c): $s s wall, $(mega "$(rate "$words" "$s")") M words/s" \
+        steady=$(echo "$s ${startup[$c]}" | awk '{ printf "%.3f", $1 - $2 }')
+        # 0: this run was not longer than the start-up (a corpus too
+        # small), so it has no steady-state figure.
+        echo "$(rate "$words" "$steady")" | awk '{ print ($1 + 0 > 0 ? $1 : 0) }' \
+            >>"wps-$c.txt"
+        echo "round $r ($c): $s s wall, $steady s steady," \
+            "$(mega "$(tail -1 "wps-$c.txt")") M words/s" \
             "$(grep -o 'checkpoints: [0-9]* completed' "run-$c.log")"
     done
 done
 declare -A wps
+base_wps=$(median <wps-base.txt)
+echo "RESULT baseline words=$words words_per_s=$base_wps"
 for c in $configs; do
     [ -n "${failed[$c]:-}" ] && continue
-    wall[$c]=$(median <"times-$c.txt")
-    steady=$(echo "${wall[$c]} ${startup[$c]}" | awk '{ printf "%.3f", $1 - $2 }')
-    wps[$c]=$(rate "$words" "$steady")
-    echo "RESULT gale config=$c words=$words median_wall_s=${wall[$c]}" \
-        "startup_s=${startup[$c]} steady_s=$steady words_per_s=${wps[$c]:-none}" \
-        "wall_words_per_s=$(rate "$words" "${wall[$c]}")"
+    wps[$c]=$(awk '$1 > 0' "wps-$c.txt" | median)
+    echo "RESULT gale config=$c words=$words startup_s=${startup[$c]}" \
+        "words_per_s=${wps[$c]:-none} (steady state, median of $REPS)"
 done
+
+# The median over the rounds of config A's words/s over B's in the same
+# round ("" if either failed).
+paired() {
+    [ -n "${failed[$1]:-}" ] || [ -n "${failed[$2]:-}" ] && return 0
+    paste "wps-$1.txt" "wps-$2.txt" |
+        awk '$1 > 0 && $2 > 0 { printf "%.4f\n", $1 / $2 }' | median
+}
 
 # ---- latency, keys, checkpoints ----
 lat_max="" lat_rate="" lat_p99="" lat_got=""
@@ -175,11 +186,12 @@ else
     status=1
 fi
 
-keys_wps="" keys_note="not measured (BENCH_KEYS=0; make bench-keys runs it)"
+keys_wps="" keys_spill="" keys_note="not measured (BENCH_KEYS=0; make bench-keys runs it)"
 if [ "$BENCH_KEYS" != 0 ]; then
     if KEYS_LIST=$KEYS_1M KEYS_WORDS=$words KEYS_REPS=1 bash "$here/keys.sh" >keys.txt; then
         cat keys.txt
         keys_wps=$(sed -n 's/^RESULT keys distinct=.* words_per_s=\([0-9]*\).*/\1/p' keys.txt)
+        keys_spill=$(sed -n 's/^RESULT keys distinct=.* spill_peak_bytes=\([0-9]*\).*/\1/p' keys.txt)
     else
         keys_note="not measured (the run failed)"
         status=1
@@ -202,21 +214,24 @@ verdict() {
         print ok ? "met" : "not met" }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.3f\n", a / b }'; }
-overhead() { awk -v n="$1" -v e="$2" 'BEGIN { if (n != "" && e != "" && e > 0) printf "%.1f\n", (n / e - 1) * 100 }'; }
+overhead() { awk -v r="$1" 'BEGIN { if (r != "") printf "%.1f\n", (r - 1) * 100 }'; }
 or_nm() { [ -n "$1" ] && echo "$1$2" || echo "${3:-not measured}"; }
+f3() { awk -v x="$1" 'BEGIN { if (x != "") printf "%.3f\n", x }'; }
 row() { printf '%-46s | %-26s | %-7s | %-18s | %s\n' "$@"; }
 
-r_a=$(ratio "${wps[eo]:-}" "$base_wps")
-r_b=$(ratio "${wps[best]:-}" "$base_wps")
-o_10k=$(overhead "${wps[none]:-}" "${wps[eo]:-}")
-o_1m=$(overhead "${wps[k1m_none]:-}" "${wps[k1m_eo]:-}")
-r_ipc=$(ratio "${wps[ipc]:-}" "${wps[eo]:-}")
+r_a=$(f3 "$(paired eo base)")
+r_b=$(f3 "$(paired best base)")
+o_10k=$(overhead "$(paired none eo)")
+o_1m=$(overhead "$(paired k1m_none k1m_eo)")
+r_ipc=$(f3 "$(paired ipc eo)")
 lat_ms=$(awk -v u="$lat_p99" 'BEGIN { if (u != "") printf "%.2f\n", u / 1000 }')
 lim_wps() { awk -v m="$1" 'BEGIN { if (m != "") printf "%.0f\n", m * 1e6 }'; }
 
 echo
-echo "bench: issue 13, $words words, $REPS rounds, medians; steady state ="
-echo "  words / (wall - start-up); ratios of words/s; $(date -u '+%F %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: issue 13, $words words, $REPS rounds; values: medians of steady-state"
+echo "  words/s = words / (wall - start-up); ratios: median over the rounds of the"
+echo "  ratio within a round (x baseline unless the target says otherwise);"
+echo "  $(date -u '+%F %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 row figure value ratio target verdict
 row "bench/wc_baseline (1 thread, in memory)" "$(or_nm "$(mega "$base_wps")" " M words/s")" 1 - -
 row "limits: wc_hash (1 thread)" "$(or_nm "$lim_hash" " M words/s" "$lim_note")" \
@@ -228,11 +243,11 @@ row "(a) current shape x2/x2, exactly-once" "$(or_nm "$(mega "${wps[eo]:-}")" " 
 row "(b) bench/best.cfg.in, exactly-once" "$(or_nm "$(mega "${wps[best]:-}")" " M words/s")" \
     "$(or_nm "$r_b" "" -)" ">= 0.6x baseline" "$(verdict "$r_b" '>=' 0.6)"
 row "    same shape, guarantee none" "$(or_nm "$(mega "${wps[none]:-}")" " M words/s")" \
-    "$(or_nm "$(ratio "${wps[none]:-}" "$base_wps")" "" -)" - -
+    "$(or_nm "$(f3 "$(paired none base)")" "" -)" - -
 row "checkpoint overhead, 10 k keys" "$(or_nm "$o_10k" " %")" - "<= 5 %" "$(verdict "$o_10k" '<=' 5)"
 row "checkpoint overhead, ${k1m_distinct:-?} keys" "$(or_nm "$o_1m" " %")" - "<= 5 %" "$(verdict "$o_1m" '<=' 5)"
 row "    ${k1m_distinct:-?} keys, exactly-once" "$(or_nm "$(mega "${wps[k1m_eo]:-}")" " M words/s")" \
-    "$(or_nm "$(ratio "${wps[k1m_eo]:-}" "$base_wps")" "" -)" - -
+    "$(or_nm "$(f3 "$(paired k1m_eo base)")" "" -)" - -
 row "2 workers over ipc vs local, exactly-once" "$(or_nm "$(mega "${wps[ipc]:-}")" " M words/s")" \
     "$(or_nm "$r_ipc" "" -)" ">= 0.8x local" "$(verdict "$r_ipc" '>=' 0.8)"
 row "latency topology, maximum rate" "$(or_nm "$(mega "$lat_max")" " M tuples/s")" - - -
@@ -243,6 +258,7 @@ row "start-up (s): none / eo / best / ipc" \
     "${startup[none]:-?} / ${startup[eo]:-?} / ${startup[best]:-?} / ${startup[ipc]:-?}" - - -
 row "$KEYS_1M distinct keys, cap $KEYS_MEMORY_MB MiB/task" "$(or_nm "$(mega "$keys_wps")" " M words/s" "$keys_note")" \
     "$(or_nm "$(ratio "$keys_wps" "$base_wps")" "" -)" - -
+row "    bytes in LevelDB (spill), peak" "$(or_nm "$keys_spill" "" "$keys_note")" - - -
 for c in $configs; do
     [ -n "${failed[$c]:-}" ] && echo "bench: FAILED: configuration $c (its figures say not measured)"
 done
