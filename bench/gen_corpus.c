@@ -4,10 +4,20 @@
  * that tests and the benchmark can compute the expected result.
  *
  * usage: gen_corpus [-s seed] [-n sentences] [-w words] [-v vocabulary]
- *                   [-t tasks] [-o file]
+ *                   [-t tasks] [-d zipf|cycle] [-o file]
  * With -t, the tasks' streams are written one after the other, as the
- * generator's tasks would split -n between them. */
+ * generator's tasks would split -n between them.
+ *
+ * -d cycle (for benchmarks of state size; the generator spout has no such
+ * mode) replaces the Zipf draws: word j of the output (counting from 0
+ * over all sentences and tasks) is the word of rank j * P mod vocabulary,
+ * P a prime above GALE_WORDGEN_MAXVOCAB, hence coprime with it. Every
+ * block of `vocabulary` consecutive words is then a permutation of the
+ * vocabulary: a corpus of at least that many words has exactly
+ * `vocabulary` distinct words, each min(words) or min + 1 times. The seed
+ * is not used. The default, -d zipf, is the generator's output. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +26,38 @@
 
 #include "spouts/wordgen.h"
 
+/* The step between two ranks in -d cycle: a prime larger than any
+ * vocabulary (Knuth's multiplicative-hash constant). */
+#define CYCLE_STEP 2654435761ull
+
 static void
 usage(void)
 {
     fprintf(stderr, "usage: gen_corpus [-s seed] [-n sentences] [-w words] "
-        "[-v vocabulary] [-t tasks] [-o file]\n");
+        "[-v vocabulary] [-t tasks] [-d zipf|cycle] [-o file]\n");
     exit(2);
+}
+
+/* Writes a sentence of `words` words for -d cycle into buf (room for
+ * gale_wordgen_sentence_max(words) bytes), advancing *rank; returns its
+ * length. */
+static size_t
+cycle_sentence(const gale_wordgen_t *g, uint64_t *rank, int words, char *buf)
+{
+    uint64_t vocab = (uint64_t)gale_wordgen_vocabulary(g);
+    size_t len = 0, wl;
+    const char *w;
+    int i;
+
+    for (i = 0; i < words; i++) {
+        w = gale_wordgen_word(g, (int)*rank, &wl);
+        if (i > 0)
+            buf[len++] = ' ';
+        memcpy(buf + len, w, wl);
+        len += wl;
+        *rank = (*rank + CYCLE_STEP % vocab) % vocab;
+    }
+    return len;
 }
 
 static long long
@@ -44,13 +80,14 @@ main(int argc, char **argv)
     long long t, i, share;
     const char *out = NULL;
     gale_wordgen_t *g;
-    uint64_t rng;
+    uint64_t rng, rank = 0;
+    bool cycle = false;
     FILE *f = stdout;
     size_t len;
     char *buf;
     int c;
 
-    while ((c = getopt(argc, argv, "s:n:w:v:t:o:")) != -1) {
+    while ((c = getopt(argc, argv, "s:n:w:v:t:d:o:")) != -1) {
         switch (c) {
         case 's': seed = number(optarg); break;
         case 'n': count = number(optarg); break;
@@ -58,6 +95,12 @@ main(int argc, char **argv)
         case 'v': vocab = number(optarg); break;
         case 't': tasks = number(optarg); break;
         case 'o': out = optarg; break;
+        case 'd':
+            if (strcmp(optarg, "cycle") == 0)
+                cycle = true;
+            else if (strcmp(optarg, "zipf") != 0)
+                usage();
+            break;
         default: usage();
         }
     }
@@ -78,7 +121,8 @@ main(int argc, char **argv)
         rng = gale_wordgen_seed((uint64_t)seed + (uint64_t)t);
         share = count / tasks + (t < count % tasks);
         for (i = 0; i < share; i++) {
-            len = gale_wordgen_sentence(g, &rng, (int)words, buf);
+            len = cycle ? cycle_sentence(g, &rank, (int)words, buf) :
+                gale_wordgen_sentence(g, &rng, (int)words, buf);
             buf[len++] = '\n';
             fwrite(buf, 1, len, f);
         }
