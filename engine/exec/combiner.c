@@ -1,9 +1,9 @@
 /* combiner.c - equal tuples of one route, merged before they are sent.
- * Entries (length, hash, weight, and the bytes themselves when short, else
- * their offset in an arena) are dense, in insertion order; an
- * open-addressing index (linear probing, at most half full) holds
- * (hash, entry index + 1) per slot, so that a probe rarely touches an
- * entry that is not the one. */
+ * One open-addressing table (linear probing, at most half full) holds the
+ * entries themselves (length, hash, weight, and the bytes when short,
+ * else their offset in an arena), so that a probe costs one cache line;
+ * an array of table positions in insertion order gives the drain its
+ * order. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,23 +18,23 @@
 #define INLINE 16
 
 typedef struct comb_ent {
-    uint32_t len;               /* encoding bytes */
-    uint32_t hash;              /* of those bytes */
-    uint64_t weight;            /* tuples it stands for */
     union {
         uint64_t in[2];         /* len <= INLINE: key_words of the bytes */
         size_t off;             /* else: where they start in the arena */
     } u;
+    uint32_t len;               /* encoding bytes; 0 = a free slot */
+    uint32_t hash;              /* of those bytes */
+    uint64_t weight;            /* tuples it stands for */
 } comb_ent_t;
 
 struct gale_combiner {
     uint32_t max_ents;
     size_t max_bytes;
-    comb_ent_t *ents;           /* owned; max_ents of them */
+    comb_ent_t *tab;            /* owned; mask + 1 slots */
+    uint32_t mask;
+    uint32_t *order;            /* owned; max_ents table positions, in
+                                 * insertion order */
     uint32_t nents;
-    uint64_t *slots;            /* owned; hash << 32 | entry index + 1;
-                                 * 0 = empty */
-    uint32_t mask;              /* slots - 1 */
     uint8_t *arena;             /* owned; max_bytes, for long encodings */
     size_t used;                /* arena bytes in use */
     uint64_t tuples;            /* sum of the weights */
@@ -52,9 +52,9 @@ gale_combiner_new(uint32_t max_ents, size_t max_bytes)
         n *= 2;
     c->max_ents = max_ents;
     c->max_bytes = max_bytes;
-    c->ents = xcalloc(max_ents, sizeof *c->ents);
-    c->slots = xcalloc(n, sizeof *c->slots);
+    c->tab = xcalloc(n, sizeof *c->tab);
     c->mask = n - 1;
+    c->order = xcalloc(max_ents, sizeof *c->order);
     c->arena = xmalloc(max_bytes > 0 ? max_bytes : 1);
     return c;
 }
@@ -66,8 +66,8 @@ gale_combiner_destroy(gale_combiner_t **cp)
 
     if (cp == NULL || (c = *cp) == NULL)
         return;
-    free(c->ents);
-    free(c->slots);
+    free(c->tab);
+    free(c->order);
     free(c->arena);
     free(c);
     *cp = NULL;
@@ -132,10 +132,21 @@ long_hash(const uint8_t *p, size_t n)
     return mix(h, t, n);
 }
 
+/* The free slot where an entry of hash h goes (it is not in the table). */
+static inline uint32_t
+free_slot(const gale_combiner_t *c, uint32_t h)
+{
+    uint32_t i;
+
+    for (i = h & c->mask; c->tab[i].len != 0; i = (i + 1) & c->mask)
+        ;
+    return i;
+}
+
 int
 gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
 {
-    uint64_t w[2] = { 0, 0 }, slot;
+    uint64_t w[2] = { 0, 0 };
     uint32_t h, i;
     comb_ent_t *e;
 
@@ -147,11 +158,8 @@ gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
     } else {
         h = long_hash(rec, len);
     }
-    for (i = h & c->mask; (slot = c->slots[i]) != 0; i = (i + 1) & c->mask) {
-        if ((uint32_t)(slot >> 32) != h)
-            continue;
-        e = &c->ents[(uint32_t)slot - 1];
-        if (e->len != len)
+    for (i = h & c->mask; (e = &c->tab[i])->len != 0; i = (i + 1) & c->mask) {
+        if (e->hash != h || e->len != len)
             continue;
         if (len <= INLINE ? (e->u.in[0] == w[0] && e->u.in[1] == w[1]) :
             memcmp(c->arena + e->u.off, rec, len) == 0) {
@@ -163,7 +171,6 @@ gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
     if (c->nents == c->max_ents ||
         (len > INLINE && len > c->max_bytes - c->used))
         return -ENOSPC;
-    e = &c->ents[c->nents];
     e->len = (uint32_t)len;
     e->hash = h;
     e->weight = 1;
@@ -175,7 +182,7 @@ gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
         memcpy(c->arena + c->used, rec, len);
         c->used += len;
     }
-    c->slots[i] = (uint64_t)h << 32 | ++c->nents;
+    c->order[c->nents++] = i;
     c->tuples++;
     return 0;
 }
@@ -196,12 +203,13 @@ int
 gale_combiner_drain(gale_combiner_t *c, int (*fn)(void *arg,
     const uint8_t *enc, size_t len, uint64_t weight), void *arg)
 {
-    uint32_t i, j, k, n = c->nents;
-    size_t base = 0;
+    uint32_t i, j, n = c->nents;
+    comb_ent_t *kept;
+    size_t base;
     int rc = 0;
 
     for (i = 0; i < n; i++) {
-        comb_ent_t *e = &c->ents[i];
+        comb_ent_t *e = &c->tab[c->order[i]];
         uint8_t b[INLINE];
 
         if (e->len <= INLINE)
@@ -211,32 +219,43 @@ gale_combiner_drain(gale_combiner_t *c, int (*fn)(void *arg,
             break;
         c->tuples -= e->weight;
     }
-    memset(c->slots, 0, ((size_t)c->mask + 1) * sizeof *c->slots);
     if (i == n) {
+        /* Free the slots in use: fewer stores than clearing the table
+         * when the drain comes early (the flush interval). */
+        if (n < (c->mask + 1) / 8) {
+            for (j = 0; j < n; j++)
+                c->tab[c->order[j]].len = 0;
+        } else {
+            memset(c->tab, 0, ((size_t)c->mask + 1) * sizeof *c->tab);
+        }
         c->nents = 0;
         c->used = 0;
         return 0;
     }
-    /* Keep entries i.. (an error stopped the drain): move them, and the
-     * arena bytes of the long ones, to the front and index them again. */
+    /* Keep entries i.. (an error stopped the drain): take them out, move
+     * the arena bytes of the long ones to the front and put them back in
+     * their order. */
+    kept = xreallocarray(NULL, n - i, sizeof *kept);
     for (j = i; j < n; j++)
-        if (c->ents[j].len > INLINE) {
-            base = c->ents[j].u.off;
+        kept[j - i] = c->tab[c->order[j]];
+    base = c->used;
+    for (j = 0; j < n - i; j++)
+        if (kept[j].len > INLINE) {
+            base = kept[j].u.off;
             break;
         }
-    if (j == n)
-        base = c->used;
     memmove(c->arena, c->arena + base, c->used - base);
     c->used -= base;
-    for (j = 0; i + j < n; j++) {
-        c->ents[j] = c->ents[i + j];
-        if (c->ents[j].len > INLINE)
-            c->ents[j].u.off -= base;
-        for (k = c->ents[j].hash & c->mask; c->slots[k] != 0;
-            k = (k + 1) & c->mask)
-            ;
-        c->slots[k] = (uint64_t)c->ents[j].hash << 32 | (j + 1);
+    memset(c->tab, 0, ((size_t)c->mask + 1) * sizeof *c->tab);
+    for (j = 0; j < n - i; j++) {
+        uint32_t k = free_slot(c, kept[j].hash);
+
+        if (kept[j].len > INLINE)
+            kept[j].u.off -= base;
+        c->tab[k] = kept[j];
+        c->order[j] = k;
     }
-    c->nents = j;
+    c->nents = n - i;
+    free(kept);
     return rc;
 }
