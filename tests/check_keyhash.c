@@ -180,6 +180,39 @@ START_TEST(test_streaming_matches_bytes)
 }
 END_TEST
 
+START_TEST(test_short_key_matches_bytes)
+{
+    /* One string or bytes field shorter than 128 bytes (hashed straight
+     * from the datum) hashes as its encoding does, at every length and
+     * with every byte value in every position. */
+    uint8_t raw[128], enc[130];
+    unsigned seed = 7;
+    size_t len, i, r;
+    int t;
+
+    for (t = 0; t < 2; t++) {
+        for (len = 0; len < sizeof raw; len++) {
+            for (r = 0; r < 8; r++) {
+                gale_datum_t d;
+
+                for (i = 0; i < len; i++) {
+                    seed = seed * 1103515245u + 12345u;
+                    raw[i] = (uint8_t)(r == 0 ? 0xff : seed >> 16);
+                }
+                enc[0] = t == 0 ? 5 : 6;        /* STRING, BYTES tags */
+                enc[1] = (uint8_t)len;
+                memcpy(enc + 2, raw, len);
+                d = t == 0 ? gale_d_str((const char *)raw, len) :
+                    gale_d_bytes(raw, len);
+                ck_assert_msg(gale_keyhash(&d, 1) ==
+                    gale_keyhash_bytes(enc, len + 2), "type %d, len %zu", t,
+                    len);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_malformed_datum_hashes)
 {
     /* Bad LIST bytes still hash, as 0xFF then the raw bytes. */
@@ -267,6 +300,7 @@ main(void)
     tcase_add_test(tc, test_canonical_doubles);
     tcase_add_test(tc, test_canonical_maps);
     tcase_add_test(tc, test_streaming_matches_bytes);
+    tcase_add_test(tc, test_short_key_matches_bytes);
     tcase_add_test(tc, test_malformed_datum_hashes);
     tcase_add_test(tc, test_mapping_properties);
     tcase_add_test(tc, test_spread);

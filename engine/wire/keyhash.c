@@ -302,12 +302,57 @@ h_datum(hstate_t *s, const gale_datum_t *d)
         h_absorb(s, d->u.s.ptr, d->u.s.len);
 }
 
+/* p[0..n) (n <= 8) as a little-endian word, zero-padded, loading no byte
+ * past p + n: two overlapping loads of 4, or three single bytes. */
+static inline uint64_t
+load_tail(const uint8_t *p, size_t n)
+{
+    uint32_t a, b;
+
+    if (n >= 8)
+        return load_le64(p);
+    if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        a = __builtin_bswap32(a);
+        b = __builtin_bswap32(b);
+#endif
+        return (uint64_t)a | (uint64_t)b << ((n - 4) * 8);
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (n / 2 * 8) |
+        (uint64_t)p[n - 1] << ((n - 1) * 8);
+}
+
+/* H of one string or bytes datum of len < 128: its encoding is the tag,
+ * one length byte and the bytes, hashed word by word straight from the
+ * datum (no buffer, no memcpy call): the same words h_absorb and
+ * h_finish would mix. The common key of a fields grouping. */
+static uint64_t
+h_short_str(uint8_t tag, const uint8_t *p, size_t len)
+{
+    uint64_t h = H_SEED;
+    size_t k;
+
+    h = h_round(h, (uint64_t)tag | (uint64_t)len << 8 |
+        load_tail(p, len < 6 ? len : 6) << 16);
+    for (k = 6; k < len; k += 8)
+        h = h_round(h, load_tail(p + k, len - k < 8 ? len - k : 8));
+    return h_final(h, len + 2);
+}
+
 uint64_t
 gale_keyhash(const gale_datum_t *vals, size_t n)
 {
     hstate_t s;
     size_t i;
 
+    if (n == 1 && (vals[0].type == GALE_STRING ||
+        vals[0].type == GALE_BYTES) && vals[0].u.s.len < 0x80)
+        return h_short_str(vals[0].type == GALE_STRING ? GALE_TAG_STRING :
+            GALE_TAG_BYTES, vals[0].u.s.ptr, vals[0].u.s.len);
     h_init(&s);
     for (i = 0; i < n; i++)
         h_datum(&s, &vals[i]);
