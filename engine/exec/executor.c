@@ -744,6 +744,26 @@ housekeeping(gale_exec_t *e)
     return 0;
 }
 
+/* The executor has nothing to do (its spouts are idle, or no input is
+ * waiting): sends its partial batches now instead of at their flush
+ * interval, so that a tuple waits for a batch to fill only while more
+ * tuples are coming (busy: full batches; idle: low latency). Combiners
+ * keep their interval: combining is asked for per stream, to trade
+ * latency for fewer tuples. 0 or -1. */
+static int
+flush_idle(gale_exec_t *e)
+{
+    int rc;
+
+    if ((rc = gale_outlet_flush_due(e->outlet, UINT64_MAX)) != 0) {
+        if (rc != -ECANCELED)
+            report_failed(e, "%s: send failed: %s", e->comp->id,
+                zmq_strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
 /* Milliseconds until the next timed work (flush, tick, report). */
 static long
 next_timeout_ms(gale_exec_t *e)
@@ -833,8 +853,13 @@ run_spouts(gale_exec_t *e)
         if (live == 0)
             break;
         if (idle == live) {
-            /* Nothing to emit: wait a little, for control or timed work. */
-            long to = next_timeout_ms(e);
+            /* Nothing to emit: send what is batched, then wait a little,
+             * for control or timed work. */
+            long to;
+
+            if (flush_idle(e) != 0)
+                return -1;
+            to = next_timeout_ms(e);
 
             if (zmq_poll(&item, 1, to < 1 ? 1 : to > 10 ? 10 : to) > 0 &&
                 read_control(e))
@@ -955,6 +980,7 @@ run_bolts(gale_exec_t *e)
     zmq_msg_t msg;
     char *cause = NULL;
     int i, idx, rc, live;
+    bool batched;
 
     for (;;) {
         live = 0;
@@ -976,7 +1002,15 @@ run_bolts(gale_exec_t *e)
         }
         if (live == 0)
             return 0;
-        idx = gale_inlet_poll(e->inlet, e->ctl, next_timeout_ms(e));
+        /* With partial batches out, look without waiting first: if no
+         * input is there, send them (flush_idle) before blocking. */
+        batched = gale_outlet_next_due(e->outlet, 0) >= 0;
+        idx = gale_inlet_poll(e->inlet, e->ctl, batched ? 0 : next_timeout_ms(e));
+        if (idx == -EAGAIN && batched) {
+            if (flush_idle(e) != 0)
+                return -1;
+            continue;
+        }
         if (idx == GALE_INLET_EXTRA) {
             if (read_control(e))
                 return -1;
