@@ -659,6 +659,60 @@ START_TEST(test_weighted_frames)
 }
 END_TEST
 
+START_TEST(test_put_small_matches_two_passes)
+{
+    /* gale_record_put_small writes exactly the two passes' bytes whenever
+     * it accepts, accepts every record whose body is under 128 bytes and
+     * fits (without LIST/MAP), and declines the rest. */
+    static const char text[] = "abcdefghijklmnopqrstuvwxyz0123456789"
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint8_t a[1024], b[1024];
+    gale_datum_t v[6];
+    unsigned seed = 11;
+    int round, accepted = 0, declined = 0;
+
+    for (round = 0; round < 20000; round++) {
+        size_t n, i, body, sz, got, cap;
+        uint64_t weight;
+        int kg;
+
+        seed = seed * 1103515245u + 12345u;
+        n = (seed >> 16) % 6;
+        kg = (int)((seed >> 8) % 300) - 1;
+        weight = (seed >> 4) % 3 == 0 ? 0 : (seed >> 2) % 100000 + 1;
+        for (i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            switch ((seed >> 16) % 6) {
+            case 0: v[i] = gale_d_str(text, (seed >> 4) % 140); break;
+            case 1: v[i] = gale_d_bytes(text + 3, (seed >> 4) % 20); break;
+            case 2: v[i] = gale_d_int((int64_t)seed * ((seed & 1) ? -977 : 31)); break;
+            case 3: v[i] = gale_d_double((double)seed / 7.0); break;
+            case 4: v[i] = gale_d_bool(seed & 8); break;
+            default: v[i] = gale_d_null(); break;
+            }
+        }
+        sz = gale_record_size(7, kg, weight, v, n, &body);
+        ck_assert_uint_gt(sz, 0);
+        gale_record_write(a, body, 7, kg, weight, v, n);
+        ck_assert_uint_le(sz, sizeof a);
+        cap = round % 2 ? 64 : 200;
+        got = gale_record_put_small(b, cap, 7, kg, weight, v, n);
+        if (body < 128 && sz <= cap) {
+            ck_assert_uint_eq(got, sz);
+            ck_assert_mem_eq(a, b, sz);
+            accepted++;
+        } else {
+            ck_assert_uint_eq(got, 0);
+            declined++;
+        }
+    }
+    ck_assert_int_gt(accepted, 1000);
+    ck_assert_int_gt(declined, 1000);
+    ck_assert_uint_eq(gale_record_put_small(b, 64, 0, -2, 0, v, 0), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -681,6 +735,7 @@ main(void)
     tcase_add_test(tc, test_varints);
     tcase_add_test(tc, test_reader_on_garbage);
     tcase_add_test(tc, test_weighted_frames);
+    tcase_add_test(tc, test_put_small_matches_two_passes);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);

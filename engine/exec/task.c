@@ -384,18 +384,22 @@ static int
 combine_to(gale_ctx_t *ctx, emission_t *em, gale_route_t *rt,
     const gale_emit_opts_t *opts, size_t *ntasks)
 {
-    size_t body, sz = gale_record_size(em->stream, -1, 0, em->vals, em->n,
-        &body);
     uint8_t small[64], *p = small;
+    size_t body, sz = gale_record_put_small(small, sizeof small, em->stream,
+        -1, 0, em->vals, em->n);
     int k, kg, rc;
 
-    if (sz == 0)
-        return -EINVAL;
-    if (sz > sizeof small) {
-        gale_buf_reset(&ctx->scratch);
-        p = gale_buf_reserve(&ctx->scratch, sz);
+    if (sz == 0) {
+        /* Not small: two passes, in scratch if need be. */
+        if ((sz = gale_record_size(em->stream, -1, 0, em->vals, em->n,
+            &body)) == 0)
+            return -EINVAL;
+        if (sz > sizeof small) {
+            gale_buf_reset(&ctx->scratch);
+            p = gale_buf_reserve(&ctx->scratch, sz);
+        }
+        gale_record_write(p, body, em->stream, -1, 0, em->vals, em->n);
     }
-    gale_record_write(p, body, em->stream, -1, 0, em->vals, em->n);
     if ((rc = gale_combiner_add(rt->comb, p, sz)) == -ENOSPC &&
         (rc = drain_route(ctx, rt)) == 0)
         rc = gale_combiner_add(rt->comb, p, sz);

@@ -181,6 +181,97 @@ gale_record_write(uint8_t *out, size_t body, unsigned stream, int keygroup,
     return (size_t)(p - out);
 }
 
+/* Copies n (<= 16) bytes with fixed-size moves, overlapping, and no load
+ * or store past either end. */
+static inline void
+copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+
+    if (n >= 8) {
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n > 0) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+size_t
+gale_record_put_small(uint8_t *out, size_t cap, unsigned stream,
+    int keygroup, uint64_t weight, const gale_datum_t *vals, size_t n)
+{
+    /* The body starts after a one-byte length: at most 127 bytes. */
+    uint8_t *p = out + 1, *end = out + (cap < 128 ? cap : 128);
+    size_t i, len;
+    uint64_t u;
+    int k;
+
+    if (keygroup < -1 || cap < 32 || n > 15)
+        return 0;
+    p = gale_varint_put(p, stream);
+    p = gale_varint_put(p, (uint64_t)((int64_t)keygroup + 1));
+    if (weight != 0)
+        p = gale_varint_put(p, weight);
+    *p++ = (uint8_t)n;
+    if (p > end)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const gale_datum_t *d = &vals[i];
+
+        switch (d->type) {
+        case GALE_NULL:
+        case GALE_BOOL:
+            if (p + 1 > end)
+                return 0;
+            *p++ = d->type == GALE_NULL ? GALE_TAG_NULL :
+                d->u.b ? GALE_TAG_TRUE : GALE_TAG_FALSE;
+            break;
+        case GALE_INT:
+            u = gale_zigzag(d->u.i);
+            if ((size_t)(end - p) < 1 + gale_varint_size(u))
+                return 0;
+            *p++ = GALE_TAG_INT;
+            p = gale_varint_put(p, u);
+            break;
+        case GALE_DOUBLE:
+            if (end - p < 9)
+                return 0;
+            *p++ = GALE_TAG_DOUBLE;
+            memcpy(&u, &d->u.d, sizeof u);
+            for (k = 0; k < 8; k++, u >>= 8)
+                *p++ = (uint8_t)u;
+            break;
+        case GALE_STRING:
+        case GALE_BYTES:
+            len = d->u.s.len;
+            if (len > 125 || (size_t)(end - p) < 2 + len)
+                return 0;
+            *p++ = d->type == GALE_STRING ? GALE_TAG_STRING : GALE_TAG_BYTES;
+            *p++ = (uint8_t)len;
+            if (len <= 16)
+                copy_short(p, d->u.s.ptr, len);
+            else
+                memcpy(p, d->u.s.ptr, len);
+            p += len;
+            break;
+        default:
+            return 0;
+        }
+    }
+    out[0] = (uint8_t)(p - out - 1);
+    return (size_t)(p - out);
+}
+
 int
 gale_record_encode(gale_buf_t *out, unsigned stream, int keygroup,
     const gale_datum_t *vals, size_t n)

@@ -73,6 +73,14 @@ size_t gale_record_size(unsigned stream, int keygroup, uint64_t weight,
 size_t gale_record_write(uint8_t *out, size_t body, unsigned stream,
     int keygroup, uint64_t weight, const gale_datum_t *vals, size_t n);
 
+/* One pass for a small record, the common tuple of a few short fields:
+ * writes it at out exactly as gale_record_write would and returns its
+ * bytes, if its body is under 128 bytes, it fits in cap and it holds no
+ * LIST or MAP; else 0 (out's contents are then undefined: use the two
+ * passes above). cap must be at least 32. */
+size_t gale_record_put_small(uint8_t *out, size_t cap, unsigned stream,
+    int keygroup, uint64_t weight, const gale_datum_t *vals, size_t n);
+
 typedef struct gale_record {
     unsigned stream;      /* stream index in the producer's declarations */
     int keygroup;         /* -1 = none */
