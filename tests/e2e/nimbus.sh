@@ -93,9 +93,14 @@ start_nimbus() {
 # new_nimbus CLUSTER SECURITY DIR LOG [KEYS]: writes a cluster file with
 # a random port in 20000-31999 (lib.sh's table of port ranges) and starts
 # nimbus on it, with another port while one is taken. Sets port and npid.
+used_ports=" "
 new_nimbus() {
     for _ in $(seq 10); do
         port=$(port_in 20000 32000 100 $RANDOM)
+        # Not a base this test used: an earlier cluster's supervisor may
+        # still hold its PORT + 1.
+        case "$used_ports" in *" $port "*) continue ;; esac
+        used_ports="$used_ports$port "
         cluster "$1" "$2" "$3" $port "${5:-}"
         start_nimbus "$1" "$4" && return 0
         grep -q "Address already in use" "$4" || return 1
@@ -262,6 +267,13 @@ wait $lpid 2>/dev/null
 kill -TERM $npid
 wait $npid 2>/dev/null
 grep -q "nimbus: stopped" "$tmp/n1.log" || fail "nimbus did not log its stop"
+# The first cluster's supervisor goes too: the curve cluster has its own.
+for p in $sup_pids; do
+    kill -TERM "$p" 2>/dev/null
+    wait_for 10 gone "$p" || { fail "supervisor $p ignored TERM"; kill -KILL "$p"; }
+    wait "$p" 2>/dev/null
+done
+sup_pids=""
 # Nobody answers now: the client gives up after its timeout (10 s; it
 # runs while the curve part goes on).
 "$GALE" list --cluster "$tmp/c1.cfg" > /dev/null 2> "$tmp/noanswer.err" &
