@@ -15,7 +15,10 @@
  * block of `vocabulary` consecutive words is then a permutation of the
  * vocabulary: a corpus of at least that many words has exactly
  * `vocabulary` distinct words, each min(words) or min + 1 times. The seed
- * is not used. The default, -d zipf, is the generator's output. */
+ * is not used. The default, -d zipf, is the generator's output.
+ *
+ * -e START,STEP,DISORDER writes the generator's "events" mode instead,
+ * one event a line: "key ts value" (start_ms, step_ms, disorder_ms). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,7 +37,8 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: gen_corpus [-s seed] [-n sentences] [-w words] "
-        "[-v vocabulary] [-t tasks] [-d zipf|cycle] [-o file]\n");
+        "[-v vocabulary] [-t tasks] [-d zipf|cycle] [-e start,step,disorder] "
+        "[-o file]\n");
     exit(2);
 }
 
@@ -81,13 +85,14 @@ main(int argc, char **argv)
     const char *out = NULL;
     gale_wordgen_t *g;
     uint64_t rng, rank = 0;
-    bool cycle = false;
+    bool cycle = false, events = false;
+    long long ev_start = 0, ev_step = 0, ev_disorder = 0;
     FILE *f = stdout;
     size_t len;
     char *buf;
     int c;
 
-    while ((c = getopt(argc, argv, "s:n:w:v:t:d:o:")) != -1) {
+    while ((c = getopt(argc, argv, "s:n:w:v:t:d:o:e:")) != -1) {
         switch (c) {
         case 's': seed = number(optarg); break;
         case 'n': count = number(optarg); break;
@@ -95,6 +100,12 @@ main(int argc, char **argv)
         case 'v': vocab = number(optarg); break;
         case 't': tasks = number(optarg); break;
         case 'o': out = optarg; break;
+        case 'e':
+            if (sscanf(optarg, "%lld,%lld,%lld", &ev_start, &ev_step,
+                &ev_disorder) != 3 || ev_step < 0 || ev_disorder < 0)
+                usage();
+            events = true;
+            break;
         case 'd':
             if (strcmp(optarg, "cycle") == 0)
                 cycle = true;
@@ -120,7 +131,19 @@ main(int argc, char **argv)
     for (t = 0; t < tasks; t++) {
         rng = gale_wordgen_seed((uint64_t)seed + (uint64_t)t);
         share = count / tasks + (t < count % tasks);
-        for (i = 0; i < share; i++) {
+        for (i = 0; i < share && events; i++) {
+            int64_t ts, value;
+            int r;
+            size_t wl;
+            const char *w;
+
+            gale_wordgen_event(g, &rng, (uint64_t)i, ev_start, ev_step,
+                ev_disorder, &r, &ts, &value);
+            w = gale_wordgen_word(g, r, &wl);
+            fprintf(f, "%.*s %lld %lld\n", (int)wl, w, (long long)ts,
+                (long long)value);
+        }
+        for (i = 0; i < share && !events; i++) {
             len = cycle ? cycle_sentence(g, &rank, (int)words, buf) :
                 gale_wordgen_sentence(g, &rng, (int)words, buf);
             buf[len++] = '\n';

@@ -25,6 +25,7 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_log,
     &gale_builtin_file_sink,
     &gale_builtin_stdout,
+    &gale_builtin_window,
     &gale_builtin_shell_spout,
     &gale_builtin_shell_bolt,
     NULL

@@ -15,7 +15,7 @@
 #define BATCH 256               /* tuples per next() at most */
 #define POSITION_KEY "position" /* key in operator state "position" */
 
-enum mode { MODE_SENTENCES, MODE_WORDS, MODE_INTEGERS, MODE_SEQUENCE };
+enum mode { MODE_SENTENCES, MODE_WORDS, MODE_INTEGERS, MODE_SEQUENCE, MODE_EVENTS };
 
 typedef struct generator {
     gale_wordgen_t *wg;         /* owned vocabulary */
@@ -27,6 +27,7 @@ typedef struct generator {
     uint64_t limit;             /* this task's share of count */
     bool unbounded;             /* count was 0: no limit */
     gale_pace_t pace;           /* rate limit */
+    int64_t start, step, disorder; /* events: event times */
     char *buf;                  /* owned: one sentence */
     gale_kv_t *position;        /* operator state, engine-owned */
 } generator_t;
@@ -87,9 +88,20 @@ generator_open(gale_ctx_t *ctx, void **self)
         g->mode = MODE_INTEGERS;
     else if (strcmp(mode, "sequence") == 0)
         g->mode = MODE_SEQUENCE;
+    else if (strcmp(mode, "events") == 0)
+        g->mode = MODE_EVENTS;
     else {
         gale_ctx_report_error(ctx, "generator: mode \"%s\" is not one of "
-            "sentences, words, integers, sequence", mode);
+            "sentences, words, integers, sequence, events", mode);
+        goto fail;
+    }
+    g->start = gale_ctx_param_int(ctx, "start_ms", 1700000000000);
+    g->step = gale_ctx_param_int(ctx, "step_ms", 1);
+    g->disorder = gale_ctx_param_int(ctx, "disorder_ms", 0);
+    if (g->step < 0 || g->disorder < 0 || g->step > 86400000 ||
+        g->disorder > 86400000000) {
+        gale_ctx_report_error(ctx, "generator: step_ms must be in 0..86400000 "
+            "and disorder_ms in 0..86400000000");
         goto fail;
     }
     if (count < 0 || rate < 0 || words < 1 || words > 100000) {
@@ -128,7 +140,8 @@ generator_next(gale_ctx_t *ctx, void *self)
 {
     generator_t *g = self;
     size_t want = BATCH, n, i, len;
-    gale_datum_t d;
+    gale_datum_t d, ev[3];
+    int64_t ts, value;
     int rc, r;
 
     if (!g->unbounded) {
@@ -154,14 +167,29 @@ generator_next(gale_ctx_t *ctx, void *self)
             /* Distinct integers: every key new (state-size benchmarks). */
             d = gale_d_int((int64_t)((g->emitted + i) * g->ntasks + g->index));
             break;
+        case MODE_EVENTS:
+            /* (key, ts, value), out of order by up to disorder_ms. */
+            gale_wordgen_event(g->wg, &g->rng, g->emitted + i, g->start,
+                g->step, g->disorder, &r, &ts, &value);
+            ev[0].type = GALE_STRING;
+            ev[0].u.s.ptr = gale_wordgen_word(g->wg, r, &ev[0].u.s.len);
+            ev[1] = gale_d_int(ts);
+            ev[2] = gale_d_int(value);
+            if ((rc = gale_emit(ctx, GALE_STREAM_DEFAULT, ev, 3)) == -EINVAL)
+                gale_ctx_report_error(ctx, "generator: mode \"events\" "
+                    "emits 3 fields (key, event time, value): declare "
+                    "fields = [\"key\", \"ts\", \"value\"] or similar");
+            if (rc < 0)
+                return rc;
+            continue;
         default:
             d = gale_d_int(gale_wordgen_draw(g->wg, &g->rng));
             break;
         }
         if ((rc = gale_emit(ctx, GALE_STREAM_DEFAULT, &d, 1)) < 0)
             return rc;
-        g->emitted++;
     }
+    g->emitted += n;
     gale_pace_spend(&g->pace, n);
     return GALE_EMITTED;
 }
@@ -201,7 +229,13 @@ generator_restore(gale_ctx_t *ctx, void *self)
 static const gale_param_spec_t generator_params[] = {
     { "mode", GALE_STRING, false,
       "\"sentences\" (default), \"words\", \"integers\" (Zipf ranks) or "
-      "\"sequence\" (distinct integers)" },
+      "\"sequence\" (distinct integers) or \"events\" (key, event time, "
+      "value: an out-of-order event stream)" },
+    { "start_ms", GALE_INT, false,
+      "events: the first event time, default 1700000000000" },
+    { "step_ms", GALE_INT, false, "events: event time per event, default 1" },
+    { "disorder_ms", GALE_INT, false,
+      "events: how far an event time may fall behind, default 0" },
     { "seed", GALE_INT, false, "PRNG seed, default 1; task i uses seed + i" },
     { "count", GALE_INT, false,
       "tuples to emit in all (split between tasks); 0 or absent: unbounded" },

@@ -174,6 +174,20 @@ gale_wordgen_draw(const gale_wordgen_t *g, uint64_t *state)
     return r;
 }
 
+void
+gale_wordgen_event(const gale_wordgen_t *g, uint64_t *state, uint64_t i,
+    int64_t start, int64_t step, int64_t disorder, int *rank, int64_t *ts,
+    int64_t *value)
+{
+    uint64_t r;
+
+    *rank = gale_wordgen_draw(g, state);
+    r = gale_wordgen_next(state);
+    *ts = start + (int64_t)i * step -
+        (disorder > 0 ? (int64_t)(r % (uint64_t)(disorder + 1)) : 0);
+    *value = (int64_t)((r >> 32) % 1000);
+}
+
 size_t
 gale_wordgen_sentence_max(int words)
 {

@@ -50,6 +50,14 @@ int gale_wordgen_draw(const gale_wordgen_t *g, uint64_t *state);
  * no NUL. Returns the number of bytes written. */
 size_t gale_wordgen_sentence(const gale_wordgen_t *g, uint64_t *state,
     int words, char *buf);
+/* One event of a seeded, out-of-order event stream (the generator's
+ * "events" mode): the i-th event of a stream (i from 0) gets a word rank
+ * (*rank, Zipf), an event time start + i * step - j with j uniform in
+ * 0 .. disorder (*ts), and a value 0 .. 999 (*value); advances *state.
+ * A watermark lag >= disorder makes no event late. */
+void gale_wordgen_event(const gale_wordgen_t *g, uint64_t *state, uint64_t i,
+    int64_t start, int64_t step, int64_t disorder, int *rank, int64_t *ts,
+    int64_t *value);
 /* Room gale_wordgen_sentence needs for `words` words. */
 size_t gale_wordgen_sentence_max(int words);
 

@@ -12,8 +12,9 @@
 
 static const char *const comp_keys[] = {
     "id", "type", "parallelism", "tasks", "fields", "direct", "streams",
-    "config", "plugin"
+    "config", "plugin", "watermark"
 };
+static const char *const wm_keys[] = { "field", "lag_ms", "interval_ms", "idle_ms" };
 static const char *const decl_keys[] = { "id", "fields", "direct" };
 static const char *const shell_keys[] = { "command", "cwd", "env" };
 
@@ -40,6 +41,89 @@ want_positive(gale_reader_t *l, const config_setting_t *s, const char *id,
     }
     *out = (int)v;
     return 0;
+}
+
+/* Reads the non-negative integer setting s (milliseconds) into *out, at
+ * most max; reports otherwise. */
+static void
+want_ms(gale_reader_t *l, const config_setting_t *s, const char *ctx,
+    int64_t max, int64_t *out)
+{
+    long long v;
+
+    if (config_setting_type(s) != CONFIG_TYPE_INT &&
+        config_setting_type(s) != CONFIG_TYPE_INT64) {
+        gale_reader_error(l, s, "%s`watermark.%s` must be an integer "
+            "(milliseconds), not %s", ctx, config_setting_name(s),
+            gale_reader_phrase(s));
+        return;
+    }
+    v = config_setting_get_int64(s);
+    if (v < 0 || v > max) {
+        gale_reader_error(l, s, "%s`watermark.%s` must be 0 .. %lld, not "
+            "%lld", ctx, config_setting_name(s), (long long)max, v);
+        return;
+    }
+    *out = v;
+}
+
+/* Reads a component's `watermark` group: the event-time field of its
+ * output and how watermarks are generated from it (docs/windows.md). The
+ * field must be one of a declared stream's (checked by the caller, once
+ * the streams are read). */
+static void
+parse_watermark(gale_reader_t *l, gale_comp_t *c, const config_setting_t *g,
+    const char *ctx)
+{
+    config_setting_t *m;
+    const char *s;
+    int64_t v;
+    int i;
+
+    c->wm_interval_ms = 200;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        gale_reader_error(l, g, "%s`watermark` must be a group "
+            "({ field = \"ts\"; lag_ms = ...; }), not %s", ctx,
+            gale_reader_phrase(g));
+        return;
+    }
+    for (i = 0; i < config_setting_length(g); i++) {
+        m = config_setting_get_elem(g, (unsigned)i);
+        if (strcmp(config_setting_name(m), "field") == 0) {
+            if ((s = gale_reader_string(l, m, ctx)) != NULL && *s != '\0')
+                c->wm_field = xstrdup(s);
+            else if (s != NULL)
+                gale_reader_error(l, m, "%s`watermark.field` is empty", ctx);
+        } else if (strcmp(config_setting_name(m), "lag_ms") == 0)
+            want_ms(l, m, ctx, INT64_MAX / 4, &c->wm_lag_ms);
+        else if (strcmp(config_setting_name(m), "interval_ms") == 0) {
+            v = c->wm_interval_ms;
+            want_ms(l, m, ctx, 3600000, &v);
+            c->wm_interval_ms = v < 1 ? 1 : (int)v;
+        } else if (strcmp(config_setting_name(m), "idle_ms") == 0) {
+            v = 0;
+            want_ms(l, m, ctx, 86400000, &v);
+            c->wm_idle_ms = (int)v;
+        } else
+            gale_reader_unknown(l, m, ctx, "watermark key",
+                config_setting_name(m), wm_keys, NELEM(wm_keys));
+    }
+    if (c->wm_field == NULL && config_setting_get_member(g, "field") == NULL)
+        gale_reader_error(l, g, "%s`watermark` needs `field`: the output "
+            "field that holds each tuple's event time (ms)", ctx);
+}
+
+/* Whether some declared stream of c has the field called name. */
+static bool
+has_field(const gale_comp_t *c, const char *name)
+{
+    size_t i, j;
+
+    for (i = 0; i < c->nstreams; i++)
+        for (j = 0; j < c->streams[i].nfields; j++)
+            if (strcmp(c->streams[i].fields[j], name) == 0)
+                return true;
+    return false;
 }
 
 /* Appends a declared stream to c. */
@@ -256,6 +340,7 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
     const char *kname = kind == GALE_SPOUT ? "spout" : "bolt";
     gale_topology_t *t = l->t;
     config_setting_t *m, *ids, *types, *fieldsset = NULL, *directset = NULL;
+    config_setting_t *wmset = NULL;
     gale_comp_t c;
     gale_stream_decl_t *d;
     const char *name, *s;
@@ -316,7 +401,9 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
         else if (strcmp(name, "plugin") == 0) {
             if ((s = gale_reader_string(l, m, ctx)) != NULL)
                 c.plugin = gale_reader_path(l, m, s);
-        } else
+        } else if (strcmp(name, "watermark") == 0)
+            wmset = m;
+        else
             gale_value_map_set(c.params, name, gale_reader_value(m));
     }
     if (fieldsset != NULL) {
@@ -349,6 +436,13 @@ parse_comp(gale_reader_t *l, const config_setting_t *g, gale_kind_t kind,
             t->max_parallelism);
     c.tick_secs = (int)gale_conf_int(c.conf, "topology.tick.tuple.freq.secs",
         0);
+    if (wmset != NULL) {
+        parse_watermark(l, &c, wmset, ctx);
+        if (c.wm_field != NULL && !has_field(&c, c.wm_field))
+            gale_reader_error(l, config_setting_get_member(wmset, "field"),
+                "%s`watermark.field` names `%s`, which none of its "
+                "output streams declares", ctx, c.wm_field);
+    }
     if (c.type != NULL && strcmp(c.type, "shell") == 0) {
         check_shell(l, &c, g, ctx);
         shell_cwd(l, &c, g);

@@ -78,6 +78,7 @@ static const gale_key_t keys[] = {
     { "bolts_window_sliding_interval_duration_ms", "topology.bolts.window.sliding.interval.duration.ms", true, I, NULL, true, false },
     { "bolts_tuple_timestamp_max_lag_ms", "topology.bolts.tuple.timestamp.max.lag.ms", true, I, NULL, true, false },
     { "bolts_message_id_field_name", "topology.bolts.message.id.field.name", true, S, NULL, true, false },
+    { "bolts_tuple_timestamp_field_name", "topology.bolts.tuple.timestamp.field.name", true, S, NULL, true, false },
     { "bolts_late_tuple_stream", "topology.bolts.late.tuple.stream", true, S, NULL, true, false },
     { "bolts_watermark_event_interval_ms", "topology.bolts.watermark.event.interval.ms", true, I, NULL, false, false },
     { "metrics_consumer_register", "topology.metrics.consumer.register", true, A, NULL, false, false },

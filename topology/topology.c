@@ -67,6 +67,7 @@ comp_clear(gale_comp_t *c)
     free(c->id);
     free(c->type);
     free(c->plugin);
+    free(c->wm_field);
     for (i = 0; i < c->nstreams; i++) {
         free(c->streams[i].id);
         gale_topology_strings_destroy(c->streams[i].fields,

@@ -65,6 +65,13 @@ typedef struct gale_comp {
     gale_value_t *conf;             /* MAP: the topology's conf merged with the
                                        component's, dotted Storm names */
     int tick_secs;                  /* tick tuple period; 0 = none */
+    /* `watermark = { ... }`: the component generates watermarks from the
+     * event times in field wm_field of the tuples it emits
+     * (docs/windows.md). wm_field NULL: it forwards its inputs'. */
+    char *wm_field;
+    int64_t wm_lag_ms;              /* bounded out-of-orderness */
+    int wm_interval_ms;             /* how often one goes out */
+    int wm_idle_ms;                 /* idle after this long; 0 = never */
     const gale_component_def_t *def;/* resolved type; NULL for "shell" (compat) */
     gale_where_t where;             /* the component's group */
 } gale_comp_t;

@@ -24,6 +24,12 @@
 #include "engine/transport/outlet.h"
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
+#include "engine/exec/watermark.h"
+
+/* The operator state where the engine keeps a task's event time across a
+ * restore: "in.<task index>" its input watermark, "max.<task index>" the
+ * highest event time it emitted (when it generates watermarks). */
+#define TIME_STATE "__gale.time"
 
 /* What an input channel feeds. */
 typedef struct in_map {
@@ -31,6 +37,7 @@ typedef struct in_map {
     int from_task;                  /* producer task id */
     const gale_comp_t *producer;    /* producer component */
     uint64_t barrier;               /* last checkpoint barrier it delivered */
+    int wm_ch;                      /* its index in the task's watermark clock */
 } in_map_t;
 
 /* Snapshots remembered per spout task for max.spout.pending (at most one
@@ -305,6 +312,74 @@ restore_state(gale_exec_t *e, char **cause)
     return rc;
 }
 
+/* Reads back what restore_time's counterpart, save_time, kept of task
+ * t's event time: its input watermark becomes a floor (a restored window
+ * must not take, as on time, a tuple that was late before the failure),
+ * and a generating task resumes from its highest event time. After a
+ * rescale a task may hold several old tasks' values: the lowest of each
+ * kind is the safe one. */
+static int
+time_entry(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    int64_t *mins = arg, v;
+    int which;
+
+    if (vlen != sizeof v)
+        return 0;
+    if (klen > 3 && memcmp(key, "in.", 3) == 0)
+        which = 0;
+    else if (klen > 4 && memcmp(key, "max.", 4) == 0)
+        which = 1;
+    else
+        return 0;
+    memcpy(&v, val, sizeof v);
+    if (mins[which] == GALE_WM_NONE || v < mins[which])
+        mins[which] = v;
+    return 0;
+}
+
+static void
+restore_time(gale_ctx_t *t)
+{
+    int64_t mins[2] = { GALE_WM_NONE, GALE_WM_NONE };
+    gale_kv_t *kv = gale_kvstore_operator(t->state, TIME_STATE);
+
+    gale_kvstore_set_keygroup(t->state, -1);
+    gale_kv_iterate(kv, time_entry, mins);
+    if (t->wm != NULL && mins[0] != GALE_WM_NONE)
+        gale_wmark_set_floor(t->wm, mins[0]);
+    if (t->wm_idx != NULL && mins[1] != GALE_WM_NONE)
+        t->wm_max = mins[1];
+}
+
+/* Keeps task t's event time in its operator state for restore_time:
+ * only once it has one. 0 or -errno. */
+static int
+save_time(gale_ctx_t *t)
+{
+    gale_kv_t *kv;
+    char key[32];
+    int64_t v;
+    int rc, n;
+
+    if ((t->wm == NULL || gale_wmark_current(t->wm) == GALE_WM_NONE) &&
+        t->wm_max == GALE_WM_NONE)
+        return 0;
+    kv = gale_kvstore_operator(t->state, TIME_STATE);
+    if (t->wm != NULL && (v = gale_wmark_current(t->wm)) != GALE_WM_NONE) {
+        n = snprintf(key, sizeof key, "in.%d", t->task_index);
+        if ((rc = gale_kv_put(kv, key, (size_t)n, &v, sizeof v)) != 0)
+            return rc;
+    }
+    if (t->wm_max != GALE_WM_NONE) {
+        n = snprintf(key, sizeof key, "max.%d", t->task_index);
+        v = t->wm_max;
+        if ((rc = gale_kv_put(kv, key, (size_t)n, &v, sizeof v)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Creates sockets, channels and tasks. 0, or -1 after reporting. */
 static int
 setup(gale_exec_t *e)
@@ -382,7 +457,15 @@ setup(gale_exec_t *e)
         e->in_map[idx].task = ch->to_task - first;
         e->in_map[idx].from_task = ch->from_task;
         e->in_map[idx].producer = &p->topo->comps[p->tasks[ch->from_task - 1].comp];
-        e->tasks[ch->to_task - first]->inputs_open++;
+        e->in_map[idx].wm_ch = e->tasks[ch->to_task - first]->inputs_open++;
+    }
+    for (i = 0; i < e->ntasks; i++) {
+        gale_ctx_t *t = e->tasks[i];
+
+        if (t->comp->kind == GALE_BOLT)
+            t->wm = gale_wmark_new((size_t)t->inputs_open);
+        if (e->trt[i].restored)
+            restore_time(t);
     }
     return 0;
 zfail:
@@ -513,6 +596,8 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
         rc = t->def->spout->snapshot(t, t->self, n);
     else if (t->def->kind == GALE_BOLT && t->def->bolt->snapshot)
         rc = t->def->bolt->snapshot(t, t->self, n);
+    if (rc == 0)
+        rc = save_time(t);
     if (rc != 0) {
         report_failed(e, "%s: snapshot of checkpoint %llu failed: %s",
             t->origin, (unsigned long long)n, strerror(rc < 0 ? -rc : rc));
@@ -558,6 +643,139 @@ forward_barrier(gale_exec_t *e, int i, uint64_t n)
                 report_failed(e, "%s: sending barrier %llu: %s",
                     e->tasks[i]->origin, (unsigned long long)n, zmq_strerror(-rc));
             return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- event time ---- */
+
+/* Sends WATERMARK(arg) on task i's output channels, after what its
+ * combiners hold, unless END went out. 0 or -1. */
+static int
+send_watermark(gale_exec_t *e, int i, uint64_t arg)
+{
+    size_t k;
+    int rc;
+
+    if (e->ended_out)
+        return 0;
+    if ((rc = gale_task_drain(e->tasks[i])) != 0) {
+        if (rc != -ECANCELED)
+            report_failed(e, "%s: sending before a watermark: %s",
+                e->tasks[i]->origin, zmq_strerror(-rc));
+        return -1;
+    }
+    for (k = 0; k < e->trt[i].nouts; k++) {
+        rc = gale_outlet_control(e->outlet, e->trt[i].outs[k],
+            GALE_FRAME_WATERMARK, arg);
+        if (rc != 0) {
+            if (rc != -ECANCELED)
+                report_failed(e, "%s: sending a watermark: %s",
+                    e->tasks[i]->origin, zmq_strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Calls bolt task t's on_watermark with wm. 0 or -1 after reporting. */
+static int
+call_on_watermark(gale_exec_t *e, gale_ctx_t *t, int64_t wm)
+{
+    int rc;
+
+    if (t->def->bolt->on_watermark == NULL || !t->opened || t->done)
+        return 0;
+    gale_kvstore_set_keygroup(t->state, -1);
+    if ((rc = t->def->bolt->on_watermark(t, t->self, wm)) != 0) {
+        if (!e->aborting)
+            report_failed(e, "%s: on_watermark(%lld) failed: %s", t->origin,
+                (long long)wm, strerror(rc < 0 ? -rc : rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Task i's input watermark advanced: the bolt hears of it, then it goes
+ * downstream (END carries the last one; a task that generates its own
+ * watermarks keeps its inputs' to itself). 0 or -1. */
+static int
+deliver_watermark(gale_exec_t *e, int i)
+{
+    gale_ctx_t *t = e->tasks[i];
+    int64_t wm = gale_wmark_current(t->wm);
+
+    if (call_on_watermark(e, t, wm) != 0)
+        return -1;
+    if (t->wm_idx != NULL || wm == GALE_WM_END || wm <= t->wm_sent)
+        return 0;
+    t->wm_sent = wm;
+    t->wm_idle_sent = false;
+    return send_watermark(e, i, (uint64_t)wm);
+}
+
+/* WATERMARK(arg) arrived on input channel idx. 0 or -1. */
+static int
+on_watermark_frame(gale_exec_t *e, int idx, uint64_t arg)
+{
+    const in_map_t *m = &e->in_map[idx];
+    gale_ctx_t *t = e->tasks[m->task];
+    bool idle = arg == GALE_WM_IDLE_ARG;
+
+    if (idle ? gale_wmark_idle(t->wm, (size_t)m->wm_ch) :
+        gale_wmark_update(t->wm, (size_t)m->wm_ch, (int64_t)arg))
+        return deliver_watermark(e, m->task);
+    if (idle && t->wm_idx == NULL && !t->wm_idle_sent &&
+        gale_wmark_all_idle(t->wm)) {
+        /* Every input is idle: so are the task's outputs. */
+        t->wm_idle_sent = true;
+        return send_watermark(e, m->task, GALE_WM_IDLE_ARG);
+    }
+    return 0;
+}
+
+/* Periodic event-time work at now: tasks that generate watermarks send
+ * max(event time emitted) - lag - 1 when it advanced, or IDLE after
+ * idle_ms without emitting; tasks on the wall clock hear it. 0 or -1. */
+static int
+event_time(gale_exec_t *e, uint64_t now)
+{
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        gale_ctx_t *t = e->tasks[i];
+        const gale_comp_t *c = t->comp;
+        int64_t wm;
+
+        if (t->done)
+            continue;
+        if (t->clock_wm_ns != 0 && now >= t->clock_wm_next_ns) {
+            t->clock_wm_next_ns = now + t->clock_wm_ns;
+            if (t->def->kind == GALE_BOLT &&
+                call_on_watermark(e, t, gale_wall_ms()) != 0)
+                return -1;
+        }
+        if (t->wm_idx == NULL)
+            continue;
+        if (t->stats.emitted != t->wm_seen || t->wm_quiet_ns == 0) {
+            t->wm_seen = t->stats.emitted;
+            t->wm_quiet_ns = now;
+            t->wm_idle_sent = false;
+        }
+        if (now < t->wm_next_ns)
+            continue;
+        t->wm_next_ns = now + (uint64_t)c->wm_interval_ms * 1000000u;
+        if (t->wm_max != GALE_WM_NONE && t->wm_max > INT64_MIN + c->wm_lag_ms + 1 &&
+            (wm = t->wm_max - c->wm_lag_ms - 1) > t->wm_sent) {
+            t->wm_sent = wm;
+            if (send_watermark(e, i, (uint64_t)wm) != 0)
+                return -1;
+        } else if (c->wm_idle_ms > 0 && !t->wm_idle_sent &&
+            now - t->wm_quiet_ns >= (uint64_t)c->wm_idle_ms * 1000000u) {
+            t->wm_idle_sent = true;
+            if (send_watermark(e, i, GALE_WM_IDLE_ARG) != 0)
+                return -1;
         }
     }
     return 0;
@@ -732,6 +950,8 @@ housekeeping(gale_exec_t *e)
     for (i = 0; i < e->ntasks; i++)
         if (tick(e, e->tasks[i], now) != 0)
             return -1;
+    if (event_time(e, now) != 0)
+        return -1;
     if (now >= e->next_report_ns) {
         /* Without checkpoints nothing takes the changed keys, and only
          * unchanged ones can be spilled: forget them periodically. */
@@ -785,6 +1005,20 @@ next_timeout_ms(gale_exec_t *e)
         }
 
         if (tk != 0 && !e->tasks[i]->done) {
+            d = tk > now ? (int64_t)(tk - now) : 0;
+            if (d < best)
+                best = d;
+        }
+        if (e->tasks[i]->done)
+            continue;
+        if (e->tasks[i]->wm_idx != NULL) {
+            tk = e->tasks[i]->wm_next_ns;
+            d = tk > now ? (int64_t)(tk - now) : 0;
+            if (d < best)
+                best = d;
+        }
+        if (e->tasks[i]->clock_wm_ns != 0) {
+            tk = e->tasks[i]->clock_wm_next_ns;
             d = tk > now ? (int64_t)(tk - now) : 0;
             if (d < best)
                 best = d;
@@ -1026,14 +1260,27 @@ run_bolts(gale_exec_t *e)
                 return -1;
             }
             if (rc == 0 && h.kind == GALE_FRAME_DATA) {
+                gale_ctx_t *t = e->tasks[e->in_map[idx].task];
+
+                /* Data from an idle input: it counts again. */
+                gale_wmark_active(t->wm, (size_t)e->in_map[idx].wm_ch);
+                t->wm_idle_sent = false;
                 rc = execute_frame(e, idx, zmq_msg_data(&msg),
                     zmq_msg_size(&msg), &h);
             } else if (rc == 0 && h.kind == GALE_FRAME_END) {
+                int ti = e->in_map[idx].task;
+
                 gale_inlet_set_ended(e->inlet, idx);
-                e->tasks[e->in_map[idx].task]->inputs_open--;
-                rc = try_align(e, e->in_map[idx].task);
+                e->tasks[ti]->inputs_open--;
+                rc = gale_wmark_end(e->tasks[ti]->wm,
+                    (size_t)e->in_map[idx].wm_ch) ?
+                    deliver_watermark(e, ti) : 0;
+                if (rc == 0)
+                    rc = try_align(e, ti);
             } else if (rc == 0 && h.kind == GALE_FRAME_BARRIER) {
                 rc = on_barrier(e, idx, h.arg);
+            } else if (rc == 0 && h.kind == GALE_FRAME_WATERMARK) {
+                rc = on_watermark_frame(e, idx, h.arg);
             }
             zmq_msg_close(&msg);
             if (rc < 0)

@@ -75,6 +75,18 @@ gale_task_new(const gale_plan_t *plan, int task_id, gale_outlet_t *outlet,
         gale_task_destroy(&ctx);
         return NULL;
     }
+    ctx->wm_max = ctx->wm_sent = GALE_WM_NONE;
+    if (c->wm_field != NULL) {
+        ctx->wm_idx = xcalloc(c->nstreams ? c->nstreams : 1, sizeof *ctx->wm_idx);
+        for (i = 0; i < c->nstreams; i++) {
+            size_t j;
+
+            ctx->wm_idx[i] = -1;
+            for (j = 0; j < c->streams[i].nfields; j++)
+                if (strcmp(c->streams[i].fields[j], c->wm_field) == 0)
+                    ctx->wm_idx[i] = (int)j;
+        }
+    }
     return ctx;
 }
 
@@ -95,6 +107,8 @@ gale_task_destroy(gale_ctx_t **tp)
     free(ctx->counters);
     free(ctx->picks);
     free(ctx->last_error);
+    free(ctx->wm_idx);
+    gale_wmark_destroy(&ctx->wm);
     free(ctx);
     *tp = NULL;
 }
@@ -208,6 +222,56 @@ void
 gale_ctx_accept_weights(gale_ctx_t *ctx)
 {
     ctx->weights = true;
+}
+
+int64_t
+gale_ctx_watermark(const gale_ctx_t *ctx)
+{
+    if (ctx->wm_idx != NULL && ctx->def != NULL && ctx->def->kind == GALE_SPOUT)
+        return ctx->wm_max == GALE_WM_NONE ? GALE_WM_NONE :
+            ctx->wm_max - ctx->comp->wm_lag_ms - 1;
+    return ctx->wm != NULL ? gale_wmark_current(ctx->wm) : GALE_WM_NONE;
+}
+
+void
+gale_ctx_clock_watermarks(gale_ctx_t *ctx, int interval_ms)
+{
+    ctx->clock_wm_ns = (uint64_t)(interval_ms < 1 ? 1 : interval_ms) * 1000000u;
+    ctx->clock_wm_next_ns = gale_now_ns() + ctx->clock_wm_ns;
+}
+
+int
+gale_ctx_key_group(const gale_ctx_t *ctx)
+{
+    return gale_kvstore_keygroup(ctx->state);
+}
+
+int
+gale_ctx_scope_key_group(gale_ctx_t *ctx, int kg)
+{
+    if (kg != -1 && (kg < ctx->kg_first || kg > ctx->kg_last))
+        return -ERANGE;
+    gale_kvstore_set_keygroup(ctx->state, kg);
+    return 0;
+}
+
+int
+gale_task_note_time(gale_ctx_t *ctx, int s, const gale_datum_t *vals)
+{
+    int k = ctx->wm_idx[s];
+
+    if (k < 0)
+        return 0;
+    if (vals[k].type != GALE_INT) {
+        gale_ctx_report_error(ctx, "field `%s` of a tuple emitted on stream "
+            "`%s` is %s, not an event time (integer milliseconds)",
+            ctx->comp->wm_field, ctx->comp->streams[s].id,
+            gale_type_name(vals[k].type));
+        return -EINVAL;
+    }
+    if (vals[k].u.i > ctx->wm_max)
+        ctx->wm_max = vals[k].u.i;
+    return 0;
 }
 
 gale_kv_t *
@@ -487,6 +551,8 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
         return -EINVAL;
     if (ctx->topo->debug)
         debug_emit(ctx, s, vals, n);
+    if (ctx->wm_idx != NULL && (rc = gale_task_note_time(ctx, s, vals)) != 0)
+        return rc;
     em.stream = (unsigned)s;
     em.vals = vals;
     em.n = n;

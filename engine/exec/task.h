@@ -17,6 +17,7 @@
 #include "engine/state/kvstate.h"
 #include "engine/transport/outlet.h"
 #include "engine/exec/router.h"
+#include "engine/exec/watermark.h"
 #include "topology/plan.h"
 
 /* A tuple being executed: a view over decoded fields (tuple.h). */
@@ -72,6 +73,19 @@ struct gale_ctx {
     bool done;                      /* spout exhausted, or bolt finished */
     bool ended;                     /* END sent downstream */
     uint64_t next_tick_ns;          /* next tick tuple; 0 = none */
+    /* Event time (docs/windows.md). */
+    gale_wmark_t *wm;               /* owned: bolts' input watermark clock */
+    int *wm_idx;                    /* owned, per stream: the timestamp
+                                       field's index or -1; NULL when the
+                                       task generates no watermarks */
+    int64_t wm_max;                 /* highest event time it emitted */
+    int64_t wm_sent;                /* last watermark sent downstream */
+    bool wm_idle_sent;              /* IDLE went out, nothing since */
+    uint64_t wm_next_ns;            /* next generated watermark */
+    uint64_t wm_seen;               /* stats.emitted at the last look */
+    uint64_t wm_quiet_ns;           /* since when it emitted nothing */
+    uint64_t clock_wm_ns;           /* gale_ctx_clock_watermarks period */
+    uint64_t clock_wm_next_ns;
     gale_task_stats_t stats;
     gale_counter_t *counters;       /* gale_ctx_count */
     size_t ncounters;
@@ -83,6 +97,10 @@ struct gale_ctx {
  * out() adds). NULL with *cause on failure. */
 gale_ctx_t *gale_task_new(const gale_plan_t *plan, int task_id,
     gale_outlet_t *outlet, gale_out_fn out, void *arg, char **cause);
+/* Records the event time of a tuple the task emits on stream s, when it
+ * generates watermarks (ctx->wm_idx). 0, or -EINVAL (reported) when the
+ * timestamp field is not an integer. */
+int gale_task_note_time(gale_ctx_t *ctx, int s, const gale_datum_t *vals);
 /* Frees the task (not the component's state: call close/cleanup first). */
 void gale_task_destroy(gale_ctx_t **tp);
 /* Sends what the task's combiners hold (combiner.h), if anything: when

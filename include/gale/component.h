@@ -79,6 +79,15 @@ typedef struct gale_bolt_ops {
     int (*restore)(gale_ctx_t *ctx, void *self);
     void (*checkpoint_complete)(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id);
     void (*cleanup)(gale_ctx_t *ctx, void *self);
+    /* Event time reached wm_ms (docs/windows.md): the task's input
+     * watermark advanced, so no tuple with an event time <= wm_ms is
+     * expected any more; GALE_EVENT_TIME_END once every input ended
+     * (before finish). Called between execute() calls, with keyed state
+     * reaching every key group the task owns (gale_ctx_scope_key_group
+     * narrows it); may emit. The engine forwards the watermark downstream
+     * after it returns. Also called with the wall clock when the task
+     * asked for gale_ctx_clock_watermarks. 0 or -errno. */
+    int (*on_watermark)(gale_ctx_t *ctx, void *self, int64_t wm_ms);
 } gale_bolt_ops_t;
 
 typedef struct gale_component_def {
@@ -178,6 +187,37 @@ int gale_emit_direct(gale_ctx_t *ctx, int task, int stream,
     const gale_datum_t *vals, size_t n);
 int gale_spout_emit(gale_ctx_t *ctx, int stream, const gale_datum_t *vals,
     size_t n, uint64_t msgid);
+
+/* ---- Event time ---- */
+
+/* Event times and watermarks are milliseconds (int64; since the epoch by
+ * convention). No watermark yet, and every input ended: */
+#define GALE_EVENT_TIME_NONE INT64_MIN
+#define GALE_EVENT_TIME_END INT64_MAX
+
+/* The task's input watermark: the minimum over its input channels
+ * (GALE_EVENT_TIME_NONE before the first). Spouts: the watermark they
+ * generate from their timestamp field (docs/windows.md). */
+int64_t gale_ctx_watermark(const gale_ctx_t *ctx);
+/* Asks the engine to call on_watermark with the wall clock (ms since the
+ * epoch) every interval_ms (>= 1) from now on: processing-time windows.
+ * Call it from prepare. */
+void gale_ctx_clock_watermarks(gale_ctx_t *ctx, int interval_ms);
+/* The wall clock, milliseconds since the epoch. */
+int64_t gale_wall_ms(void);
+
+/* ---- Key groups ---- */
+
+/* The key group keyed state is scoped to: the one the tuple being
+ * executed was routed by (fields grouping), or -1 (outside execute, or a
+ * tuple that came by another grouping). */
+int gale_ctx_key_group(const gale_ctx_t *ctx);
+/* Scopes keyed state to key group kg (one the task owns, as
+ * gale_ctx_key_group returned it for one of its tuples), or to every key
+ * group with -1: for timers that fire outside execute. Only between
+ * calls of the engine's: the scope is reset before each callback. 0, or
+ * -ERANGE for a key group the task does not own. */
+int gale_ctx_scope_key_group(gale_ctx_t *ctx, int kg);
 
 /* ---- Combined tuples ---- */
 

@@ -21,8 +21,10 @@
 /* Bumped whenever a struct or function in include/gale changes
  * incompatibly; a plugin built for another ABI is refused at load.
  * 2: gale_value_free became gale_value_destroy (one destructor verb);
- *    gale/clock.h, gale/file.h and the datum/value conversions added. */
-#define GALE_ABI_VERSION 2
+ *    gale/clock.h, gale/file.h and the datum/value conversions added.
+ * 3: gale_bolt_ops_t.on_watermark; event time and key-group scoping in
+ *    component.h. */
+#define GALE_ABI_VERSION 3
 
 #include <gale/value.h>
 #include <gale/tuple.h>
