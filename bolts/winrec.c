@@ -422,11 +422,20 @@ sat_add(int64_t a, int64_t b)
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* When window [., end) is complete: at end - 1 (no tuple <= the
+ * watermark can come), except a session, which a tuple at end would
+ * still extend. */
+static int64_t
+due(int64_t end, const win_spec_t *s)
+{
+    return s->kind == WIN_SESSION ? end : end - 1;
+}
+
 /* Whether window [., end) is kept no longer at watermark wm. */
 static bool
 expired(int64_t end, const win_spec_t *s, int64_t wm)
 {
-    return wm != INT64_MIN && sat_add(end - 1, s->lateness) <= wm;
+    return wm != INT64_MIN && sat_add(due(end, s), s->lateness) <= wm;
 }
 
 static int64_t
@@ -518,7 +527,7 @@ add_session(win_rec_t *r, const win_spec_t *s, int64_t ts,
     r->wins[k].acc = acc;
     /* A merged session that is already due (a late tuple within the
      * lateness) fires again now; one that is not waits for its timer. */
-    if (fired && end - 1 <= wm) {
+    if (fired && due(end, s) <= wm) {
         r->wins[k].fired = true;
         return fire_acc(&r->wins[k].acc, s, start, end, fire, arg);
     }
@@ -603,7 +612,7 @@ win_rec_advance(win_rec_t *r, const win_spec_t *s, int64_t wm,
     for (i = 0; i < r->nwins;) {
         win_window_t *w = &r->wins[i];
 
-        if (!w->fired && w->end - 1 <= wm) {
+        if (!w->fired && due(w->end, s) <= wm) {
             w->fired = true;
             if ((rc = fire_acc(&w->acc, s, w->start, w->end, fire, arg)) != 0)
                 return rc;
@@ -624,8 +633,8 @@ win_rec_next_timer(const win_rec_t *r, const win_spec_t *s)
     size_t i;
 
     for (i = 0; i < r->nwins; i++) {
-        t = r->wins[i].fired ? sat_add(r->wins[i].end - 1, s->lateness) :
-            r->wins[i].end - 1;
+        t = r->wins[i].fired ? sat_add(due(r->wins[i].end, s), s->lateness) :
+            due(r->wins[i].end, s);
         if (t < best)
             best = t;
     }

@@ -11,8 +11,9 @@
  * it is encoded into bytes for keyed state and decoded back.
  *
  * Time windows are [start, end) in event-time milliseconds; one fires
- * when the watermark reaches end - 1 and is dropped when it reaches
- * end - 1 + lateness; a tuple for a window that fired but is still kept
+ * when the watermark reaches end - 1 (a session: end, since a tuple at
+ * end would still extend it) and is dropped when it reaches that time +
+ * lateness; a tuple for a window that fired but is still kept
  * updates it and fires it again. A tuple whose windows were all dropped
  * is late. Pure functions over memory; a record belongs to its caller.
  */
@@ -131,8 +132,8 @@ int win_rec_add(win_rec_t *r, const win_spec_t *s, int64_t ts,
  * non-zero return. */
 int win_rec_advance(win_rec_t *r, const win_spec_t *s, int64_t wm,
     win_fire_fn fire, void *arg);
-/* When r's next timer must go off: the earliest end - 1 of a window that
- * has not fired, or end - 1 + lateness of one that has; INT64_MAX when
+/* When r's next timer must go off: the earliest time a window that has
+ * not fired is due, or due + lateness for one that has; INT64_MAX when
  * none (count windows never need one). */
 int64_t win_rec_next_timer(const win_rec_t *r, const win_spec_t *s);
 
