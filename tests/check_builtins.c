@@ -681,7 +681,7 @@ START_TEST(test_generator_bad_mode)
     set_str(c, "mode", "poems");
     ck_assert_int_eq(gale_builtin_generator.spout->open(c, &self), -EINVAL);
     ck_assert_str_eq(c->error, "generator: mode \"poems\" is not one of "
-        "sentences, words, integers, sequence");
+        "sentences, words, integers, sequence, events");
     ctx_free(c);
 }
 END_TEST
@@ -1686,7 +1686,7 @@ START_TEST(test_registry_builtins)
         for (ps = b[n]->params; ps->name != NULL; ps++)
             ck_assert_ptr_nonnull(ps->help);
     }
-    ck_assert_uint_eq(n, 11);
+    ck_assert_uint_eq(n, 12);
     /* "shell" has a def of each kind; other types ignore the kind. */
     ck_assert_int_eq(gale_registry_lookup(NULL, "shell", GALE_SPOUT, NULL,
         NULL)->kind, GALE_SPOUT);
