@@ -19,6 +19,7 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_lines,
     &gale_builtin_generator,
     &gale_builtin_random_sentence,
+    &gale_builtin_kafka,
     &gale_builtin_split,
     &gale_builtin_count,
     &gale_builtin_filter,
