@@ -26,6 +26,7 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_log,
     &gale_builtin_file_sink,
     &gale_builtin_stdout,
+    &gale_builtin_kafka_sink,
     &gale_builtin_shell_spout,
     &gale_builtin_shell_bolt,
     NULL

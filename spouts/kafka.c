@@ -31,6 +31,7 @@
 
 #include "common/kafkaconf.h"
 #include "spouts/builtins.h"
+#include "spouts/pace.h"
 
 #define BATCH 1024              /* records per next() at most */
 #define POLL_MS 100             /* longest wait on a broker per call */
@@ -84,6 +85,7 @@ typedef struct kafka {
     char *last_error;           /* owned: the last broker error seen */
     bool fatal;                 /* librdkafka reported a fatal error */
     pending_t *pending;         /* owned: positions awaiting completion */
+    gale_pace_t pace;           /* `rate`: records per second per task */
     gale_kv_t *position;        /* operator state, engine-owned */
     gale_ctx_t *ctx;            /* for the callbacks, which run in poll */
 } kafka_t;
@@ -420,6 +422,7 @@ kafka_open(gale_ctx_t *ctx, void **self)
     snprintf(gid, sizeof gid, "%s", gale_ctx_param_str(ctx, "group_id",
         gale_ctx_component(ctx)));
     k->bounded = gale_ctx_param_bool(ctx, "bounded", false);
+    gale_pace_init(&k->pace, gale_ctx_param_int(ctx, "rate", 0));
     k->timeout_ms = gale_ctx_param_int(ctx, "timeout_ms", 30000);
     k->discovery_ms = gale_ctx_param_int(ctx, "discovery_interval_ms",
         gale_ctx_param_int(ctx, "partition_refresh_period_ms", 10000));
@@ -862,11 +865,15 @@ consumer_event(gale_ctx_t *ctx, kafka_t *k, const rd_kafka_message_t *m)
 static int
 consume(gale_ctx_t *ctx, kafka_t *k)
 {
+    size_t room = gale_pace_allow(&k->pace, BATCH);
     int emitted = 0, rc;
     rd_kafka_message_t *m;
     part_t *p;
 
-    while (emitted < BATCH && (m = rd_kafka_consumer_poll(k->rk, 0)) != NULL) {
+    if (room == 0)
+        return GALE_IDLE;
+    while ((size_t)emitted < room &&
+        (m = rd_kafka_consumer_poll(k->rk, 0)) != NULL) {
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rc = consumer_event(ctx, k, m);
             rd_kafka_message_destroy(m);
@@ -894,6 +901,7 @@ consume(gale_ctx_t *ctx, kafka_t *k)
             p->done = true;
         emitted++;
     }
+    gale_pace_spend(&k->pace, (size_t)emitted);
     if (k->fatal) {
         gale_ctx_report_error(ctx, "kafka %s: fatal: %s", k->brokers,
             k->last_error != NULL ? k->last_error : "unknown");
@@ -1118,6 +1126,7 @@ static const gale_param_spec_t kafka_params[] = {
     { "timeout_ms", GALE_INT, false, "fail after unreachable brokers for this long; default 30000" },
     { "discovery_interval_ms", GALE_INT, false, "look for new partitions every this; 0 = never; default 10000" },
     { "partition_refresh_period_ms", GALE_INT, false, "Storm's name for discovery_interval_ms" },
+    { "rate", GALE_INT, false, "records per second per task; 0 = unlimited (default)" },
     { "properties", GALE_NULL, false, "librdkafka settings, [\"name=value\", ...]" },
     { NULL, GALE_NULL, false, NULL }
 };
