@@ -21,7 +21,12 @@ wait_file 10 "$tmp/boot" || die "the mock cluster did not start"
 BR=$(cat "$tmp/boot")
 "$gen" -s 42 -n $N | "$kt" produce "$BR" in -p 3 || die "cannot produce the input"
 
-topology() {  # name rate
+topology() {  # name rate [sink]
+    if [ "${3:-}" = file ]; then
+        sink="type = \"file_sink\"; path = \"$tmp/$1/out\";"
+    else
+        sink="type = \"kafka_sink\"; brokers = \"$BR\"; topic = \"out-$1\"; key_field = \"word\";"
+    fi
     cat > "$tmp/$1.cfg" <<CFG
 name = "k-$1";
 config = { workers = 2; worker_timeout_ms = 2000; restart_delay_ms = 0;
@@ -32,8 +37,7 @@ spouts = ( { id = "in"; type = "kafka"; brokers = "$BR"; topics = ["in"];
 bolts = ( { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
           { id = "count"; type = "count"; key = "word"; parallelism = 2;
             fields = ["word", "count"]; },
-          { id = "sink"; type = "kafka_sink"; brokers = "$BR"; topic = "out-$1";
-            key_field = "word"; parallelism = 2; } );
+          { id = "sink"; $sink parallelism = 2; } );
 streams = ( { from = "in"; to = "split"; grouping = "shuffle"; },
             { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
             { from = "count"; to = "sink"; grouping = "fields"; fields = ["word"]; } );
@@ -52,7 +56,20 @@ topology clean 0
 "$GALE" run "$tmp/clean.cfg" 2> "$tmp/clean.err" || { tail -5 "$tmp/clean.err"; die "clean run"; }
 check clean
 
-# kill -9 of a worker: KNOWN TO FAIL (duplicates in the read_committed
+# kill -9 of a worker with the kafka spout and the file_sink: the spout's
+# checkpointed offsets give exact output.
+topology spout9 4000 file
+"$GALE" run "$tmp/spout9.cfg" 2> "$tmp/spout9.err" &
+pid=$!
+sleep 2
+w=$(pgrep -f "gale worker -- $tmp/spout9.cfg" | head -1)
+[ -n "$w" ] && kill -KILL "$w"
+wait $pid || { tail -5 "$tmp/spout9.err"; fail "spout9: exit non-zero"; }
+grep -q "^recoveries: 1 (attempt 2 -> checkpoint [1-9]" "$tmp/spout9.err" ||
+    fail "spout9: no recovery from a checkpoint"
+msg=$(wc_check "$tmp/spout9/out" "$tmp/want") && echo "ok spout9" || fail "spout9: $msg"
+
+# kill -9 of a worker with the kafka_sink: KNOWN TO FAIL (duplicates in the read_committed
 # view, cause not found yet; docs/kafka.md, "Status"), so it runs only with
 # KAFKA_KILL9=1 until it is fixed.
 if [ -n "${KAFKA_KILL9:-}" ]; then
