@@ -14,6 +14,9 @@
  *       to its end, one value per line (-v: "partition offset value"),
  *       read_committed (-u: read_uncommitted). Exits non-zero on an error
  *       or when the end is not reached within 30 s.
+ *   kafkatool committed BROKERS GROUP TOPIC
+ *       prints GROUP's committed offset of partition 0 of TOPIC (-1001:
+ *       none): the kafka_sink's marker.
  *   kafkatool create BROKERS TOPIC PARTITIONS
  *       creates a topic (or adds partitions up to PARTITIONS) on a mock
  *       or real cluster, through the admin API.
@@ -302,9 +305,33 @@ cmd_create(int argc, char **argv)
     return rc;
 }
 
+static int
+cmd_committed(int argc, char **argv)
+{
+    const char *kv[] = { "group.id", NULL, NULL };
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_resp_err_t err;
+    rd_kafka_t *rk;
+
+    if (argc < 4)
+        die("%s", "usage: kafkatool committed BROKERS GROUP TOPIC");
+    kv[1] = argv[2];
+    rk = client(RD_KAFKA_CONSUMER, argv[1], kv);
+    l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, argv[3], 0);
+    if ((err = rd_kafka_committed(rk, l, 10000)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        die("committed: %s", rd_kafka_err2str(err));
+    printf("%lld\n", (long long)l->elems[0].offset);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "committed") == 0)
+        return cmd_committed(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "mock") == 0)
         return cmd_mock(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "produce") == 0)
