@@ -13,5 +13,6 @@ extern const gale_component_def_t gale_builtin_log;
 extern const gale_component_def_t gale_builtin_file_sink;
 extern const gale_component_def_t gale_builtin_stdout;
 extern const gale_component_def_t gale_builtin_window;
+extern const gale_component_def_t gale_builtin_kafka_sink;
 
 #endif

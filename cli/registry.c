@@ -19,6 +19,7 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_lines,
     &gale_builtin_generator,
     &gale_builtin_random_sentence,
+    &gale_builtin_kafka,
     &gale_builtin_split,
     &gale_builtin_count,
     &gale_builtin_filter,
@@ -26,6 +27,7 @@ static const gale_component_def_t *const builtins[] = {
     &gale_builtin_file_sink,
     &gale_builtin_stdout,
     &gale_builtin_window,
+    &gale_builtin_kafka_sink,
     &gale_builtin_shell_spout,
     &gale_builtin_shell_bolt,
     NULL

@@ -9,5 +9,6 @@
 extern const gale_component_def_t gale_builtin_lines;
 extern const gale_component_def_t gale_builtin_generator;
 extern const gale_component_def_t gale_builtin_random_sentence;
+extern const gale_component_def_t gale_builtin_kafka;
 
 #endif
