@@ -3,6 +3,8 @@
  * context and must not fork), watched by waitpid and heartbeats. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -27,7 +29,115 @@ typedef struct launch_spawn {
     int worker_timeout_ms;          /* no report for this long: failed */
     int ctl_base;                   /* transport tcp: control plane's base
                                        port (engine/net/endpoint.h); 0: ipc */
+    bool swept;                     /* an earlier run's workers are gone */
 } launch_spawn_t;
+
+/* The start time of process pid (field 22 of /proc/PID/stat, in clock
+ * ticks since boot), which tells it apart from a later process with the
+ * same pid; 0 if there is no such process or it is a zombie. */
+static unsigned long long
+proc_start(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long start = 0;
+    ssize_t n;
+    int fd, field;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* After the command, which is in parentheses and may hold anything. */
+    if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+        p[2] == 'X')
+        return 0;
+    for (field = 3, p += 2; *p != '\0' && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    if (field == 22)
+        start = strtoull(p, NULL, 10);
+    return start;
+}
+
+/* The file that names the running attempt's worker processes. */
+static char *
+pids_path(const char *ckpt_dir)
+{
+    char *path;
+
+    xasprintf(&path, "%s/workers.pid", ckpt_dir);
+    return path;
+}
+
+/* A coordinator started again (after kill -9, or while the one before is
+ * stopped) must not run its workers beside its predecessor's: those
+ * named in <checkpoint dir>/workers.pid that still run (same pid, same
+ * start time) are killed, and waited for until they are gone, which
+ * SIGKILL makes a matter of milliseconds: no timeout stands in for
+ * knowing. Workers die with their coordinator (PR_SET_PDEATHSIG), so
+ * usually there is none left. */
+static void
+sweep_earlier(const char *ckpt_dir)
+{
+    char *path = pids_path(ckpt_dir), line[128];
+    FILE *fp = fopen(path, "re");
+    unsigned long long start;
+    uint64_t deadline;
+    int pid, killed = 0;
+
+    free(path);
+    if (fp == NULL)
+        return;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        if (sscanf(line, "%d %llu", &pid, &start) != 2 || pid <= 1 ||
+            pid == (int)getpid() || proc_start(pid) != start)
+            continue;
+        log_warn("worker pid %d of an earlier coordinator still runs: "
+            "killing it", pid);
+        kill(pid, SIGKILL);
+        deadline = gale_now_ns() + 5000000000ull;
+        while (proc_start(pid) == start && gale_now_ns() < deadline)
+            usleep(1000);
+        if (proc_start(pid) == start)
+            log_error("worker pid %d of an earlier coordinator survived "
+                "SIGKILL for 5 s", pid);
+        killed++;
+    }
+    fclose(fp);
+    if (killed > 0)
+        log_info("%d worker(s) of an earlier coordinator are gone", killed);
+}
+
+/* Names this attempt's workers in <checkpoint dir>/workers.pid (written
+ * under a temporary name and renamed: whole or absent). */
+static void
+save_pids(launch_spawn_t *ls, const char *ckpt_dir)
+{
+    char *path = pids_path(ckpt_dir), *tmp;
+    FILE *fp;
+    int w;
+
+    xasprintf(&tmp, "%s.tmp", path);
+    if ((fp = fopen(tmp, "we")) != NULL) {
+        for (w = 0; w < ls->plan->nworkers; w++)
+            if (ls->pids[w] > 0)
+                fprintf(fp, "%d %llu\n", (int)ls->pids[w],
+                    proc_start(ls->pids[w]));
+        if (fclose(fp) == 0 && rename(tmp, path) == 0) {
+            free(tmp);
+            free(path);
+            return;
+        }
+    }
+    log_warn("%s: %s", tmp, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    free(path);
+}
 
 static void
 spawn_prefix(gale_launcher_t *l, int run, uint32_t epoch, char *buf,
@@ -54,6 +164,9 @@ spawn_start(gale_launcher_t *l, const gale_launch_t *a, bool *host_failure)
     int w, rc;
 
     (void)host_failure;
+    if (!ls->swept && a->ckpt_dir != NULL)
+        sweep_earlier(a->ckpt_dir);
+    ls->swept = true;
     while (environ[nenv] != NULL)
         nenv++;
     envp = xcalloc(nenv + 2, sizeof *envp);
@@ -86,6 +199,8 @@ spawn_start(gale_launcher_t *l, const gale_launch_t *a, bool *host_failure)
     }
     free(spec);
     free(envp);
+    if (a->ckpt_dir != NULL)
+        save_pids(ls, a->ckpt_dir);
     return 0;
 }
 

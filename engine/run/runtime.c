@@ -36,6 +36,19 @@ on_signal(int sig)
     signals_seen++;
 }
 
+/* Control messages kept per executor while its socket cannot take them. */
+#define GALE_PENDING_MAX 16
+
+/* One recovery's times (the run summary, "recovery times"). */
+typedef struct gale_recovery_stat {
+    uint32_t epoch;                 /* the attempt that recovered */
+    bool restart;                   /* a restarted process: times are from
+                                       its start, the fault was before */
+    uint64_t ckpt;                  /* checkpoint restored, 0: none */
+    double restore_ms;              /* fault seen -> restore started */
+    double first_ms;                /* fault seen -> first tuple executed */
+} gale_recovery_stat_t;
+
 typedef struct runtime {
     const gale_plan_t *plan;        /* borrowed */
     const gale_runtime_opts_t *opts;/* borrowed */
@@ -62,6 +75,17 @@ typedef struct runtime {
                                        count against restart attempts */
     char run_id[64];                /* the attempt's: bridge names, lease */
     uint64_t start_ns;              /* the run's start */
+    /* Control messages an executor's PAIR could not take yet (it was not
+     * connected: a report can arrive before its control socket is up), in
+     * order, sent again before anything newer (flush_pending). A dropped
+     * CHECKPOINT would leave the checkpoint waiting for its timeout
+     * (60 s) and, declined, fail the attempt. */
+    uint8_t (*pending)[GALE_PENDING_MAX][GALE_CTL_MSG_SIZE];
+    size_t *npending;               /* per executor */
+    /* Recovery times (the run summary): one line per recovery. */
+    char *recovery_times;           /* owned */
+    gale_recovery_stat_t *rstats;   /* per recovery, owned */
+    size_t nrstats;
     /* The console: commands from `gale list`, `gale kill`, ... */
     gale_console_server_t *console; /* NULL: none (name taken) */
     gale_console_state_t cs;        /* stopping, inactive, kill, savepoint */
@@ -70,6 +94,12 @@ typedef struct runtime {
 
 /* One attempt's state. */
 typedef struct attempt {
+    uint64_t fault_ns;              /* when the failure this attempt
+                                       recovers from was seen; 0: none (the
+                                       process's first attempt) */
+    uint64_t restore_ns;            /* when this attempt started */
+    uint64_t first_ns;              /* its first executed tuple (a report
+                                       with a tuple executed), 0 until then */
     uint32_t epoch;                 /* attempt epoch, from 1 */
     char prefix[96];                /* control-plane endpoint prefix
                                        (gale_launcher_prefix) */
@@ -84,7 +114,28 @@ typedef struct attempt {
     bool *notified;                 /* per executor, for final_id */
 } attempt_t;
 
-/* Sends a control message with an argument to every executor. */
+/* Sends executor i what waits for it, oldest first, while its socket
+ * takes them. */
+static void
+flush_pending(runtime_t *rt, size_t i)
+{
+    size_t k = 0;
+
+    while (k < rt->npending[i] && rt->ctl[i] != NULL &&
+        zmq_send(rt->ctl[i], rt->pending[i][k], GALE_CTL_MSG_SIZE,
+        ZMQ_DONTWAIT) >= 0)
+        k++;
+    if (k == 0)
+        return;
+    memmove(rt->pending[i], rt->pending[i][k],
+        (rt->npending[i] - k) * GALE_CTL_MSG_SIZE);
+    rt->npending[i] -= k;
+}
+
+/* Sends a control message with an argument to every executor. A socket
+ * that cannot take it now (its executor is not connected yet) gets it
+ * later, in order (rt->pending); past GALE_PENDING_MAX waiting the oldest
+ * goes (an executor that far behind is failed by its heartbeat). */
 static void
 broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
 {
@@ -93,9 +144,62 @@ broadcast(runtime_t *rt, uint32_t type, uint64_t arg)
     size_t i;
 
     gale_ctl_msg_encode(&m, buf);
-    for (i = 0; i < rt->plan->nexecs; i++)
-        if (rt->ctl[i] != NULL)
-            zmq_send(rt->ctl[i], buf, sizeof buf, ZMQ_DONTWAIT);
+    for (i = 0; i < rt->plan->nexecs; i++) {
+        if (rt->ctl[i] == NULL)
+            continue;
+        flush_pending(rt, i);
+        if (rt->npending[i] == 0 &&
+            zmq_send(rt->ctl[i], buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+            continue;
+        if (rt->npending[i] == GALE_PENDING_MAX) {
+            memmove(rt->pending[i], rt->pending[i][1],
+                (GALE_PENDING_MAX - 1) * GALE_CTL_MSG_SIZE);
+            rt->npending[i]--;
+        }
+        memcpy(rt->pending[i][rt->npending[i]++], buf, sizeof buf);
+        log_debug("executor %zu: control message %u waits for its socket",
+            i, type);
+    }
+}
+
+/* Notes the attempt's first executed tuple, and how long the recovery
+ * took: from the failure being seen (or, for a restarted process, from
+ * its start) to the restore's start and to that tuple. */
+static void
+note_first_tuple(runtime_t *rt, attempt_t *at, uint64_t now)
+{
+    gale_recovery_stat_t *r;
+    char *msg;
+
+    at->first_ns = now;
+    if (at->fault_ns == 0 && (at->restore == NULL || rt->run > 1))
+        return;                     /* a fresh start: nothing recovered */
+    rt->rstats = xreallocarray(rt->rstats, rt->nrstats + 1, sizeof *rt->rstats);
+    r = &rt->rstats[rt->nrstats++];
+    r->epoch = at->epoch;
+    r->restart = at->fault_ns == 0;
+    r->ckpt = at->restore != NULL ? at->restore->id : 0;
+    r->restore_ms = r->restart ? (at->restore_ns - rt->start_ns) / 1e6 :
+        (at->restore_ns - at->fault_ns) / 1e6;
+    r->first_ms = r->restart ? (now - rt->start_ns) / 1e6 :
+        (now - at->fault_ns) / 1e6;
+    if (r->restart)
+        log_info("%s: recovered: processing again from checkpoint %llu "
+            "%.0f ms after this process started (restore started at %.0f ms)",
+            rt->plan->topo->name, (unsigned long long)r->ckpt, r->first_ms,
+            r->restore_ms);
+    else
+        log_info("%s: recovered: attempt %u processing again %.0f ms after "
+            "the failure was seen (restore started at %.0f ms)",
+            rt->plan->topo->name, at->epoch, r->first_ms, r->restore_ms);
+    xasprintf(&msg, "%s  %s %u from checkpoint %llu: fault seen %s, restore "
+        "started +%.0f ms, first tuple +%.0f ms\n", rt->recovery_times,
+        r->restart ? "restart, attempt" : "attempt", r->epoch,
+        (unsigned long long)r->ckpt, r->restart ? "before this process "
+        "started (times from its start)" : "at 0", r->restore_ms,
+        r->first_ms);
+    free(rt->recovery_times);
+    rt->recovery_times = msg;
 }
 
 /* Reads and acts on one console request. */
@@ -212,8 +316,11 @@ read_report(runtime_t *rt, attempt_t *at)
         if (gale_report_tasks_decode(zmq_msg_data(&part), zmq_msg_size(&part),
             &r, &n) != 0)
             break;
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             gale_progress_update(rt->progress, &r[i]);
+            if (r[i].executed > 0 && at->first_ns == 0)
+                note_first_tuple(rt, at, gale_now_ns());
+        }
         free(r);
         break;
     case GALE_REPORT_DONE:
@@ -308,6 +415,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     }
     for (i = 0; i < plan->nexecs; i++) {
         rt->ctl[i] = zmq_socket(rt->zctx, ZMQ_PAIR);
+        rt->npending[i] = 0;
         zmq_setsockopt(rt->ctl[i], ZMQ_LINGER, &linger, sizeof linger);
         snprintf(name, sizeof name, "ctl/%zu", i);
         if (gale_endpoint(ep, sizeof ep, at->prefix, name) != 0 ||
@@ -400,6 +508,7 @@ run_attempt(runtime_t *rt, attempt_t *at)
     const gale_plan_t *plan = rt->plan;
     uint64_t next_draw = gale_now_ns() + 1000000000u, id;
     char *why = NULL;
+    size_t i;
     int rc;
 
     while (rt->failure == NULL) {
@@ -415,6 +524,9 @@ run_attempt(runtime_t *rt, attempt_t *at)
             if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
                 handle_console(rt);
         }
+        for (i = 0; i < plan->nexecs; i++)
+            if (rt->npending[i] > 0)
+                flush_pending(rt, i);
         if (rt->procs)
             check_workers(rt);
         if (rt->failure != NULL)
@@ -509,6 +621,32 @@ run_attempt(runtime_t *rt, attempt_t *at)
         }
     }
     return rt->failure != NULL ? -1 : 0;
+}
+
+/* The summary's recovery times: one line per recovery, then p50, p99 and
+ * max of fault seen -> first tuple. */
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void
+print_recovery_times(const runtime_t *rt, FILE *fp)
+{
+    double *v = xcalloc(rt->nrstats, sizeof *v);
+    size_t i;
+
+    for (i = 0; i < rt->nrstats; i++)
+        v[i] = rt->rstats[i].first_ms;
+    qsort(v, rt->nrstats, sizeof *v, cmp_double);
+    fprintf(fp, "recovery times: %zu, fault seen -> first tuple p50 %.0f ms, "
+        "p99 %.0f ms, max %.0f ms\n%s", rt->nrstats, v[(rt->nrstats - 1) / 2],
+        v[(size_t)((rt->nrstats - 1) * 0.99)], v[rt->nrstats - 1],
+        rt->recovery_times);
+    free(v);
 }
 
 /* --from-savepoint / --from-checkpoint: imports the chosen state into the
@@ -607,6 +745,9 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.done = xcalloc(plan->nexecs + 1, sizeof *rt.done);
     rt.progress = gale_progress_new(plan, rt.start_ns);
     rt.recovery_log = xstrdup("");
+    rt.recovery_times = xstrdup("");
+    rt.pending = xcalloc(plan->nexecs + 1, sizeof *rt.pending);
+    rt.npending = xcalloc(plan->nexecs + 1, sizeof *rt.npending);
     v = gale_value_map_get(t->conf, "gale.restart.attempts");
     attempts = v != NULL && v->type == GALE_INT ? (int)v->u.i : 3;
     v = gale_value_map_get(t->conf, "gale.restart.delay.ms");
@@ -671,7 +812,11 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     first_epoch = !rt.cluster ? 1 : dir != NULL ? gale_epoch_load(dir) + 1 :
         (uint32_t)(time(NULL) % 1000000000) + 1;
     for (at.epoch = first_epoch;; at.epoch++) {
-        uint64_t t0 = gale_now_ns();
+        uint64_t t0 = gale_now_ns(), seen;
+        int pause_ms;
+
+        at.restore_ns = t0;
+        at.first_ns = 0;
 
         if (rt.cluster && dir != NULL && gale_epoch_save(dir, at.epoch) != 0) {
             rt.failure = xstrdup("cannot record the attempt epoch");
@@ -710,6 +855,11 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         } else {
             rc = run_attempt(&rt, &at);
         }
+        seen = gale_now_ns();   /* run_attempt returns within 50 ms of it */
+        /* The pause before the next attempt is for a failure that comes
+         * back at once (a start that cannot succeed): an attempt that had
+         * processed tuples failed by a fault, and its recovery starts now. */
+        pause_ms = at.first_ns != 0 ? 0 : delay_ms;
         end_attempt(&rt, &at);
         if (rc == 0 || rt.aborted || rt.coord == NULL || publish_only)
             break;
@@ -740,26 +890,30 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         if (latest != NULL)
             log_warn("%s: attempt %u failed: %s; restarting from checkpoint "
                 "%llu in %d ms", t->name, at.epoch, rt.failure,
-                (unsigned long long)latest->id, delay_ms);
+                (unsigned long long)latest->id, pause_ms);
         else
             log_warn("%s: attempt %u failed: %s; restarting from the "
-                "beginning in %d ms", t->name, at.epoch, rt.failure, delay_ms);
+                "beginning in %d ms", t->name, at.epoch, rt.failure, pause_ms);
+        /* "ran": how long the failed attempt ran (not the recovery's
+         * time: that is the summary's "recovery times"). */
         if (latest != NULL)
-            xasprintf(&msg, "%s%sattempt %u -> checkpoint %llu after %.0f ms",
-                rt.recovery_log, rt.recoveries ? "; " : "", at.epoch + 1,
-                (unsigned long long)latest->id, (gale_now_ns() - t0) / 1e6);
+            xasprintf(&msg, "%s%sattempt %u -> checkpoint %llu, attempt %u "
+                "ran %.0f ms", rt.recovery_log, rt.recoveries ? "; " : "",
+                at.epoch + 1, (unsigned long long)latest->id, at.epoch,
+                (seen - t0) / 1e6);
         else
-            xasprintf(&msg, "%s%sattempt %u -> the beginning after %.0f ms",
-                rt.recovery_log, rt.recoveries ? "; " : "", at.epoch + 1,
-                (gale_now_ns() - t0) / 1e6);
+            xasprintf(&msg, "%s%sattempt %u -> the beginning, attempt %u ran "
+                "%.0f ms", rt.recovery_log, rt.recoveries ? "; " : "",
+                at.epoch + 1, at.epoch, (seen - t0) / 1e6);
         free(rt.recovery_log);
         rt.recovery_log = msg;
         rt.recoveries++;
         free(rt.failure);
         rt.failure = NULL;
         rt.host_failure = false;
-        if (delay_ms > 0)
-            usleep((useconds_t)delay_ms * 1000);
+        at.fault_ns = seen;
+        if (pause_ms > 0)
+            usleep((useconds_t)pause_ms * 1000);
     }
     if (opts->progress)
         gale_progress_draw(rt.progress, true);
@@ -774,6 +928,8 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
             "stopped to rebalance" : "finished");
         gale_progress_checkpoints(opts->summary, rt.coord, rt.recoveries,
             rt.recovery_log);
+        if (rt.nrstats > 0)
+            print_recovery_times(&rt, opts->summary);
     }
     status = rt.failure != NULL ? 1 : 0;
     if (status == 0 && rt.ending == GALE_RUNTIME_REBALANCE &&
@@ -796,6 +952,10 @@ done:
     free(rt.done);
     free(rt.failure);
     free(rt.recovery_log);
+    free(rt.recovery_times);
+    free(rt.rstats);
+    free(rt.pending);
+    free(rt.npending);
     gale_progress_destroy(&rt.progress);
     return status;
 }
