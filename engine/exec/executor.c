@@ -620,63 +620,44 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
     return 0;
 }
 
-/* Sends BARRIER(n) on task i's output channels, unless END went out. */
+/* Sends a control frame (BARRIER, WATERMARK) with arg on task i's output
+ * channels, after the tuples its combiners hold, unless END went out. 0
+ * or -1 after reporting. */
 static int
-forward_barrier(gale_exec_t *e, int i, uint64_t n)
+send_control(gale_exec_t *e, int i, int kind, uint64_t arg)
 {
     size_t k;
     int rc;
 
     if (e->ended_out)
         return 0;
-    /* Tuples the task combined before the barrier go before it. */
-    if ((rc = gale_task_drain(e->tasks[i])) != 0) {
+    if ((rc = gale_task_drain(e->tasks[i])) == 0)
+        for (k = 0; k < e->trt[i].nouts && rc == 0; k++)
+            rc = gale_outlet_control(e->outlet, e->trt[i].outs[k], kind, arg);
+    if (rc != 0) {
         if (rc != -ECANCELED)
-            report_failed(e, "%s: sending before barrier %llu: %s",
-                e->tasks[i]->origin, (unsigned long long)n, zmq_strerror(-rc));
+            report_failed(e, "%s: sending %s %llu: %s", e->tasks[i]->origin,
+                gale_frame_kind_name(kind), (unsigned long long)arg,
+                zmq_strerror(-rc));
         return -1;
-    }
-    for (k = 0; k < e->trt[i].nouts; k++) {
-        rc = gale_outlet_control(e->outlet, e->trt[i].outs[k], GALE_FRAME_BARRIER, n);
-        if (rc != 0) {
-            if (rc != -ECANCELED)
-                report_failed(e, "%s: sending barrier %llu: %s",
-                    e->tasks[i]->origin, (unsigned long long)n, zmq_strerror(-rc));
-            return -1;
-        }
     }
     return 0;
 }
 
+/* Sends BARRIER(n) on task i's output channels. 0 or -1. */
+static int
+forward_barrier(gale_exec_t *e, int i, uint64_t n)
+{
+    return send_control(e, i, GALE_FRAME_BARRIER, n);
+}
+
 /* ---- event time ---- */
 
-/* Sends WATERMARK(arg) on task i's output channels, after what its
- * combiners hold, unless END went out. 0 or -1. */
+/* Sends WATERMARK(arg) on task i's output channels. 0 or -1. */
 static int
 send_watermark(gale_exec_t *e, int i, uint64_t arg)
 {
-    size_t k;
-    int rc;
-
-    if (e->ended_out)
-        return 0;
-    if ((rc = gale_task_drain(e->tasks[i])) != 0) {
-        if (rc != -ECANCELED)
-            report_failed(e, "%s: sending before a watermark: %s",
-                e->tasks[i]->origin, zmq_strerror(-rc));
-        return -1;
-    }
-    for (k = 0; k < e->trt[i].nouts; k++) {
-        rc = gale_outlet_control(e->outlet, e->trt[i].outs[k],
-            GALE_FRAME_WATERMARK, arg);
-        if (rc != 0) {
-            if (rc != -ECANCELED)
-                report_failed(e, "%s: sending a watermark: %s",
-                    e->tasks[i]->origin, zmq_strerror(-rc));
-            return -1;
-        }
-    }
-    return 0;
+    return send_control(e, i, GALE_FRAME_WATERMARK, arg);
 }
 
 /* Calls bolt task t's on_watermark with wm. 0 or -1 after reporting. */
