@@ -11,9 +11,11 @@
 #   1. a clean run;
 #   2. a run killed with -9 twice mid-stream and resumed with the same
 #      command each time;
-#   3. a late stream: with disorder above the lag some events are late;
+#   3. two worker processes (watermarks cross the ipc bridge), one of
+#      them killed with -9 mid-stream: recovered in the run, exact;
+#   4. a late stream: with disorder above the lag some events are late;
 #      every event is in exactly one window count or on the late stream;
-#   4. bad input: a timestamp field that is not an integer is a clear
+#   5. bad input: a timestamp field that is not an integer is a clear
 #      error naming the component and the field, and exits non-zero.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
@@ -21,16 +23,16 @@ gen=$(build_file bench/gen_corpus)
 work_dir windows
 need_build "$gen"
 need_cmd python3
-at_exit 'pkill -KILL -f "gale run $tmp" 2>/dev/null'
+at_exit 'pkill -KILL -f "gale (run|worker -- ) *$tmp" 2>/dev/null'
 N=120000
 
-# topology FILE DIR RATE [DISORDER LAG]
+# topology FILE DIR RATE [WORKERS]
 topology() {
-    local dis=${4:-300} lag=${5:-300}
+    local dis=300 lag=300
     cat > "$1" <<CFG
 name = "win-$$-$(basename "$2")";
 config = { checkpoint = { interval_ms = 100; dir = "$2/state"; };
-           restart_delay_ms = 0; };
+           restart_delay_ms = 0; workers = ${4:-1}; };
 spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 5;
              count = $N; vocabulary = 200; step_ms = 1; disorder_ms = $dis;
              rate = $3; parallelism = 2; fields = ["key", "ts", "value"];
@@ -142,7 +144,19 @@ done
 grep -q "restoring checkpoint" "$tmp/kill.err3" || fail "the last run restored no checkpoint"
 check "kill -9 x2" "$tmp/kill"
 
-# 3. late events: disorder 400 ms, lag 100 ms; a late stream.
+# 3. two workers, one killed with -9
+topology "$tmp/w2.cfg" "$tmp/w2" 20000 2
+"$GALE" run "$tmp/w2.cfg" 2> "$tmp/w2.err" &
+pid=$!
+wait_for 20 pgrep -f "gale worker -- $tmp/w2.cfg" > /dev/null || fail "no worker process"
+sleep 1.5
+w=$(pgrep -f "gale worker -- $tmp/w2.cfg" | head -1)
+[ -n "$w" ] && kill -KILL "$w" || fail "no worker to kill"
+wait $pid || { tail -5 "$tmp/w2.err"; fail "the 2-worker run failed"; }
+grep -q "^recoveries: [1-9]" "$tmp/w2.err" || fail "2 workers: no recovery in the summary"
+check "2 workers, one killed" "$tmp/w2"
+
+# 4. late events: disorder 400 ms, lag 100 ms; a late stream.
 cat > "$tmp/late.cfg" <<CFG
 name = "late-$$";
 config = { checkpoint = { interval_ms = 100; dir = "$tmp/late/state"; }; };
@@ -168,7 +182,7 @@ late=$(cat "$tmp/late/l"/part-* 2>/dev/null | wc -l)
 [ $((inwin + late)) -eq $N ] || fail "late: $inwin in windows + $late late != $N events"
 echo "   late: $inwin events in windows, $late on the late stream"
 
-# 4. bad input: the timestamp field is a string
+# 5. bad input: the timestamp field is a string
 sed 's/timestamp_field = "ts";/timestamp_field = "key";/; s/late_stream = "late"; //; s/name = "late-/name = "bad-/; s|late/state|bad/state|' \
     "$tmp/late.cfg" > "$tmp/bad.cfg"
 "$GALE" run "$tmp/bad.cfg" 2> "$tmp/bad.err" && fail "a string timestamp field was accepted"
