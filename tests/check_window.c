@@ -65,6 +65,21 @@ START_TEST(test_wm_idle)
 }
 END_TEST
 
+START_TEST(test_wm_stop)
+{
+    gale_wmark_t *w = gale_wmark_new(2);
+
+    gale_wmark_update(w, 0, 10);
+    gale_wmark_update(w, 1, 20);
+    /* A stopped input keeps its watermark: no jump to the end. */
+    ck_assert(!gale_wmark_stop(w, 0));
+    ck_assert(!gale_wmark_update(w, 0, 50));        /* ended: ignored */
+    ck_assert(!gale_wmark_stop(w, 1));
+    ck_assert_int_eq(gale_wmark_current(w), 10);
+    gale_wmark_destroy(&w);
+}
+END_TEST
+
 START_TEST(test_wm_floor)
 {
     gale_wmark_t *w = gale_wmark_new(2);
@@ -328,6 +343,7 @@ main(void)
 
     tcase_add_test(tc, test_wm_minimum);
     tcase_add_test(tc, test_wm_idle);
+    tcase_add_test(tc, test_wm_stop);
     tcase_add_test(tc, test_wm_floor);
     tcase_add_test(tc, test_tumbling_out_of_order);
     tcase_add_test(tc, test_sliding_and_lateness);

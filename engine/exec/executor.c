@@ -84,6 +84,7 @@ struct gale_exec {
     gale_datum_t *fields;           /* decode scratch */
     size_t fields_cap;
     bool stopping;                  /* STOP received */
+    bool stopped_in;                /* an input ended by a stop */
     bool inactive;                  /* DEACTIVATE received (spouts idle) */
     uint64_t max_pending;           /* topology.max.spout.pending; 0 = none */
     bool inactive_seen;             /* the spouts were told (deactivate()) */
@@ -553,8 +554,11 @@ send_end(gale_exec_t *e)
     for (i = 0; i < (size_t)e->ntasks; i++)
         if ((rc = gale_task_drain(e->tasks[i])) != 0)
             return rc;
+    /* A stream stopped before its input ended says so: downstream, event
+     * time must not jump to the end (watermark.h). */
     for (i = 0; i < gale_outlet_count(e->outlet); i++)
-        if ((rc = gale_outlet_control(e->outlet, (int)i, GALE_FRAME_END, 0)) != 0)
+        if ((rc = gale_outlet_control(e->outlet, (int)i, GALE_FRAME_END,
+            e->stopping || e->stopped_in ? GALE_END_STOPPED : 0)) != 0)
             return rc;
     e->ended_out = true;
     return 0;
@@ -1253,7 +1257,10 @@ run_bolts(gale_exec_t *e)
 
                 gale_inlet_set_ended(e->inlet, idx);
                 e->tasks[ti]->inputs_open--;
-                rc = gale_wmark_end(e->tasks[ti]->wm,
+                if (h.arg == GALE_END_STOPPED)
+                    e->stopped_in = true;
+                rc = (h.arg == GALE_END_STOPPED ? gale_wmark_stop :
+                    gale_wmark_end)(e->tasks[ti]->wm,
                     (size_t)e->in_map[idx].wm_ch) ?
                     deliver_watermark(e, ti) : 0;
                 if (rc == 0)

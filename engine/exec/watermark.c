@@ -113,6 +113,17 @@ gale_wmark_end(gale_wmark_t *w, size_t ch)
     return recompute(w);
 }
 
+bool
+gale_wmark_stop(gale_wmark_t *w, size_t ch)
+{
+    if (ch >= w->n || w->state[ch] == CH_ENDED)
+        return false;
+    if (w->state[ch] == CH_IDLE)
+        w->nidle--;
+    w->state[ch] = CH_ENDED;
+    return recompute(w);
+}
+
 void
 gale_wmark_set_floor(gale_wmark_t *w, int64_t floor)
 {

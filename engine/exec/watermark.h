@@ -24,6 +24,8 @@
 #define GALE_WM_NONE INT64_MIN
 /* Every input ended: event time is over. */
 #define GALE_WM_END INT64_MAX
+/* The END frame argument of a stream stopped before its input ended. */
+#define GALE_END_STOPPED 1
 /* The WATERMARK frame argument that means "this channel is idle". A
  * watermark of INT64_MIN is never sent, so the value is free. */
 #define GALE_WM_IDLE_ARG ((uint64_t)1 << 63)
@@ -51,6 +53,12 @@ bool gale_wmark_active(gale_wmark_t *w, size_t ch);
 /* Channel ch ended: +infinity from now on. true when the task's
  * watermark advanced. */
 bool gale_wmark_end(gale_wmark_t *w, size_t ch);
+/* Channel ch ended because the topology is stopping (an END whose
+ * argument is GALE_END_STOPPED: a savepoint stop, a kill), not because
+ * its input was exhausted: its watermark stays where it was, so that no
+ * window fires on the way down that the resumed run would fire again
+ * with more tuples. true when the task's watermark advanced. */
+bool gale_wmark_stop(gale_wmark_t *w, size_t ch);
 /* Raises the task's watermark to at least floor (after a restore). */
 void gale_wmark_set_floor(gale_wmark_t *w, int64_t floor);
 

@@ -13,9 +13,11 @@
 #      command each time;
 #   3. two worker processes (watermarks cross the ipc bridge), one of
 #      them killed with -9 mid-stream: recovered in the run, exact;
-#   4. a late stream: with disorder above the lag some events are late;
+#   4. a run stopped with a savepoint mid-stream and resumed with other
+#      parallelism (tum 2 -> 3 tasks, sld 2 -> 1): exact;
+#   5. a late stream: with disorder above the lag some events are late;
 #      every event is in exactly one window count or on the late stream;
-#   5. bad input: a timestamp field that is not an integer is a clear
+#   6. bad input: a timestamp field that is not an integer is a clear
 #      error naming the component and the field, and exits non-zero.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
@@ -156,7 +158,22 @@ wait $pid || { tail -5 "$tmp/w2.err"; fail "the 2-worker run failed"; }
 grep -q "^recoveries: [1-9]" "$tmp/w2.err" || fail "2 workers: no recovery in the summary"
 check "2 workers, one killed" "$tmp/w2"
 
-# 4. late events: disorder 400 ms, lag 100 ms; a late stream.
+# 4. stop with a savepoint, resume rescaled
+export XDG_RUNTIME_DIR=$tmp/run     # gale list/kill see this test's runs
+topology "$tmp/sp.cfg" "$tmp/sp" 20000
+spname=$(sed -n 's/^name = "\(.*\)";/\1/p' "$tmp/sp.cfg")
+"$GALE" run "$tmp/sp.cfg" 2> "$tmp/sp.err1" &
+pid=$!
+wait_for 10 sh -c "'$GALE' list 2>/dev/null | grep -q '^$spname '" || fail "the savepoint run never listed"
+sleep 1.2
+"$GALE" kill --savepoint "$tmp/sp1" "$spname" > "$tmp/sp.kill" 2>&1 || fail "kill --savepoint: $(cat "$tmp/sp.kill")"
+wait $pid || fail "the run stopped with a savepoint exited $?"
+"$GALE" run "$tmp/sp.cfg" --from-savepoint "$tmp/sp1" -e tum=3 -e sld=1 2> "$tmp/sp.err2" ||
+    { tail -5 "$tmp/sp.err2"; fail "the rescaled resume failed"; }
+grep -q "restored savepoint $tmp/sp1" "$tmp/sp.err2" || fail "the resume did not restore the savepoint"
+check "savepoint, tum 2 -> 3, sld 2 -> 1" "$tmp/sp"
+
+# 5. late events: disorder 400 ms, lag 100 ms; a late stream.
 cat > "$tmp/late.cfg" <<CFG
 name = "late-$$";
 config = { checkpoint = { interval_ms = 100; dir = "$tmp/late/state"; }; };
@@ -182,7 +199,7 @@ late=$(cat "$tmp/late/l"/part-* 2>/dev/null | wc -l)
 [ $((inwin + late)) -eq $N ] || fail "late: $inwin in windows + $late late != $N events"
 echo "   late: $inwin events in windows, $late on the late stream"
 
-# 5. bad input: the timestamp field is a string
+# 6. bad input: the timestamp field is a string
 sed 's/timestamp_field = "ts";/timestamp_field = "key";/; s/late_stream = "late"; //; s/name = "late-/name = "bad-/; s|late/state|bad/state|' \
     "$tmp/late.cfg" > "$tmp/bad.cfg"
 "$GALE" run "$tmp/bad.cfg" 2> "$tmp/bad.err" && fail "a string timestamp field was accepted"
