@@ -969,6 +969,20 @@ flush_idle(gale_exec_t *e)
     return 0;
 }
 
+/* Lowers *best (ns from now) to the time until due, a clock reading;
+ * 0 means nothing is due. */
+static void
+sooner(int64_t *best, uint64_t due, uint64_t now)
+{
+    int64_t d;
+
+    if (due == 0)
+        return;
+    d = due > now ? (int64_t)(due - now) : 0;
+    if (d < *best)
+        *best = d;
+}
+
 /* Milliseconds until the next timed work (flush, tick, report). */
 static long
 next_timeout_ms(gale_exec_t *e)
@@ -981,33 +995,16 @@ next_timeout_ms(gale_exec_t *e)
     if (d >= 0 && d < best)
         best = d;
     for (i = 0; i < e->ntasks; i++) {
-        uint64_t tk = e->tasks[i]->next_tick_ns, cd = e->tasks[i]->comb_due_ns;
+        const gale_ctx_t *t = e->tasks[i];
 
-        if (cd != 0) {
-            d = cd > now ? (int64_t)(cd - now) : 0;
-            if (d < best)
-                best = d;
-        }
-
-        if (tk != 0 && !e->tasks[i]->done) {
-            d = tk > now ? (int64_t)(tk - now) : 0;
-            if (d < best)
-                best = d;
-        }
-        if (e->tasks[i]->done)
+        sooner(&best, t->comb_due_ns, now);
+        if (t->done)
             continue;
-        if (e->tasks[i]->wm_idx != NULL) {
-            tk = e->tasks[i]->wm_next_ns;
-            d = tk > now ? (int64_t)(tk - now) : 0;
-            if (d < best)
-                best = d;
-        }
-        if (e->tasks[i]->clock_wm_ns != 0) {
-            tk = e->tasks[i]->clock_wm_next_ns;
-            d = tk > now ? (int64_t)(tk - now) : 0;
-            if (d < best)
-                best = d;
-        }
+        sooner(&best, t->next_tick_ns, now);
+        if (t->wm_idx != NULL)     /* 0: its first one is due now */
+            sooner(&best, t->wm_next_ns ? t->wm_next_ns : now, now);
+        if (t->clock_wm_ns != 0)
+            sooner(&best, t->clock_wm_next_ns, now);
     }
     return (long)((best + 999999) / 1000000);
 }
