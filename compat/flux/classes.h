@@ -27,7 +27,12 @@ typedef struct gale_flux_class {
                                        NULL: no default stream (or, for shell,
                                        from the constructor) */
     gale_flux_args_t args;          /* constructorArgs handling */
-    bool key_from_input;            /* `key` = first field of its input */
+    const char *from_input;         /* parameter set to the first field
+                                       of its input ("key", "value"), or
+                                       NULL */
+    bool windowed;                  /* a BaseWindowedBolt: its
+                                       configMethods are the window's
+                                       (windowing.h) */
     const char *note;               /* one-line comment for the output */
 } gale_flux_class_t;
 

@@ -56,7 +56,20 @@ typedef struct gale_flux_comp {
     char **notes;                   /* comments for the output */
     size_t nnotes;
     bool fed;                       /* a stream targets it */
-    char *key;                      /* key_from_input: the key field */
+    char *key;                      /* from_input: the first input field */
+    /* A windowed bolt (windowing.h): */
+    char *wparams;                  /* the window's DSL parameters */
+    bool wcount;                    /* a count window */
+    const gale_ynode_t *wnode;      /* the method that set the window */
+    char *ts_field;                 /* withTimestampField, or NULL */
+    const gale_ynode_t *tsnode;     /* its method */
+    long long lag_ms;               /* withLag */
+    long long wm_interval_ms;       /* withWatermarkInterval */
+    char *late;                     /* withLateTupleStream, or NULL */
+    /* A component feeding an event-time windowed bolt: */
+    const char *wm_for;             /* that bolt's id (borrowed), or NULL */
+    char *wm_field;                 /* it generates watermarks from this */
+    long long wm_lag, wm_interval;
 } gale_flux_comp_t;
 
 /* A converted stream. */

@@ -261,7 +261,7 @@ gale_flux_streams_resolve(gale_flux_conv_t *c)
             gale_value_list_append(s->fields,
                 gale_value_clone(dl->fields->u.list.items[0]));
         }
-        if (to->cls != NULL && to->cls->key_from_input && to->key == NULL &&
+        if (to->cls != NULL && to->cls->from_input != NULL && to->key == NULL &&
             dl->fields->u.list.len > 0)
             to->key = xstrdup(dl->fields->u.list.items[0]->u.s.ptr);
     }

@@ -11,6 +11,7 @@
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
 #include "compat/flux/vertex.h"
+#include "compat/flux/windowing.h"
 #include "topology/suggest.h"
 
 static const char *const vertex_keys[] = { "id", "className",
@@ -310,7 +311,10 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             gale_flux_err(c, ca, "%s%s takes no constructorArgs", ctx, cls);
         break;
     }
-    if ((n = gale_ynode_get(d, "configMethods")) != NULL) {
+    n = gale_ynode_get(d, "configMethods");
+    if (o->cls->windowed)
+        gale_flux_windowing_methods(c, o, n, ctx);
+    else if (n != NULL) {
         if (o->cls->args == GALE_FLUX_ARGS_SHELL)
             shell_methods(c, o, n, ctx);
         else if (n->kind == GALE_Y_SEQ && n->n > 0) {
@@ -382,9 +386,29 @@ gale_flux_vertex_write(gale_flux_conv_t *c, gale_dslw_t *w,
     }
     if (*o->cls->params != '\0')
         gale_dslw_printf(w, "    %s\n", o->cls->params);
-    if (o->cls->key_from_input)
-        gale_dslw_printf(w, "    key = \"%s\";\n", o->key != NULL ? o->key :
-            "word");
+    if (o->wparams != NULL)
+        gale_dslw_printf(w, "    %s\n", o->wparams);
+    if (o->ts_field != NULL) {
+        gale_dslw_printf(w, "    timestamp_field = ");
+        gale_dslw_string(w, o->ts_field);
+        gale_dslw_printf(w, ";\n");
+    }
+    if (o->late != NULL) {
+        gale_dslw_printf(w, "    late_stream = ");
+        gale_dslw_string(w, o->late);
+        gale_dslw_printf(w, ";\n");
+    }
+    if (o->cls->from_input != NULL)
+        gale_dslw_printf(w, "    %s = \"%s\";\n", o->cls->from_input,
+            o->key != NULL ? o->key : "word");
+    if (o->wm_field != NULL) {
+        gale_dslw_printf(w, "    # Storm computes the watermarks of the "
+            "windowed bolts it feeds at their input; gale at the sender\n"
+            "    watermark = { field = ");
+        gale_dslw_string(w, o->wm_field);
+        gale_dslw_printf(w, "; lag_ms = %lld; interval_ms = %lld; };\n",
+            o->wm_lag, o->wm_interval);
+    }
     for (i = 0; i < o->ndecls; i++) {
         if (strcmp(o->decls[i].id, "default") != 0)
             continue;
