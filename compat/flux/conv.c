@@ -167,3 +167,36 @@ gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
     }
     return v;
 }
+
+/* The `components` entry that ref (a scalar: its id) names, defined before
+ * it; NULL after reporting. */
+const gale_ynode_t *
+gale_flux_bean(gale_flux_conv_t *c, const gale_ynode_t *ref, const char *ctx)
+{
+    size_t i;
+
+    for (i = 0; i < c->comps.n; i++) {
+        const gale_ynode_t *d = c->comps.v[i];
+
+        if (strcmp(gale_ynode_get(d, "id")->text, ref->text) != 0)
+            continue;
+        if (d->file == ref->file && d->line > ref->line) {
+            gale_flux_err(c, ref, "%sref `%s` is used before its definition "
+                "at line %d (Flux resolves references in order)", ctx,
+                ref->text, d->line);
+            return NULL;
+        }
+        return d;
+    }
+    gale_flux_err(c, ref, "%sref `%s` names no component", ctx, ref->text);
+    return NULL;
+}
+
+/* The className of bean d, or "" when it has none. */
+const char *
+gale_flux_bean_class(const gale_ynode_t *d)
+{
+    const gale_ynode_t *cls = gale_ynode_get(d, "className");
+
+    return cls != NULL && cls->kind == GALE_Y_SCALAR ? cls->text : "";
+}

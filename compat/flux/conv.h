@@ -133,5 +133,10 @@ int gale_flux_bool(gale_flux_conv_t *c, const gale_ynode_t *n,
  * reporting (a `ref` included: gale has no Java objects to pass). */
 gale_value_t *gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n,
     const char *ctx, const char *what);
+/* The `components` entry the scalar ref names (defined before it), or NULL
+ * after reporting; and a bean's className ("" without one). */
+const gale_ynode_t *gale_flux_bean(gale_flux_conv_t *c,
+    const gale_ynode_t *ref, const char *ctx);
+const char *gale_flux_bean_class(const gale_ynode_t *d);
 
 #endif

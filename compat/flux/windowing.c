@@ -41,30 +41,6 @@ gale_flux_windowing_arg_class(const char *cls)
     return strcmp(cls, COUNT_CLASS) == 0 || strcmp(cls, DURATION_CLASS) == 0;
 }
 
-/* The `components` entry ref names, defined before use; NULL after
- * reporting. */
-static const gale_ynode_t *
-find_bean(gale_flux_conv_t *c, const gale_ynode_t *ref, const char *ctx)
-{
-    size_t i;
-
-    for (i = 0; i < c->comps.n; i++) {
-        const gale_ynode_t *d = c->comps.v[i];
-
-        if (strcmp(gale_ynode_get(d, "id")->text, ref->text) != 0)
-            continue;
-        if (d->file == ref->file && d->line > ref->line) {
-            gale_flux_err(c, ref, "%sref `%s` is used before its definition "
-                "at line %d (Flux resolves references in order)", ctx,
-                ref->text, d->line);
-            return NULL;
-        }
-        return d;
-    }
-    gale_flux_err(c, ref, "%sref `%s` names no component", ctx, ref->text);
-    return NULL;
-}
-
 /* A Duration's value in ms from value n of unit ms_per, checked. */
 static int
 duration_ms(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
@@ -99,7 +75,7 @@ read_arg(gale_flux_conv_t *c, const gale_ynode_t *arg, const char *ctx,
                 "to a BaseWindowedBolt$Count or $Duration component", ctx);
         return -1;
     }
-    if ((d = find_bean(c, ref, ctx)) == NULL)
+    if ((d = gale_flux_bean(c, ref, ctx)) == NULL)
         return -1;
     cls = gale_ynode_get(d, "className");
     if (cls == NULL || cls->kind != GALE_Y_SCALAR ||
