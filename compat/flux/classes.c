@@ -27,6 +27,10 @@ static const gale_flux_class_t classes[] = {
     { "org.apache.storm.starter.WordCountTopology$WordCount", GALE_BOLT,
       "count", "", "word,count", GALE_FLUX_ARGS_NONE, "key", false,
       "storm-starter WordCount: [word, running count]" },
+    /* storm-kafka-client's DefaultRecordTranslator emits these five. */
+    { "org.apache.storm.kafka.spout.KafkaSpout", GALE_SPOUT, "kafka", "",
+      "topic,partition,offset,key,value", GALE_FLUX_ARGS_KAFKA, NULL, false,
+      "storm-kafka-client KafkaSpout (its KafkaSpoutConfig$Builder below)" },
     { "org.apache.storm.flux.wrappers.bolts.LogInfoBolt", GALE_BOLT, "log",
       "", NULL, GALE_FLUX_ARGS_NONE, NULL, false,
       "LogInfoBolt: logs each tuple at INFO" },

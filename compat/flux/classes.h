@@ -15,7 +15,8 @@
 typedef enum gale_flux_args {
     GALE_FLUX_ARGS_NONE = 0,        /* no constructorArgs allowed */
     GALE_FLUX_ARGS_DISTRIBUTED,     /* optional boolean isDistributed */
-    GALE_FLUX_ARGS_SHELL            /* [command], [output fields] */
+    GALE_FLUX_ARGS_SHELL,           /* [command], [output fields] */
+    GALE_FLUX_ARGS_KAFKA            /* [ref: KafkaSpoutConfig] (kafka.h) */
 } gale_flux_args_t;
 
 typedef struct gale_flux_class {

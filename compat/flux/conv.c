@@ -37,8 +37,7 @@ gale_flux_warn(gale_flux_conv_t *c, const gale_ynode_t *n, const char *fmt,
     char *s;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    xvasprintf(&s, fmt, ap);
     va_end(ap);
     gale_diag_add(c->warns, n->file, n->line, "warning: %s", s);
     free(s);
@@ -199,4 +198,18 @@ gale_flux_bean_class(const gale_ynode_t *d)
     const gale_ynode_t *cls = gale_ynode_get(d, "className");
 
     return cls != NULL && cls->kind == GALE_Y_SCALAR ? cls->text : "";
+}
+
+/* Adds a comment line to o's output. */
+void
+gale_flux_note(gale_flux_comp_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    xvasprintf(&s, fmt, ap);
+    va_end(ap);
+    o->notes = xreallocarray(o->notes, o->nnotes + 1, sizeof(*o->notes));
+    o->notes[o->nnotes++] = s;
 }

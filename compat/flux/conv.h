@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "compat/flux/classes.h"
+#include "compat/flux/dslwriter.h"
 #include "compat/flux/yamldoc.h"
 #include "topology/diag.h"
 #include "topology/props.h"
@@ -57,8 +58,10 @@ typedef struct gale_flux_comp {
     size_t nnotes;
     bool fed;                       /* a stream targets it */
     char *key;                      /* from_input: the first input field */
+    gale_dslw_t *params;            /* DSL parameters the conversion of
+                                       its configMethods and constructor
+                                       set (windowing.c, kafka.c), or NULL */
     /* A windowed bolt (windowing.h): */
-    char *wparams;                  /* the window's DSL parameters */
     bool wcount;                    /* a count window */
     const gale_ynode_t *wnode;      /* the method that set the window */
     char *ts_field;                 /* withTimestampField, or NULL */
@@ -138,5 +141,8 @@ gale_value_t *gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n,
 const gale_ynode_t *gale_flux_bean(gale_flux_conv_t *c,
     const gale_ynode_t *ref, const char *ctx);
 const char *gale_flux_bean_class(const gale_ynode_t *d);
+/* Adds a comment line to component o's output. */
+void gale_flux_note(gale_flux_comp_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -79,7 +79,7 @@ conv_clear(gale_flux_conv_t *c)
             free(o->notes[j]);
         free(o->notes);
         free(o->key);
-        free(o->wparams);
+        gale_dslw_destroy(&o->params);
         free(o->ts_field);
         free(o->late);
         free(o->wm_field);

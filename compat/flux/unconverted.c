@@ -8,6 +8,7 @@
 #include "common/xalloc.h"
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
+#include "compat/flux/kafka.h"
 #include "compat/flux/unconverted.h"
 #include "compat/flux/windowing.h"
 
@@ -34,12 +35,14 @@ gale_flux_unconverted_components(gale_flux_conv_t *c)
             gale_flux_err(c, d, "%smissing `className`", ctx);
         else if (gale_flux_scalar(c, cls, ctx, "className") != NULL &&
             strcmp(cls->text, "org.apache.storm.tuple.Fields") != 0 &&
-            !gale_flux_windowing_arg_class(cls->text))
+            !gale_flux_windowing_arg_class(cls->text) &&
+            !gale_flux_kafka_bean_class(cls->text))
             gale_flux_err(c, cls,
                 "%sJava class `%s` cannot be built by gale (only "
                 "org.apache.storm.tuple.Fields components convert, as "
-                "PartialKeyGrouping's fields, and BaseWindowedBolt$Count "
-                "and $Duration, as a windowed bolt's window)", ctx,
+                "PartialKeyGrouping's fields, BaseWindowedBolt$Count "
+                "and $Duration, as a windowed bolt's window, and "
+                "KafkaSpoutConfig and its Builder, as a KafkaSpout's)", ctx,
                 cls->text);
         free(ctx);
     }

@@ -10,6 +10,7 @@
 #include "compat/flux/classes.h"
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
+#include "compat/flux/kafka.h"
 #include "compat/flux/vertex.h"
 #include "compat/flux/windowing.h"
 #include "topology/suggest.h"
@@ -38,25 +39,6 @@ decl_set(gale_flux_comp_t *o, const char *id, gale_value_t *fields)
     o->decls[o->ndecls].fields = fields;
     o->decls[o->ndecls].direct = false;
     o->ndecls++;
-}
-
-static void
-note(gale_flux_comp_t *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Adds a comment line to o's output. */
-static void
-note(gale_flux_comp_t *o, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    o->notes = xreallocarray(o->notes, o->nnotes + 1, sizeof(*o->notes));
-    o->notes[o->nnotes++] = s;
 }
 
 /* Reads a per-component `config` mapping (Storm's master-only vertex
@@ -169,7 +151,7 @@ shell_methods(gale_flux_conv_t *c, gale_flux_comp_t *o,
         } else if (strcmp(name, "changeChildCWD") == 0) {
             if ((a = method_args(c, m, name, 1, ctx)) != NULL &&
                 gale_flux_bool(c, a->items[0], ctx, "changeChildCWD", &b) == 0)
-                note(o, "changeChildCWD(%s): Storm runs the command in %s",
+                gale_flux_note(o, "changeChildCWD(%s): Storm runs the command in %s",
                     b ? "true" : "false", b ? "the topology's resources/ "
                     "directory" : "the worker's directory");
         } else {
@@ -216,7 +198,7 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             "%snumTasks (%lld) is fewer than parallelism (%lld): "
             "Storm runs one executor per task, so parallelism becomes %lld",
             ctx, o->tasks, o->parallelism, o->tasks);
-        note(o, "Flux parallelism %lld capped to numTasks", o->parallelism);
+        gale_flux_note(o, "Flux parallelism %lld capped to numTasks", o->parallelism);
         o->parallelism = o->tasks;
     }
     for (i = 0; i < 3; i++) {
@@ -227,7 +209,7 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             gale_flux_warn(c, n,
                 "%s`%s` (resource-aware scheduling) has no effect in "
                 "gale", ctx, res[i]);
-            note(o, "Flux %s: %s (resource-aware scheduling; no effect in "
+            gale_flux_note(o, "Flux %s: %s (resource-aware scheduling; no effect in "
                 "gale)", res[i], n->kind == GALE_Y_SCALAR ? n->text : "...");
         }
     }
@@ -290,6 +272,9 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
         if (ca->n == 2 && (fields = gale_flux_strings(c, ca->items[1], ctx,
             "the output fields")) != NULL)
             decl_set(o, "default", fields);
+        break;
+    case GALE_FLUX_ARGS_KAFKA:
+        gale_flux_kafka_spout(c, o, ca, ctx);
         break;
     case GALE_FLUX_ARGS_DISTRIBUTED:
         if (ca == NULL)
@@ -386,8 +371,8 @@ gale_flux_vertex_write(gale_flux_conv_t *c, gale_dslw_t *w,
     }
     if (*o->cls->params != '\0')
         gale_dslw_printf(w, "    %s\n", o->cls->params);
-    if (o->wparams != NULL)
-        gale_dslw_printf(w, "    %s\n", o->wparams);
+    if (o->params != NULL)
+        gale_dslw_printf(w, "    %s\n", gale_dslw_text(o->params));
     if (o->ts_field != NULL) {
         gale_dslw_printf(w, "    timestamp_field = ");
         gale_dslw_string(w, o->ts_field);

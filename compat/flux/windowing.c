@@ -138,16 +138,14 @@ read_arg(gale_flux_conv_t *c, const gale_ynode_t *arg, const char *ctx,
     return -1;
 }
 
-/* Appends DSL text to o's window parameters. */
+/* Appends `name = v;` to o's parameters. */
 static void
 wparam(gale_flux_comp_t *o, const char *name, long long v)
 {
-    char *s;
-
-    xasprintf(&s, "%s%s%s = %lld;", o->wparams != NULL ? o->wparams : "",
-        o->wparams != NULL ? " " : "", name, v);
-    free(o->wparams);
-    o->wparams = s;
+    if (o->params == NULL)
+        o->params = gale_dslw_new();
+    gale_dslw_printf(o->params, "%s%s = %lld;", gale_dslw_len(o->params) ?
+        " " : "", name, v);
 }
 
 /* withWindow(length[, slide]) and withTumblingWindow(length). */
@@ -284,7 +282,7 @@ gale_flux_windowing_methods(gale_flux_conv_t *c, gale_flux_comp_t *o,
     if (o->wnode == NULL)
         gale_flux_err(c, list != NULL ? list : o->node, "%sa windowed bolt "
             "needs configMethod withWindow or withTumblingWindow", ctx);
-    if (o->ts_field != NULL && o->wparams != NULL && o->wcount)
+    if (o->ts_field != NULL && o->params != NULL && o->wcount)
         gale_flux_err(c, o->tsnode, "%swithTimestampField with a count "
             "window: gale's count windows take tuples in arrival order", ctx);
     if (o->ts_field == NULL && o->late != NULL)

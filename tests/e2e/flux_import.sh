@@ -14,7 +14,7 @@ unset FLUX_TEST_UNSET_VARIABLE
 # Good fixtures: convert (exit 0), then validate.
 for spec in simple_wordcount.yaml multilang.yaml include_main.yaml \
     "--properties subst.properties subst.yaml" simple_windowing.yaml \
-    windowing_ts.yaml; do
+    windowing_ts.yaml "--properties kafka.properties kafka_spout.yaml"; do
     # shellcheck disable=SC2086
     set -- $spec
     name=$(basename "$(eval echo \${$#})" .yaml)
@@ -54,6 +54,15 @@ grep -q "length_ms = 10000; slide_ms = 1000;" "$tmp/windowing_ts.cfg" ||
 grep -q 'value = "value";' "$tmp/windowing_ts.cfg" || fail "windowing_ts: the sum's value field"
 grep -q "per-second  ->  print       late     shuffle" "$tmp/windowing_ts.val" ||
     fail "windowing_ts: the late stream"
+# KafkaSpout: the Builder's servers, topics, setters and consumer properties.
+for want in 'type = "kafka";' 'brokers = "localhost:9092";' 'topics = \["sentences"\];' \
+    'group_id = "flux-group";' 'first_poll_offset_strategy = "EARLIEST";' \
+    'discovery_interval_ms = 2000;' 'properties = \["fetch.wait.max.ms=50"\];' \
+    'fields = \["topic", "partition", "offset", "key", "value"\];'; do
+    grep -q "$want" "$tmp/kafka_spout.cfg" || fail "kafka_spout: no $want"
+done
+grep -q "warning: spout .kafka-spout.: consumer property .auto.offset.reset. is ignored" \
+    "$tmp/kafka_spout.err" || fail "kafka_spout: auto.offset.reset not reported"
 # The converted count window runs: TestWordSpout's 10 words a second into
 # windows of the last 5 words, one every 3 words.
 (cd "$tmp" && "$GALE" run "$tmp/simple_windowing.cfg" --ttl 2 2>"$tmp/sw.log") ||
@@ -80,7 +89,7 @@ for err in bad_*.err; do
     [ ! -s "$tmp/out" ] || fail "gale flux-import $f wrote to stdout"
     diff -u "$err" "$tmp/err" || fail "gale flux-import $f: unexpected stderr"
 done
-[ "$n" -ge 10 ] || fail "only $n bad fixtures"
+[ "$n" -ge 11 ] || fail "only $n bad fixtures"
 
 # A missing file and usage errors.
 "$GALE" flux-import nope.yaml >/dev/null 2>"$tmp/err"; rc=$?
