@@ -58,7 +58,7 @@ typedef struct fire_arg {
 } fire_arg_t;
 
 static const char *const agg_names[] = {
-    NULL, "count", "sum", "min", "max", "avg", "distinct", "top"
+    NULL, "count", "sum", "min", "max", "avg", "distinct", "top", "collect"
 };
 
 /* ---- timers ---- */
@@ -224,8 +224,44 @@ item_datum(const win_item_t *it)
     }
 }
 
+/* The value of an item, owned. */
+static gale_value_t *
+item_value(const win_item_t *it)
+{
+    switch (it->type) {
+    case GALE_INT: return gale_value_int(it->i);
+    case GALE_DOUBLE: return gale_value_double(it->d);
+    case GALE_STRING: return gale_value_string(it->s, it->len);
+    case GALE_BYTES: return gale_value_bytes(it->s, it->len);
+    default: return gale_value_null();
+    }
+}
+
+/* collect: one tuple, the window's values as a list (each value as many
+ * times as it came, in value order) after the key, start and end
+ * (w->out, filled). */
+static int
+emit_collected(fire_arg_t *fa, const win_result_t *r)
+{
+    window_t *w = fa->w;
+    gale_value_t *list = gale_value_list();
+    void *block = NULL;
+    size_t i;
+    int64_t n;
+    int rc;
+
+    for (i = 0; i < r->ntop; i++)
+        for (n = 0; n < r->top[i].count; n++)
+            gale_value_list_append(list, item_value(&r->top[i]));
+    gale_value_to_datum(list, &w->out[w->nkeys + 2], &block);
+    rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, w->nkeys + 3);
+    free(block);
+    gale_value_destroy(&list);
+    return rc;
+}
+
 /* Emits a fired window: key fields (w->kvals), start, end, value; top-N
- * one tuple per value with its count. */
+ * one tuple per value with its count; collect the list of values. */
 static int
 emit_result(void *arg, const win_result_t *r)
 {
@@ -238,6 +274,8 @@ emit_result(void *arg, const win_result_t *r)
     w->out[k] = gale_d_int(r->start);
     w->out[k + 1] = gale_d_int(r->end);
     gale_ctx_count(fa->ctx, "windows_fired", 1);
+    if (w->spec.agg == AGG_COLLECT)
+        return emit_collected(fa, r);
     if (w->spec.agg != AGG_TOP) {
         w->out[k + 2] = r->value;
         rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, k + 3);
@@ -409,12 +447,12 @@ read_spec(gale_ctx_t *ctx, window_t *w)
     }
     s->lateness = param_or_conf(ctx, "lateness_ms", NULL, 0);
     s->top_n = (int)gale_ctx_param_int(ctx, "top_n", 10);
-    for (i = 1; i <= AGG_TOP; i++)
+    for (i = 1; i <= AGG_COLLECT; i++)
         if (strcmp(agg, agg_names[i]) == 0)
             s->agg = (enum win_agg)i;
     if (s->agg == 0) {
         gale_ctx_report_error(ctx, "window: aggregate \"%s\" is not one of "
-            "count, sum, min, max, avg, distinct, top", agg);
+            "count, sum, min, max, avg, distinct, top, collect", agg);
         return -EINVAL;
     }
     if (win_spec_check(s, &why) != 0) {
@@ -717,7 +755,7 @@ static const gale_param_spec_t window_params[] = {
     { "late_stream", GALE_STRING, false,
       "declared stream that receives late tuples (Storm's withLateTupleStream)" },
     { "aggregate", GALE_STRING, false,
-      "count (default), sum, min, max, avg, distinct or top" },
+      "count (default), sum, min, max, avg, distinct, top or collect (the window's values as a list)" },
     { "value", GALE_STRING, false, "the field the aggregate reads" },
     { "top_n", GALE_INT, false, "top: how many values per window, default 10" },
     { NULL, GALE_NULL, false, NULL }

@@ -17,7 +17,9 @@
 #      parallelism (tum 2 -> 3 tasks, sld 2 -> 1): exact;
 #   5. a late stream: with disorder above the lag some events are late;
 #      every event is in exactly one window count or on the late stream;
-#   6. bad input: a timestamp field that is not an integer is a clear
+#   6. whole windows (aggregate "collect") summed by a python shell
+#      bolt equal the tumbling sums of 1;
+#   7. bad input: a timestamp field that is not an integer is a clear
 #      error naming the component and the field, and exits non-zero.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
@@ -206,7 +208,36 @@ late=$(cat "$tmp/late/l"/part-* 2>/dev/null | wc -l)
 [ $((inwin + late)) -eq $N ] || fail "late: $inwin in windows + $late late != $N events"
 echo "   late: $inwin events in windows, $late on the late stream"
 
-# 6. bad input: the timestamp field is a string
+# 6. whole windows to a shell bolt: aggregate = "collect" hands each
+# window's values as one list field to tests/multilang/window_sum_bolt.py
+# (unchanged storm.py), which sums them: the tumbling sums of case 1.
+ML=$(cd "$top_srcdir/tests/multilang" && pwd)
+cat > "$tmp/col.cfg" <<CFG
+name = "col-$$";
+config = { checkpoint = { interval_ms = 100; dir = "$tmp/col/state"; }; };
+spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 5;
+             count = $N; vocabulary = 200; step_ms = 1; disorder_ms = 300;
+             parallelism = 2; fields = ["key", "ts", "value"];
+             watermark = { field = "ts"; lag_ms = 300; interval_ms = 20; }; } );
+bolts = (
+  { id = "col"; type = "window"; key = "key"; timestamp_field = "ts";
+    length_ms = 1000; aggregate = "collect"; value = "value"; parallelism = 2;
+    fields = ["key", "start", "end", "values"]; },
+  { id = "py"; type = "shell"; command = ["python3", "window_sum_bolt.py"];
+    cwd = "$ML"; parallelism = 2; fields = ["key", "start", "end", "sum"]; },
+  { id = "o"; type = "file_sink"; path = "$tmp/col/tum"; } );
+streams = (
+  { from = "ev"; to = "col"; grouping = "fields"; fields = ["key"]; },
+  { from = "col"; to = "py"; grouping = "shuffle"; },
+  { from = "py"; to = "o"; grouping = "shuffle"; } );
+CFG
+"$GALE" run "$tmp/col.cfg" 2> "$tmp/col.err" || { tail -5 "$tmp/col.err"; fail "collect run failed"; }
+cat "$tmp/col/tum"/part-* 2>/dev/null | sort > "$tmp/col/got"
+cmp -s "$tmp/col/got" "$tmp/want.tum" ||
+    fail "collect -> shell bolt: $(diff "$tmp/col/got" "$tmp/want.tum" | grep -c '^[<>]') lines differ from the tumbling reference"
+echo "   collect -> shell bolt: $(wc -l < "$tmp/col/got") windows summed in python"
+
+# 7. bad input: the timestamp field is a string
 sed 's/timestamp_field = "ts";/timestamp_field = "key";/; s/late_stream = "late"; //; s/name = "late-/name = "bad-/; s|late/state|bad/state|' \
     "$tmp/late.cfg" > "$tmp/bad.cfg"
 "$GALE" run "$tmp/bad.cfg" 2> "$tmp/bad.err" && fail "a string timestamp field was accepted"
