@@ -23,6 +23,7 @@
 #include <gale/gale.h>
 
 #include "bolts/builtins.h"
+#include "bolts/wincache.h"
 #include "bolts/winrec.h"
 
 typedef struct wtimer {
@@ -43,6 +44,8 @@ typedef struct window {
     gale_field_t valf;
     int late_stream;            /* stream handle, or -1 */
     gale_kv_t *state;           /* "windows", keyed (or operator) */
+    wincache_t *cache;          /* owned: decoded records, written back at
+                                   the barriers */
     wtimer_t *heap;             /* timers, a min-heap on at */
     size_t nheap, heapcap;
     unsigned char *kbuf;        /* owned scratch: a state key */
@@ -290,50 +293,18 @@ emit_result(void *arg, const win_result_t *r)
     return 0;
 }
 
-/* Writes rec back under key (deleting it when empty) and registers its
- * next timer when that is earlier than the one it has. 0 or -errno. */
+/* Registers rec's next timer when that is earlier than the one it has.
+ * 0 or -ENOMEM. */
 static int
-store(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
+schedule(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
     size_t klen)
 {
     int64_t next = win_rec_next_timer(rec, &w->spec);
-    void *enc;
-    size_t len;
-    int rc;
 
-    if (next < rec->timer) {
-        rec->timer = next;
-        if ((rc = heap_push(w, next, kg, key, klen)) != 0)
-            return rc;
-    }
-    if (win_rec_empty(rec))
-        return gale_kv_delete(w->state, key, klen);
-    if ((rc = win_rec_encode(rec, &enc, &len)) != 0)
-        return rc;
-    rc = gale_kv_put(w->state, key, klen, enc, len);
-    free(enc);
-    return rc;
-}
-
-/* Loads the record under key into rec (empty when absent). 0 or -EIO for
- * a corrupt entry (reported). */
-static int
-load(gale_ctx_t *ctx, window_t *w, const void *key, size_t klen,
-    win_rec_t *rec)
-{
-    const void *v;
-    size_t vlen;
-
-    if (gale_kv_get(w->state, key, klen, &v, &vlen) != 0) {
-        win_rec_init(rec);
+    if (next >= rec->timer)
         return 0;
-    }
-    if (win_rec_decode(rec, v, vlen) != 0) {
-        gale_ctx_report_error(ctx, "window: a corrupt entry in state "
-            "\"windows\" (%zu bytes)", vlen);
-        return -EIO;
-    }
-    return 0;
+    rec->timer = next;
+    return heap_push(w, next, kg, key, klen);
 }
 
 /* ---- the bolt ---- */
@@ -359,6 +330,7 @@ window_cleanup(gale_ctx_t *ctx, void *self)
     free(w->kbuf);
     free(w->out);
     free(w->kvals);
+    wincache_destroy(w->cache);
     free(w);
 }
 
@@ -514,6 +486,7 @@ window_prepare(gale_ctx_t *ctx, void **self)
 {
     window_t *w = calloc(1, sizeof *w);
     const char *ts, *val, *late;
+    int64_t cache;
     long want, nf;
     int rc = -ENOMEM;
 
@@ -557,6 +530,16 @@ window_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     w->state = w->nkeys > 0 ? gale_ctx_keyed_state(ctx, "windows") :
         gale_ctx_operator_state(ctx, "windows");
+    cache = gale_ctx_param_int(ctx, "cache_records", 65536);
+    if (cache < 1) {
+        gale_ctx_report_error(ctx, "window: cache_records must be at least "
+            "1, not %lld", (long long)cache);
+        rc = -EINVAL;
+        goto fail;
+    }
+    if ((w->cache = wincache_new(w->state, w->nkeys > 0, (size_t)cache)) ==
+        NULL)
+        goto fail;
     if (w->ts_name == NULL && win_spec_timed(&w->spec)) {
         int64_t p = w->spec.kind == WIN_SESSION ? w->spec.gap : w->spec.slide;
 
@@ -598,7 +581,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     int64_t when, wm;
     fire_arg_t fa = { ctx, w };
     const char *why = "";
-    win_rec_t rec;
+    win_rec_t *rec;
     size_t i, klen;
     int kg = -1, rc;
 
@@ -653,11 +636,11 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
                 w->keys[0]);
         return rc;
     }
-    if ((rc = load(ctx, w, w->kbuf, klen, &rec)) != 0)
+    if ((rec = wincache_get(w->cache, ctx, kg < 0 ? 0 : kg, w->kbuf, klen,
+        &rc)) == NULL)
         return rc;
-    rc = win_rec_add(&rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
+    rc = win_rec_add(rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
     if (rc == 1) {
-        win_rec_clear(&rec);
         gale_ctx_count(ctx, "late", 1);
         rc = to_late_stream(ctx, w, t);
         return rc < 0 ? rc : 0;
@@ -669,8 +652,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
             agg_names[w->spec.agg]);
     }
     if (rc == 0)
-        rc = store(w, &rec, kg < 0 ? 0 : kg, w->kbuf, klen);
-    win_rec_clear(&rec);
+        rc = schedule(w, rec, kg < 0 ? 0 : kg, w->kbuf, klen);
     return rc;
 }
 
@@ -681,7 +663,7 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
 {
     window_t *w = self;
     fire_arg_t fa = { ctx, w };
-    win_rec_t rec;
+    win_rec_t *rec;
     wtimer_t t;
     int rc = 0;
 
@@ -693,15 +675,13 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
             free(t.key);
             break;
         }
-        if ((rc = load(ctx, w, t.key, t.klen, &rec)) == 0) {
-            if (rec.timer == t.at) {
-                read_key(w, t.key, t.klen);
-                rec.timer = INT64_MAX;
-                rc = win_rec_advance(&rec, &w->spec, wm, emit_result, &fa);
-                if (rc == 0)
-                    rc = store(w, &rec, t.kg, t.key, t.klen);
-            }
-            win_rec_clear(&rec);
+        if ((rec = wincache_get(w->cache, ctx, t.kg, t.key, t.klen,
+            &rc)) != NULL && rec->timer == t.at) {
+            read_key(w, t.key, t.klen);
+            rec->timer = INT64_MAX;
+            rc = win_rec_advance(rec, &w->spec, wm, emit_result, &fa);
+            if (rc == 0)
+                rc = schedule(w, rec, t.kg, t.key, t.klen);
         }
         free(t.key);
     }
@@ -724,6 +704,17 @@ timer_of(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
         heap_push(w, rec.timer, key_group_of(key), key, klen) : 0;
     win_rec_clear(&rec);
     return rc;
+}
+
+/* At the barrier: the changed records go to state, so the checkpoint
+ * holds every tuple before it. */
+static int
+window_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
+{
+    window_t *w = self;
+
+    (void)checkpoint_id;
+    return wincache_flush(w->cache, ctx);
 }
 
 static int
@@ -758,6 +749,8 @@ static const gale_param_spec_t window_params[] = {
       "count (default), sum, min, max, avg, distinct, top or collect (the window's values as a list)" },
     { "value", GALE_STRING, false, "the field the aggregate reads" },
     { "top_n", GALE_INT, false, "top: how many values per window, default 10" },
+    { "cache_records", GALE_INT, false,
+      "decoded key records kept between barriers, default 65536" },
     { NULL, GALE_NULL, false, NULL }
 };
 
@@ -765,6 +758,7 @@ static const gale_bolt_ops_t window_ops = {
     .prepare = window_prepare,
     .execute = window_execute,
     .restore = window_restore,
+    .snapshot = window_snapshot,
     .cleanup = window_cleanup,
     .on_watermark = window_on_watermark,
 };

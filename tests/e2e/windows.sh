@@ -137,6 +137,8 @@ check clean "$tmp/clean"
 
 # 2. kill -9 twice, resume with the same command
 topology "$tmp/kill.cfg" "$tmp/kill" 20000
+# A cache of 3 records: the window bolts write back and refill all along.
+sed -i 's/type = "window";/type = "window"; cache_records = 3;/' "$tmp/kill.cfg"
 for round in 1 2; do
     "$GALE" run "$tmp/kill.cfg" 2> "$tmp/kill.err$round" &
     pid=$!
@@ -150,6 +152,7 @@ check "kill -9 x2" "$tmp/kill"
 
 # 3. two workers, one killed with -9
 topology "$tmp/w2.cfg" "$tmp/w2" 20000 2
+sed -i 's/type = "window";/type = "window"; cache_records = 50;/' "$tmp/w2.cfg"
 "$GALE" run "$tmp/w2.cfg" 2> "$tmp/w2.err" &
 pid=$!
 wait_for 20 pgrep -f "gale worker -- $tmp/w2.cfg" > /dev/null || fail "no worker process"
