@@ -12,7 +12,8 @@
 #   2. a run killed with -9 twice mid-stream and resumed with the same
 #      command each time;
 #   3. two worker processes (watermarks cross the ipc bridge), one of
-#      them killed with -9 mid-stream: recovered in the run, exact;
+#      them killed with -9 mid-stream: recovered in the run, exact; then
+#      the coordinator killed with -9 and started again: exact;
 #   4. a run stopped with a savepoint mid-stream and resumed with other
 #      parallelism (tum 2 -> 3 tasks, sld 2 -> 1): exact;
 #   5. a late stream: with disorder above the lag some events are late;
@@ -162,6 +163,21 @@ w=$(pgrep -f "gale worker -- $tmp/w2.cfg" | head -1)
 wait $pid || { tail -5 "$tmp/w2.err"; fail "the 2-worker run failed"; }
 grep -q "^recoveries: [1-9]" "$tmp/w2.err" || fail "2 workers: no recovery in the summary"
 check "2 workers, one killed" "$tmp/w2"
+
+# 3b. two workers, the coordinator (gale run) killed with -9 and started
+# again with the same command: it stops its predecessor's workers and
+# restores the last checkpoint.
+topology "$tmp/co.cfg" "$tmp/co" 20000 2
+"$GALE" run "$tmp/co.cfg" 2> "$tmp/co.err1" &
+pid=$!
+wait_for 20 pgrep -f "gale worker -- $tmp/co.cfg" > /dev/null || fail "coordinator case: no worker process"
+wait_for 20 grep -q completed "$tmp/co/state/checkpoints.log" 2>/dev/null || fail "coordinator case: no checkpoint"
+sleep 1
+kill -KILL $pid
+wait $pid 2>/dev/null
+"$GALE" run "$tmp/co.cfg" 2> "$tmp/co.err2" || { tail -5 "$tmp/co.err2"; fail "the restarted coordinator failed"; }
+grep -q "restoring checkpoint" "$tmp/co.err2" || fail "the restarted coordinator restored no checkpoint"
+check "coordinator killed, started again" "$tmp/co"
 
 # 4. stop with a savepoint, resume rescaled. No checkpoint may complete
 # after the savepoint's: under load one used to (periodic checkpoints went
