@@ -51,6 +51,12 @@ typedef struct window {
     unsigned char *kbuf;        /* owned scratch: a state key */
     size_t kcap;
     gale_datum_t *out;          /* owned scratch: an output tuple */
+    /* Hosting a windowed bolt (gale_window_host): its def and self. */
+    const gale_component_def_t *inner;
+    void *inner_self;
+    gale_datum_t *wvals;        /* owned scratch: on_window's values */
+    int64_t *wcounts;
+    size_t wcap;
     gale_datum_t *kvals;        /* owned scratch: decoded key fields */
 } window_t;
 
@@ -263,6 +269,42 @@ emit_collected(fire_arg_t *fa, const win_result_t *r)
     return rc;
 }
 
+/* A hosted windowed bolt: the window goes to its on_window. */
+static int
+hand_window(fire_arg_t *fa, const win_result_t *r)
+{
+    window_t *w = fa->w;
+    gale_window_t gw;
+    size_t i;
+
+    if (r->ntop > w->wcap) {
+        gale_datum_t *v = realloc(w->wvals, r->ntop * sizeof *v);
+        int64_t *c;
+
+        if (v == NULL)
+            return -ENOMEM;
+        w->wvals = v;
+        if ((c = realloc(w->wcounts, r->ntop * sizeof *c)) == NULL)
+            return -ENOMEM;
+        w->wcounts = c;
+        w->wcap = r->ntop;
+    }
+    for (i = 0; i < r->ntop; i++) {
+        w->wvals[i] = item_datum(&r->top[i]);
+        w->wcounts[i] = r->top[i].count;
+    }
+    memset(&gw, 0, sizeof gw);
+    gw.start = r->start;
+    gw.end = r->end;
+    gw.key = w->kvals;
+    gw.nkey = w->nkeys;
+    gw.values = w->wvals;
+    gw.counts = w->wcounts;
+    gw.nvalues = r->ntop;
+    gw.aggregate = r->value;
+    return w->inner->bolt->on_window(fa->ctx, w->inner_self, &gw);
+}
+
 /* Emits a fired window: key fields (w->kvals), start, end, value; top-N
  * one tuple per value with its count; collect the list of values. */
 static int
@@ -277,6 +319,8 @@ emit_result(void *arg, const win_result_t *r)
     w->out[k] = gale_d_int(r->start);
     w->out[k + 1] = gale_d_int(r->end);
     gale_ctx_count(fa->ctx, "windows_fired", 1);
+    if (w->inner != NULL)
+        return hand_window(fa, r);
     if (w->spec.agg == AGG_COLLECT)
         return emit_collected(fa, r);
     if (w->spec.agg != AGG_TOP) {
@@ -331,6 +375,8 @@ window_cleanup(gale_ctx_t *ctx, void *self)
     free(w->out);
     free(w->kvals);
     wincache_destroy(w->cache);
+    free(w->wvals);
+    free(w->wcounts);
     free(w);
 }
 
@@ -391,7 +437,8 @@ read_spec(gale_ctx_t *ctx, window_t *w)
     int64_t slide_n = param_or_conf(ctx, "slide_count",
         "topology.bolts.window.sliding.interval.count", 0);
     int64_t gap = param_or_conf(ctx, "gap_ms", NULL, 0);
-    const char *agg = gale_ctx_param_str(ctx, "aggregate", "count");
+    const char *agg = gale_ctx_param_str(ctx, "aggregate",
+        w->inner != NULL ? "collect" : "count");
     const char *why = NULL;
     int kinds = (len_ms > 0) + (len_n > 0) + (gap > 0), i;
 
@@ -481,8 +528,12 @@ read_keys(gale_ctx_t *ctx, window_t *w)
     return 0;
 }
 
+/* Reads the parameters into a new window_t; inner: the windowed bolt it
+ * hosts, or NULL for the window bolt itself (then the output is checked
+ * against the declared fields). 0 or -errno (reported). */
 static int
-window_prepare(gale_ctx_t *ctx, void **self)
+window_open(gale_ctx_t *ctx, const gale_component_def_t *inner,
+    window_t **self)
 {
     window_t *w = calloc(1, sizeof *w);
     const char *ts, *val, *late;
@@ -493,6 +544,7 @@ window_prepare(gale_ctx_t *ctx, void **self)
     if (w == NULL)
         return -ENOMEM;
     w->late_stream = -1;
+    w->inner = inner;
     if ((rc = read_keys(ctx, w)) != 0)
         goto fail;
     ts = str_or_conf(ctx, "timestamp_field",
@@ -515,7 +567,7 @@ window_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     }
     want = (long)w->nkeys + (w->spec.agg == AGG_TOP ? 4 : 3);
-    if ((nf = declared_fields(ctx)) != want) {
+    if (inner == NULL && (nf = declared_fields(ctx)) != want) {
         gale_ctx_report_error(ctx, "window: the default stream must declare "
             "%ld fields (%s%sstart, end, %s), not %ld", want,
             w->nkeys ? "the key fields" : "", w->nkeys ? ", " : "",
@@ -550,6 +602,17 @@ window_prepare(gale_ctx_t *ctx, void **self)
     return 0;
 fail:
     window_cleanup(ctx, w);
+    return rc;
+}
+
+static int
+window_prepare(gale_ctx_t *ctx, void **self)
+{
+    window_t *w;
+    int rc = window_open(ctx, NULL, &w);
+
+    if (rc == 0)
+        *self = w;
     return rc;
 }
 
@@ -770,3 +833,134 @@ const gale_component_def_t gale_builtin_window = {
     .params = window_params,
     .bolt = &window_ops,
 };
+
+/* ---- hosting a windowed bolt (on_window) ---- */
+
+static int
+host_prepare(gale_ctx_t *ctx, void **self)
+{
+    const gale_component_def_t *inner = gale_ctx_def_data(ctx);
+    window_t *w;
+    int rc;
+
+    if ((rc = window_open(ctx, inner, &w)) != 0)
+        return rc;
+    if (inner->bolt->prepare != NULL &&
+        (rc = inner->bolt->prepare(ctx, &w->inner_self)) != 0) {
+        window_cleanup(ctx, w);
+        return rc;
+    }
+    *self = w;
+    return 0;
+}
+
+static int
+host_finish(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+
+    return w->inner->bolt->finish != NULL ?
+        w->inner->bolt->finish(ctx, w->inner_self) : 0;
+}
+
+static int
+host_snapshot(gale_ctx_t *ctx, void *self, uint64_t id)
+{
+    window_t *w = self;
+    int rc = window_snapshot(ctx, self, id);
+
+    if (rc == 0 && w->inner->bolt->snapshot != NULL)
+        rc = w->inner->bolt->snapshot(ctx, w->inner_self, id);
+    return rc;
+}
+
+static int
+host_restore(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+    int rc = window_restore(ctx, self);
+
+    if (rc == 0 && w->inner->bolt->restore != NULL)
+        rc = w->inner->bolt->restore(ctx, w->inner_self);
+    return rc;
+}
+
+static void
+host_complete(gale_ctx_t *ctx, void *self, uint64_t id)
+{
+    window_t *w = self;
+
+    if (w->inner->bolt->checkpoint_complete != NULL)
+        w->inner->bolt->checkpoint_complete(ctx, w->inner_self, id);
+}
+
+static void
+host_cleanup(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+
+    if (w == NULL)
+        return;
+    if (w->inner->bolt->cleanup != NULL)
+        w->inner->bolt->cleanup(ctx, w->inner_self);
+    window_cleanup(ctx, w);
+}
+
+static const gale_bolt_ops_t host_ops = {
+    .prepare = host_prepare,
+    .execute = window_execute,
+    .finish = host_finish,
+    .snapshot = host_snapshot,
+    .restore = host_restore,
+    .checkpoint_complete = host_complete,
+    .cleanup = host_cleanup,
+    .on_watermark = window_on_watermark,
+};
+
+/* A host def, made once per windowed bolt def (the registry's, main
+ * thread) and kept for the process, as plugins are. */
+typedef struct host_def {
+    gale_component_def_t def;
+    gale_param_spec_t *params;
+    struct host_def *next;
+} host_def_t;
+
+static host_def_t *hosts;
+
+const gale_component_def_t *
+gale_window_host(const gale_component_def_t *inner)
+{
+    const gale_param_spec_t *p;
+    host_def_t *h;
+    size_t n = 0, i, k;
+
+    for (h = hosts; h != NULL; h = h->next)
+        if (h->def.data == inner)
+            return &h->def;
+    for (p = window_params; p->name != NULL; p++)
+        n++;
+    for (p = inner->params; p != NULL && p->name != NULL; p++)
+        n++;
+    if ((h = calloc(1, sizeof *h)) == NULL ||
+        (h->params = calloc(n + 1, sizeof *h->params)) == NULL) {
+        free(h);
+        return NULL;
+    }
+    for (k = 0, p = window_params; p->name != NULL; p++)
+        h->params[k++] = *p;
+    for (p = inner->params; p != NULL && p->name != NULL; p++) {
+        for (i = 0; i < k && strcmp(h->params[i].name, p->name) != 0; i++)
+            ;
+        if (i == k)             /* a window parameter wins a clash */
+            h->params[k++] = *p;
+    }
+    h->def.type = inner->type;
+    h->def.kind = GALE_BOLT;
+    h->def.summary = inner->summary;
+    h->def.params = h->params;
+    h->def.bolt = &host_ops;
+    h->def.data = inner;
+    h->next = hosts;
+    hosts = h;
+    return &h->def;
+}

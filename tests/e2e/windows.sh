@@ -19,14 +19,16 @@
 #   5. a late stream: with disorder above the lag some events are late;
 #      every event is in exactly one window count or on the late stream;
 #   6. whole windows (aggregate "collect") summed by a python shell
-#      bolt equal the tumbling sums of 1;
+#      bolt, and by a C windowed bolt (on_window) through a task failure,
+#      equal the tumbling sums of 1;
 #   7. bad input: a timestamp field that is not an integer is a clear
 #      error naming the component and the field, and exits non-zero.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
+plugin=$(build_file tests/plugins/testkit.so)
 work_dir windows
-need_build "$gen"
+need_build "$gen" "$plugin"
 need_cmd python3
 at_exit 'pkill -KILL -f "gale (run|worker -- ) *$tmp" 2>/dev/null'
 N=120000
@@ -231,13 +233,15 @@ echo "   late: $inwin events in windows, $late on the late stream"
 # window's values as one list field to tests/multilang/window_sum_bolt.py
 # (unchanged storm.py), which sums them: the tumbling sums of case 1.
 ML=$(cd "$top_srcdir/tests/multilang" && pwd)
+# The events of case 1, for the cases below.
+ev='spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 5;
+             count = '$N'; vocabulary = 200; step_ms = 1; disorder_ms = 300;
+             parallelism = 2; fields = ["key", "ts", "value"];
+             watermark = { field = "ts"; lag_ms = 300; interval_ms = 20; }; } );'
 cat > "$tmp/col.cfg" <<CFG
 name = "col-$$";
 config = { checkpoint = { interval_ms = 100; dir = "$tmp/col/state"; }; };
-spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 5;
-             count = $N; vocabulary = 200; step_ms = 1; disorder_ms = 300;
-             parallelism = 2; fields = ["key", "ts", "value"];
-             watermark = { field = "ts"; lag_ms = 300; interval_ms = 20; }; } );
+$ev
 bolts = (
   { id = "col"; type = "window"; key = "key"; timestamp_field = "ts";
     length_ms = 1000; aggregate = "collect"; value = "value"; parallelism = 2;
@@ -255,6 +259,31 @@ cat "$tmp/col/tum"/part-* 2>/dev/null | sort > "$tmp/col/got"
 cmp -s "$tmp/col/got" "$tmp/want.tum" ||
     fail "collect -> shell bolt: $(diff "$tmp/col/got" "$tmp/want.tum" | grep -c '^[<>]') lines differ from the tumbling reference"
 echo "   collect -> shell bolt: $(wc -l < "$tmp/col/got") windows summed in python"
+
+# 6b. a C windowed bolt (testkit.so's winsum: on_window, run behind the
+# window machinery) sums each window's values: the tumbling sums again,
+# through a task failure in its 50th window (attempt 1) and the recovery.
+cat > "$tmp/ws.cfg" <<CFG
+name = "ws-$$";
+config = { checkpoint = { interval_ms = 100; dir = "$tmp/ws/state"; };
+           restart_delay_ms = 0; };
+$ev
+bolts = (
+  { id = "ws"; type = "winsum"; plugin = "$plugin"; key = "key";
+    timestamp_field = "ts"; length_ms = 1000; value = "value";
+    fail_on_window = 50; parallelism = 2; fields = ["key", "start", "end", "sum"]; },
+  { id = "o"; type = "file_sink"; path = "$tmp/ws/tum"; } );
+streams = (
+  { from = "ev"; to = "ws"; grouping = "fields"; fields = ["key"]; },
+  { from = "ws"; to = "o"; grouping = "shuffle"; } );
+CFG
+"$GALE" run "$tmp/ws.cfg" 2> "$tmp/ws.err" || { tail -5 "$tmp/ws.err"; fail "winsum run failed"; }
+grep -q "failing on window 50 as asked" "$tmp/ws.err" || fail "winsum: the failure did not happen"
+grep -q "^recoveries: [1-9]" "$tmp/ws.err" || fail "winsum: no recovery in the summary"
+cat "$tmp/ws/tum"/part-* 2>/dev/null | sort > "$tmp/ws/got"
+cmp -s "$tmp/ws/got" "$tmp/want.tum" ||
+    fail "winsum (on_window): $(diff "$tmp/ws/got" "$tmp/want.tum" | grep -c '^[<>]') lines differ from the tumbling reference"
+echo "   on_window (C plugin), one task failure: $(wc -l < "$tmp/ws/got") windows summed"
 
 # 7. bad input: the timestamp field is a string
 sed 's/timestamp_field = "ts";/timestamp_field = "key";/; s/late_stream = "late"; //; s/name = "late-/name = "bad-/; s|late/state|bad/state|' \
