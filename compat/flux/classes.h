@@ -19,6 +19,14 @@ typedef enum gale_flux_args {
     GALE_FLUX_ARGS_KAFKA            /* [ref: KafkaSpoutConfig] (kafka.h) */
 } gale_flux_args_t;
 
+/* Whose builders a class's configMethods are (the shell components'
+ * are their args kind's). */
+typedef enum gale_flux_methods {
+    GALE_FLUX_METHODS_NONE = 0,     /* none allowed */
+    GALE_FLUX_METHODS_WINDOW,       /* BaseWindowedBolt's (windowing.h) */
+    GALE_FLUX_METHODS_KAFKA_BOLT    /* KafkaBolt's (kafka.h) */
+} gale_flux_methods_t;
+
 typedef struct gale_flux_class {
     const char *cls;                /* fully qualified Java class */
     gale_kind_t kind;               /* where it may appear */
@@ -31,9 +39,7 @@ typedef struct gale_flux_class {
     const char *from_input;         /* parameter set to the first field
                                        of its input ("key", "value"), or
                                        NULL */
-    bool windowed;                  /* a BaseWindowedBolt: its
-                                       configMethods are the window's
-                                       (windowing.h) */
+    gale_flux_methods_t methods;    /* what its configMethods are */
     const char *note;               /* one-line comment for the output */
 } gale_flux_class_t;
 

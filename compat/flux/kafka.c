@@ -29,10 +29,21 @@ typedef struct kspout {
     rd_kafka_conf_t *check;         /* librdkafka's view of props */
 } kspout_t;
 
+#define PROPERTIES "java.util.Properties"
+#define TOPIC_SELECTOR \
+    "org.apache.storm.kafka.bolt.selector.DefaultTopicSelector"
+#define FIELD_MAPPER \
+    "org.apache.storm.kafka.bolt.mapper.FieldNameBasedTupleToKafkaMapper"
+#define STRING_SER "org.apache.kafka.common.serialization.StringSerializer"
+#define BYTES_SER \
+    "org.apache.kafka.common.serialization.ByteArraySerializer"
+
 bool
 gale_flux_kafka_bean_class(const char *cls)
 {
-    return strcmp(cls, SPOUT_CONFIG) == 0 || strcmp(cls, BUILDER) == 0;
+    return strcmp(cls, SPOUT_CONFIG) == 0 || strcmp(cls, BUILDER) == 0 ||
+        strcmp(cls, PROPERTIES) == 0 || strcmp(cls, TOPIC_SELECTOR) == 0 ||
+        strcmp(cls, FIELD_MAPPER) == 0;
 }
 
 /* The bean a constructor argument refs, of class cls; NULL after
@@ -60,13 +71,31 @@ ref_of(gale_flux_conv_t *c, const gale_ynode_t *arg, const char *cls,
     return d;
 }
 
+/* A Kafka client property that librdkafka must know and accept (checked
+ * on check), appended to props as "key=value"; refused otherwise. */
+static void
+rdkafka_prop(gale_flux_conv_t *c, rd_kafka_conf_t *check, gale_value_t *props,
+    const gale_ynode_t *kn, const char *key, const char *v, const char *role,
+    const char *comp, const char *ctx)
+{
+    char err[256], *kv;
+
+    if (rd_kafka_conf_set(check, key, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        gale_flux_err(c, kn, "%s%s property `%s`: %s (gale's %s takes "
+            "librdkafka's properties)", ctx, role, key, err, comp);
+        return;
+    }
+    xasprintf(&kv, "%s=%s", key, v);
+    gale_value_list_append(props, gale_value_string(kv, strlen(kv)));
+    free(kv);
+}
+
 /* setProp(key, value): a consumer property. */
 static void
 set_prop(gale_flux_conv_t *c, gale_flux_comp_t *o, kspout_t *k,
     const gale_ynode_t *kn, const gale_ynode_t *vn, const char *ctx)
 {
     const char *key = gale_flux_scalar(c, kn, ctx, "the property"), *v;
-    char err[256], *kv;
 
     if (key == NULL || (v = gale_flux_scalar(c, vn, ctx, key)) == NULL)
         return;
@@ -95,14 +124,9 @@ set_prop(gale_flux_conv_t *c, gale_flux_comp_t *o, kspout_t *k,
             "first_poll_offset_strategy", ctx, key);
         gale_flux_note(o, "setProp %s = %s: ignored (offsets are committed at "
             "checkpoints; the start is first_poll_offset_strategy)", key, v);
-    } else if (rd_kafka_conf_set(k->check, key, v, err, sizeof err) !=
-        RD_KAFKA_CONF_OK) {
-        gale_flux_err(c, kn, "%sconsumer property `%s`: %s (gale's kafka "
-            "spout takes librdkafka's properties)", ctx, key, err);
     } else {
-        xasprintf(&kv, "%s=%s", key, v);
-        gale_value_list_append(k->props, gale_value_string(kv, strlen(kv)));
-        free(kv);
+        rdkafka_prop(c, k->check, k->props, kn, key, v, "consumer",
+            "kafka spout", ctx);
     }
 }
 
@@ -330,6 +354,209 @@ out:
     free(k.group);
     free(k.strategy);
     gale_value_destroy(&k.topics);
+    gale_value_destroy(&k.props);
+    rd_kafka_conf_destroy(k.check);
+}
+
+/* ---- KafkaBolt ---- */
+
+/* What a KafkaBolt's builders say, as the kafka_sink's parameters. */
+typedef struct kbolt {
+    char *brokers, *topic, *txn;
+    char *key, *value;              /* the mapper's fields */
+    gale_value_t *props;            /* LIST of "name=value" */
+    rd_kafka_conf_t *check;
+} kbolt_t;
+
+/* The scalar constructor argument i of bean d, or NULL after reporting. */
+static const char *
+bean_arg(gale_flux_conv_t *c, const gale_ynode_t *d, size_t i, size_t n,
+    const char *ctx)
+{
+    const gale_ynode_t *ca = gale_ynode_get(d, "constructorArgs");
+
+    if (ca == NULL || ca->kind != GALE_Y_SEQ || ca->n != n) {
+        gale_flux_err(c, ca != NULL ? ca : d, "%s%s takes %zu constructor "
+            "argument%s", ctx, gale_flux_bean_class(d), n, n == 1 ? "" : "s");
+        return NULL;
+    }
+    return gale_flux_scalar(c, ca->items[i], ctx, "a constructor argument");
+}
+
+/* A producer property of withProducerProperties. */
+static void
+producer_prop(gale_flux_conv_t *c, gale_flux_comp_t *o, kbolt_t *k,
+    const gale_ynode_t *kn, const gale_ynode_t *vn, const char *ctx)
+{
+    const char *key = gale_flux_scalar(c, kn, ctx, "the property"), *v;
+
+    if (key == NULL || (v = gale_flux_scalar(c, vn, ctx, key)) == NULL)
+        return;
+    if (strcmp(key, "bootstrap.servers") == 0) {
+        free(k->brokers);
+        k->brokers = xstrdup(v);
+    } else if (strcmp(key, "transactional.id") == 0) {
+        free(k->txn);
+        k->txn = xstrdup(v);
+        gale_flux_note(o, "transactional.id %s: the prefix of the sink's "
+            "transactional ids (one per task)", v);
+    } else if (strcmp(key, "key.serializer") == 0 ||
+        strcmp(key, "value.serializer") == 0) {
+        if (strcmp(v, STRING_SER) != 0 && strcmp(v, BYTES_SER) != 0)
+            gale_flux_err(c, vn, "%s%s `%s` is Java code: gale writes fields "
+                "as their text or bytes (StringSerializer, "
+                "ByteArraySerializer)", ctx, key, v);
+    } else {
+        rdkafka_prop(c, k->check, k->props, kn, key, v, "producer",
+            "kafka_sink", ctx);
+    }
+}
+
+/* withProducerProperties(ref: a java.util.Properties built by put). */
+static void
+producer_props(gale_flux_conv_t *c, gale_flux_comp_t *o, kbolt_t *k,
+    const gale_ynode_t *arg, const char *ctx)
+{
+    const gale_ynode_t *d = ref_of(c, arg, PROPERTIES, ctx), *l, *m, *nm, *a;
+    const char *name;
+    size_t i;
+
+    if (d == NULL)
+        return;
+    if ((l = gale_ynode_get(d, "configMethods")) == NULL ||
+        l->kind != GALE_Y_SEQ)
+        return;
+    for (i = 0; i < l->n; i++) {
+        m = l->items[i];
+        if ((nm = gale_ynode_get(m, "name")) == NULL ||
+            (name = gale_flux_scalar(c, nm, ctx, "name")) == NULL)
+            continue;
+        a = gale_ynode_get(m, "args");
+        if ((strcmp(name, "put") != 0 && strcmp(name, "setProperty") != 0) ||
+            a == NULL || a->kind != GALE_Y_SEQ || a->n != 2) {
+            gale_flux_err(c, m, "%sa Properties component is built by "
+                "put(key, value) or setProperty(key, value), not `%s`", ctx,
+                name);
+            continue;
+        }
+        producer_prop(c, o, k, a->items[0], a->items[1], ctx);
+    }
+}
+
+/* One KafkaBolt builder method. */
+static void
+bolt_method(gale_flux_conv_t *c, gale_flux_comp_t *o, kbolt_t *k,
+    const char *name, const gale_ynode_t *a, const gale_ynode_t *at,
+    const char *ctx)
+{
+    static const char *const known[] = { "withProducerProperties",
+        "withTopicSelector", "withTupleToKafkaMapper", "setFireAndForget",
+        "setAsync" };
+    const gale_ynode_t *d;
+    const char *hint, *s1, *s2;
+    size_t i;
+
+    for (i = 0; i < NELEM(known); i++)
+        if (strcmp(name, known[i]) == 0)
+            break;
+    if (i == NELEM(known)) {
+        hint = gale_suggest(name, known, NELEM(known));
+        gale_flux_err(c, at, "%sKafkaBolt's `%s` has no gale equivalent "
+            "(a partitioner or callback is Java code)%s%s%s", ctx, name,
+            hint != NULL ? " (did you mean `" : "", hint != NULL ? hint : "",
+            hint != NULL ? "`?)" : "");
+        return;
+    }
+    if (a == NULL || a->kind != GALE_Y_SEQ || a->n != 1) {
+        gale_flux_err(c, a != NULL ? a : at, "%s%s takes one argument", ctx,
+            name);
+        return;
+    }
+    if (strcmp(name, "withProducerProperties") == 0)
+        producer_props(c, o, k, a->items[0], ctx);
+    else if (strcmp(name, "withTopicSelector") == 0) {
+        if (a->items[0]->kind == GALE_Y_SCALAR)
+            s1 = gale_flux_scalar(c, a->items[0], ctx, "the topic");
+        else if ((d = ref_of(c, a->items[0], TOPIC_SELECTOR, ctx)) == NULL)
+            return;
+        else
+            s1 = bean_arg(c, d, 0, 1, ctx);
+        if (s1 != NULL) {
+            free(k->topic);
+            k->topic = xstrdup(s1);
+        }
+    } else if (strcmp(name, "withTupleToKafkaMapper") == 0) {
+        if ((d = ref_of(c, a->items[0], FIELD_MAPPER, ctx)) == NULL)
+            return;
+        if (gale_ynode_get(d, "constructorArgs") == NULL)
+            return;                 /* the default: key, message */
+        if ((s1 = bean_arg(c, d, 0, 2, ctx)) == NULL ||
+            (s2 = bean_arg(c, d, 1, 2, ctx)) == NULL)
+            return;
+        free(k->key);
+        free(k->value);
+        k->key = xstrdup(s1);
+        k->value = xstrdup(s2);
+    } else {
+        gale_flux_note(o, "%s(%s): no effect in gale (the topology's "
+            "guarantee decides: a transaction per checkpoint under "
+            "exactly_once)", name, a->items[0]->kind == GALE_Y_SCALAR ?
+            a->items[0]->text : "...");
+    }
+}
+
+void
+gale_flux_kafka_bolt(gale_flux_conv_t *c, gale_flux_comp_t *o,
+    const gale_ynode_t *list, const char *ctx)
+{
+    const gale_ynode_t *m, *nm;
+    const char *name;
+    char *cause = NULL;
+    kbolt_t k;
+    size_t i;
+
+    memset(&k, 0, sizeof k);
+    k.key = xstrdup("key");         /* Storm's default mapper's fields */
+    k.value = xstrdup("message");
+    k.props = gale_value_list();
+    k.check = rd_kafka_conf_new();
+    if (list != NULL && list->kind != GALE_Y_SEQ)
+        gale_flux_err(c, list, "%s`configMethods` must be a list", ctx);
+    for (i = 0; list != NULL && list->kind == GALE_Y_SEQ && i < list->n; i++) {
+        m = list->items[i];
+        if ((nm = gale_ynode_get(m, "name")) == NULL ||
+            (name = gale_flux_scalar(c, nm, ctx, "name")) == NULL) {
+            gale_flux_err(c, m, "%sa configMethod needs a `name`", ctx);
+            continue;
+        }
+        bolt_method(c, o, &k, name, gale_ynode_get(m, "args"), m, ctx);
+    }
+    if (k.brokers == NULL)
+        gale_flux_err(c, o->node, "%sKafkaBolt without bootstrap.servers "
+            "(withProducerProperties)", ctx);
+    if (k.topic == NULL)
+        gale_flux_err(c, o->node, "%sKafkaBolt without a topic "
+            "(withTopicSelector)", ctx);
+    if (k.brokers != NULL && k.topic != NULL) {
+        o->params = gale_dslw_new();
+        str_param(o, "brokers", k.brokers);
+        str_param(o, "topic", k.topic);
+        str_param(o, "key_field", k.key);
+        str_param(o, "value_field", k.value);
+        if (k.txn != NULL)
+            str_param(o, "transactional_id", k.txn);
+        if (k.props->u.list.len > 0) {
+            gale_dslw_printf(o->params, "\n    properties = ");
+            gale_dslw_value(o->params, k.props, &cause);
+            gale_dslw_printf(o->params, ";");
+        }
+    }
+    free(cause);
+    free(k.brokers);
+    free(k.topic);
+    free(k.txn);
+    free(k.key);
+    free(k.value);
     gale_value_destroy(&k.props);
     rd_kafka_conf_destroy(k.check);
 }

@@ -1,5 +1,5 @@
-/* kafka.h - storm-kafka-client's KafkaSpout in a Flux file -> gale's
- * `kafka` spout: the KafkaSpoutConfig its constructor refs, and the
+/* kafka.h - storm-kafka-client's KafkaSpout and KafkaBolt in a Flux file
+ * -> gale's `kafka` spout and `kafka_sink` bolt. The spout: the KafkaSpoutConfig its constructor refs, and the
  * KafkaSpoutConfig$Builder that one refs (constructor: bootstrap servers
  * and topics; `properties` and `configMethods`: the Builder's setters and
  * setProp). Consumer properties are checked against librdkafka's own
@@ -19,5 +19,13 @@ bool gale_flux_kafka_bean_class(const char *cls);
  * parameters; problems are reported at their line. */
 void gale_flux_kafka_spout(gale_flux_conv_t *c, gale_flux_comp_t *o,
     const gale_ynode_t *ca, const char *ctx);
+
+/* Converts KafkaBolt o's configMethods list (NULL: none) into the
+ * kafka_sink's parameters: withProducerProperties (a java.util.Properties
+ * component built by put), withTopicSelector (a DefaultTopicSelector, or
+ * the topic), withTupleToKafkaMapper (FieldNameBasedTupleToKafkaMapper;
+ * default fields key and message, as Storm's). */
+void gale_flux_kafka_bolt(gale_flux_conv_t *c, gale_flux_comp_t *o,
+    const gale_ynode_t *list, const char *ctx);
 
 #endif

@@ -42,7 +42,9 @@ gale_flux_unconverted_components(gale_flux_conv_t *c)
                 "org.apache.storm.tuple.Fields components convert, as "
                 "PartialKeyGrouping's fields, BaseWindowedBolt$Count "
                 "and $Duration, as a windowed bolt's window, and "
-                "KafkaSpoutConfig and its Builder, as a KafkaSpout's)", ctx,
+                "the KafkaSpoutConfig, Builder, Properties, "
+                "DefaultTopicSelector and FieldNameBasedTupleToKafkaMapper "
+                "of a KafkaSpout or KafkaBolt)", ctx,
                 cls->text);
         free(ctx);
     }

@@ -297,8 +297,10 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
         break;
     }
     n = gale_ynode_get(d, "configMethods");
-    if (o->cls->windowed)
+    if (o->cls->methods == GALE_FLUX_METHODS_WINDOW)
         gale_flux_windowing_methods(c, o, n, ctx);
+    else if (o->cls->methods == GALE_FLUX_METHODS_KAFKA_BOLT)
+        gale_flux_kafka_bolt(c, o, n, ctx);
     else if (n != NULL) {
         if (o->cls->args == GALE_FLUX_ARGS_SHELL)
             shell_methods(c, o, n, ctx);

@@ -345,7 +345,8 @@ gale_flux_windowing_resolve(gale_flux_conv_t *c)
 
     for (b = 0; b < c->noc; b++) {
         o = &c->oc[b];
-        if (o->cls == NULL || !o->cls->windowed || o->ts_field == NULL)
+        if (o->cls == NULL || o->cls->methods != GALE_FLUX_METHODS_WINDOW ||
+            o->ts_field == NULL)
             continue;
         if (o->late != NULL)
             declare_late(c, o, b);

@@ -14,7 +14,8 @@ unset FLUX_TEST_UNSET_VARIABLE
 # Good fixtures: convert (exit 0), then validate.
 for spec in simple_wordcount.yaml multilang.yaml include_main.yaml \
     "--properties subst.properties subst.yaml" simple_windowing.yaml \
-    windowing_ts.yaml "--properties kafka.properties kafka_spout.yaml"; do
+    windowing_ts.yaml "--properties kafka.properties kafka_spout.yaml" \
+    "--properties kafka.properties kafka_bolt.yaml"; do
     # shellcheck disable=SC2086
     set -- $spec
     name=$(basename "$(eval echo \${$#})" .yaml)
@@ -63,6 +64,9 @@ for want in 'type = "kafka";' 'brokers = "localhost:9092";' 'topics = \["sentenc
 done
 grep -q "warning: spout .kafka-spout.: consumer property .auto.offset.reset. is ignored" \
     "$tmp/kafka_spout.err" || fail "kafka_spout: auto.offset.reset not reported"
+grep -q 'type = "kafka_sink";' "$tmp/kafka_bolt.cfg" && grep -q 'topic = "copies";' "$tmp/kafka_bolt.cfg" &&
+    grep -q 'value_field = "value";' "$tmp/kafka_bolt.cfg" && grep -q 'properties = \["acks=all"\];' "$tmp/kafka_bolt.cfg" ||
+    fail "kafka_bolt: KafkaBolt not converted as expected"
 # The converted count window runs: TestWordSpout's 10 words a second into
 # windows of the last 5 words, one every 3 words.
 (cd "$tmp" && "$GALE" run "$tmp/simple_windowing.cfg" --ttl 2 2>"$tmp/sw.log") ||

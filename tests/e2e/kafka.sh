@@ -22,12 +22,12 @@ if [ -n "${KAFKA_REAL:-}" ]; then
     [ -n "${KAFKA_BROKERS:-}" ] || skip "KAFKA_BROKERS is not set (host:port of a real Kafka cluster)"
     BR=$KAFKA_BROKERS
     sfx=$(date +%s).$$
-    for t in in out-clean out-kill9; do
+    for t in in out-clean out-kill9 out-flux; do
         "$kt" create "$BR" "$t.$sfx" 3 || die "cannot create topic $t.$sfx"
     done
     IN=in.$sfx OUT=.$sfx KAFKA_KILL9=1
 else
-    "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 &
+    "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 out-flux:2 &
     mock=$!
     wait_file 10 "$tmp/boot" || die "the mock cluster did not start"
     BR=$(cat "$tmp/boot")
@@ -106,7 +106,8 @@ fi
 # gale flux-import of a Flux KafkaSpout (tests/flux/kafka_spout.yaml, the
 # flux-examples shape) pointed at this cluster: every record reaches the
 # LogInfoBolt, each (partition, offset) once.
-printf 'kafka.bootstrap.servers=%s\nkafka.topic=%s\n' "$BR" "$IN" > "$tmp/flux.properties"
+printf 'kafka.bootstrap.servers=%s\nkafka.topic=%s\nkafka.output.topic=out-flux%s\n' \
+    "$BR" "$IN" "$OUT" > "$tmp/flux.properties"
 "$GALE" flux-import "$top_srcdir/tests/flux/kafka_spout.yaml" --properties "$tmp/flux.properties" \
     -o "$tmp/flux.cfg" 2> "$tmp/flux.conv" || { cat "$tmp/flux.conv"; fail "flux-import of kafka_spout.yaml"; }
 sed -i "s|^config = {|config = { checkpoint = { dir = \"$tmp/flux/state\"; };|" "$tmp/flux.cfg"
@@ -117,6 +118,17 @@ n=$(grep -c "stream: default, \[$IN, " "$tmp/flux.err")
 [ "$(wc -l < "$tmp/flux.seen")" -eq $N ] && [ "$n" -eq $N ] ||
     fail "flux KafkaSpout: $n records logged, $(wc -l < "$tmp/flux.seen") distinct offsets, $N produced"
 echo "ok flux-import KafkaSpout ($n records)"
+# ... and KafkaSpout -> KafkaBolt (tests/flux/kafka_bolt.yaml): the
+# read_committed view of the output topic holds each input line once.
+"$GALE" flux-import "$top_srcdir/tests/flux/kafka_bolt.yaml" --properties "$tmp/flux.properties" \
+    -o "$tmp/fluxb.cfg" 2> "$tmp/fluxb.conv" || { cat "$tmp/fluxb.conv"; fail "flux-import of kafka_bolt.yaml"; }
+sed -i "s|^name = \"kafka-copy\";|&\nconfig = { checkpoint = { interval_ms = 200; dir = \"$tmp/fluxb/state\"; }; };|" "$tmp/fluxb.cfg"
+"$GALE" run "$tmp/fluxb.cfg" --ttl 6 2> "$tmp/fluxb.err" || { tail -5 "$tmp/fluxb.err"; fail "the converted KafkaBolt run"; }
+"$kt" consume "$BR" "out-flux$OUT" > "$tmp/fluxb.out" || fail "cannot consume out-flux"
+"$gen" -s 42 -n $N | sort > "$tmp/fluxb.want"
+sort "$tmp/fluxb.out" | cmp -s - "$tmp/fluxb.want" ||
+    fail "flux KafkaBolt: $(wc -l < "$tmp/fluxb.out") records in out-flux, not the $N input lines once each"
+echo "ok flux-import KafkaSpout -> KafkaBolt ($(wc -l < "$tmp/fluxb.out") records)"
 
 # Unreachable brokers: a clear error and a non-zero exit, not a hang.
 cat > "$tmp/down.cfg" <<CFG
