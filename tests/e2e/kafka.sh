@@ -4,7 +4,11 @@
 # kafka -> split -> count -> kafka_sink over 2 worker processes, clean and
 # through kill -9 of a worker. A read_committed consumer of the output
 # topic must see, per word, exactly the running counts 1..n, n its true
-# count. Unreachable brokers must fail the run with the reason.
+# count. Then, into file_sink (exact final counts): kill -9 of a worker,
+# kill -9 of the coordinator started again, a savepoint stop resumed with
+# other executors; the Flux KafkaSpout and KafkaBolt imports run; JSON
+# values with a bad record skipped or failing the run; unreachable
+# brokers fail the run with the reason.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
@@ -22,12 +26,12 @@ if [ -n "${KAFKA_REAL:-}" ]; then
     [ -n "${KAFKA_BROKERS:-}" ] || skip "KAFKA_BROKERS is not set (host:port of a real Kafka cluster)"
     BR=$KAFKA_BROKERS
     sfx=$(date +%s).$$
-    for t in in out-clean out-kill9 out-flux; do
+    for t in in out-clean out-kill9 out-flux json; do
         "$kt" create "$BR" "$t.$sfx" 3 || die "cannot create topic $t.$sfx"
     done
     IN=in.$sfx OUT=.$sfx KAFKA_KILL9=1
 else
-    "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 out-flux:2 &
+    "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 out-flux:2 json:1 &
     mock=$!
     wait_file 10 "$tmp/boot" || die "the mock cluster did not start"
     BR=$(cat "$tmp/boot")
@@ -129,6 +133,66 @@ sed -i "s|^name = \"kafka-copy\";|&\nconfig = { checkpoint = { interval_ms = 200
 sort "$tmp/fluxb.out" | cmp -s - "$tmp/fluxb.want" ||
     fail "flux KafkaBolt: $(wc -l < "$tmp/fluxb.out") records in out-flux, not the $N input lines once each"
 echo "ok flux-import KafkaSpout -> KafkaBolt ($(wc -l < "$tmp/fluxb.out") records)"
+
+# The coordinator of a 2-worker Kafka run killed with -9 and started
+# again with the same command: it restores the checkpointed offsets.
+topology coord 4000 file
+"$GALE" run "$tmp/coord.cfg" 2> "$tmp/coord.err1" &
+pid=$!
+wait_for 20 grep -q completed "$tmp/coord/state/checkpoints.log" 2>/dev/null ||
+    fail "coord: no checkpoint completed"
+sleep 1
+kill -KILL $pid
+wait $pid 2>/dev/null
+"$GALE" run "$tmp/coord.cfg" 2> "$tmp/coord.err2" || { tail -5 "$tmp/coord.err2"; fail "coord: the restart failed"; }
+grep -q "restoring checkpoint" "$tmp/coord.err2" || fail "coord: the restart restored no checkpoint"
+msg=$(wc_check "$tmp/coord/out" "$tmp/want") && echo "ok coordinator kill -9" || fail "coord: $msg"
+
+# Stopped with a savepoint and resumed with other executors: the spout's 4
+# tasks (and their partitions) on 1 executor, split 2 -> 3, count 2 -> 1.
+topology resc 4000 file
+sed -i 's/bounded = true;/bounded = true; tasks = 4;/' "$tmp/resc.cfg"
+export XDG_RUNTIME_DIR=$tmp/run
+"$GALE" run "$tmp/resc.cfg" 2> "$tmp/resc.err1" &
+pid=$!
+wait_for 20 sh -c "'$GALE' list 2>/dev/null | grep -q '^k-resc '" || fail "resc: never listed"
+sleep 1.5
+"$GALE" kill --savepoint "$tmp/resc-sp" k-resc > "$tmp/resc.kill" 2>&1 || fail "resc: kill --savepoint: $(cat "$tmp/resc.kill")"
+wait $pid || fail "resc: the run stopped with a savepoint exited $?"
+"$GALE" run "$tmp/resc.cfg" --from-savepoint "$tmp/resc-sp" -e in=1 -e split=3 -e count=1 \
+    2> "$tmp/resc.err2" || { tail -5 "$tmp/resc.err2"; fail "resc: the rescaled resume failed"; }
+grep -q "restored savepoint" "$tmp/resc.err2" || fail "resc: no savepoint restored"
+msg=$(wc_check "$tmp/resc/out" "$tmp/want") && echo "ok savepoint rescale" || fail "resc: $msg"
+
+# JSON values: members become fields; a record that is not a JSON object
+# is skipped and logged with on_error = "skip", fails the run naming
+# topic, partition and offset otherwise.
+{ for i in $(seq 1 50); do printf '{"w": "w%d", "n": %d}\n' $((i % 7)) $i; done
+  echo 'not json'
+  for i in $(seq 51 100); do printf '{"w": "w%d", "n": %d}\n' $((i % 7)) $i; done; } |
+    "$kt" produce "$BR" json || die "cannot produce json"
+json_cfg() {  # on_error
+    cat > "$tmp/json-$1.cfg" <<CFG
+name = "k-json-$1";
+config = { checkpoint = { interval_ms = 150; dir = "$tmp/json-$1/state"; }; restart_attempts = 0; };
+spouts = ( { id = "in"; type = "kafka"; brokers = "$BR"; topics = ["json"]; bounded = true;
+             start = "earliest"; value_format = "json"; on_error = "$1";
+             fields = ["w", "n", "offset"]; } );
+bolts = ( { id = "out"; type = "file_sink"; path = "$tmp/json-$1/out"; } );
+streams = ( { from = "in"; to = "out"; grouping = "shuffle"; } );
+CFG
+}
+json_cfg skip
+"$GALE" run "$tmp/json-skip.cfg" 2> "$tmp/json-skip.err" || { tail -5 "$tmp/json-skip.err"; fail "json skip run"; }
+grep -q "json/0 offset 50: value is not a JSON object.*skipped" "$tmp/json-skip.err" ||
+    fail "json: the bad record was not reported as skipped"
+want=$(for i in $(seq 1 100); do o=$((i <= 50 ? i - 1 : i)); printf 'w%d\t%d\t%d\n' $((i % 7)) $i $o; done | sort)
+got=$(cat "$tmp/json-skip/out"/part-* | sort)
+[ "$got" = "$want" ] && echo "ok json (100 records decoded, 1 skipped)" || fail "json: decoded fields differ: $(echo "$got" | head -3 | tr '\n' ' ')"
+json_cfg fail
+"$GALE" run "$tmp/json-fail.cfg" 2> "$tmp/json-fail.err" && fail "json: a bad record did not fail the run"
+grep -q "kafka: json/0 offset 50: value is not a JSON object" "$tmp/json-fail.err" ||
+    fail "json fail said: $(grep -i error "$tmp/json-fail.err" | head -2)"
 
 # Unreachable brokers: a clear error and a non-zero exit, not a hang.
 cat > "$tmp/down.cfg" <<CFG
