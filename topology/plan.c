@@ -32,10 +32,24 @@ chainable(const gale_topology_t *t, size_t e)
     const gale_comp_t *a = &t->comps[edge->from], *b = &t->comps[edge->to];
     size_t k;
 
-    if (edge->grouping != GALE_GROUPING_SHUFFLE &&
-        edge->grouping != GALE_GROUPING_LOCAL_OR_SHUFFLE &&
-        edge->grouping != GALE_GROUPING_NONE)
+    switch (edge->grouping) {
+    case GALE_GROUPING_SHUFFLE:
+    case GALE_GROUPING_LOCAL_OR_SHUFFLE:
+    case GALE_GROUPING_NONE:
+        /* Any task will do: the one of the same index. */
+        break;
+    case GALE_GROUPING_FIELDS:
+    case GALE_GROUPING_GLOBAL:
+    case GALE_GROUPING_ALL:
+    case GALE_GROUPING_PARTIAL_KEY:
+        /* Every tuple goes to the consumer's one task anyway. */
+        if (a->ntasks != 1 || b->ntasks != 1)
+            return false;
+        break;
+    default:
+        /* direct and custom groupings choose tasks themselves. */
         return false;
+    }
     if (b->kind != GALE_BOLT || edge->combine || edge->from == edge->to ||
         a->parallelism != b->parallelism || a->ntasks != b->ntasks ||
         !chain_ok(a) || !chain_ok(b))

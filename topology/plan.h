@@ -11,8 +11,10 @@
  * numbered from 0 in order of (from_task, to_task). Read-only once built.
  *
  * Chaining (docs/engine.md, "Chaining"): an edge is chained when it is its
- * consumer's only input, its grouping is shuffle, local_or_shuffle or
- * none, both ends have as many executors and as many tasks, neither is a
+ * consumer's only input, both ends have as many executors and as many
+ * tasks, its grouping is shuffle, local_or_shuffle or none (or fields,
+ * global, all or partial_key between components of one task each: every
+ * tuple goes to that task anyway), it does not combine, neither end is a
  * shell component and neither sets `chaining = false`. Then the
  * consumer's task i runs in the executor of the producer's task i and
  * gets every tuple that task emits on the edge, by a direct call: the

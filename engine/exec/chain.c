@@ -17,7 +17,7 @@
 
 int
 gale_chain_push(gale_ctx_t *from, gale_ctx_t *to, int s,
-    const gale_datum_t *vals, size_t n)
+    const gale_datum_t *vals, size_t n, int kg)
 {
     struct gale_tuple view;
     uint64_t t0 = 0;
@@ -37,7 +37,8 @@ gale_chain_push(gale_ctx_t *from, gale_ctx_t *to, int s,
     if (to->wm != NULL)
         gale_wmark_active(to->wm, 0);
     to->wm_idle_sent = false;
-    gale_kvstore_set_keygroup(to->state, -1);
+    gale_kvstore_set_keygroup(to->state, kg >= to->kg_first &&
+        kg <= to->kg_last ? kg : -1);
     if (to->stats.executed % SAMPLE == 0)
         t0 = gale_now_ns();
     rc = to->def->bolt->execute(to, to->self, &view);

@@ -19,11 +19,13 @@
 #include <gale/gale.h>
 
 /* Executes the tuple (vals, n) that task from emits on stream s in the
- * chained consumer task to. 0; or -ECANCELED when to's execute failed,
+ * chained consumer task to, in key group kg (a fields grouping's, as the
+ * router chose it: keyed state is laid out as without chaining; -1 for
+ * none). 0; or -ECANCELED when to's execute failed,
  * now or before (the first failure's message is in *to->chain_error for
  * the executor to report: a producer that ignores emit's result must not
  * hide it), without executing. */
 int gale_chain_push(gale_ctx_t *from, gale_ctx_t *to, int s,
-    const gale_datum_t *vals, size_t n);
+    const gale_datum_t *vals, size_t n, int kg);
 
 #endif

@@ -600,7 +600,14 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
         gale_route_t *rt = &so->routes[r];
 
         if (rt->fused != NULL) {
-            if ((rc = gale_chain_push(ctx, rt->fused, s, vals, n)) != 0)
+            /* Chained (chain.h): only a fields grouping's key group is
+             * wanted of the router. */
+            kg = -1;
+            if (rt->grouping == GALE_GROUPING_FIELDS &&
+                (k = gale_route_choose(rt, ctx->task_id, vals, n, NULL,
+                ctx->picks, &kg)) < 0)
+                return k;
+            if ((rc = gale_chain_push(ctx, rt->fused, s, vals, n, kg)) != 0)
                 return rc;
             if (opts->tasks_out != NULL && ntasks < opts->tasks_cap)
                 opts->tasks_out[ntasks] = rt->targets[0];
