@@ -24,22 +24,31 @@
 #    (the tasks keep their ids and state: the ids do not depend on
 #    chaining). One count and one sink task, so that the unchained run
 #    keeps each word's counts in order too.
+# 7. Two worker processes: each chain runs in one worker, the fields
+#    grouping crosses between them; a worker killed mid-run is recovered.
+# 8. Event time through chains: an event generator (one task) feeds a
+#    keyed tumbling sum (fields) and a top-3 window (global), each chained
+#    to it, each chained to its sink: one executor, watermarks and END
+#    reach the windows only through the chain. Its results equal a
+#    reference, in a clean run and after kill -9 and resume.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
 plugin=$(build_file tests/plugins/testkit.so)
 work_dir chaining
+pid=
+at_exit '[ -z "$pid" ] || kill -KILL $pid 2>/dev/null'
 SENTENCES=60000
 need_build "$gen" "$plugin"
 wc_want "$gen" $SENTENCES "$tmp/want"
 
 # topology NAME CHAINING [EXTRA-BOLT EXTRA-STREAM [PAR TASKS]]: count and
-# sink get PAR (2) executors and TASKS (4) tasks each.
+# sink get PAR (2) executors and TASKS (4) tasks each; W workers (1).
 topology() {
     cat <<CFG
 name = "ch-$1";
 config = { checkpoint = { interval_ms = 100; dir = "$tmp/$1/state"; };
-           restart_delay_ms = 0; chaining = $2; };
+           restart_delay_ms = 0; chaining = $2; workers = ${W:-1}; };
 spouts = ( { id = "gen"; type = "generator"; seed = 42; count = $SENTENCES;
              rate = 30000; fields = ["sentence"]; } );
 bolts = ( { id = "split"; type = "split"; fields = ["word"]; },
@@ -141,6 +150,7 @@ wait_for -p $pid 20 enough || fail "kill: no third checkpoint before the run end
 kill -9 $pid 2>/dev/null
 wait $pid
 rc=$?
+pid=
 [ $rc -eq 137 ] || fail "kill: run was not killed mid-run (exit $rc)"
 "$GALE" run "$tmp/kill.cfg" 2> "$tmp/kill.err2" ||
     { fail "kill: resume exited non-zero"; tail -5 "$tmp/kill.err2"; }
@@ -176,5 +186,104 @@ restored mixed-off "$tmp/mixed.err2"
 "$GALE" run "$tmp/mixed-on.cfg" 2> "$tmp/mixed.err3" ||
     { fail "mixed: the last run exited non-zero"; tail -5 "$tmp/mixed.err3"; }
 restored mixed-on "$tmp/mixed.err3" && check mixed
+
+# 7. two workers
+mkdir -p "$tmp/workers"
+W=2 topology workers true > "$tmp/workers.cfg"
+"$GALE" plan "$tmp/workers.cfg" > "$tmp/workers.plan" 2>&1
+grep -qE "^ +1 +count +3-4 +1 +sink$" "$tmp/workers.plan" ||
+    fail "workers: count+sink executor 1 not on worker 1: $(cat "$tmp/workers.plan")"
+grep -qE "^ +8 +sink +2 +1 +1$" "$tmp/workers.plan" || fail "workers: sink task 8 not with count's"
+"$GALE" run "$tmp/workers.cfg" 2> "$tmp/workers.err" &
+pid=$!
+enough_w() { [ "$(ls "$tmp/workers/state/meta" 2>/dev/null | grep -c '\.meta$')" -ge 2 ]; }
+wait_for -p $pid 20 enough_w || fail "workers: no second checkpoint"
+wpid=$(pgrep -f "gale worker -- $tmp/workers.cfg" | head -1)
+if [ -n "$wpid" ]; then
+    kill -9 "$wpid"
+else
+    fail "workers: no worker process to kill"
+fi
+wait $pid || { fail "workers: run exited non-zero"; tail -5 "$tmp/workers.err"; }
+pid=
+grep -q "^recoveries: 1 (attempt 2 -> checkpoint [1-9]" "$tmp/workers.err" ||
+    fail "workers: no recovery after a worker was killed: $(tail -4 "$tmp/workers.err")"
+check workers
+
+# 8. windows in a chain
+N=30000
+"$gen" -s 5 -n $N -v 200 -t 1 -e 1700000000000,1,300 > "$tmp/events"
+python3 - "$tmp/events" "$tmp/wwant" <<'PY' || die "the reference failed"
+import collections, sys
+ev = [(k, int(t), int(v)) for k, t, v in (l.split() for l in open(sys.argv[1]))]
+tum = collections.defaultdict(int)
+win = collections.defaultdict(collections.Counter)
+for k, t, v in ev:
+    tum[(k, t // 1000 * 1000)] += v
+    win[t // 1000 * 1000][k] += 1
+out = {"tum": ["%s\t%d\t%d\t%d" % (k, s, s + 1000, v) for (k, s), v in tum.items()],
+       "top": []}
+for s, c in win.items():
+    for k, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:3]:
+        out["top"].append("%d\t%d\t%s\t%d" % (s, s + 1000, k, n))
+for name, lines in out.items():
+    with open(sys.argv[2] + "." + name, "w") as f:
+        f.write("".join(l + "\n" for l in sorted(lines)))
+PY
+# wtopology NAME RATE
+wtopology() {
+    cat <<CFG
+name = "chw-$1";
+config = { checkpoint = { interval_ms = 100; dir = "$tmp/$1/state"; };
+           restart_delay_ms = 0; };
+spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 5;
+             count = $N; vocabulary = 200; step_ms = 1; disorder_ms = 300;
+             rate = $2; fields = ["key", "ts", "value"];
+             watermark = { field = "ts"; lag_ms = 300; interval_ms = 20; }; } );
+bolts = (
+  { id = "tum"; type = "window"; key = "key"; timestamp_field = "ts";
+    length_ms = 1000; aggregate = "sum"; value = "value";
+    fields = ["key", "start", "end", "sum"]; },
+  { id = "top"; type = "window"; timestamp_field = "ts"; length_ms = 1000;
+    aggregate = "top"; value = "key"; top_n = 3;
+    fields = ["start", "end", "key", "n"]; },
+  { id = "o_tum"; type = "file_sink"; path = "$tmp/$1/tum"; },
+  { id = "o_top"; type = "file_sink"; path = "$tmp/$1/top"; } );
+streams = (
+  { from = "ev"; to = "tum"; grouping = "fields"; fields = ["key"]; },
+  { from = "ev"; to = "top"; grouping = "global"; },
+  { from = "tum"; to = "o_tum"; grouping = "shuffle"; },
+  { from = "top"; to = "o_top"; grouping = "shuffle"; } );
+CFG
+}
+# wcheck NAME: both windows' committed results equal the reference.
+wcheck() {
+    for w in tum top; do
+        if ! ls "$tmp/$1/$w"/part-* > /dev/null 2>&1; then
+            fail "$1: $w committed nothing"; continue
+        fi
+        cat "$tmp/$1/$w"/part-* | sort > "$tmp/$1/got.$w"
+        cmp -s "$tmp/$1/got.$w" "$tmp/wwant.$w" ||
+            fail "$1: $w differs from the reference: $(diff "$tmp/$1/got.$w" "$tmp/wwant.$w" | head -4 | tr '\n' ' ')"
+    done
+    echo "ok $1: $(cat "$tmp/wwant.tum" "$tmp/wwant.top" | wc -l) window results"
+}
+mkdir -p "$tmp/wclean" "$tmp/wkill"
+wtopology wclean 0 > "$tmp/wclean.cfg"
+"$GALE" plan "$tmp/wclean.cfg" | grep -q "^topology chw-wclean: .*, 1 executors," ||
+    fail "windows: not one executor: $("$GALE" plan "$tmp/wclean.cfg" | head -1)"
+"$GALE" run "$tmp/wclean.cfg" 2> "$tmp/wclean.err" || { tail -5 "$tmp/wclean.err"; die "windows clean run failed"; }
+wcheck wclean
+wtopology wkill 15000 > "$tmp/wkill.cfg"
+"$GALE" run "$tmp/wkill.cfg" 2> "$tmp/wkill.err1" &
+pid=$!
+enough_k() { [ "$(ls "$tmp/wkill/state/meta" 2>/dev/null | grep -c '\.meta$')" -ge 3 ]; }
+wait_for -p $pid 20 enough_k || fail "windows: no third checkpoint before the run ended"
+kill -9 $pid 2>/dev/null
+wait $pid
+[ $? -eq 137 ] || fail "windows: the run was not killed mid-run"
+pid=
+"$GALE" run "$tmp/wkill.cfg" 2> "$tmp/wkill.err2" || { tail -5 "$tmp/wkill.err2"; fail "windows: resume failed"; }
+restored wkill "$tmp/wkill.err2" && wcheck wkill
 
 finish "PASS chaining"
