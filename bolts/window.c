@@ -23,6 +23,7 @@
 #include <gale/gale.h>
 
 #include "bolts/builtins.h"
+#include "bolts/wincache.h"
 #include "bolts/winrec.h"
 
 typedef struct wtimer {
@@ -43,6 +44,8 @@ typedef struct window {
     gale_field_t valf;
     int late_stream;            /* stream handle, or -1 */
     gale_kv_t *state;           /* "windows", keyed (or operator) */
+    wincache_t *cache;          /* owned: decoded records, written back at
+                                   the barriers */
     wtimer_t *heap;             /* timers, a min-heap on at */
     size_t nheap, heapcap;
     unsigned char *kbuf;        /* owned scratch: a state key */
@@ -58,7 +61,7 @@ typedef struct fire_arg {
 } fire_arg_t;
 
 static const char *const agg_names[] = {
-    NULL, "count", "sum", "min", "max", "avg", "distinct", "top"
+    NULL, "count", "sum", "min", "max", "avg", "distinct", "top", "collect"
 };
 
 /* ---- timers ---- */
@@ -224,8 +227,44 @@ item_datum(const win_item_t *it)
     }
 }
 
+/* The value of an item, owned. */
+static gale_value_t *
+item_value(const win_item_t *it)
+{
+    switch (it->type) {
+    case GALE_INT: return gale_value_int(it->i);
+    case GALE_DOUBLE: return gale_value_double(it->d);
+    case GALE_STRING: return gale_value_string(it->s, it->len);
+    case GALE_BYTES: return gale_value_bytes(it->s, it->len);
+    default: return gale_value_null();
+    }
+}
+
+/* collect: one tuple, the window's values as a list (each value as many
+ * times as it came, in value order) after the key, start and end
+ * (w->out, filled). */
+static int
+emit_collected(fire_arg_t *fa, const win_result_t *r)
+{
+    window_t *w = fa->w;
+    gale_value_t *list = gale_value_list();
+    void *block = NULL;
+    size_t i;
+    int64_t n;
+    int rc;
+
+    for (i = 0; i < r->ntop; i++)
+        for (n = 0; n < r->top[i].count; n++)
+            gale_value_list_append(list, item_value(&r->top[i]));
+    gale_value_to_datum(list, &w->out[w->nkeys + 2], &block);
+    rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, w->nkeys + 3);
+    free(block);
+    gale_value_destroy(&list);
+    return rc;
+}
+
 /* Emits a fired window: key fields (w->kvals), start, end, value; top-N
- * one tuple per value with its count. */
+ * one tuple per value with its count; collect the list of values. */
 static int
 emit_result(void *arg, const win_result_t *r)
 {
@@ -238,6 +277,8 @@ emit_result(void *arg, const win_result_t *r)
     w->out[k] = gale_d_int(r->start);
     w->out[k + 1] = gale_d_int(r->end);
     gale_ctx_count(fa->ctx, "windows_fired", 1);
+    if (w->spec.agg == AGG_COLLECT)
+        return emit_collected(fa, r);
     if (w->spec.agg != AGG_TOP) {
         w->out[k + 2] = r->value;
         rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, k + 3);
@@ -252,50 +293,18 @@ emit_result(void *arg, const win_result_t *r)
     return 0;
 }
 
-/* Writes rec back under key (deleting it when empty) and registers its
- * next timer when that is earlier than the one it has. 0 or -errno. */
+/* Registers rec's next timer when that is earlier than the one it has.
+ * 0 or -ENOMEM. */
 static int
-store(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
+schedule(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
     size_t klen)
 {
     int64_t next = win_rec_next_timer(rec, &w->spec);
-    void *enc;
-    size_t len;
-    int rc;
 
-    if (next < rec->timer) {
-        rec->timer = next;
-        if ((rc = heap_push(w, next, kg, key, klen)) != 0)
-            return rc;
-    }
-    if (win_rec_empty(rec))
-        return gale_kv_delete(w->state, key, klen);
-    if ((rc = win_rec_encode(rec, &enc, &len)) != 0)
-        return rc;
-    rc = gale_kv_put(w->state, key, klen, enc, len);
-    free(enc);
-    return rc;
-}
-
-/* Loads the record under key into rec (empty when absent). 0 or -EIO for
- * a corrupt entry (reported). */
-static int
-load(gale_ctx_t *ctx, window_t *w, const void *key, size_t klen,
-    win_rec_t *rec)
-{
-    const void *v;
-    size_t vlen;
-
-    if (gale_kv_get(w->state, key, klen, &v, &vlen) != 0) {
-        win_rec_init(rec);
+    if (next >= rec->timer)
         return 0;
-    }
-    if (win_rec_decode(rec, v, vlen) != 0) {
-        gale_ctx_report_error(ctx, "window: a corrupt entry in state "
-            "\"windows\" (%zu bytes)", vlen);
-        return -EIO;
-    }
-    return 0;
+    rec->timer = next;
+    return heap_push(w, next, kg, key, klen);
 }
 
 /* ---- the bolt ---- */
@@ -321,6 +330,7 @@ window_cleanup(gale_ctx_t *ctx, void *self)
     free(w->kbuf);
     free(w->out);
     free(w->kvals);
+    wincache_destroy(w->cache);
     free(w);
 }
 
@@ -409,12 +419,12 @@ read_spec(gale_ctx_t *ctx, window_t *w)
     }
     s->lateness = param_or_conf(ctx, "lateness_ms", NULL, 0);
     s->top_n = (int)gale_ctx_param_int(ctx, "top_n", 10);
-    for (i = 1; i <= AGG_TOP; i++)
+    for (i = 1; i <= AGG_COLLECT; i++)
         if (strcmp(agg, agg_names[i]) == 0)
             s->agg = (enum win_agg)i;
     if (s->agg == 0) {
         gale_ctx_report_error(ctx, "window: aggregate \"%s\" is not one of "
-            "count, sum, min, max, avg, distinct, top", agg);
+            "count, sum, min, max, avg, distinct, top, collect", agg);
         return -EINVAL;
     }
     if (win_spec_check(s, &why) != 0) {
@@ -476,6 +486,7 @@ window_prepare(gale_ctx_t *ctx, void **self)
 {
     window_t *w = calloc(1, sizeof *w);
     const char *ts, *val, *late;
+    int64_t cache;
     long want, nf;
     int rc = -ENOMEM;
 
@@ -519,6 +530,16 @@ window_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     w->state = w->nkeys > 0 ? gale_ctx_keyed_state(ctx, "windows") :
         gale_ctx_operator_state(ctx, "windows");
+    cache = gale_ctx_param_int(ctx, "cache_records", 65536);
+    if (cache < 1) {
+        gale_ctx_report_error(ctx, "window: cache_records must be at least "
+            "1, not %lld", (long long)cache);
+        rc = -EINVAL;
+        goto fail;
+    }
+    if ((w->cache = wincache_new(w->state, w->nkeys > 0, (size_t)cache)) ==
+        NULL)
+        goto fail;
     if (w->ts_name == NULL && win_spec_timed(&w->spec)) {
         int64_t p = w->spec.kind == WIN_SESSION ? w->spec.gap : w->spec.slide;
 
@@ -560,7 +581,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     int64_t when, wm;
     fire_arg_t fa = { ctx, w };
     const char *why = "";
-    win_rec_t rec;
+    win_rec_t *rec;
     size_t i, klen;
     int kg = -1, rc;
 
@@ -615,11 +636,11 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
                 w->keys[0]);
         return rc;
     }
-    if ((rc = load(ctx, w, w->kbuf, klen, &rec)) != 0)
+    if ((rec = wincache_get(w->cache, ctx, kg < 0 ? 0 : kg, w->kbuf, klen,
+        &rc)) == NULL)
         return rc;
-    rc = win_rec_add(&rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
+    rc = win_rec_add(rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
     if (rc == 1) {
-        win_rec_clear(&rec);
         gale_ctx_count(ctx, "late", 1);
         rc = to_late_stream(ctx, w, t);
         return rc < 0 ? rc : 0;
@@ -631,8 +652,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
             agg_names[w->spec.agg]);
     }
     if (rc == 0)
-        rc = store(w, &rec, kg < 0 ? 0 : kg, w->kbuf, klen);
-    win_rec_clear(&rec);
+        rc = schedule(w, rec, kg < 0 ? 0 : kg, w->kbuf, klen);
     return rc;
 }
 
@@ -643,7 +663,7 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
 {
     window_t *w = self;
     fire_arg_t fa = { ctx, w };
-    win_rec_t rec;
+    win_rec_t *rec;
     wtimer_t t;
     int rc = 0;
 
@@ -655,15 +675,13 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
             free(t.key);
             break;
         }
-        if ((rc = load(ctx, w, t.key, t.klen, &rec)) == 0) {
-            if (rec.timer == t.at) {
-                read_key(w, t.key, t.klen);
-                rec.timer = INT64_MAX;
-                rc = win_rec_advance(&rec, &w->spec, wm, emit_result, &fa);
-                if (rc == 0)
-                    rc = store(w, &rec, t.kg, t.key, t.klen);
-            }
-            win_rec_clear(&rec);
+        if ((rec = wincache_get(w->cache, ctx, t.kg, t.key, t.klen,
+            &rc)) != NULL && rec->timer == t.at) {
+            read_key(w, t.key, t.klen);
+            rec->timer = INT64_MAX;
+            rc = win_rec_advance(rec, &w->spec, wm, emit_result, &fa);
+            if (rc == 0)
+                rc = schedule(w, rec, t.kg, t.key, t.klen);
         }
         free(t.key);
     }
@@ -686,6 +704,17 @@ timer_of(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
         heap_push(w, rec.timer, key_group_of(key), key, klen) : 0;
     win_rec_clear(&rec);
     return rc;
+}
+
+/* At the barrier: the changed records go to state, so the checkpoint
+ * holds every tuple before it. */
+static int
+window_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
+{
+    window_t *w = self;
+
+    (void)checkpoint_id;
+    return wincache_flush(w->cache, ctx);
 }
 
 static int
@@ -717,9 +746,11 @@ static const gale_param_spec_t window_params[] = {
     { "late_stream", GALE_STRING, false,
       "declared stream that receives late tuples (Storm's withLateTupleStream)" },
     { "aggregate", GALE_STRING, false,
-      "count (default), sum, min, max, avg, distinct or top" },
+      "count (default), sum, min, max, avg, distinct, top or collect (the window's values as a list)" },
     { "value", GALE_STRING, false, "the field the aggregate reads" },
     { "top_n", GALE_INT, false, "top: how many values per window, default 10" },
+    { "cache_records", GALE_INT, false,
+      "decoded key records kept between barriers, default 65536" },
     { NULL, GALE_NULL, false, NULL }
 };
 
@@ -727,6 +758,7 @@ static const gale_bolt_ops_t window_ops = {
     .prepare = window_prepare,
     .execute = window_execute,
     .restore = window_restore,
+    .snapshot = window_snapshot,
     .cleanup = window_cleanup,
     .on_watermark = window_on_watermark,
 };
