@@ -21,7 +21,10 @@ static const gale_cmd_info_t plan_info = {
         "component in sorted order of the ids), with the executor (thread)\n"
         "and worker (process) each runs in; executors with their task\n"
         "ranges; and the number of channels (upstream task -> downstream\n"
-        "task) each stream uses. With -v, every channel as well.\n"
+        "task) each stream uses; a chained stream (its consumer runs in its\n"
+        "producer's executors, docs/engine.md \"Chaining\") says \"chained\",\n"
+        "and its executors list the components chained into them.\n"
+        "With -v, every channel as well.\n"
         "An invalid FILE is reported as by 'gale validate' (exit 2).\n",
     .flags = GALE_OPT_TOPOLOGY | GALE_OPT_VERBOSE,
     .min_args = 1,
