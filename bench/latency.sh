@@ -13,7 +13,9 @@
 #
 # Environment: GALE, top_builddir (bench/latency.so), BENCH_DIR,
 # LAT_TUPLES (default 4000000), LAT_SECONDS (4), LAT_WARMUP_MS (200),
-# LAT_KEYS (10000).
+# LAT_KEYS (10000), LAT_CHAINING (true; false keeps the three components
+# on threads of their own, with channels between them: with chaining the
+# topology, one task each, runs in one thread, docs/engine.md).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -21,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${LAT_SECONDS:=4}"
 : "${LAT_WARMUP_MS:=200}"
 : "${LAT_KEYS:=10000}"
+: "${LAT_CHAINING:=true}"
 bench_init bench/latency.so || exit 1
 so=$top_builddir/bench/latency.so
 
@@ -28,7 +31,7 @@ so=$top_builddir/bench/latency.so
 topology() {  # file rate count
     cat >"$1" <<CFG
 name = "bench-latency";
-config = { guarantee = "exactly_once";
+config = { guarantee = "exactly_once"; chaining = $LAT_CHAINING;
   checkpoint = { interval_ms = 1000; dir = "state-latency"; }; };
 spouts = ( { id = "source"; type = "pace_ts"; plugin = "$so"; rate = $2;
              count = $3; keys = $LAT_KEYS; fields = ["key", "ts"]; } );

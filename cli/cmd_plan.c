@@ -21,7 +21,10 @@ static const gale_cmd_info_t plan_info = {
         "component in sorted order of the ids), with the executor (thread)\n"
         "and worker (process) each runs in; executors with their task\n"
         "ranges; and the number of channels (upstream task -> downstream\n"
-        "task) each stream uses. With -v, every channel as well.\n"
+        "task) each stream uses; a chained stream (its consumer runs in its\n"
+        "producer's executors, docs/engine.md \"Chaining\") says \"chained\",\n"
+        "and its executors list the components chained into them.\n"
+        "With -v, every channel as well.\n"
         "An invalid FILE is reported as by 'gale validate' (exit 2).\n",
     .flags = GALE_OPT_TOPOLOGY | GALE_OPT_VERBOSE,
     .min_args = 1,
@@ -54,20 +57,30 @@ print_tasks(const gale_plan_t *p, FILE *fp)
     gale_table_destroy(&tab);
 }
 
-/* Writes the executor table of plan p. */
+/* Writes the executor table of plan p; with chains, the components
+ * chained into each executor (their tasks of the same indexes). */
 static void
 print_executors(const gale_plan_t *p, FILE *fp)
 {
-    gale_table_t *tab = gale_table_new(4, "rllr");
+    gale_table_t *tab;
     size_t i;
+    bool chains = false;
+    int m;
 
+    for (i = 0; i < p->nexecs; i++)
+        chains |= p->execs[i].nmembers > 0;
+    tab = gale_table_new(chains ? 5 : 4, "rllrl");
     fprintf(fp, "\nexecutors (%zu):\n", p->nexecs);
     gale_table_cell(tab, "executor");
     gale_table_cell(tab, "component");
     gale_table_cell(tab, "tasks");
     gale_table_cell(tab, "worker");
+    if (chains)
+        gale_table_cell(tab, "chained");
     for (i = 0; i < p->nexecs; i++) {
         const gale_executor_t *x = &p->execs[i];
+        char buf[256];
+        size_t k = 0;
 
         gale_table_cell(tab, "%d", x->id);
         gale_table_cell(tab, "%s", p->topo->comps[x->comp].id);
@@ -77,6 +90,18 @@ print_executors(const gale_plan_t *p, FILE *fp)
             gale_table_cell(tab, "%d-%d", x->first_task,
                 x->first_task + x->ntasks - 1);
         gale_table_cell(tab, "%d", x->worker);
+        if (!chains)
+            continue;
+        buf[0] = '\0';
+        for (m = 0; m < x->nmembers && k + 1 < sizeof buf; m++) {
+            int w = snprintf(buf + k, sizeof buf - k, "%s%s", m ? ", " : "",
+                p->topo->comps[x->members[m]].id);
+
+            if (w < 0)
+                break;
+            k += (size_t)w < sizeof buf - k ? (size_t)w : sizeof buf - k - 1;
+        }
+        gale_table_cell(tab, "%s", x->nmembers > 0 ? buf : "-");
     }
     gale_table_print(tab, "  ", fp);
     gale_table_destroy(&tab);
@@ -126,7 +151,10 @@ print_channels(const gale_plan_t *p, int verbose, FILE *fp)
         gale_table_cell(tab, "%s", t->comps[e->to].id);
         gale_table_cell(tab, "%s", e->stream);
         gale_table_cell(tab, "%s", gale_grouping_name(e->grouping));
-        gale_table_cell(tab, "%zu", edge_channels(p, (int)i, targets));
+        if (p->chained[i])
+            gale_table_cell(tab, "chained");
+        else
+            gale_table_cell(tab, "%zu", edge_channels(p, (int)i, targets));
     }
     gale_table_print(tab, "  ", fp);
     gale_table_destroy(&tab);

@@ -8,6 +8,8 @@
  * Topology: spouts s1 and s2 feed bolt b, which feeds bolt c. Task ids
  * (sorted components): b = 1, c = 2, s1 = 3, s2 = 4; executors: b = 0;
  * channels: b->c = 0, s1->b = 1, s2->b = 2. Only executor 0 runs.
+ * (`chaining = false`: b -> c would otherwise be chained, c running in
+ * b's executor; chained runs are tested end to end, tests/e2e/chaining.sh.)
  *
  * What is checked: BARRIER(n) on one input blocks that input (its later
  * tuples are not executed) until BARRIER(n) or END arrived on every input;
@@ -202,7 +204,7 @@ setup(void)
     const char *text =
         "name = \"align\";\n"
         "config = { max_parallelism = 16; guarantee = \"exactly_once\";\n"
-        "           queue_depth = 64; };\n"
+        "           queue_depth = 64; chaining = false; };\n"
         "spouts = ( { id = \"s1\"; type = \"tspout\"; fields = [\"n\"]; },\n"
         "           { id = \"s2\"; type = \"tspout\"; fields = [\"n\"]; } );\n"
         "bolts = ( { id = \"b\"; type = \"tbolt\"; fields = [\"n\"]; },\n"

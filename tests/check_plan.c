@@ -121,7 +121,7 @@ END_TEST
 START_TEST(test_fewer_executors_than_workers)
 {
     build("name = \"few\";\n"
-        "config = { workers = 5; };\n"
+        "config = { workers = 5; chaining = false; };\n"
         "spouts = ( { id = \"s\"; type = \"x\"; fields = [\"f\"]; } );\n"
         "bolts = ( { id = \"t\"; type = \"x\"; } );\n"
         "streams = ( { from = \"s\"; to = \"t\"; grouping = \"shuffle\"; } );\n");
@@ -225,6 +225,113 @@ START_TEST(test_other_groupings_use_all_tasks)
 }
 END_TEST
 
+
+/* Whether edge e of the plan is chained. */
+static bool
+chained(int e)
+{
+    return plan->chained[e];
+}
+
+START_TEST(test_chains)
+{
+    int out[4];
+
+    /* s x2 -> shuffle -> a x2 -> fields -> b x2 -> none -> c x2, and a ->
+     * local_or_shuffle -> d x2: chained but the fields edge; b heads a
+     * chain with c. Task ids are Storm's, whatever is chained. */
+    build("name = \"ch\";\n"
+        "config = { workers = 2; };\n"
+        "spouts = ( { id = \"s\"; type = \"x\"; parallelism = 2; fields = [\"k\"]; } );\n"
+        "bolts = ( { id = \"a\"; type = \"x\"; parallelism = 2; fields = [\"k\"]; },\n"
+        "          { id = \"b\"; type = \"x\"; parallelism = 2; fields = [\"k\"]; },\n"
+        "          { id = \"c\"; type = \"x\"; parallelism = 2; },\n"
+        "          { id = \"d\"; type = \"x\"; parallelism = 2; } );\n"
+        "streams = ( { from = \"s\"; to = \"a\"; grouping = \"shuffle\"; },\n"
+        "            { from = \"a\"; to = \"b\"; grouping = \"fields\"; fields = [\"k\"]; },\n"
+        "            { from = \"b\"; to = \"c\"; grouping = \"none\"; },\n"
+        "            { from = \"a\"; to = \"d\"; grouping = \"local_or_shuffle\"; } );\n");
+    ck_assert(chained(0));
+    ck_assert(!chained(1));
+    ck_assert(chained(2));
+    ck_assert(chained(3));
+    /* Executors: b's two (with c), s's two (with a, then d). */
+    ck_assert_uint_eq(plan->nexecs, 4);
+    ck_assert_int_eq(plan->execs[0].comp, 1);       /* b */
+    ck_assert_int_eq(plan->execs[0].nmembers, 1);
+    ck_assert_int_eq(plan->execs[0].members[0], 2); /* c */
+    ck_assert_int_eq(plan->execs[2].comp, 4);       /* s */
+    ck_assert_int_eq(plan->execs[2].nmembers, 2);
+    ck_assert_int_eq(plan->execs[2].members[0], 0); /* a, then what a feeds */
+    ck_assert_int_eq(plan->execs[2].members[1], 3); /* d */
+    /* a = 1-2, b = 3-4, c = 5-6, d = 7-8, s = 9-10; a member's task i
+     * runs where its head's task i runs. */
+    check_task(1, "a", 0, 2, 0);
+    check_task(2, "a", 1, 3, 1);
+    check_task(3, "b", 0, 0, 0);
+    check_task(5, "c", 0, 0, 0);
+    check_task(6, "c", 1, 1, 1);
+    check_task(8, "d", 1, 3, 1);
+    check_task(9, "s", 0, 2, 0);
+    ck_assert_int_eq(gale_plan_exec_task(plan, 3, 3, 0), 8);
+    ck_assert_int_eq(gale_plan_exec_task(plan, 3, 4, 0), 10);
+    /* A chained edge targets the task of the same index, by no channel. */
+    ck_assert_int_eq(gale_plan_edge_targets(plan, 0, 10, out), 1);
+    ck_assert_int_eq(out[0], 2);
+    ck_assert_uint_eq(plan->nchans, 4);             /* a -> b only */
+    ck_assert_int_eq(gale_plan_channel(plan, 10, 2), -1);
+    ck_assert_int_eq(gale_plan_channel(plan, 1, 4), 1);
+}
+END_TEST
+
+START_TEST(test_what_does_not_chain)
+{
+    /* s x2 -> a: the edge from s to a is edge 0. */
+    static const char *const cases[][3] = {
+        /* fields, global, all: not a one-to-one forward */
+        { "", "parallelism = 2;", "grouping = \"fields\"; fields = [\"k\"];" },
+        { "", "parallelism = 2;", "grouping = \"global\";" },
+        { "", "parallelism = 2;", "grouping = \"all\";" },
+        /* other parallelism, other task counts */
+        { "", "parallelism = 3;", "grouping = \"shuffle\";" },
+        { "", "parallelism = 2; tasks = 4;", "grouping = \"shuffle\";" },
+        /* switched off: for the topology, for a component */
+        { "chaining = false;", "parallelism = 2;", "grouping = \"shuffle\";" },
+        { "", "parallelism = 2; config = { chaining = false; };",
+          "grouping = \"shuffle\";" },
+        /* a shell component */
+        { "", "parallelism = 2; type = \"shell\"; command = [\"true\"];",
+          "grouping = \"shuffle\";" },
+    };
+    char text[2048];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "name = \"no\";\n"
+            "config = { %s };\n"
+            "spouts = ( { id = \"s\"; type = \"x\"; parallelism = 2; fields = [\"k\"]; } );\n"
+            "bolts = ( { id = \"a\"; %s%s } );\n"
+            "streams = ( { from = \"s\"; to = \"a\"; %s } );\n",
+            cases[i][0], strstr(cases[i][1], "type") ? "" : "type = \"x\"; ",
+            cases[i][1], cases[i][2]);
+        build(text);
+        ck_assert_msg(!chained(0), "case %zu chained", i);
+        ck_assert_int_eq(plan->chain_from[0], -1);
+        gale_plan_destroy(&plan);
+        gale_topology_destroy(&topo);
+    }
+    /* A second input: neither edge chains. */
+    build("name = \"two\";\n"
+        "spouts = ( { id = \"s\"; type = \"x\"; fields = [\"k\"]; },\n"
+        "           { id = \"t\"; type = \"x\"; fields = [\"k\"]; } );\n"
+        "bolts = ( { id = \"a\"; type = \"x\"; } );\n"
+        "streams = ( { from = \"s\"; to = \"a\"; grouping = \"shuffle\"; },\n"
+        "            { from = \"t\"; to = \"a\"; grouping = \"shuffle\"; } );\n");
+    ck_assert(!chained(0) && !chained(1));
+    ck_assert_uint_eq(plan->nexecs, 3);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -241,6 +348,8 @@ main(void)
     tcase_add_test(tc, test_channels_per_grouping);
     tcase_add_test(tc, test_local_or_shuffle_fallback);
     tcase_add_test(tc, test_other_groupings_use_all_tasks);
+    tcase_add_test(tc, test_chains);
+    tcase_add_test(tc, test_what_does_not_chain);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);

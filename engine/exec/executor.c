@@ -3,6 +3,7 @@
  * when done, and report counters to the runtime. */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,6 +58,8 @@ typedef struct task_rt {
     uint64_t snap_id[PENDING_RING];
     uint64_t snap_emitted[PENDING_RING];
     uint64_t done_emitted;
+    int fused_from;                 /* a chain member (chain.h): the local
+                                       task that feeds it; else -1 */
 } task_rt_t;
 
 struct gale_exec {
@@ -93,6 +96,8 @@ struct gale_exec {
     atomic_bool finished;           /* the thread is about to return */
     pthread_t thread;
     uint64_t next_report_ns;        /* when to send STATS */
+    char *chain_error;              /* owned: a chained task's failure */
+    bool chain_reported;            /* it was reported */
 };
 
 gale_exec_t *
@@ -147,6 +152,19 @@ report_failed(gale_exec_t *e, const char *fmt, ...)
         return;
     send_report_hdr(e->report, &h, ZMQ_SNDMORE);
     zmq_send(e->report, msg, strlen(msg) + 1, 0);
+}
+
+/* Whether a chained task failed (chain.h); reports it, once. A caller
+ * that sees true leaves with -1: nothing may be snapshotted after it. */
+static bool
+chain_failed(gale_exec_t *e)
+{
+    if (e->chain_error == NULL)
+        return false;
+    if (!e->chain_reported && !e->aborting)
+        report_failed(e, "%s", e->chain_error);
+    e->chain_reported = true;
+    return true;
 }
 
 /* Sends the counters of every task. */
@@ -265,6 +283,8 @@ collect_outs(const gale_ctx_t *t, task_rt_t *tr)
             const gale_route_t *rt = &t->router->streams[s].routes[r];
 
             for (i = 0; i < rt->ntargets; i++) {
+                if (rt->outs[i] < 0)
+                    continue;       /* chained: no channel */
                 for (k = 0; k < tr->nouts && tr->outs[k] != rt->outs[i]; k++)
                     ;
                 if (k < tr->nouts)
@@ -381,12 +401,53 @@ save_time(gale_ctx_t *t)
     return 0;
 }
 
+/* The local index of task id, or -1. */
+static int
+local_task(const gale_exec_t *e, int id)
+{
+    int i;
+
+    for (i = 0; i < e->ntasks; i++)
+        if (e->tasks[i]->task_id == id)
+            return i;
+    return -1;
+}
+
+/* Points each chained route of the executor's tasks at its consumer task
+ * (chain.h): that task's one input, watermark channel 0. */
+static void
+fuse_tasks(gale_exec_t *e)
+{
+    const gale_plan_t *p = e->cfg.plan;
+    size_t s, r;
+    int i, j;
+
+    for (i = 0; i < e->ntasks; i++) {
+        gale_router_t *ro = e->tasks[i]->router;
+
+        for (s = 0; s < ro->nstreams; s++) {
+            for (r = 0; r < ro->streams[s].nroutes; r++) {
+                gale_route_t *rt = &ro->streams[s].routes[r];
+
+                if (!p->chained[rt->edge] || rt->ntargets != 1)
+                    continue;
+                j = local_task(e, rt->targets[0]);
+                assert(j > i && e->trt[j].fused_from < 0);
+                rt->fused = e->tasks[j];
+                e->trt[j].fused_from = i;
+                e->tasks[j]->inputs_open++;
+            }
+        }
+    }
+}
+
 /* Creates sockets, channels and tasks. 0, or -1 after reporting. */
 static int
 setup(gale_exec_t *e)
 {
     const gale_plan_t *p = e->cfg.plan;
     const gale_executor_cfg_t *c = &e->cfg;
+    const gale_executor_t *x = &p->execs[c->exec];
     gale_outlet_cfg_t oc;
     char ep[256], name[32], *cause = NULL, *chp;
     int i, linger = 0, first = p->execs[c->exec].first_task, idx;
@@ -431,34 +492,45 @@ setup(gale_exec_t *e)
     e->chan_out = xcalloc(p->nchans + 1, sizeof *e->chan_out);
     for (k = 0; k < p->nchans; k++)
         e->chan_out[k] = -1;
-    e->ntasks = p->execs[c->exec].ntasks;
+    /* Its component's tasks, then those of each component chained into
+     * it (plan.h), as many of each. */
+    e->ntasks = x->ntasks * (1 + x->nmembers);
     e->tasks = xcalloc((size_t)e->ntasks, sizeof *e->tasks);
     e->trt = xcalloc((size_t)e->ntasks, sizeof *e->trt);
     for (i = 0; i < e->ntasks; i++) {
-        if ((e->tasks[i] = gale_task_new(p, first + i, e->outlet, out_index, e,
-            &cause)) == NULL)
+        int comp = i < x->ntasks ? x->comp : x->members[i / x->ntasks - 1];
+
+        e->trt[i].fused_from = -1;
+        if ((e->tasks[i] = gale_task_new(p, gale_plan_exec_task(p, c->exec,
+            comp, i % x->ntasks), e->outlet, out_index, e, &cause)) == NULL)
             goto fail;
         e->tasks[i]->attempt = c->epoch;
+        e->tasks[i]->chain_error = &e->chain_error;
         collect_outs(e->tasks[i], &e->trt[i]);
     }
+    fuse_tasks(e);
     if (c->restore != NULL && restore_state(e, &cause) != 0)
         goto fail;
-    /* Input channels: every channel whose receiver is one of our tasks. */
+    /* Input channels: every channel whose receiver is one of our tasks
+     * (a chain member has none: its one input is fused). */
     for (k = 0; k < p->nchans; k++) {
         const gale_channel_t *ch = &p->chans[k];
+        int ti;
 
-        if (ch->to_task < first || ch->to_task >= first + e->ntasks)
+        if (p->tasks[ch->to_task - 1].executor != c->exec)
             continue;
+        ti = ch->to_task >= first && ch->to_task < first + x->ntasks ?
+            ch->to_task - first : local_task(e, ch->to_task);
         if ((idx = gale_inlet_add(e->inlet, ch->id)) < 0) {
             xasprintf(&cause, "channel %d: %s", ch->id, zmq_strerror(-idx));
             goto fail;
         }
         e->in_map = xreallocarray(e->in_map, (size_t)idx + 1, sizeof *e->in_map);
         memset(&e->in_map[idx], 0, sizeof e->in_map[idx]);
-        e->in_map[idx].task = ch->to_task - first;
+        e->in_map[idx].task = ti;
         e->in_map[idx].from_task = ch->from_task;
         e->in_map[idx].producer = &p->topo->comps[p->tasks[ch->from_task - 1].comp];
-        e->in_map[idx].wm_ch = e->tasks[ch->to_task - first]->inputs_open++;
+        e->in_map[idx].wm_ch = e->tasks[ti]->inputs_open++;
     }
     for (i = 0; i < e->ntasks; i++) {
         gale_ctx_t *t = e->tasks[i];
@@ -544,13 +616,51 @@ close_tasks(gale_exec_t *e)
     }
 }
 
-/* Sends END on every output channel. 0 or -errno. */
+static int deliver_watermark(gale_exec_t *e, int i);
+static int finish_task(gale_exec_t *e, gale_ctx_t *t);
+static int snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns);
+static int forward_barrier(gale_exec_t *e, int i, uint64_t n);
+
+/* The executor's own tasks are done: its chain members' input ends, in
+ * chain order (each after the task feeding it), as END on a channel
+ * would: the watermark ends (or stays, when stopped), finish() runs, and
+ * a checkpoint heard of but not yet taken is taken. 0, or -1 after
+ * reporting. */
+static int
+end_members(gale_exec_t *e)
+{
+    bool stopped = e->stopping || e->stopped_in;
+    int j;
+
+    for (j = 0; j < e->ntasks; j++) {
+        gale_ctx_t *t = e->tasks[j];
+
+        if (e->trt[j].fused_from < 0 || t->done)
+            continue;
+        t->inputs_open--;
+        if ((stopped ? gale_wmark_stop : gale_wmark_end)(t->wm, 0) &&
+            deliver_watermark(e, j) != 0)
+            return -1;
+        if (finish_task(e, t) != 0 || chain_failed(e))
+            return -1;
+        if (e->triggered > e->trt[j].last_snap && e->triggered > e->declined &&
+            (snapshot_task(e, j, e->triggered, 0) != 0 ||
+            forward_barrier(e, j, e->triggered) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* Sends END on every output channel. 0 or -errno (-ECANCELED after a
+ * chain member's failure, reported). */
 static int
 send_end(gale_exec_t *e)
 {
     size_t i;
     int rc;
 
+    if (end_members(e) != 0)
+        return -ECANCELED;
     for (i = 0; i < (size_t)e->ntasks; i++)
         if ((rc = gale_task_drain(e->tasks[i])) != 0)
             return rc;
@@ -595,6 +705,8 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
     gale_snap_t *snap;
     int rc = 0;
 
+    if (chain_failed(e))
+        return -1;                  /* its lost tuples must not be covered */
     gale_kvstore_set_keygroup(t->state, -1);
     if (t->def->kind == GALE_SPOUT && t->def->spout->snapshot)
         rc = t->def->spout->snapshot(t, t->self, n);
@@ -624,6 +736,8 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
     return 0;
 }
 
+static int fused_control(gale_exec_t *e, int j, int kind, uint64_t arg);
+
 /* Sends a control frame (BARRIER, WATERMARK) with arg on task i's output
  * channels, after the tuples its combiners hold, unless END went out. 0
  * or -1 after reporting. */
@@ -645,6 +759,11 @@ send_control(gale_exec_t *e, int i, int kind, uint64_t arg)
                 zmq_strerror(-rc));
         return -1;
     }
+    /* Chain members fed by task i hear of it now, after every tuple it
+     * emitted before (they were executed when emitted). */
+    for (k = (size_t)i + 1; k < (size_t)e->ntasks; k++)
+        if (e->trt[k].fused_from == i && fused_control(e, (int)k, kind, arg) != 0)
+            return -1;
     return 0;
 }
 
@@ -674,7 +793,7 @@ call_on_watermark(gale_exec_t *e, gale_ctx_t *t, int64_t wm)
         return 0;
     gale_kvstore_set_keygroup(t->state, -1);
     if ((rc = t->def->bolt->on_watermark(t, t->self, wm)) != 0) {
-        if (!e->aborting)
+        if (!e->aborting && !chain_failed(e))
             report_failed(e, "%s: on_watermark(%lld) failed: %s", t->origin,
                 (long long)wm, strerror(rc < 0 ? -rc : rc));
         return -1;
@@ -700,24 +819,31 @@ deliver_watermark(gale_exec_t *e, int i)
     return send_watermark(e, i, (uint64_t)wm);
 }
 
-/* WATERMARK(arg) arrived on input channel idx. 0 or -1. */
+/* WATERMARK(arg) arrived at task i on its watermark channel ch. 0 or
+ * -1. */
 static int
-on_watermark_frame(gale_exec_t *e, int idx, uint64_t arg)
+on_watermark(gale_exec_t *e, int i, int ch, uint64_t arg)
 {
-    const in_map_t *m = &e->in_map[idx];
-    gale_ctx_t *t = e->tasks[m->task];
+    gale_ctx_t *t = e->tasks[i];
     bool idle = arg == GALE_WM_IDLE_ARG;
 
-    if (idle ? gale_wmark_idle(t->wm, (size_t)m->wm_ch) :
-        gale_wmark_update(t->wm, (size_t)m->wm_ch, (int64_t)arg))
-        return deliver_watermark(e, m->task);
+    if (idle ? gale_wmark_idle(t->wm, (size_t)ch) :
+        gale_wmark_update(t->wm, (size_t)ch, (int64_t)arg))
+        return deliver_watermark(e, i);
     if (idle && t->wm_idx == NULL && !t->wm_idle_sent &&
         gale_wmark_all_idle(t->wm)) {
         /* Every input is idle: so are the task's outputs. */
         t->wm_idle_sent = true;
-        return send_watermark(e, m->task, GALE_WM_IDLE_ARG);
+        return send_watermark(e, i, GALE_WM_IDLE_ARG);
     }
     return 0;
+}
+
+/* WATERMARK(arg) arrived on input channel idx. 0 or -1. */
+static int
+on_watermark_frame(gale_exec_t *e, int idx, uint64_t arg)
+{
+    return on_watermark(e, e->in_map[idx].task, e->in_map[idx].wm_ch, arg);
 }
 
 /* Periodic event-time work at now: tasks that generate watermarks send
@@ -822,6 +948,23 @@ on_barrier(gale_exec_t *e, int idx, uint64_t n)
     return try_align(e, m->task);
 }
 
+/* A control frame of kind (BARRIER, WATERMARK) with arg reaches chain
+ * member j from the task that feeds it (send_control): its one input
+ * delivered it, so a barrier is aligned at once. 0 or -1. */
+static int
+fused_control(gale_exec_t *e, int j, int kind, uint64_t arg)
+{
+    task_rt_t *tr = &e->trt[j];
+
+    if (kind == GALE_FRAME_WATERMARK)
+        return on_watermark(e, j, 0, arg);
+    if (kind != GALE_FRAME_BARRIER || arg <= e->declined || arg <= tr->last_snap)
+        return 0;
+    tr->aligning = arg;
+    tr->align_start_ns = gale_now_ns();
+    return try_align(e, j);
+}
+
 /* Acts on recorded control messages at a safe point (between next() or
  * execute() calls): declines, triggers, completion notices. 0 or -1. */
 static int
@@ -892,6 +1035,8 @@ tick(gale_exec_t *e, gale_ctx_t *t, uint64_t now)
         return 0;
     gale_kvstore_set_keygroup(t->state, -1);
     if ((rc = t->def->bolt->execute(t, t->self, &view)) != 0) {
+        if (chain_failed(e))
+            return -1;
         report_failed(e, "%s: execute failed on a tick tuple: %s", t->origin,
             strerror(rc < 0 ? -rc : rc));
         return -1;
@@ -1024,7 +1169,7 @@ run_spouts(gale_exec_t *e)
             for (i = 0; i < e->ntasks; i++) {
                 gale_ctx_t *t = e->tasks[i];
 
-                if (t->done)
+                if (t->done || t->def->kind != GALE_SPOUT)
                     continue;
                 if (e->inactive && t->def->spout->deactivate)
                     t->def->spout->deactivate(t, t->self);
@@ -1036,7 +1181,8 @@ run_spouts(gale_exec_t *e)
         for (i = 0; i < e->ntasks; i++) {
             gale_ctx_t *t = e->tasks[i];
 
-            if (t->done)
+            /* Chain members (bolts) run inside the spouts' emits. */
+            if (t->done || t->def->kind != GALE_SPOUT)
                 continue;
             if ((e->inactive && !e->stopping) || (e->max_pending > 0 &&
                 t->stats.emitted - e->trt[i].done_emitted >= e->max_pending &&
@@ -1055,7 +1201,7 @@ run_spouts(gale_exec_t *e)
             }
             live++;
             rc = t->def->spout->next(t, t->self);
-            if (e->aborting)
+            if (e->aborting || chain_failed(e))
                 return -1;
             if (rc == GALE_DONE) {
                 t->done = true;
@@ -1083,7 +1229,7 @@ run_spouts(gale_exec_t *e)
         } else if ((++iter & 63) == 0 && read_control(e)) {
             return -1;
         }
-        if (handle_pending(e) != 0 || housekeeping(e) != 0)
+        if (chain_failed(e) || handle_pending(e) != 0 || housekeeping(e) != 0)
             return -1;
     }
     return 0;
@@ -1152,8 +1298,8 @@ execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
             for (w = 0, rc = 0; w < rec.weight && rc == 0; w++, n++)
                 rc = t->def->bolt->execute(t, t->self, &view);
         }
-        if (rc != 0) {
-            if (e->aborting)
+        if (rc != 0 || e->chain_error != NULL) {
+            if (e->aborting || chain_failed(e))
                 return -1;
             report_failed(e, "%s: execute failed on a tuple from %s[%d] "
                 "stream %s: %s", t->origin, m->producer->id, m->from_task,
@@ -1178,7 +1324,7 @@ finish_task(gale_exec_t *e, gale_ctx_t *t)
 
     gale_kvstore_set_keygroup(t->state, -1);
     if (t->def->bolt->finish != NULL && (rc = t->def->bolt->finish(t, t->self)) != 0) {
-        if (!e->aborting)
+        if (!e->aborting && !chain_failed(e))
             report_failed(e, "%s: finish failed: %s", t->origin,
                 strerror(rc < 0 ? -rc : rc));
         return -1;
@@ -1203,6 +1349,8 @@ run_bolts(gale_exec_t *e)
         for (i = 0; i < e->ntasks; i++) {
             gale_ctx_t *t = e->tasks[i];
 
+            if (e->trt[i].fused_from >= 0)
+                continue;           /* a chain member: ends in send_end */
             if (!t->done && t->inputs_open == 0) {
                 if (finish_task(e, t) != 0)
                     return -1;
@@ -1274,7 +1422,7 @@ run_bolts(gale_exec_t *e)
             report_failed(e, "%s: poll failed: %s", e->comp->id, zmq_strerror(-idx));
             return -1;
         }
-        if (handle_pending(e) != 0 || housekeeping(e) != 0)
+        if (chain_failed(e) || handle_pending(e) != 0 || housekeeping(e) != 0)
             return -1;
     }
 }
@@ -1384,6 +1532,7 @@ gale_executor_destroy(gale_exec_t **ep)
     free(e->in_map);
     free(e->chan_out);
     free(e->fields);
+    free(e->chain_error);
     free(e->prefix);
     free(e->ctl_prefix);
     free(e);

@@ -36,6 +36,10 @@ route_init(gale_route_t *rt, const gale_plan_t *plan, int e, int task_id,
     rt->max_parallelism = t->max_parallelism;
     rt->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)task_id << 32) ^ (uint64_t)e;
     for (i = 0; i < rt->ntargets; i++) {
+        if (plan->chained[e]) {
+            rt->outs[i] = -1;       /* no channel: the executor fuses it */
+            continue;
+        }
         if ((ch = gale_plan_channel(plan, task_id, rt->targets[i])) < 0) {
             xasprintf(cause, "no channel from task %d to task %d",
                 task_id, rt->targets[i]);

@@ -36,6 +36,9 @@ typedef struct gale_route {
     int *order;                     /* SHUFFLE: targets shuffled once */
     uint64_t rng;                   /* NONE: xorshift state */
     uint64_t *sent;                 /* PARTIAL_KEY: tuples sent per target */
+    gale_ctx_t *fused;              /* a chained edge (plan.h): the one
+                                     * target task, in this thread
+                                     * (chain.h); its outs[0] is -1 */
     const gale_grouping_def_t *custom; /* CUSTOM: definition */
     void *custom_self;              /* CUSTOM: its state */
 } gale_route_t;

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "engine/exec/chain.h"
 #include "engine/exec/combiner.h"
 #include "engine/wire/keyhash.h"
 #include "engine/wire/record.h"
@@ -604,6 +605,21 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
     for (r = 0; r < so->nroutes; r++) {
         gale_route_t *rt = &so->routes[r];
 
+        if (rt->fused != NULL) {
+            /* Chained (chain.h): only a fields grouping's key group is
+             * wanted of the router. */
+            kg = -1;
+            if (rt->grouping == GALE_GROUPING_FIELDS &&
+                (k = gale_route_choose(rt, ctx->task_id, vals, n, NULL,
+                ctx->picks, &kg)) < 0)
+                return k;
+            if ((rc = gale_chain_push(ctx, rt->fused, s, vals, n, kg)) != 0)
+                return rc;
+            if (opts->tasks_out != NULL && ntasks < opts->tasks_cap)
+                opts->tasks_out[ntasks] = rt->targets[0];
+            ntasks++;
+            continue;
+        }
         if (rt->comb != NULL) {
             if ((rc = combine_to(ctx, &em, rt, opts, &ntasks)) != 0)
                 return rc;

@@ -90,6 +90,8 @@ struct gale_ctx {
     gale_counter_t *counters;       /* gale_ctx_count */
     size_t ncounters;
     char *last_error;               /* owned; last reported error */
+    char **chain_error;             /* the executor's: the first failure of
+                                       a chained task (chain.h) */
     char origin[96];                /* "component[task]" for logs */
 };
 

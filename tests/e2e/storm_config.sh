@@ -10,6 +10,7 @@ name = "keys";
 config = {
   passthrough = ( { key = "topology.foo.bar"; value = 1; },
                   { key = "my.own.key"; value = "x"; } );
+  chaining = false;   # two executors, so that workers = 2 plans 2 workers
 };
 spouts = ( { id = "s"; type = "generator"; mode = "words"; count = 10;
              fields = ["word"]; } );
