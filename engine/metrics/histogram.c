@@ -1,0 +1,146 @@
+/* histogram.c - log-bucketed histograms (histogram.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine/metrics/histogram.h"
+
+uint64_t
+gale_hist_lower(int i)
+{
+    int e;
+
+    if (i < 4)
+        return (uint64_t)i;
+    e = i / 4 + 1;
+    return (uint64_t)(4 + i % 4) << (e - 2);
+}
+
+uint64_t
+gale_hist_upper(int i)
+{
+    return i >= GALE_HIST_BUCKETS - 1 ? UINT64_MAX : gale_hist_lower(i + 1);
+}
+
+void
+gale_hist_merge(gale_hist_t *dst, const gale_hist_t *src)
+{
+    int i;
+
+    for (i = 0; i < GALE_HIST_BUCKETS; i++)
+        dst->b[i] += src->b[i];
+    dst->count += src->count;
+    dst->sum += src->sum;
+}
+
+double
+gale_hist_quantile(const gale_hist_t *h, double q)
+{
+    double rank, below = 0, lo, hi;
+    int i;
+
+    if (h->count == 0)
+        return 0;
+    if (q < 0)
+        q = 0;
+    if (q > 1)
+        q = 1;
+    rank = q * (double)h->count;
+    for (i = 0; i < GALE_HIST_BUCKETS; i++) {
+        if (h->b[i] == 0)
+            continue;
+        if (below + (double)h->b[i] >= rank) {
+            lo = (double)gale_hist_lower(i);
+            /* The last bucket is open: its lower edge is the estimate. */
+            hi = i == GALE_HIST_BUCKETS - 1 ? lo : (double)gale_hist_upper(i);
+            return lo + (hi - lo) * ((rank - below) / (double)h->b[i]);
+        }
+        below += (double)h->b[i];
+    }
+    return (double)gale_hist_lower(GALE_HIST_BUCKETS - 1);
+}
+
+uint64_t
+gale_hist_count_below(const gale_hist_t *h, uint64_t bound)
+{
+    uint64_t n = 0;
+    int i;
+
+    for (i = 0; i < GALE_HIST_BUCKETS && gale_hist_upper(i) <= bound; i++)
+        n += h->b[i];
+    return n;
+}
+
+static void
+put_le(uint8_t *p, uint64_t v, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+size_t
+gale_hist_encode(const gale_hist_t *h, uint8_t *out)
+{
+    size_t len = 17;
+    int i, nz = 0;
+
+    put_le(out, h->count, 8);
+    put_le(out + 8, h->sum, 8);
+    for (i = 0; i < GALE_HIST_BUCKETS; i++) {
+        if (h->b[i] == 0)
+            continue;
+        out[len] = (uint8_t)i;
+        put_le(out + len + 1, h->b[i], 8);
+        len += 9;
+        nz++;
+    }
+    out[16] = (uint8_t)nz;
+    return len;
+}
+
+int
+gale_hist_decode(const void *buf, size_t len, gale_hist_t *h)
+{
+    const uint8_t *p = buf;
+    uint64_t total = 0;
+    size_t need;
+    int i, nz, idx, last = -1;
+
+    memset(h, 0, sizeof *h);
+    if (len < 17)
+        return -EMSGSIZE;
+    nz = p[16];
+    need = 17 + (size_t)nz * 9;
+    if (len < need)
+        return -EMSGSIZE;
+    h->count = get_le(p, 8);
+    h->sum = get_le(p + 8, 8);
+    for (i = 0; i < nz; i++) {
+        idx = p[17 + i * 9];
+        if (idx >= GALE_HIST_BUCKETS || idx <= last)
+            goto bad;
+        last = idx;
+        h->b[idx] = get_le(p + 17 + i * 9 + 1, 8);
+        total += h->b[idx];
+    }
+    if (total != h->count)
+        goto bad;
+    return (int)need;
+bad:
+    memset(h, 0, sizeof *h);
+    return -EINVAL;
+}
