@@ -37,6 +37,8 @@ static const gale_key_t keys[] = {
     { "transport", "gale.transport", false, S, "\"ipc\"", false, true },
     { "tcp_base_port", "gale.tcp.base.port", false, I, "7100", false, true },
     { "state_memory_mb", "gale.state.memory.mb", false, I, "0", false, true },
+    { "http", "gale.http.address", false, S, "\"127.0.0.1:0\"", false, true },
+    { "http_token", "gale.http.token", false, S, NULL, false, true },
     /* Storm keys gale acts on */
     { "debug", "topology.debug", true, B, "false", true, true },
     { "max_spout_pending", "topology.max.spout.pending", true, I, NULL, true, true },

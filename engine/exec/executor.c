@@ -149,6 +149,28 @@ report_failed(gale_exec_t *e, const char *fmt, ...)
     zmq_send(e->report, msg, strlen(msg) + 1, 0);
 }
 
+/* Sends the STATS report's last part: every task's execute latency
+ * histogram (engine/metrics/histogram.h). */
+static void
+send_report_hists(gale_exec_t *e)
+{
+    const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
+    int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
+    uint8_t *part = xmalloc(GALE_HIST_PART_MAX(e->ntasks));
+    size_t len;
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        ids[i] = e->tasks[i]->task_id;
+        hs[i] = &e->tasks[i]->stats.exec_lat;
+    }
+    len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
+    zmq_send(e->report, part, len, 0);
+    free(part);
+    free(ids);
+    free(hs);
+}
+
 /* Sends the counters of every task. */
 static void
 report_stats(gale_exec_t *e)
@@ -175,9 +197,10 @@ report_stats(gale_exec_t *e)
     body = xmalloc(len);
     gale_report_tasks_encode(rt, (size_t)e->ntasks, body);
     send_report_hdr(e->report, &h, ZMQ_SNDMORE);
-    zmq_send(e->report, body, len, 0);
+    zmq_send(e->report, body, len, ZMQ_SNDMORE);
     free(body);
     free(rt);
+    send_report_hists(e);
 }
 
 /* Reads every waiting control message. Checkpoint messages are only
@@ -1161,8 +1184,11 @@ execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
             return -1;
         }
     }
+    t0 = gale_now_ns() - t0;
     t->stats.executed += n;
-    t->stats.exec_ns += gale_now_ns() - t0;
+    t->stats.exec_ns += t0;
+    if (n > 0)
+        gale_hist_record_n(&t->stats.exec_lat, t0 / n, n);
     if (rc != 0) {
         report_bad_frame(e, idx, data, len);
         return -1;

@@ -144,3 +144,45 @@ bad:
     memset(h, 0, sizeof *h);
     return -EINVAL;
 }
+
+size_t
+gale_hist_part_encode(const int32_t *tasks, const gale_hist_t *const *hists,
+    size_t n, uint8_t *out)
+{
+    size_t len = 1, i;
+
+    out[0] = 1;
+    for (i = 0; i < n; i++) {
+        put_le(out + len, (uint32_t)tasks[i], 4);
+        len += 4;
+        len += gale_hist_encode(hists[i], out + len);
+    }
+    return len;
+}
+
+int
+gale_hist_part_decode(const void *buf, size_t len,
+    void (*fn)(void *arg, int32_t task, const gale_hist_t *h), void *arg)
+{
+    const uint8_t *p = buf;
+    gale_hist_t h;
+    size_t off = 1;
+    int32_t task;
+    int rc;
+
+    if (len < 1)
+        return -EMSGSIZE;
+    if (p[0] != 1)
+        return -EPROTO;
+    while (off < len) {
+        if (len - off < 4)
+            return -EMSGSIZE;
+        task = (int32_t)(uint32_t)get_le(p + off, 4);
+        off += 4;
+        if ((rc = gale_hist_decode(p + off, len - off, &h)) < 0)
+            return rc;
+        off += (size_t)rc;
+        fn(arg, task, &h);
+    }
+    return 0;
+}

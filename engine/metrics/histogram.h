@@ -76,4 +76,18 @@ size_t gale_hist_encode(const gale_hist_t *h, uint8_t *out);
  * counts do not add up to count; *h is then zeroed. */
 int gale_hist_decode(const void *buf, size_t len, gale_hist_t *h);
 
+/* The STATS report's third part (docs/wire.md): a version byte (1),
+ * then per task its id (4 bytes, little-endian) and its histogram as
+ * above. At most GALE_HIST_PART_MAX(n) bytes for n tasks. */
+#define GALE_HIST_PART_MAX(n) (1 + (size_t)(n) * (4 + GALE_HIST_ENCODED_MAX))
+/* Writes the part for n tasks into out; returns its length. */
+size_t gale_hist_part_encode(const int32_t *tasks,
+    const gale_hist_t *const *hists, size_t n, uint8_t *out);
+/* Reads a part: calls fn for each task's histogram (borrowed for the
+ * call). 0, or -EPROTO (version), -EMSGSIZE or -EINVAL (a histogram does
+ * not decode: see gale_hist_decode); entries before the bad one were
+ * passed to fn. */
+int gale_hist_part_decode(const void *buf, size_t len,
+    void (*fn)(void *arg, int32_t task, const gale_hist_t *h), void *arg);
+
 #endif

@@ -97,7 +97,12 @@ gale_promtext_write(const gale_registry_t *r, double hist_scale, size_t *len)
             }
             fputs(name, fp);
             labels(fp, &v, NULL);
-            fprintf(fp, " %.17g\n", v.value);
+            /* Counts exactly, as integers; times to the ns. */
+            if (v.value == (double)(long long)v.value &&
+                v.value < 9007199254740992.0 && v.value > -9007199254740992.0)
+                fprintf(fp, " %lld\n", (long long)v.value);
+            else
+                fprintf(fp, " %.12g\n", v.value);
         }
     }
     if (fclose(fp) != 0)

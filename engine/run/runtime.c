@@ -21,8 +21,10 @@
 #include "engine/run/console_server.h"
 #include "engine/run/epoch.h"
 #include "engine/run/launcher.h"
+#include "engine/run/monitor.h"
 #include "engine/run/progress.h"
 #include "engine/run/runtime.h"
+#include "engine/run/webapi.h"
 #include "engine/transport/outlet.h"
 #include "engine/wire/control.h"
 
@@ -90,6 +92,9 @@ typedef struct runtime {
     gale_console_server_t *console; /* NULL: none (name taken) */
     gale_console_state_t cs;        /* stopping, inactive, kill, savepoint */
     int ending;                     /* 0, or GALE_RUNTIME_* why it ends */
+    /* Metrics, the REST API and the UI (docs/metrics.md, docs/rest.md). */
+    gale_monitor_t *monitor;        /* owned */
+    gale_webapi_t *web;             /* owned; NULL: gale.http.address off */
 } runtime_t;
 
 /* One attempt's state. */
@@ -212,6 +217,22 @@ handle_console(runtime_t *rt)
         broadcast(rt, send, 0);
 }
 
+/* The REST API's actions (engine/run/webapi.h): a console request run
+ * here, its control message sent as handle_console sends it. */
+static int
+web_act(void *arg, const char *request, char **reply)
+{
+    runtime_t *rt = arg;
+    int64_t send = gale_console_server_exec(rt->console, &rt->cs, request,
+        reply);
+
+    if (send < 0)
+        return -1;
+    if (send > 0)
+        broadcast(rt, (uint32_t)send, 0);
+    return *reply == NULL ? 1 : 0;
+}
+
 /* The savepoint's checkpoint completed: copies it out. A plain savepoint
  * is answered now; stop-savepoint and rebalance wait for the sinks to
  * publish (run_attempt). */
@@ -322,6 +343,8 @@ read_report(runtime_t *rt, attempt_t *at)
                 note_first_tuple(rt, at, gale_now_ns());
         }
         free(r);
+        gale_monitor_stats(rt->monitor, &h, zmq_msg_data(&part2),
+            zmq_msg_size(&part2));
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -513,17 +536,22 @@ run_attempt(runtime_t *rt, attempt_t *at)
 
     while (rt->failure == NULL) {
         void *console = gale_console_server_pollable(rt->console);
-        zmq_pollitem_t items[2] = { { rt->report, 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[2 + 72] = { { rt->report, 0, ZMQ_POLLIN, 0 },
             { console, 0, ZMQ_POLLIN, 0 } };
-        int nitems = console != NULL ? 2 : 1;
+        long timeout = 50;
+        int nitems = 2, nweb;
         uint64_t now;
 
-        if (zmq_poll(items, nitems, 50) > 0) {
+        /* The HTTP server's sockets (engine/run/webapi.h) after the two. */
+        nweb = gale_webapi_pollitems(rt->web, items + 2, 72, &timeout);
+        if (zmq_poll(items, nitems + nweb, timeout) > 0) {
             while (zmq_poll(items, 1, 0) > 0)
                 read_report(rt, at);
-            if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
+            if (console != NULL && (items[1].revents & ZMQ_POLLIN))
                 handle_console(rt);
         }
+        if (nweb > 0)
+            gale_webapi_run(rt->web);
         for (i = 0; i < plan->nexecs; i++)
             if (rt->npending[i] > 0)
                 flush_pending(rt, i);
@@ -799,6 +827,18 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     }
     rt.console = gale_console_server_open(rt.zctx, plan, rt.coord,
         rt.progress, rt.start_ns);
+    rt.monitor = gale_monitor_new(plan, rt.progress, rt.coord, &rt.cs,
+        rt.start_ns);
+    if (gale_webapi_address(plan) != NULL) {
+        if ((rt.web = gale_webapi_open(gale_webapi_address(plan), plan,
+            rt.monitor, web_act, &rt, &why)) == NULL) {
+            log_error("%s: gale.http.address: %s", t->name, why);
+            goto done;
+        }
+        log_info("%s: http: metrics at http://%s/metrics, the UI at "
+            "http://%s/ui/", t->name, gale_webapi_bound(rt.web),
+            gale_webapi_bound(rt.web));
+    }
 
     signals_seen = 0;
     memset(&sa, 0, sizeof sa);
@@ -817,6 +857,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
 
         at.restore_ns = t0;
         at.first_ns = 0;
+        gale_monitor_attempt(rt.monitor, rt.recoveries, at.epoch);
 
         if (rt.cluster && dir != NULL && gale_epoch_save(dir, at.epoch) != 0) {
             rt.failure = xstrdup("cannot record the attempt epoch");
@@ -941,6 +982,8 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     }
 done:
     gale_console_server_reply(rt.console, "error %s has stopped", t->name);
+    gale_webapi_close(&rt.web);
+    gale_monitor_destroy(&rt.monitor);
     gale_console_server_close(&rt.console);
     gale_console_state_clear_savepoint(&rt.cs);
     gale_coord_close(&rt.coord);
