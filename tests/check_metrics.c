@@ -107,6 +107,43 @@ START_TEST(test_hist_codec_round_trip_and_rejects)
 }
 END_TEST
 
+static int part_seen;
+static uint64_t part_sum;
+
+static void
+on_part(void *arg, int32_t task, const gale_hist_t *h)
+{
+    (void)arg;
+    part_seen++;
+    part_sum += (uint64_t)task * 1000 + h->count;
+}
+
+START_TEST(test_hist_part_round_trip)
+{
+    uint8_t buf[GALE_HIST_PART_MAX(2)];
+    gale_hist_t a, b;
+    const gale_hist_t *hs[2] = { &a, &b };
+    int32_t ids[2] = { 3, 7 };
+    size_t len;
+
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    gale_hist_record_n(&a, 500, 2);
+    len = gale_hist_part_encode(ids, hs, 2, buf);
+    ck_assert_uint_eq(len, 1 + 4 + 17 + 9 + 4 + 17);
+    part_seen = 0;
+    part_sum = 0;
+    ck_assert_int_eq(gale_hist_part_decode(buf, len, on_part, NULL), 0);
+    ck_assert_int_eq(part_seen, 2);
+    ck_assert_uint_eq(part_sum, 3002 + 7000);
+    ck_assert_int_eq(gale_hist_part_decode(buf, len - 1, on_part, NULL),
+        -EMSGSIZE);
+    buf[0] = 2;
+    ck_assert_int_eq(gale_hist_part_decode(buf, len, on_part, NULL), -EPROTO);
+    ck_assert_int_eq(gale_hist_part_decode(buf, 0, on_part, NULL), -EMSGSIZE);
+}
+END_TEST
+
 START_TEST(test_registry_merges_series)
 {
     gale_registry_t *r = gale_registry_new();
@@ -216,6 +253,7 @@ main(void)
     tcase_add_test(tc, test_hist_quantiles_within_bucket_error);
     tcase_add_test(tc, test_hist_weighted_and_merged);
     tcase_add_test(tc, test_hist_codec_round_trip_and_rejects);
+    tcase_add_test(tc, test_hist_part_round_trip);
     tcase_add_test(tc, test_registry_merges_series);
     tcase_add_test(tc, test_promtext_format);
     suite_add_tcase(s, tc);

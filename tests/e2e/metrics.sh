@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# metrics.sh - /metrics and the REST API of a running word count
+# (docs/metrics.md, docs/rest.md), in one process and with 2 worker
+# processes: scraped while it runs; deactivated over POST, the spout stops
+# and, once drained, count's executed total is exactly the words of the
+# sentences the spout emitted (bench/gen_corpus writes the same ones);
+# bad requests (malformed, unknown paths and ids, huge bodies, wrong
+# methods, bad action bodies) get 4xx and the topology keeps running;
+# activated again it goes on; POST kill ends it with exit 0.
+set -u
+. "$(dirname "$0")/lib.sh" || exit 99
+gen=$(build_file bench/gen_corpus)
+need_build "$gen"
+need_cmd curl curl
+work_dir metrics
+cd "$tmp" || exit 99
+
+# metric NAME SELECTOR: the sum of NAME's series whose labels contain
+# SELECTOR (e.g. component="count"), from the scrape in file scrape.
+metric() {
+    awk -v n="$1" -v sel="$2" '
+        index($0, n "{") == 1 && index($0, sel) > 0 { s += $NF }
+        END { printf "%.0f\n", s }' scrape
+}
+
+# scrape: GETs /metrics into file scrape; fails on anything but 200.
+scrape() {
+    [ "$(curl -s -o scrape -w '%{http_code}' "http://$addr/metrics")" = 200 ]
+}
+
+# status_of METHOD PATH [CURL ARGS]: the HTTP status of one request.
+status_of() {
+    local m=$1 p=$2
+    shift 2
+    curl -s -o body -w '%{http_code}' -X "$m" "$@" "http://$addr$p"
+}
+
+# drained: the spout emitted nothing since the last call and count
+# executed everything split emitted.
+last_emitted=-1
+drained() {
+    scrape || return 1
+    local e s c
+    e=$(metric gale_component_emitted_total 'component="sentences"')
+    s=$(metric gale_component_emitted_total 'component="split"')
+    c=$(metric gale_component_executed_total 'component="count"')
+    [ "$e" = "$last_emitted" ] && [ "$s" = "$c" ] && [ "$c" -gt 0 ] &&
+        return 0
+    last_emitted=$e
+    return 1
+}
+
+run_case() {
+    local workers=$1 name=metrics-$$-$1 pid addr_line
+    mkdir -p "w$workers" && cd "w$workers" || exit 99
+    cat > topo.cfg <<CFG
+name = "$name";
+config = { workers = $workers; checkpoint = { interval_ms = 300; dir = "state"; }; };
+spouts = ( { id = "sentences"; type = "generator"; mode = "sentences";
+             seed = 42; count = 1000000; rate = 3000; fields = ["sentence"]; } );
+bolts = (
+  { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
+  { id = "count"; type = "count"; key = "word"; parallelism = 2;
+    fields = ["word", "count"]; } );
+streams = (
+  { from = "sentences"; to = "split"; grouping = "shuffle"; },
+  { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; } );
+CFG
+    "$GALE" run topo.cfg >run.out 2>run.err &
+    pid=$!
+    at_exit "kill $pid 2>/dev/null"
+    wait_for -p "$pid" 20 grep -q 'http: metrics at' run.err ||
+        { cat run.err; die "workers=$workers: no http address in the log"; }
+    addr=$(sed -n 's|.*metrics at http://\([^/]*\)/metrics.*|\1|p' run.err)
+    case $addr in 127.0.0.1:[1-9]*) ;; *) die "not on loopback: $addr" ;; esac
+
+    # Scraped while it runs: counts grow, every family is there.
+    wait_for -p "$pid" 20 eval 'scrape && [ "$(metric gale_component_executed_total component=\"count\")" -gt 1000 ]' ||
+        die "workers=$workers: count executed nothing in 20 s"
+    grep -q '^# TYPE gale_task_executed_total counter$' scrape ||
+        fail "no gale_task_executed_total family"
+    grep -q "^gale_task_executed_total{topology=\"$name\",component=\"count\",task=\"[0-9]*\",worker=\"[0-9]*\"} [0-9]*\$" scrape ||
+        fail "task series not as documented: $(grep gale_task_executed_total scrape | head -2)"
+    grep -q "^gale_component_execute_latency_seconds_bucket{topology=\"$name\",component=\"count\",le=\"+Inf\"} [1-9]" scrape ||
+        fail "no latency histogram for count"
+    grep -q "^gale_topology_workers{topology=\"$name\"} $workers\$" scrape ||
+        fail "gale_topology_workers is not $workers"
+    [ "$(metric gale_worker_executed_total 'worker="'$((workers - 1))'"')" -gt 0 ] ||
+        fail "worker $((workers - 1)) executed nothing (workers=$workers)"
+    first=$(metric gale_component_executed_total 'component="count"')
+
+    # Bad input: 4xx, and the topology goes on.
+    [ "$(status_of GET /nope)" = 404 ] || fail "GET /nope: not 404"
+    [ "$(status_of GET /api/v1/topology/no-such-topology)" = 404 ] ||
+        fail "unknown topology id: not 404"
+    [ "$(status_of GET /api/v1/topology/$name/component/nope)" = 404 ] ||
+        fail "unknown component: not 404"
+    [ "$(status_of DELETE /metrics)" = 405 ] || fail "DELETE /metrics: not 405"
+    [ "$(status_of POST /api/v1/topology/$name/explode)" = 404 ] ||
+        fail "unknown action: not 404"
+    [ "$(status_of POST /api/v1/topology/$name/savepoint -d '{not json')" = 400 ] ||
+        fail "savepoint with a broken body: not 400"
+    [ "$(status_of POST /api/v1/topology/$name/rebalance -d '{"executors": {"nope": 3}}')" = 409 ] ||
+        fail "rebalance of an unknown component: not 409 ($(cat body))"
+    [ "$(status_of POST /api/v1/topology/$name/savepoint -d '{"dir": "relative/dir"}')" = 409 ] ||
+        fail "savepoint to a relative dir: not 409 ($(cat body))"
+    head -c 2000000 /dev/zero | tr '\0' x > big
+    [ "$(status_of POST /api/v1/topology/$name/activate --data-binary @big)" = 413 ] ||
+        fail "a 2 MB body: not 413"
+    [ "$(status_of GET "/$(head -c 20000 big)")" = 414 ] ||
+        [ "$(status_of GET "/$(head -c 20000 big)")" = 431 ] ||
+        fail "a 20 kB URL: not 414/431 ($(status_of GET "/$(head -c 20000 big)"))"
+    port=${addr##*:}
+    reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port;
+        printf 'THIS IS NOT HTTP\r\n\r\n' >&3; head -1 <&3")
+    case $reply in "HTTP/1.1 400"*) ;; *) fail "garbage: '$reply', not 400" ;; esac
+    timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'GET /metr' >&3;
+        exec 3>&-" || true
+    kill -0 "$pid" || die "workers=$workers: gale died on bad input"
+    wait_for -p "$pid" 10 eval 'scrape && [ "$(metric gale_component_executed_total component=\"count\")" -gt "$first" ]' ||
+        fail "count did not go on after the bad requests"
+
+    # Summary and pages.
+    [ "$(status_of GET /api/v1/topology/summary)" = 200 ] &&
+        grep -q "\"id\":\"$name\"" body || fail "summary: $(cat body)"
+    [ "$(status_of GET /api/v1/topology/$name)" = 200 ] &&
+        grep -q '"id":"count"' body && grep -q '"grouping":"fields"' body ||
+        fail "topology page: $(head -c 300 body)"
+    [ "$(status_of GET /api/v1/topology/$name/component/count)" = 200 ] &&
+        grep -q '"taskStats":\[{' body || fail "component page: $(head -c 300 body)"
+
+    # Deactivated: the spout stops; drained, count executed exactly the
+    # words of the sentences emitted.
+    [ "$(status_of POST /api/v1/topology/$name/deactivate)" = 200 ] ||
+        fail "deactivate: $(cat body)"
+    wait_for -i 1 -p "$pid" 30 drained || die "workers=$workers: not drained after deactivate"
+    grep -q "^gale_topology_active{topology=\"$name\"} 0\$" scrape ||
+        fail "gale_topology_active is not 0 when deactivated"
+    emitted=$(metric gale_component_emitted_total 'component="sentences"')
+    executed=$(metric gale_component_executed_total 'component="count"')
+    words=$("$gen" -s 42 -n "$emitted" | wc -w)
+    [ "$executed" -eq "$words" ] ||
+        fail "workers=$workers: count executed $executed, the first $emitted sentences have $words words"
+    tasks=$(metric gale_task_executed_total 'component="count"')
+    [ "$tasks" -eq "$executed" ] || fail "task series sum $tasks, component $executed"
+    echo "workers=$workers: deactivated after $emitted sentences; count executed $executed = $words words"
+
+    [ "$(status_of POST /api/v1/topology/$name/activate)" = 200 ] ||
+        fail "activate: $(cat body)"
+    wait_for -p "$pid" 10 eval 'scrape && [ "$(metric gale_component_emitted_total component=\"sentences\")" -gt "$emitted" ]' ||
+        fail "the spout did not go on after activate"
+    [ "$(status_of POST "/api/v1/topology/$name/kill?wait=0")" = 200 ] ||
+        fail "kill: $(cat body)"
+    wait_for 30 eval '! kill -0 $pid 2>/dev/null' || die "not stopped after kill"
+    wait "$pid" || fail "workers=$workers: exit status $? after kill"
+    grep -q "http: POST deactivate: ok" run.err || fail "the action is not logged"
+    cd .. || exit 99
+}
+
+run_case 1
+run_case 2
+finish "PASS metrics"
