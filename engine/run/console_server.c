@@ -28,6 +28,8 @@ struct gale_console_server {
     bool capture;                   /* gale_console_server_exec: replies
                                        go to captured, not the socket */
     char *captured;                 /* the reply captured, owned */
+    gale_console_describe_fn describe; /* `metrics`; NULL: none */
+    void *describe_arg;
 };
 
 gale_console_server_t *
@@ -256,6 +258,15 @@ dispatch(gale_console_server_t *s, gale_console_state_t *st, const char *req)
     sscanf(req, "%31s %4095[^\n]", verb, arg);
     if (strcmp(verb, "status") == 0) {
         reply_status(s, st);
+    } else if (strcmp(verb, "metrics") == 0) {
+        char *text = s->describe != NULL ? s->describe(s->describe_arg) :
+            NULL;
+
+        if (text != NULL)
+            gale_console_server_reply(s, "ok %s", text);
+        else
+            gale_console_server_reply(s, "error no metrics here");
+        free(text);
     } else if (strcmp(verb, "activate") == 0 ||
         strcmp(verb, "deactivate") == 0) {
         st->inactive = verb[0] == 'd';
@@ -279,6 +290,16 @@ dispatch(gale_console_server_t *s, gale_console_state_t *st, const char *req)
         gale_console_server_reply(s, "error unknown request `%s`", verb);
     }
     return send;
+}
+
+void
+gale_console_server_set_describe(gale_console_server_t *s,
+    gale_console_describe_fn fn, void *arg)
+{
+    if (s == NULL)
+        return;
+    s->describe = fn;
+    s->describe_arg = arg;
 }
 
 uint32_t

@@ -233,6 +233,18 @@ web_act(void *arg, const char *request, char **reply)
     return *reply == NULL ? 1 : 0;
 }
 
+/* The console's `metrics` answer (`gale top`): the topology page. */
+static char *
+describe(void *arg)
+{
+    runtime_t *rt = arg;
+    json_t *j = gale_monitor_topology_json(rt->monitor);
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    json_decref(j);
+    return text;
+}
+
 /* The savepoint's checkpoint completed: copies it out. A plain savepoint
  * is answered now; stop-savepoint and rebalance wait for the sinks to
  * publish (run_attempt). */
@@ -829,6 +841,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         rt.progress, rt.start_ns);
     rt.monitor = gale_monitor_new(plan, rt.progress, rt.coord, &rt.cs,
         rt.start_ns);
+    gale_console_server_set_describe(rt.console, describe, &rt);
     if (gale_webapi_address(plan) != NULL) {
         if ((rt.web = gale_webapi_open(gale_webapi_address(plan), plan,
             rt.monitor, web_act, &rt, &why)) == NULL) {

@@ -6,7 +6,8 @@
 # sentences the spout emitted (bench/gen_corpus writes the same ones);
 # bad requests (malformed, unknown paths and ids, huge bodies, wrong
 # methods, bad action bodies) get 4xx and the topology keeps running;
-# activated again it goes on; POST kill ends it with exit 0.
+# activated again it goes on; POST kill ends it with exit 0. `gale top
+# --once` shows its components.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
@@ -128,6 +129,14 @@ CFG
         fail "topology page: $(head -c 300 body)"
     [ "$(status_of GET /api/v1/topology/$name/component/count)" = 200 ] &&
         grep -q '"taskStats":\[{' body || fail "component page: $(head -c 300 body)"
+
+    # gale top, once: a row per component, count's rate non-zero.
+    "$GALE" top --once "$name" >top.out 2>top.err || fail "gale top: $(cat top.err)"
+    awk '$1 == "count" && $2 == "bolt" && $7 > 0 { ok = 1 } END { exit !ok }' top.out ||
+        fail "gale top: no count row with a rate: $(cat top.out)"
+    grep -q '^sentences  *spout ' top.out || fail "gale top: no spout row"
+    "$GALE" top --once no-such-topology-$$ 2>/dev/null &&
+        fail "gale top of an unknown topology exited 0"
 
     # Deactivated: the spout stops; drained, count executed exactly the
     # words of the sentences emitted.
