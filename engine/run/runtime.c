@@ -548,14 +548,14 @@ run_attempt(runtime_t *rt, attempt_t *at)
 
     while (rt->failure == NULL) {
         void *console = gale_console_server_pollable(rt->console);
-        zmq_pollitem_t items[2 + 72] = { { rt->report, 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[3] = { { rt->report, 0, ZMQ_POLLIN, 0 },
             { console, 0, ZMQ_POLLIN, 0 } };
         long timeout = 50;
         int nitems = 2, nweb;
         uint64_t now;
 
-        /* The HTTP server's sockets (engine/run/webapi.h) after the two. */
-        nweb = gale_webapi_pollitems(rt->web, items + 2, 72, &timeout);
+        /* The HTTP server (engine/run/webapi.h) after the two. */
+        nweb = gale_webapi_pollitems(rt->web, items + 2, 1, &timeout);
         if (zmq_poll(items, nitems + nweb, timeout) > 0) {
             while (zmq_poll(items, 1, 0) > 0)
                 read_report(rt, at);

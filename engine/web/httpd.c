@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -203,7 +202,7 @@ gale_httpd_open(const char *addr, size_t max_body, gale_http_fn fn,
     const union MHD_DaemonInfo *di;
     gale_httpd_t *h = NULL;
     char *host = NULL, port[16], shown[INET6_ADDRSTRLEN];
-    unsigned flags = MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
     int p, rc;
 
     if (gale_httpd_parse_address(addr, &host, &p, cause) != 0)
@@ -281,32 +280,20 @@ int
 gale_httpd_pollitems(gale_httpd_t *h, zmq_pollitem_t *items, int max,
     long *timeout_ms)
 {
-    fd_set rs, ws, es;
-    MHD_socket top = 0, fd;
+    const union MHD_DaemonInfo *di;
     MHD_UNSIGNED_LONG_LONG to;
-    int n = 0;
 
-    if (h == NULL)
+    if (h == NULL || max < 1 ||
+        (di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
         return 0;
-    FD_ZERO(&rs);
-    FD_ZERO(&ws);
-    FD_ZERO(&es);
-    if (MHD_get_fdset2(h->d, &rs, &ws, &es, &top, FD_SETSIZE) != MHD_YES)
-        return 0;
-    for (fd = 0; fd <= top && n < max; fd++) {
-        short ev = (FD_ISSET(fd, &rs) ? ZMQ_POLLIN : 0) |
-            (FD_ISSET(fd, &ws) ? ZMQ_POLLOUT : 0);
-
-        if (ev == 0)
-            continue;
-        memset(&items[n], 0, sizeof items[n]);
-        items[n].fd = fd;
-        items[n].events = ev;
-        n++;
-    }
+    /* One epoll descriptor stands for the listening socket and every
+     * connection: no FD_SETSIZE limit, whatever the process holds. */
+    memset(items, 0, sizeof *items);
+    items->fd = di->epoll_fd;
+    items->events = ZMQ_POLLIN;
     if (MHD_get_timeout(h->d, &to) == MHD_YES && (long long)to < *timeout_ms)
         *timeout_ms = (long)to;
-    return n;
+    return 1;
 }
 
 void

@@ -59,8 +59,8 @@ gale_httpd_t *gale_httpd_open(const char *addr, size_t max_body,
 void gale_httpd_close(gale_httpd_t **hp);
 /* The address it listens on, "HOST:PORT" with the port bound. */
 const char *gale_httpd_address(const gale_httpd_t *h);
-/* Fills up to max items with the sockets to poll; returns how many
- * (0 for a NULL server). *timeout_ms is lowered to when the server must
+/* Fills up to max items with what to poll (one item: libmicrohttpd's
+ * epoll descriptor); returns how many (0 for a NULL server). *timeout_ms is lowered to when the server must
  * run next, if sooner. */
 int gale_httpd_pollitems(gale_httpd_t *h, zmq_pollitem_t *items, int max,
     long *timeout_ms);
