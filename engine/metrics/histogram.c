@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "engine/metrics/histogram.h"
 
 uint64_t
@@ -72,39 +73,19 @@ gale_hist_count_below(const gale_hist_t *h, uint64_t bound)
     return n;
 }
 
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-    int i;
-
-    for (i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 size_t
 gale_hist_encode(const gale_hist_t *h, uint8_t *out)
 {
     size_t len = 17;
     int i, nz = 0;
 
-    put_le(out, h->count, 8);
-    put_le(out + 8, h->sum, 8);
+    gale_put_le(out, h->count, 8);
+    gale_put_le(out + 8, h->sum, 8);
     for (i = 0; i < GALE_HIST_BUCKETS; i++) {
         if (h->b[i] == 0)
             continue;
         out[len] = (uint8_t)i;
-        put_le(out + len + 1, h->b[i], 8);
+        gale_put_le(out + len + 1, h->b[i], 8);
         len += 9;
         nz++;
     }
@@ -127,14 +108,14 @@ gale_hist_decode(const void *buf, size_t len, gale_hist_t *h)
     need = 17 + (size_t)nz * 9;
     if (len < need)
         return -EMSGSIZE;
-    h->count = get_le(p, 8);
-    h->sum = get_le(p + 8, 8);
+    h->count = gale_get_le(p, 8);
+    h->sum = gale_get_le(p + 8, 8);
     for (i = 0; i < nz; i++) {
         idx = p[17 + i * 9];
         if (idx >= GALE_HIST_BUCKETS || idx <= last)
             goto bad;
         last = idx;
-        h->b[idx] = get_le(p + 17 + i * 9 + 1, 8);
+        h->b[idx] = gale_get_le(p + 17 + i * 9 + 1, 8);
         total += h->b[idx];
     }
     if (total != h->count)
@@ -153,7 +134,7 @@ gale_hist_part_encode(const int32_t *tasks, const gale_hist_t *const *hists,
 
     out[0] = 1;
     for (i = 0; i < n; i++) {
-        put_le(out + len, (uint32_t)tasks[i], 4);
+        gale_put_le(out + len, (uint32_t)tasks[i], 4);
         len += 4;
         len += gale_hist_encode(hists[i], out + len);
     }
@@ -177,7 +158,7 @@ gale_hist_part_decode(const void *buf, size_t len,
     while (off < len) {
         if (len - off < 4)
             return -EMSGSIZE;
-        task = (int32_t)(uint32_t)get_le(p + off, 4);
+        task = (int32_t)(uint32_t)gale_get_le(p + off, 4);
         off += 4;
         if ((rc = gale_hist_decode(p + off, len - off, &h)) < 0)
             return rc;

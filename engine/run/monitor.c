@@ -199,85 +199,104 @@ rates(const gale_monitor_t *m, int comp, double *emit_rate,
 
 /* ---- Prometheus -------------------------------------------------------- */
 
-gale_registry_t *
-gale_monitor_registry(gale_monitor_t *m)
+/* The families, in the order /metrics lists them (docs/metrics.md). */
+enum {
+    F_UP, F_ACTIVE, F_UPTIME, F_TASKS, F_WORKERS, F_RECOVERIES, F_ATTEMPT,
+    F_TEMIT, F_TTRANS, F_TEXEC, F_TEXEC_S, F_TERR,
+    F_CEMIT, F_CTRANS, F_CEXEC, F_CERR, F_CLAT, F_CAP, F_RATE,
+    F_WEMIT, F_WEXEC, F_BLOCKED,
+    F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
+    F_CK_ALIGN, NFAMILIES
+};
+
+static const struct family {
+    const char *name;
+    gale_metric_type_t type;
+    const char *help;
+} families[NFAMILIES] = {
+#define C GALE_METRIC_COUNTER
+#define G GALE_METRIC_GAUGE
+    [F_UP] = { "gale_topology_up", G, "1 while the topology's master runs" },
+    [F_ACTIVE] = { "gale_topology_active", G, "1 when the spouts are "
+        "active, 0 when deactivated, killed or stopping" },
+    [F_UPTIME] = { "gale_topology_uptime_seconds", G, "seconds since the "
+        "master started" },
+    [F_TASKS] = { "gale_topology_tasks", G, "tasks of the topology" },
+    [F_WORKERS] = { "gale_topology_workers", G, "worker processes of the "
+        "topology" },
+    [F_RECOVERIES] = { "gale_topology_recoveries_total", C, "attempts "
+        "restarted from a checkpoint after a failure" },
+    [F_ATTEMPT] = { "gale_topology_attempt", G, "the current attempt epoch "
+        "(from 1)" },
+    [F_TEMIT] = { "gale_task_emitted_total", C, "tuples the task emitted "
+        "(one per emit call)" },
+    [F_TTRANS] = { "gale_task_transferred_total", C, "tuples the task sent "
+        "to other tasks (one per target)" },
+    [F_TEXEC] = { "gale_task_executed_total", C, "tuples the task executed "
+        "(bolts)" },
+    [F_TEXEC_S] = { "gale_task_execute_seconds_total", C, "seconds the task "
+        "spent in execute()" },
+    [F_TERR] = { "gale_task_errors_total", C, "errors the task reported" },
+    [F_CEMIT] = { "gale_component_emitted_total", C, "tuples the "
+        "component's tasks emitted" },
+    [F_CTRANS] = { "gale_component_transferred_total", C, "tuples the "
+        "component's tasks sent" },
+    [F_CEXEC] = { "gale_component_executed_total", C, "tuples the "
+        "component's tasks executed" },
+    [F_CERR] = { "gale_component_errors_total", C, "errors the component's "
+        "tasks reported" },
+    [F_CLAT] = { "gale_component_execute_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "execute() time per tuple (each frame's "
+        "mean, weighted by its tuples)" },
+    [F_CAP] = { "gale_component_capacity", G, "Storm's capacity over the "
+        "last 10 s: the busiest executor's share of time in execute() "
+        "(near 1: a bottleneck)" },
+    [F_RATE] = { "gale_component_tuples_per_second", G, "tuples per second "
+        "over the last 10 s: emitted for a spout, executed for a bolt" },
+    [F_WEMIT] = { "gale_worker_emitted_total", C, "tuples the worker's "
+        "tasks emitted" },
+    [F_WEXEC] = { "gale_worker_executed_total", C, "tuples the worker's "
+        "tasks executed" },
+    [F_BLOCKED] = { "gale_executor_backpressure_seconds_total", C, "seconds "
+        "the executor waited for room on full output channels" },
+    [F_CK_DONE] = { "gale_checkpoints_completed_total", C, "checkpoints "
+        "completed" },
+    [F_CK_DECLINED] = { "gale_checkpoints_declined_total", C, "checkpoints "
+        "declined (not acknowledged within the timeout)" },
+    [F_CK_LAST] = { "gale_checkpoint_last_id", G, "id of the last completed "
+        "checkpoint" },
+    [F_CK_BYTES] = { "gale_checkpoint_written_bytes_total", C, "snapshot "
+        "bytes written by completed checkpoints" },
+    [F_CK_SECS] = { "gale_checkpoint_duration_seconds_total", C, "trigger "
+        "to completion, summed over completed checkpoints" },
+    [F_CK_MAX] = { "gale_checkpoint_duration_seconds_max", G, "the slowest "
+        "checkpoint's trigger to completion" },
+    [F_CK_ALIGN] = { "gale_checkpoint_alignment_seconds_total", C, "barrier "
+        "alignment (the slowest task's per checkpoint), summed" },
+#undef C
+#undef G
+};
+
+/* Adds or sets (by the family's type) v in the series of family f. */
+static void
+put(gale_registry_t *r, const int *fam, int f, const char *const *labels,
+    double v)
+{
+    if (families[f].type == GALE_METRIC_GAUGE)
+        gale_registry_set(r, fam[f], labels, v);
+    else
+        gale_registry_add(r, fam[f], labels, v);
+}
+
+/* The task series, and their sums per component and per worker. */
+static void
+task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
 {
     const gale_plan_t *p = m->plan;
     const gale_topology_t *t = p->topo;
-    gale_registry_t *r = gale_registry_new();
-    char task[24], worker[24], exec[24];
-    int f_temit, f_ttrans, f_texec, f_tlat, f_terr, f_cemit, f_ctrans,
-        f_cexec, f_clat, f_cerr, f_cap, f_rate, f_wexec, f_wemit, f_block,
-        f_up, f_active, f_uptime, f_tasks, f_workers, f_rec, f_epoch;
+    char task[24], worker[24];
     size_t i;
-    int c;
 
-    gale_monitor_sample(m, gale_now_ns());
-    f_up = gale_registry_family(r, "gale_topology_up", GALE_METRIC_GAUGE,
-        "1 while the topology's master runs");
-    f_active = gale_registry_family(r, "gale_topology_active",
-        GALE_METRIC_GAUGE, "1 when the spouts are active, 0 when "
-        "deactivated, killed or stopping");
-    f_uptime = gale_registry_family(r, "gale_topology_uptime_seconds",
-        GALE_METRIC_GAUGE, "seconds since the master started");
-    f_tasks = gale_registry_family(r, "gale_topology_tasks",
-        GALE_METRIC_GAUGE, "tasks of the topology");
-    f_workers = gale_registry_family(r, "gale_topology_workers",
-        GALE_METRIC_GAUGE, "worker processes of the topology");
-    f_rec = gale_registry_family(r, "gale_topology_recoveries_total",
-        GALE_METRIC_COUNTER, "attempts restarted from a checkpoint after "
-        "a failure");
-    f_epoch = gale_registry_family(r, "gale_topology_attempt",
-        GALE_METRIC_GAUGE, "the current attempt epoch (from 1)");
-    f_temit = gale_registry_family(r, "gale_task_emitted_total",
-        GALE_METRIC_COUNTER, "tuples the task emitted (one per emit call)");
-    f_ttrans = gale_registry_family(r, "gale_task_transferred_total",
-        GALE_METRIC_COUNTER, "tuples the task sent to other tasks (one per "
-        "target)");
-    f_texec = gale_registry_family(r, "gale_task_executed_total",
-        GALE_METRIC_COUNTER, "tuples the task executed (bolts)");
-    f_tlat = gale_registry_family(r, "gale_task_execute_seconds_total",
-        GALE_METRIC_COUNTER, "seconds the task spent in execute()");
-    f_terr = gale_registry_family(r, "gale_task_errors_total",
-        GALE_METRIC_COUNTER, "errors the task reported");
-    f_cemit = gale_registry_family(r, "gale_component_emitted_total",
-        GALE_METRIC_COUNTER, "tuples the component's tasks emitted");
-    f_ctrans = gale_registry_family(r, "gale_component_transferred_total",
-        GALE_METRIC_COUNTER, "tuples the component's tasks sent");
-    f_cexec = gale_registry_family(r, "gale_component_executed_total",
-        GALE_METRIC_COUNTER, "tuples the component's tasks executed");
-    f_cerr = gale_registry_family(r, "gale_component_errors_total",
-        GALE_METRIC_COUNTER, "errors the component's tasks reported");
-    f_clat = gale_registry_family(r, "gale_component_execute_latency_seconds",
-        GALE_METRIC_HISTOGRAM, "execute() time per tuple (each frame's "
-        "mean, weighted by its tuples)");
-    f_cap = gale_registry_family(r, "gale_component_capacity",
-        GALE_METRIC_GAUGE, "Storm's capacity over the last 10 s: the "
-        "busiest executor's share of time in execute() (near 1: a "
-        "bottleneck)");
-    f_rate = gale_registry_family(r, "gale_component_tuples_per_second",
-        GALE_METRIC_GAUGE, "tuples per second over the last 10 s: "
-        "emitted for a spout, executed for a bolt");
-    f_wemit = gale_registry_family(r, "gale_worker_emitted_total",
-        GALE_METRIC_COUNTER, "tuples the worker's tasks emitted");
-    f_wexec = gale_registry_family(r, "gale_worker_executed_total",
-        GALE_METRIC_COUNTER, "tuples the worker's tasks executed");
-    f_block = gale_registry_family(r, "gale_executor_backpressure_seconds_total",
-        GALE_METRIC_COUNTER, "seconds the executor waited for room on "
-        "full output channels");
-    {
-        const char *const tl[] = { "topology", t->name, NULL };
-
-        gale_registry_set(r, f_up, tl, 1);
-        gale_registry_set(r, f_active, tl, m->cs == NULL ||
-            strcmp(gale_console_status_word(m->cs), "ACTIVE") == 0);
-        gale_registry_set(r, f_uptime, tl,
-            (double)(gale_now_ns() - m->start_ns) / 1e9);
-        gale_registry_set(r, f_tasks, tl, (double)p->ntasks);
-        gale_registry_set(r, f_workers, tl, p->nworkers);
-        gale_registry_add(r, f_rec, tl, m->recoveries);
-        gale_registry_set(r, f_epoch, tl, m->epoch);
-    }
     for (i = 0; i < p->ntasks; i++) {
         const gale_task_t *tk = &p->tasks[i];
         const gale_report_task_t *rp = gale_progress_task(m->progress, tk->id);
@@ -292,69 +311,74 @@ gale_monitor_registry(gale_monitor_t *m)
         const char *const wl[] = { "topology", t->name, "worker", worker,
             NULL };
 
-        gale_registry_add(r, f_temit, tl, (double)rp->emitted);
-        gale_registry_add(r, f_ttrans, tl, (double)rp->transferred);
-        gale_registry_add(r, f_texec, tl, (double)rp->executed);
-        gale_registry_add(r, f_tlat, tl, (double)rp->exec_ns / 1e9);
-        gale_registry_add(r, f_terr, tl, (double)rp->errors);
-        gale_registry_add(r, f_cemit, cl, (double)rp->emitted);
-        gale_registry_add(r, f_ctrans, cl, (double)rp->transferred);
-        gale_registry_add(r, f_cexec, cl, (double)rp->executed);
-        gale_registry_add(r, f_cerr, cl, (double)rp->errors);
-        gale_registry_add(r, f_wemit, wl, (double)rp->emitted);
-        gale_registry_add(r, f_wexec, wl, (double)rp->executed);
+        put(r, fam, F_TEMIT, tl, (double)rp->emitted);
+        put(r, fam, F_TTRANS, tl, (double)rp->transferred);
+        put(r, fam, F_TEXEC, tl, (double)rp->executed);
+        put(r, fam, F_TEXEC_S, tl, (double)rp->exec_ns / 1e9);
+        put(r, fam, F_TERR, tl, (double)rp->errors);
+        put(r, fam, F_CEMIT, cl, (double)rp->emitted);
+        put(r, fam, F_CTRANS, cl, (double)rp->transferred);
+        put(r, fam, F_CEXEC, cl, (double)rp->executed);
+        put(r, fam, F_CERR, cl, (double)rp->errors);
+        put(r, fam, F_WEMIT, wl, (double)rp->emitted);
+        put(r, fam, F_WEXEC, wl, (double)rp->executed);
         if (t->comps[tk->comp].kind == GALE_BOLT)
-            gale_registry_observe(r, f_clat, cl, &m->hists[i]);
+            gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
     }
+}
+
+gale_registry_t *
+gale_monitor_registry(gale_monitor_t *m)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    const char *const tl[] = { "topology", t->name, NULL };
+    gale_registry_t *r = gale_registry_new();
+    int fam[NFAMILIES], f, c;
+    char exec[24];
+    size_t i;
+
+    gale_monitor_sample(m, gale_now_ns());
+    for (f = 0; f < NFAMILIES; f++)
+        if (m->coord != NULL || f < F_CK_DONE)
+            fam[f] = gale_registry_family(r, families[f].name,
+                families[f].type, families[f].help);
+    put(r, fam, F_UP, tl, 1);
+    put(r, fam, F_ACTIVE, tl, m->cs == NULL ||
+        strcmp(gale_console_status_word(m->cs), "ACTIVE") == 0);
+    put(r, fam, F_UPTIME, tl, (double)(gale_now_ns() - m->start_ns) / 1e9);
+    put(r, fam, F_TASKS, tl, (double)p->ntasks);
+    put(r, fam, F_WORKERS, tl, p->nworkers);
+    put(r, fam, F_RECOVERIES, tl, m->recoveries);
+    put(r, fam, F_ATTEMPT, tl, m->epoch);
+    task_series(m, r, fam);
     for (c = 0; c < (int)t->ncomps; c++) {
         const char *const cl[] = { "topology", t->name, "component",
             t->comps[c].id, NULL };
         double er, xr, cap;
 
         rates(m, c, &er, &xr, &cap);
-        gale_registry_set(r, f_rate, cl,
-            t->comps[c].kind == GALE_SPOUT ? er : xr);
+        put(r, fam, F_RATE, cl, t->comps[c].kind == GALE_SPOUT ? er : xr);
         if (t->comps[c].kind == GALE_BOLT)
-            gale_registry_set(r, f_cap, cl, cap);
+            put(r, fam, F_CAP, cl, cap);
     }
     for (i = 0; i < p->nexecs; i++) {
         snprintf(exec, sizeof exec, "%zu", i);
         const char *const el[] = { "topology", t->name, "component",
             t->comps[p->execs[i].comp].id, "executor", exec, NULL };
 
-        gale_registry_add(r, f_block, el, (double)m->blocked_ns[i] / 1e9);
+        put(r, fam, F_BLOCKED, el, (double)m->blocked_ns[i] / 1e9);
     }
     if (m->coord != NULL) {
         const gale_coord_stats_t *s = gale_coord_stats(m->coord);
-        const char *const tl[] = { "topology", t->name, NULL };
-        int f;
 
-        f = gale_registry_family(r, "gale_checkpoints_completed_total",
-            GALE_METRIC_COUNTER, "checkpoints completed");
-        gale_registry_add(r, f, tl, (double)s->completed);
-        f = gale_registry_family(r, "gale_checkpoints_declined_total",
-            GALE_METRIC_COUNTER, "checkpoints declined (not acknowledged "
-            "within the timeout)");
-        gale_registry_add(r, f, tl, (double)s->declined);
-        f = gale_registry_family(r, "gale_checkpoint_last_id",
-            GALE_METRIC_GAUGE, "id of the last completed checkpoint");
-        gale_registry_set(r, f, tl, (double)s->last_id);
-        f = gale_registry_family(r, "gale_checkpoint_written_bytes_total",
-            GALE_METRIC_COUNTER, "snapshot bytes written by completed "
-            "checkpoints");
-        gale_registry_add(r, f, tl, (double)s->bytes);
-        f = gale_registry_family(r, "gale_checkpoint_duration_seconds_total",
-            GALE_METRIC_COUNTER, "trigger to completion, summed over "
-            "completed checkpoints");
-        gale_registry_add(r, f, tl, (double)s->total_ns / 1e9);
-        f = gale_registry_family(r, "gale_checkpoint_duration_seconds_max",
-            GALE_METRIC_GAUGE, "the slowest checkpoint's trigger to "
-            "completion");
-        gale_registry_set(r, f, tl, (double)s->max_ns / 1e9);
-        f = gale_registry_family(r, "gale_checkpoint_alignment_seconds_total",
-            GALE_METRIC_COUNTER, "barrier alignment (the slowest task's "
-            "per checkpoint), summed");
-        gale_registry_add(r, f, tl, (double)s->align_ns / 1e9);
+        put(r, fam, F_CK_DONE, tl, (double)s->completed);
+        put(r, fam, F_CK_DECLINED, tl, (double)s->declined);
+        put(r, fam, F_CK_LAST, tl, (double)s->last_id);
+        put(r, fam, F_CK_BYTES, tl, (double)s->bytes);
+        put(r, fam, F_CK_SECS, tl, (double)s->total_ns / 1e9);
+        put(r, fam, F_CK_MAX, tl, (double)s->max_ns / 1e9);
+        put(r, fam, F_CK_ALIGN, tl, (double)s->align_ns / 1e9);
     }
     return r;
 }

@@ -52,28 +52,10 @@ drained() {
 }
 
 run_case() {
-    local workers=$1 name=metrics-$$-$1 pid addr_line
+    local workers=$1 name=metrics-$$-$1
     mkdir -p "w$workers" && cd "w$workers" || exit 99
-    cat > topo.cfg <<CFG
-name = "$name";
-config = { workers = $workers; checkpoint = { interval_ms = 300; dir = "state"; }; };
-spouts = ( { id = "sentences"; type = "generator"; mode = "sentences";
-             seed = 42; count = 1000000; rate = 3000; fields = ["sentence"]; } );
-bolts = (
-  { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
-  { id = "count"; type = "count"; key = "word"; parallelism = 2;
-    fields = ["word", "count"]; } );
-streams = (
-  { from = "sentences"; to = "split"; grouping = "shuffle"; },
-  { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; } );
-CFG
-    "$GALE" run topo.cfg >run.out 2>run.err &
-    pid=$!
-    at_exit "kill $pid 2>/dev/null"
-    wait_for -p "$pid" 20 grep -q 'http: metrics at' run.err ||
-        { cat run.err; die "workers=$workers: no http address in the log"; }
-    addr=$(sed -n 's|.*metrics at http://\([^/]*\)/metrics.*|\1|p' run.err)
-    case $addr in 127.0.0.1:[1-9]*) ;; *) die "not on loopback: $addr" ;; esac
+    paced_wc_cfg "$name" "$workers" 3000
+    start_http topo.cfg
 
     # Scraped while it runs: counts grow, every family is there.
     wait_for -p "$pid" 20 eval 'scrape && [ "$(metric gale_component_executed_total component=\"count\")" -gt 1000 ]' ||

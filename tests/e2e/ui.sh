@@ -14,25 +14,8 @@ browser=$(command -v chromium || command -v chromium-browser) ||
 work_dir ui
 cd "$tmp" || exit 99
 name=ui-$$
-cat > topo.cfg <<CFG
-name = "$name";
-config = { checkpoint = { interval_ms = 500; dir = "state"; }; };
-spouts = ( { id = "sentences"; type = "generator"; mode = "sentences";
-             seed = 42; count = 10000000; rate = 2000; fields = ["sentence"]; } );
-bolts = (
-  { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
-  { id = "count"; type = "count"; key = "word"; parallelism = 2;
-    fields = ["word", "count"]; } );
-streams = (
-  { from = "sentences"; to = "split"; grouping = "shuffle"; },
-  { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; } );
-CFG
-"$GALE" run topo.cfg >run.out 2>run.err &
-pid=$!
-at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-wait_for -p "$pid" 20 grep -q 'http: metrics at' run.err ||
-    { cat run.err; die "no http address in the log"; }
-addr=$(sed -n 's|.*metrics at http://\([^/]*\)/metrics.*|\1|p' run.err)
+paced_wc_cfg "$name" 1 2000
+start_http topo.cfg
 url=http://$addr/ui/
 
 # A page of the REST API, into file body.
