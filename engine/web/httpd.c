@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/web/httpd.h"
 
@@ -67,6 +68,22 @@ bad:
         xasprintf(cause, "`%s`: expected HOST:PORT (127.0.0.1:8080, "
             "[::1]:0; port 0 picks a free one)", addr != NULL ? addr : "");
     return -EINVAL;
+}
+
+/* libmicrohttpd's own messages (a bind that failed, a client that went
+ * away): debug lines, since whoever handles the failure logs it once. */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    log_msg(LOG_DEBUG, "http", "%s", buf);
 }
 
 /* Whether sa is a loopback address. */
@@ -229,6 +246,7 @@ gale_httpd_open(const char *addr, size_t max_body, gale_http_fn fn,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECS,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (h->d == NULL) {
         if (cause != NULL)

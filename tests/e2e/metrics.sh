@@ -7,7 +7,7 @@
 # bad requests (malformed, unknown paths and ids, huge bodies, wrong
 # methods, bad action bodies) get 4xx and the topology keeps running;
 # activated again it goes on; POST kill ends it with exit 0. `gale top
-# --once` shows its components.
+# --once` shows its components. A bad gale.http.address is refused.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
@@ -147,6 +147,33 @@ run_case() {
     grep -q "http: POST deactivate: ok" run.err || fail "the action is not logged"
     cd .. || exit 99
 }
+
+# Bad addresses: file:line and exit 2 at load; one that cannot be bound
+# (not this host's, or a port in use) stops the run before it starts.
+mkdir bad && cd bad || exit 99
+paced_wc_cfg "bad-$$" 1 10
+sed 's/^config = {/config = { http = "no-port";/' topo.cfg > badaddr.cfg
+"$GALE" validate badaddr.cfg >out 2>err
+rc=$?
+[ "$rc" -eq 2 ] && grep -q '^badaddr.cfg:2: config key `http` must be "HOST:PORT"' err ||
+    fail "http = \"no-port\": exit $rc, $(cat err)"
+"$GALE" run -c gale.http.address=127.0.0.1:70000 topo.cfg >out 2>err
+rc=$?
+[ "$rc" -eq 2 ] && grep -q 'gale.http.address=127.0.0.1:70000: .* must be' err ||
+    fail "-c gale.http.address=127.0.0.1:70000: exit $rc, $(cat err)"
+"$GALE" run -c gale.http.address=192.0.2.1:80 topo.cfg >out 2>err
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'gale.http.address: cannot listen on 192.0.2.1:80' err ||
+    fail "an address not on this host: exit $rc, $(cat err)"
+start_http topo.cfg
+sed "s/^name = \"bad-$$\"/name = \"bad2-$$\"/" topo.cfg > two.cfg
+timeout 30 "$GALE" run -c "gale.http.address=$addr" two.cfg >out 2>err
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot listen on $addr" err ||
+    fail "a port in use: exit $rc, $(cat err)"
+kill "$pid"
+wait "$pid"
+cd .. || exit 99
 
 run_case 1
 run_case 2
