@@ -104,6 +104,11 @@ START_TEST(test_hist_codec_round_trip_and_rejects)
     ck_assert_int_eq(gale_hist_decode(buf, len, &d), -EINVAL);
     buf[17 + 9] = GALE_HIST_BUCKETS;
     ck_assert_int_eq(gale_hist_decode(buf, len, &d), -EINVAL);
+    /* An empty bucket listed: never written, so refused. */
+    len = gale_hist_encode(&h, buf);
+    memset(buf + 17 + 1, 0, 8);
+    buf[0] -= 3;                    /* count still adds up */
+    ck_assert_int_eq(gale_hist_decode(buf, len, &d), -EINVAL);
 }
 END_TEST
 

@@ -115,7 +115,9 @@ gale_hist_decode(const void *buf, size_t len, gale_hist_t *h)
         if (idx >= GALE_HIST_BUCKETS || idx <= last)
             goto bad;
         last = idx;
-        h->b[idx] = gale_get_le(p + 17 + i * 9 + 1, 8);
+        /* An empty bucket is never written: one listed is not ours. */
+        if ((h->b[idx] = gale_get_le(p + 17 + i * 9 + 1, 8)) == 0)
+            goto bad;
         total += h->b[idx];
     }
     if (total != h->count)

@@ -72,8 +72,9 @@ uint64_t gale_hist_count_below(const gale_hist_t *h, uint64_t bound);
 size_t gale_hist_encode(const gale_hist_t *h, uint8_t *out);
 /* Reads one histogram from buf (len bytes, never past it) into *h.
  * Returns the bytes read, or -EMSGSIZE when buf is short, -EINVAL when a
- * bucket index is out of range, repeated or out of order, or the bucket
- * counts do not add up to count; *h is then zeroed. */
+ * bucket index is out of range, repeated or out of order, a bucket listed
+ * is empty, or the bucket counts do not add up to count; *h is then
+ * zeroed. What it accepts encodes back to the same bytes. */
 int gale_hist_decode(const void *buf, size_t len, gale_hist_t *h);
 
 /* The STATS report's third part (docs/wire.md): a version byte (1),
