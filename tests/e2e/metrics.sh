@@ -7,7 +7,9 @@
 # bad requests (malformed, unknown paths and ids, huge bodies, wrong
 # methods, bad action bodies) get 4xx and the topology keeps running;
 # activated again it goes on; POST kill ends it with exit 0. `gale top
-# --once` shows its components. A bad gale.http.address is refused.
+# --once` shows its components. A bad gale.http.address is refused; a
+# savepoint over POST is written; a peer that is not loopback may POST
+# only with the topology's http_token.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
@@ -120,6 +122,14 @@ run_case() {
     "$GALE" top --once no-such-topology-$$ 2>/dev/null &&
         fail "gale top of an unknown topology exited 0"
 
+    if [ "$workers" = 1 ]; then
+        # A savepoint over POST: accepted, then written.
+        [ "$(status_of POST /api/v1/topology/$name/savepoint -d "{\"dir\": \"$PWD/sp\"}")" = 202 ] ||
+            fail "savepoint: $(cat body)"
+        wait_for -p "$pid" 30 test -f sp/SAVEPOINT || fail "savepoint: not written"
+        grep -q "savepoint $PWD/sp written" run.err || fail "savepoint: not logged"
+    fi
+
     # Deactivated: the spout stops; drained, count executed exactly the
     # words of the sentences emitted.
     [ "$(status_of POST /api/v1/topology/$name/deactivate)" = 200 ] ||
@@ -174,6 +184,38 @@ rc=$?
 kill "$pid"
 wait "$pid"
 cd .. || exit 99
+
+# Write access: bound to every address with a token, a peer that is not
+# loopback reads, but may POST only with the token.
+ext=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+[.]' | grep -v '^127[.]' | head -1)
+if [ -n "$ext" ]; then
+    mkdir token && cd token || exit 99
+    paced_wc_cfg "token-$$" 1 100
+    sed "s/^config = {/config = { http = \"0.0.0.0:0\"; http_token = \"s3cret-$$\";/" \
+        topo.cfg > tok.cfg
+    "$GALE" run tok.cfg >run.out 2>run.err &
+    pid=$!
+    at_exit "kill $pid 2>/dev/null"
+    wait_for -p "$pid" 20 grep -q 'http: metrics at' run.err || die "token: no address"
+    port=$(sed -n 's|.*metrics at http://[^/]*:\([0-9]*\)/metrics.*|\1|p' run.err)
+    addr=$ext:$port
+    [ "$(status_of GET /api/v1/topology/summary)" = 200 ] ||
+        fail "token: GET from $ext: not 200"
+    [ "$(status_of POST /api/v1/topology/token-$$/deactivate)" = 403 ] ||
+        fail "token: POST from $ext without the token: not 403"
+    [ "$(status_of POST /api/v1/topology/token-$$/deactivate -H 'Authorization: Bearer wrong')" = 403 ] ||
+        fail "token: POST with a wrong token: not 403"
+    [ "$(status_of POST /api/v1/topology/token-$$/deactivate -H "Authorization: Bearer s3cret-$$")" = 200 ] ||
+        fail "token: POST with the token: not 200 ($(cat body))"
+    addr=127.0.0.1:$port
+    [ "$(status_of POST /api/v1/topology/token-$$/activate)" = 200 ] ||
+        fail "token: POST from loopback: not 200"
+    kill "$pid"
+    wait "$pid"
+    cd .. || exit 99
+else
+    echo "no address but loopback here: the token case is not run"
+fi
 
 run_case 1
 run_case 2
