@@ -5,12 +5,14 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/metrics/histogram.h"
 #include "engine/metrics/promtext.h"
 #include "engine/metrics/registry.h"
+#include "engine/metrics/userstats.h"
 
 START_TEST(test_hist_buckets_tile_the_line)
 {
@@ -149,6 +151,61 @@ START_TEST(test_hist_part_round_trip)
 }
 END_TEST
 
+static char user_seen[512];
+
+static void
+on_user(void *arg, int32_t task, const char *name, int64_t value)
+{
+    size_t n = strlen(user_seen);
+
+    (void)arg;
+    snprintf(user_seen + n, sizeof user_seen - n, "%d:%s=%lld;", task, name,
+        (long long)value);
+}
+
+START_TEST(test_userstats_round_trip_and_rejects)
+{
+    char longname[300];
+    gale_buf_t b;
+
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    gale_buf_init(&b, 0);
+    gale_userstats_begin(&b);
+    gale_userstats_add(&b, 3, "late", 7);
+    gale_userstats_add(&b, 3, "", 9);               /* left out */
+    gale_userstats_add(&b, 4, "windows_fired", -2);
+    gale_userstats_add(&b, 4, longname, 1);         /* cut to 100 */
+    user_seen[0] = '\0';
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len, on_user, NULL), 0);
+    ck_assert_uint_eq(strlen(user_seen), strlen("3:late=7;4:windows_fired=-2;")
+        + 2 + GALE_USERSTATS_NAME_MAX + 3);
+    ck_assert_int_eq(strncmp(user_seen, "3:late=7;4:windows_fired=-2;4:xxx",
+        33), 0);
+    /* Cut short, bad version, empty, a NUL in a name, a zero length. */
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len - 1, on_user, NULL),
+        -EMSGSIZE);
+    ck_assert_int_eq(gale_userstats_decode(b.data, 0, on_user, NULL),
+        -EMSGSIZE);
+    b.data[0] = 2;
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len, on_user, NULL),
+        -EPROTO);
+    b.data[0] = 1;
+    b.data[1 + 5 + 1] = '\0';                      /* "l\0te" */
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len, on_user, NULL),
+        -EINVAL);
+    b.data[1 + 4] = 0;
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len, on_user, NULL),
+        -EINVAL);
+    /* Only the version byte: no counters. */
+    gale_userstats_begin(&b);
+    user_seen[0] = '\0';
+    ck_assert_int_eq(gale_userstats_decode(b.data, b.len, on_user, NULL), 0);
+    ck_assert_str_eq(user_seen, "");
+    gale_buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_registry_merges_series)
 {
     gale_registry_t *r = gale_registry_new();
@@ -259,6 +316,7 @@ main(void)
     tcase_add_test(tc, test_hist_weighted_and_merged);
     tcase_add_test(tc, test_hist_codec_round_trip_and_rejects);
     tcase_add_test(tc, test_hist_part_round_trip);
+    tcase_add_test(tc, test_userstats_round_trip_and_rejects);
     tcase_add_test(tc, test_registry_merges_series);
     tcase_add_test(tc, test_promtext_format);
     suite_add_tcase(s, tc);

@@ -25,6 +25,7 @@
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
 #include "engine/exec/watermark.h"
+#include "engine/metrics/userstats.h"
 
 /* The operator state where the engine keeps a task's event time across a
  * restore: "in.<task index>" its input watermark, "max.<task index>" the
@@ -149,8 +150,28 @@ report_failed(gale_exec_t *e, const char *fmt, ...)
     zmq_send(e->report, msg, strlen(msg) + 1, 0);
 }
 
-/* Sends the STATS report's last part: every task's execute latency
- * histogram (engine/metrics/histogram.h). */
+/* Sends the STATS report's last part: the tasks' named counters
+ * (gale_ctx_count; engine/metrics/userstats.h). */
+static void
+send_report_user(gale_exec_t *e)
+{
+    gale_buf_t b;
+    size_t k;
+    int i;
+
+    gale_buf_init(&b, 64);
+    gale_userstats_begin(&b);
+    for (i = 0; i < e->ntasks; i++)
+        for (k = 0; k < e->tasks[i]->ncounters &&
+            k < GALE_USERSTATS_PER_TASK; k++)
+            gale_userstats_add(&b, e->tasks[i]->task_id,
+                e->tasks[i]->counters[k].name, e->tasks[i]->counters[k].value);
+    zmq_send(e->report, b.data, b.len, 0);
+    gale_buf_release(&b);
+}
+
+/* Sends the STATS report's third part: every task's execute latency
+ * histogram (engine/metrics/histogram.h), then the fourth. */
 static void
 send_report_hists(gale_exec_t *e)
 {
@@ -165,10 +186,11 @@ send_report_hists(gale_exec_t *e)
         hs[i] = &e->tasks[i]->stats.exec_lat;
     }
     len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
-    zmq_send(e->report, part, len, 0);
+    zmq_send(e->report, part, len, ZMQ_SNDMORE);
     free(part);
     free(ids);
     free(hs);
+    send_report_user(e);
 }
 
 /* Sends the counters of every task. */

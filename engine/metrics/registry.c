@@ -18,14 +18,14 @@ typedef struct series {
 typedef struct family {
     char *name;                     /* owned */
     char *help;                     /* owned */
-    gale_metric_type_t type;
-    series_t *series;               /* owned */
-    size_t nseries;
+    gale_metric_type_t type;        /* what its series hold */
+    series_t *series;               /* owned, in the order created */
+    size_t nseries;                 /* entries of series */
 } family_t;
 
 struct gale_registry {
-    family_t *fams;                 /* owned */
-    size_t nfams;
+    family_t *fams;                 /* owned, in declaration order */
+    size_t nfams;                   /* entries of fams */
 };
 
 gale_registry_t *

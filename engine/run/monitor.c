@@ -8,12 +8,21 @@
 
 #include "common/xalloc.h"
 #include "engine/metrics/histogram.h"
+#include "engine/metrics/userstats.h"
 #include "engine/run/monitor.h"
 #include "engine/transport/outlet.h"
 
 /* Rate samples kept: one a second, the last two minutes. */
 #define SAMPLES 120
 #define SAMPLE_NS 1000000000ull
+
+/* A task's named counters as last reported (gale_ctx_count). */
+typedef struct user_counters {
+    char **names;                   /* owned */
+    int64_t *values;
+    size_t n;                       /* entries in use */
+    size_t cap;                     /* entries allocated */
+} user_counters_t;
 
 /* The component totals at one instant. */
 typedef struct sample {
@@ -30,6 +39,7 @@ struct gale_monitor {
     uint64_t start_ns;              /* the run's start */
     gale_hist_t *hists;             /* per task (id - 1): last reported */
     uint64_t *blocked_ns;           /* per executor: waits on full channels */
+    user_counters_t *users;         /* per task (id - 1): named counters */
     sample_t ring[SAMPLES];         /* rate samples, oldest overwritten */
     size_t next;                    /* the slot the next sample takes */
     int recoveries;                 /* attempts restarted */
@@ -50,6 +60,7 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     m->start_ns = start_ns;
     m->hists = xcalloc(plan->ntasks + 1, sizeof *m->hists);
     m->blocked_ns = xcalloc(plan->nexecs + 1, sizeof *m->blocked_ns);
+    m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
     for (i = 0; i < SAMPLES; i++) {
         m->ring[i].comps = xcalloc(plan->topo->ncomps + 1,
             sizeof *m->ring[i].comps);
@@ -58,6 +69,17 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     }
     m->epoch = 1;
     return m;
+}
+
+/* Forgets a task's named counters (keeps the arrays). */
+static void
+clear_users(user_counters_t *u)
+{
+    size_t i;
+
+    for (i = 0; i < u->n; i++)
+        free(u->names[i]);
+    u->n = 0;
 }
 
 void
@@ -72,6 +94,12 @@ gale_monitor_destroy(gale_monitor_t **mp)
         free(m->ring[i].comps);
         free(m->ring[i].exec_ns);
     }
+    for (i = 0; i < m->plan->ntasks; i++) {
+        clear_users(&m->users[i]);
+        free(m->users[i].names);
+        free(m->users[i].values);
+    }
+    free(m->users);
     free(m->hists);
     free(m->blocked_ns);
     free(m);
@@ -88,14 +116,49 @@ take_hist(void *arg, int32_t task, const gale_hist_t *h)
         m->hists[task - 1] = *h;
 }
 
+/* gale_userstats_decode callback: one of a task's counters (its old
+ * ones were cleared when the report came). */
+static void
+take_user(void *arg, int32_t task, const char *name, int64_t value)
+{
+    gale_monitor_t *m = arg;
+    user_counters_t *u;
+
+    if (task < 1 || (size_t)task > m->plan->ntasks)
+        return;
+    u = &m->users[task - 1];
+    if (u->n == GALE_USERSTATS_PER_TASK)
+        return;
+    if (u->n == u->cap) {
+        u->cap = u->cap ? 2 * u->cap : 4;
+        u->names = xreallocarray(u->names, u->cap, sizeof *u->names);
+        u->values = xreallocarray(u->values, u->cap, sizeof *u->values);
+    }
+    u->names[u->n] = xstrdup(name);
+    u->values[u->n++] = value;
+}
+
 void
 gale_monitor_stats(gale_monitor_t *m, const gale_report_hdr_t *h,
-    const void *hists, size_t len)
+    const void *hists, size_t len, const void *users, size_t ulen)
 {
-    if (h->exec >= 0 && (size_t)h->exec < m->plan->nexecs)
+    const gale_executor_t *x;
+    int t;
+
+    if (h->exec >= 0 && (size_t)h->exec < m->plan->nexecs) {
         m->blocked_ns[h->exec] = h->arg;
+        /* A counter dropped from the report drops here too: the
+         * executor's tasks start empty, the part refills them. */
+        x = &m->plan->execs[h->exec];
+        if (users != NULL && ulen > 0)
+            for (t = x->first_task; t < x->first_task + x->ntasks; t++)
+                if (t >= 1 && (size_t)t <= m->plan->ntasks)
+                    clear_users(&m->users[t - 1]);
+    }
     if (hists != NULL && len > 0)
         (void)gale_hist_part_decode(hists, len, take_hist, m);
+    if (users != NULL && ulen > 0)
+        (void)gale_userstats_decode(users, ulen, take_user, m);
     gale_monitor_sample(m, gale_now_ns());
 }
 
@@ -204,15 +267,15 @@ enum {
     F_UP, F_ACTIVE, F_UPTIME, F_TASKS, F_WORKERS, F_RECOVERIES, F_ATTEMPT,
     F_TEMIT, F_TTRANS, F_TEXEC, F_TEXEC_S, F_TERR,
     F_CEMIT, F_CTRANS, F_CEXEC, F_CERR, F_CLAT, F_CAP, F_RATE,
-    F_WEMIT, F_WEXEC, F_BLOCKED,
+    F_WEMIT, F_WEXEC, F_BLOCKED, F_TUSER, F_CUSER,
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN, NFAMILIES
 };
 
 static const struct family {
-    const char *name;
-    gale_metric_type_t type;
-    const char *help;
+    const char *name;               /* Prometheus's conventions: _total, _seconds */
+    gale_metric_type_t type;        /* counter, gauge or histogram */
+    const char *help;               /* the # HELP line */
 } families[NFAMILIES] = {
 #define C GALE_METRIC_COUNTER
 #define G GALE_METRIC_GAUGE
@@ -259,6 +322,10 @@ static const struct family {
         "tasks executed" },
     [F_BLOCKED] = { "gale_executor_backpressure_seconds_total", C, "seconds "
         "the executor waited for room on full output channels" },
+    [F_TUSER] = { "gale_task_user_counter", G, "the task's named counters "
+        "(gale_ctx_count, a multilang child's metrics command), by name" },
+    [F_CUSER] = { "gale_component_user_counter", G, "the component's named "
+        "counters, summed over its tasks" },
     [F_CK_DONE] = { "gale_checkpoints_completed_total", C, "checkpoints "
         "completed" },
     [F_CK_DECLINED] = { "gale_checkpoints_declined_total", C, "checkpoints "
@@ -286,6 +353,32 @@ put(gale_registry_t *r, const int *fam, int f, const char *const *labels,
         gale_registry_set(r, fam[f], labels, v);
     else
         gale_registry_add(r, fam[f], labels, v);
+}
+
+/* Task index i's named counters: labels tl and cl (the task's and its
+ * component's) with name added. */
+static void
+user_series(gale_monitor_t *m, gale_registry_t *r, const int *fam, size_t i,
+    const char *const *tl, const char *const *cl)
+{
+    const user_counters_t *u = &m->users[i];
+    const char *l[12];
+    size_t k, j;
+
+    for (k = 0; k < u->n; k++) {
+        for (j = 0; tl[j] != NULL; j++)
+            l[j] = tl[j];
+        l[j] = "name";
+        l[j + 1] = u->names[k];
+        l[j + 2] = NULL;
+        gale_registry_set(r, fam[F_TUSER], l, (double)u->values[k]);
+        for (j = 0; cl[j] != NULL; j++)
+            l[j] = cl[j];
+        l[j] = "name";
+        l[j + 1] = u->names[k];
+        l[j + 2] = NULL;
+        gale_registry_add(r, fam[F_CUSER], l, (double)u->values[k]);
+    }
 }
 
 /* The task series, and their sums per component and per worker. */
@@ -324,6 +417,7 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         put(r, fam, F_WEXEC, wl, (double)rp->executed);
         if (t->comps[tk->comp].kind == GALE_BOLT)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
+        user_series(m, r, fam, i, tl, cl);
     }
 }
 
@@ -417,6 +511,30 @@ gale_monitor_summary_json(gale_monitor_t *m)
     return json_pack("{s:[o]}", "topologies", topology_head(m));
 }
 
+/* {"name": value, ...}: the named counters of task index task, or with
+ * task -1 their sums over component c's tasks. */
+static json_t *
+users_json(const gale_monitor_t *m, int c, long task)
+{
+    json_t *o = json_object(), *v;
+    size_t i, k;
+
+    for (i = 0; i < m->plan->ntasks; i++) {
+        const user_counters_t *u = &m->users[i];
+
+        if (task >= 0 ? (size_t)task != i : m->plan->tasks[i].comp != c)
+            continue;
+        for (k = 0; k < u->n; k++) {
+            json_int_t sum = (json_int_t)u->values[k];
+
+            if ((v = json_object_get(o, u->names[k])) != NULL)
+                sum += json_integer_value(v);
+            json_object_set_new(o, u->names[k], json_integer(sum));
+        }
+    }
+    return o;
+}
+
 /* One component's row: counters, rates, latency quantiles. */
 static json_t *
 component_row(gale_monitor_t *m, int c, const sample_t *now)
@@ -434,7 +552,7 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
             gale_hist_merge(&h, &m->hists[i]);
     rates(m, c, &er, &xr, &cap);
     return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
-        "s:f, s:f, s:f, s:f, s:f}",
+        "s:f, s:f, s:f, s:f, s:f, s:o}",
         "id", comp->id, "type", comp->kind == GALE_SPOUT ? "spout" : "bolt",
         "impl", comp->type != NULL ? comp->type : "",
         "executors", comp->parallelism, "tasks", comp->ntasks,
@@ -446,7 +564,8 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
         "executeLatencyMeanMs", tot->executed ?
             (double)tot->exec_ns / 1e6 / (double)tot->executed : 0.0,
         "executeLatencyP50Ms", gale_hist_quantile(&h, 0.5) / 1e6,
-        "executeLatencyP99Ms", gale_hist_quantile(&h, 0.99) / 1e6);
+        "executeLatencyP99Ms", gale_hist_quantile(&h, 0.99) / 1e6,
+        "userCounters", users_json(m, c, -1));
 }
 
 static const char *
@@ -557,7 +676,7 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
             continue;
         r = gale_progress_task(m->progress, p->tasks[i].id);
         json_array_append_new(tasks, json_pack("{s:i, s:i, s:i, s:I, s:I, "
-            "s:I, s:I, s:f, s:f}", "id", p->tasks[i].id,
+            "s:I, s:I, s:f, s:f, s:o}", "id", p->tasks[i].id,
             "executor", p->tasks[i].executor, "worker", p->tasks[i].worker,
             "emitted", (json_int_t)r->emitted,
             "transferred", (json_int_t)r->transferred,
@@ -565,7 +684,7 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
             "errors", (json_int_t)r->errors,
             "executeLatencyP50Ms", gale_hist_quantile(&m->hists[i], 0.5) / 1e6,
             "executeLatencyP99Ms", gale_hist_quantile(&m->hists[i], 0.99) /
-                1e6));
+                1e6, "userCounters", users_json(m, c, (long)i)));
     }
     for (i = 0; i < p->nexecs; i++)
         if (p->execs[i].comp == c)

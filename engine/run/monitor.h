@@ -38,10 +38,10 @@ void gale_monitor_destroy(gale_monitor_t **mp);
 
 /* A STATS report was read (after gale_progress_update took its counters):
  * h's executor waited h->arg ns on full channels; hists is the report's
- * histogram part (NULL, 0: none, as from an older executor). A part that
- * does not decode is ignored. */
+ * histogram part, users its user counters part (NULL, 0: none, as from
+ * an older executor). A part that does not decode is ignored. */
 void gale_monitor_stats(gale_monitor_t *m, const gale_report_hdr_t *h,
-    const void *hists, size_t len);
+    const void *hists, size_t len, const void *users, size_t ulen);
 /* The run's recoveries so far and its attempt epoch. */
 void gale_monitor_attempt(gale_monitor_t *m, int recoveries, uint32_t epoch);
 /* Takes a rate sample when a second has passed since the last. */

@@ -299,7 +299,7 @@ read_report(runtime_t *rt, attempt_t *at)
 {
     uint8_t hb[GALE_REPORT_HDR_SIZE + 1];
     gale_report_hdr_t h;
-    zmq_msg_t part, part2;
+    zmq_msg_t part, part2, part3;
     gale_report_task_t *r = NULL;
     gale_report_ack_t ack;
     uint64_t done;
@@ -338,12 +338,18 @@ read_report(runtime_t *rt, attempt_t *at)
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     zmq_msg_init(&part);
     zmq_msg_init(&part2);
+    zmq_msg_init(&part3);
     if (more && zmq_msg_recv(&part, rt->report, 0) < 0)
         goto out;
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     if (more && zmq_msg_recv(&part2, rt->report, 0) < 0)
         goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part3, rt->report, 0) < 0)
+        goto out;
+    drop_rest(rt->report);
     switch (h.type) {
     case GALE_REPORT_STATS:
         if (gale_report_tasks_decode(zmq_msg_data(&part), zmq_msg_size(&part),
@@ -356,7 +362,7 @@ read_report(runtime_t *rt, attempt_t *at)
         }
         free(r);
         gale_monitor_stats(rt->monitor, &h, zmq_msg_data(&part2),
-            zmq_msg_size(&part2));
+            zmq_msg_size(&part2), zmq_msg_data(&part3), zmq_msg_size(&part3));
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -405,6 +411,7 @@ read_report(runtime_t *rt, attempt_t *at)
 out:
     zmq_msg_close(&part);
     zmq_msg_close(&part2);
+    zmq_msg_close(&part3);
 }
 
 /* Sends the workers their lease now and then; has the launcher look at

@@ -23,8 +23,8 @@ struct gale_webapi {
     gale_httpd_t *httpd;            /* owned */
     const gale_plan_t *plan;        /* borrowed */
     gale_monitor_t *monitor;        /* borrowed */
-    gale_webapi_act_fn act;
-    void *arg;
+    gale_webapi_act_fn act;         /* runs the actions' console requests */
+    void *arg;                      /* act's argument, borrowed */
     const char *token;              /* gale.http.token, borrowed; NULL: none */
 };
 

@@ -8,8 +8,8 @@
 typedef struct gale_asset {
     const char *path;               /* "/ui/index.html" */
     const char *type;               /* its Content-Type */
-    const unsigned char *data;
-    size_t len;
+    const unsigned char *data;      /* its bytes (NUL-terminated) */
+    size_t len;                     /* without the NUL */
 } gale_asset_t;
 
 /* The assets, ending with a NULL path. */

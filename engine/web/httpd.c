@@ -23,9 +23,9 @@
 
 struct gale_httpd {
     struct MHD_Daemon *d;           /* owned */
-    gale_http_fn fn;
-    void *arg;
-    size_t max_body;
+    gale_http_fn fn;                /* the owner's handler */
+    void *arg;                      /* its argument, borrowed */
+    size_t max_body;                /* larger bodies get 413 */
     char *address;                  /* owned: "HOST:PORT" as bound */
 };
 

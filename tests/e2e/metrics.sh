@@ -9,10 +9,12 @@
 # activated again it goes on; POST kill ends it with exit 0. `gale top
 # --once` shows its components. A bad gale.http.address is refused; a
 # savepoint over POST is written; a peer that is not loopback may POST
-# only with the topology's http_token.
+# only with the topology's http_token; a multilang bolt's `metrics`
+# counter equals the tuples it executed.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
+ml=$(cd "$top_srcdir" && pwd)/tests/multilang
 need_build "$gen"
 need_cmd curl curl
 work_dir metrics
@@ -215,6 +217,64 @@ if [ -n "$ext" ]; then
     cd .. || exit 99
 else
     echo "no address but loopback here: the token case is not run"
+fi
+
+# User counters: a Python bolt sends Storm's `metrics` command once per
+# tuple; drained, its counter equals the tuples it executed.
+if command -v python3 >/dev/null 2>&1; then
+    mkdir user && cd user || exit 99
+    cat > seen_bolt.py <<PY
+import sys
+sys.path.insert(0, "$ml")
+import storm
+
+
+class SeenBolt(storm.BasicBolt):
+    def process(self, tup):
+        storm.rpcMetrics("seen", 1)
+
+
+SeenBolt().run()
+PY
+    cat > topo.cfg <<CFG
+name = "user-$$";
+config = { checkpoint = { interval_ms = 200; dir = "state"; }; };
+spouts = ( { id = "sentences"; type = "generator"; mode = "sentences";
+             seed = 42; count = 100000000; rate = 200; fields = ["sentence"]; } );
+bolts = ( { id = "ml"; type = "shell"; command = ["python3", "seen_bolt.py"];
+            cwd = "$PWD"; parallelism = 2; } );
+streams = ( { from = "sentences"; to = "ml"; grouping = "shuffle"; } );
+CFG
+    start_http topo.cfg
+    # user_drained: the spout is deactivated, and ml's counter has caught
+    # up with what it executed: the child sends it before its ack, and a
+    # checkpoint barrier passes the shell bolt only once the child acked
+    # every tuple before it (with guarantee none the last replies would
+    # wait for the next tuple).
+    user_drained() {
+        scrape || return 1
+        local x u
+        x=$(metric gale_component_executed_total 'component="ml"')
+        u=$(metric gale_component_user_counter 'name="seen"')
+        [ "$x" -gt 0 ] && [ "$x" = "$u" ]
+    }
+    wait_for -p "$pid" 20 eval 'scrape && [ "$(metric gale_component_executed_total component=\"ml\")" -gt 50 ]' ||
+        die "user: ml executed nothing"
+    [ "$(status_of POST "/api/v1/topology/user-$$/deactivate")" = 200 ] ||
+        fail "user: deactivate"
+    sleep 1
+    wait_for -p "$pid" 20 user_drained ||
+        fail "user: counter seen $(metric gale_component_user_counter 'name="seen"'), executed $(metric gale_component_executed_total 'component="ml"')"
+    grep -q "^gale_task_user_counter{topology=\"user-$$\",component=\"ml\",task=\"[0-9]*\",worker=\"0\",name=\"seen\"} [1-9]" scrape ||
+        fail "user: no task series: $(grep user_counter scrape | head -3)"
+    [ "$(status_of GET "/api/v1/topology/user-$$/component/ml")" = 200 ] &&
+        grep -q '"userCounters":{"seen":[1-9]' body || fail "user: component page: $(head -c 300 body)"
+    echo "user counters: ml executed $(metric gale_component_executed_total 'component="ml"'), seen $(metric gale_component_user_counter 'name="seen"')"
+    kill "$pid"
+    wait "$pid"
+    cd .. || exit 99
+else
+    echo "no python3: the user counter case is not run"
 fi
 
 run_case 1

@@ -2,7 +2,8 @@
  * the control messages and reports between the master and its executors
  * (engine/wire/control.c) and the console's status reply
  * (engine/run/status.c), both of which cross processes and hosts, and
- * the STATS report's histogram part (engine/metrics/histogram.c).
+ * the STATS report's histogram and user counter parts
+ * (engine/metrics/histogram.c, userstats.c).
  *
  * The first byte picks the decoder, the rest is its input. Whatever a
  * decoder accepts must re-encode to exactly the bytes it was given
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "engine/metrics/histogram.h"
+#include "engine/metrics/userstats.h"
 #include "engine/run/status.h"
 #include "engine/wire/control.h"
 
@@ -126,17 +129,38 @@ fuzz_hists(const uint8_t *p, size_t n)
         abort();
 }
 
+/* fuzz_users: what decodes, re-encoded entry by entry, is the input. */
+static void
+add_user(void *arg, int32_t task, const char *name, int64_t value)
+{
+    gale_userstats_add(arg, task, name, value);
+}
+
+static void
+fuzz_users(const uint8_t *p, size_t n)
+{
+    gale_buf_t b;
+
+    gale_buf_init(&b, 0);
+    gale_userstats_begin(&b);
+    if (gale_userstats_decode(p, n, add_user, &b) == 0 &&
+        (b.len != n || memcmp(b.data, p, n) != 0))
+        abort();
+    gale_buf_release(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0: fuzz_ctl(data + 1, size - 1); break;
     case 1: fuzz_hdr(data + 1, size - 1); break;
     case 2: fuzz_ack(data + 1, size - 1); break;
     case 3: fuzz_tasks(data + 1, size - 1); break;
     case 5: fuzz_hists(data + 1, size - 1); break;
+    case 6: fuzz_users(data + 1, size - 1); break;
     default: fuzz_status(data + 1, size - 1); break;
     }
     return 0;
