@@ -129,7 +129,9 @@ function render(t) {
       { text: c.type === "bolt" ? fmt(c.capacity, 3) : "" },
       { text: c.type === "bolt" ? fmt(c.executeLatencyP50Ms, 4) : "" },
       { text: c.type === "bolt" ? fmt(c.executeLatencyP99Ms, 4) : "" },
-      { text: c.errors }] };
+      { text: c.errors },
+      { attrs: { "class": "counters" }, text: Object.entries(c.userCounters || {})
+        .map(([k, v]) => k + "=" + v).join(" ") }] };
   }));
   fillRows("checkpoints", t.checkpoints.slice(-15).reverse().map(k => ({
     cells: [{ text: k.id }, { text: k.attempt }, { text: k.outcome },
