@@ -259,6 +259,44 @@ START_TEST(test_registry_merges_series)
 }
 END_TEST
 
+START_TEST(test_registry_many_series)
+{
+    gale_registry_t *r = gale_registry_new();
+    char task[16];
+    double v;
+    int f, i, round;
+
+    /* 5000 series, each added to three times: the index grows (and is
+     * rebuilt) many times over and every series stays one. */
+    f = gale_registry_family(r, "gale_t_total", GALE_METRIC_COUNTER, "");
+    for (round = 1; round <= 3; round++)
+        for (i = 0; i < 5000; i++) {
+            snprintf(task, sizeof task, "%d", i);
+            const char *const l[] = { "component", i % 2 ? "a" : "b",
+                "task", task, NULL };
+
+            ck_assert_int_eq(gale_registry_add(r, f, l, i), 0);
+        }
+    ck_assert_uint_eq(gale_registry_nseries(r, f), 5000);
+    for (i = 0; i < 5000; i += 499) {
+        snprintf(task, sizeof task, "%d", i);
+        const char *const l[] = { "component", i % 2 ? "a" : "b", "task",
+            task, NULL };
+
+        ck_assert_int_eq(gale_registry_get(r, "gale_t_total", l, &v), 0);
+        ck_assert(v == 3.0 * i);
+    }
+    {
+        /* Same values, other label order or names: other series. */
+        const char *const l[] = { "task", "7", "component", "a", NULL };
+
+        ck_assert_int_eq(gale_registry_add(r, f, l, 1), 0);
+        ck_assert_uint_eq(gale_registry_nseries(r, f), 5001);
+    }
+    gale_registry_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_promtext_format)
 {
     gale_registry_t *r = gale_registry_new();
@@ -318,6 +356,7 @@ main(void)
     tcase_add_test(tc, test_hist_part_round_trip);
     tcase_add_test(tc, test_userstats_round_trip_and_rejects);
     tcase_add_test(tc, test_registry_merges_series);
+    tcase_add_test(tc, test_registry_many_series);
     tcase_add_test(tc, test_promtext_format);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 typedef struct series {
     char **labels;                  /* owned: name, value, ... */
     size_t nlabels;                 /* pairs */
+    uint64_t hash;                  /* of the labels (label_hash) */
     double value;                   /* counter, gauge */
     gale_hist_t *hist;              /* histogram, owned */
 } series_t;
@@ -21,6 +23,11 @@ typedef struct family {
     gale_metric_type_t type;        /* what its series hold */
     series_t *series;               /* owned, in the order created */
     size_t nseries;                 /* entries of series */
+    size_t cap;                     /* entries allocated */
+    size_t *slots;                  /* owned: open-addressed index of
+                                       series by hash, series index + 1;
+                                       0 is empty */
+    size_t nslots;                  /* a power of two > 2 nseries, or 0 */
 } family_t;
 
 struct gale_registry {
@@ -52,6 +59,7 @@ gale_registry_destroy(gale_registry_t **rp)
             free(f->series[k].hist);
         }
         free(f->series);
+        free(f->slots);
         free(f->name);
         free(f->help);
     }
@@ -138,8 +146,37 @@ same_labels(const series_t *s, const char *const *labels, size_t n)
     return true;
 }
 
+/* FNV-1a over n label pairs, each string ended by its NUL. */
+static uint64_t
+label_hash(const char *const *labels, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    const char *c;
+    size_t j;
+
+    for (j = 0; j < 2 * n; j++)
+        for (c = labels[j];; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            if (*c == '\0')
+                break;
+        }
+    return h;
+}
+
+/* Puts series k into fam's index (which has room). */
+static void
+index_series(family_t *fam, size_t k)
+{
+    size_t mask = fam->nslots - 1, i = (size_t)fam->series[k].hash & mask;
+
+    while (fam->slots[i] != 0)
+        i = (i + 1) & mask;
+    fam->slots[i] = k + 1;
+}
+
 /* Series of family f with labels, created when missing; NULL when f is
- * out of range, not of type, or a label is not valid. */
+ * out of range, not of type, or a label is not valid. A scrape adds a
+ * series per task to each family: the index keeps that linear. */
 static series_t *
 series_of(gale_registry_t *r, int f, gale_metric_type_t type,
     const char *const *labels)
@@ -147,7 +184,8 @@ series_of(gale_registry_t *r, int f, gale_metric_type_t type,
     family_t *fam;
     series_t *s;
     int n = count_labels(labels);
-    size_t k;
+    uint64_t h;
+    size_t k, i;
 
     if (f < 0 || (size_t)f >= r->nfams || n < 0)
         return NULL;
@@ -155,19 +193,36 @@ series_of(gale_registry_t *r, int f, gale_metric_type_t type,
     if (fam->type != type &&
         !(type == GALE_METRIC_COUNTER && fam->type == GALE_METRIC_GAUGE))
         return NULL;
-    for (k = 0; k < fam->nseries; k++)
-        if (same_labels(&fam->series[k], labels, (size_t)n))
-            return &fam->series[k];
-    fam->series = xreallocarray(fam->series, fam->nseries + 1,
-        sizeof *fam->series);
+    h = label_hash(labels, (size_t)n);
+    for (i = fam->nslots ? (size_t)h & (fam->nslots - 1) : 0;
+        fam->nslots && fam->slots[i] != 0; i = (i + 1) & (fam->nslots - 1)) {
+        s = &fam->series[fam->slots[i] - 1];
+        if (s->hash == h && same_labels(s, labels, (size_t)n))
+            return s;
+    }
+    if (fam->nseries == fam->cap) {
+        fam->cap = fam->cap ? 2 * fam->cap : 8;
+        fam->series = xreallocarray(fam->series, fam->cap,
+            sizeof *fam->series);
+    }
     s = &fam->series[fam->nseries++];
     memset(s, 0, sizeof *s);
     s->nlabels = (size_t)n;
+    s->hash = h;
     s->labels = xcalloc(2 * (size_t)n + 1, sizeof *s->labels);
     for (k = 0; k < 2 * (size_t)n; k++)
         s->labels[k] = xstrdup(labels[k]);
     if (type == GALE_METRIC_HISTOGRAM)
         s->hist = xcalloc(1, sizeof *s->hist);
+    if (2 * fam->nseries >= fam->nslots) {
+        free(fam->slots);
+        fam->nslots = fam->nslots ? 2 * fam->nslots : 16;
+        fam->slots = xcalloc(fam->nslots, sizeof *fam->slots);
+        for (k = 0; k < fam->nseries; k++)
+            index_series(fam, k);
+    } else {
+        index_series(fam, fam->nseries - 1);
+    }
     return s;
 }
 
