@@ -225,9 +225,8 @@ done:
     free(cause);
 }
 
-/* The status `gale list` shows for t. */
-static const char *
-status_of(const topo_t *t, uint64_t now)
+const char *
+nimbus_status_word(const topo_t *t, uint64_t now)
 {
     switch (t->rec->status) {
     case GALE_NIMREC_FINISHED:
@@ -271,7 +270,7 @@ do_list(nimbus_t *n, const req_t *q)
 
         xasprintf(&items[i], "name=%s status=%s tasks=%lu workers=%d "
             "uptime=%lld slot=%d pid=%d restarts=%d", t->rec->name,
-            status_of(t, now), t->tasks, t->workers,
+            nimbus_status_word(t, now), t->tasks, t->workers,
             (long long)time(NULL) - t->rec->submitted, t->rec->slot,
             t->rec->pid, t->rec->restarts);
     }
