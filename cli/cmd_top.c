@@ -1,7 +1,8 @@
 /* cmd_top.c - gale top: a running topology's components, the way top(1)
  * shows processes: rates, capacity and execute latencies, refreshed. It
  * asks the topology's console for `metrics` (engine/run/console.h), the
- * same document as the REST API's topology page (docs/rest.md). */
+ * same document as the REST API's topology page (docs/rest.md), or with
+ * --cluster the cluster's nimbus, which asks the master's console. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +17,9 @@
 
 #include "cli/commands.h"
 #include "common/xalloc.h"
+#include "engine/cluster/nimclient.h"
+#include "engine/net/cluster.h"
+#include "engine/net/nimproto.h"
 #include "engine/run/console.h"
 
 #define ASK_MS 5000
@@ -32,7 +36,8 @@ on_signal(int sig)
 static void
 usage(FILE *fp)
 {
-    fputs("usage: gale top [-d SECS] [-n COUNT] [--once] [NAME]\n", fp);
+    fputs("usage: gale top [-d SECS] [-n COUNT] [--once] "
+        "[--cluster FILE [--key NAME|PATH]] [NAME]\n", fp);
 }
 
 static void
@@ -47,6 +52,10 @@ help(void)
         "  -d, --delay SECS   seconds between refreshes (0.2 to 3600)\n"
         "  -n, --iterations N refresh N times, then exit\n"
         "      --once         print once and exit (as -n 1)\n"
+        "      --cluster FILE a topology of that cluster (or $GALE_CLUSTER),\n"
+        "                     through its nimbus; NAME is then required\n"
+        "      --key NAME|PATH the key pair to ask nimbus as ($GALE_KEY,\n"
+        "                     else admin)\n"
         "  -h, --help         this help\n", stdout);
 }
 
@@ -109,6 +118,58 @@ show(const char *name, const char *text, bool clear)
     return 0;
 }
 
+/* Where the metrics come from: this host's console, or a cluster's
+ * nimbus. */
+typedef struct source {
+    gale_cluster_t *c;              /* owned; NULL: this host */
+    gale_nimclient_t *cl;           /* owned */
+    const char *key;                /* borrowed */
+} source_t;
+
+/* Asks for name's metrics page: 0 with *page (caller frees), or 1 after
+ * saying why. */
+static int
+ask_page(source_t *src, const char *name, char **page)
+{
+    gale_nimreply_t r = { 0 };
+    const char *const args[] = { name };
+    char *reply = NULL, *cause = NULL;
+    int rc;
+
+    *page = NULL;
+    if (src->c == NULL) {
+        rc = gale_console_request(name, "metrics", ASK_MS, &reply);
+        if (rc == -ESRCH)
+            fprintf(stderr, "gale: top: no topology called `%s` runs on this "
+                "host (see `gale list`)\n", name);
+        else if (rc != 0 || strncmp(reply, "ok ", 3) != 0)
+            fprintf(stderr, "gale: top: %s: %s\n", name, rc != 0 ?
+                strerror(-rc) : reply);
+        else
+            *page = xstrdup(reply + 3);
+        free(reply);
+        return *page != NULL ? 0 : 1;
+    }
+    if (src->cl == NULL && (src->cl = gale_nimclient_new(src->c, src->key,
+        &cause)) == NULL) {
+        fprintf(stderr, "gale: top: %s\n", cause);
+        free(cause);
+        return 1;
+    }
+    rc = gale_nimclient_call(src->cl, GALE_NIM_METRICS, args, 1, ASK_MS, &r,
+        &cause);
+    if (rc != 0)
+        fprintf(stderr, "gale: top: %s: nimbus: %s\n", name, cause != NULL ?
+            cause : rc == -ETIMEDOUT ? "no answer" : strerror(-rc));
+    else if (!r.ok)
+        fprintf(stderr, "gale: top: %s\n", r.text);
+    else
+        *page = xstrdup(r.text);
+    free(cause);
+    gale_nimreply_release(&r);
+    return *page != NULL ? 0 : 1;
+}
+
 /* The name of the only topology running here, or NULL (with a message). */
 static char *
 only_topology(void)
@@ -135,13 +196,17 @@ cmd_top(int argc, char **argv)
         { "delay", required_argument, NULL, 'd' },
         { "iterations", required_argument, NULL, 'n' },
         { "once", no_argument, NULL, 'o' },
+        { "cluster", required_argument, NULL, 'C' },
+        { "key", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     struct sigaction sa;
+    source_t src = { .key = getenv("GALE_KEY") };
+    const char *file = getenv("GALE_CLUSTER");
     double delay = 2;
     long count = 0, k;
-    char *name, *reply = NULL, *end;
+    char *name, *page = NULL, *end, *cause = NULL;
     int c, rc = 0;
 
     optind = 0;
@@ -167,6 +232,12 @@ cmd_top(int argc, char **argv)
         case 'o':
             count = 1;
             break;
+        case 'C':
+            file = optarg;
+            break;
+        case 'k':
+            src.key = optarg;
+            break;
         case 'h':
             help();
             return 0;
@@ -181,6 +252,20 @@ cmd_top(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (file != NULL && *file != '\0') {
+        if (argc - optind != 1) {
+            fprintf(stderr, "gale: top: --cluster: name the topology\n");
+            usage(stderr);
+            return 2;
+        }
+        if ((src.c = gale_cluster_load(file, &cause)) == NULL) {
+            fprintf(stderr, "gale: top: %s\n", cause);
+            free(cause);
+            return 2;
+        }
+        if (src.key == NULL || *src.key == '\0')
+            src.key = "admin";
+    }
     if ((name = argc - optind == 1 ? xstrdup(argv[optind]) :
         only_topology()) == NULL)
         return 1;
@@ -193,25 +278,15 @@ cmd_top(int argc, char **argv)
             usleep((useconds_t)(delay * 1e6));
         if (stop_seen)
             break;
-        rc = gale_console_request(name, "metrics", ASK_MS, &reply);
-        if (rc == -ESRCH) {
-            fprintf(stderr, "gale: top: no topology called `%s` runs on this "
-                "host (see `gale list`)\n", name);
-            rc = 1;
+        if ((rc = ask_page(&src, name, &page)) != 0)
             break;
-        }
-        if (rc != 0 || strncmp(reply, "ok ", 3) != 0) {
-            fprintf(stderr, "gale: top: %s: %s\n", name, rc != 0 ?
-                strerror(-rc) : reply);
-            free(reply);
-            rc = 1;
-            break;
-        }
-        rc = show(name, reply + 3, count != 1 && isatty(STDOUT_FILENO));
-        free(reply);
+        rc = show(name, page, count != 1 && isatty(STDOUT_FILENO));
+        free(page);
         if (rc != 0)
             break;
     }
+    gale_nimclient_destroy(&src.cl);
+    gale_cluster_destroy(&src.c);
     free(name);
     return rc;
 }

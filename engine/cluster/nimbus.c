@@ -497,7 +497,8 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
     }
     text = answer + (ok ? 2 : strncmp(answer, "error", 5) == 0 ? 5 : 0);
     text += *text == ' ';
-    log_info("nimbus: %s: %s: %s", f->name, f->verb, answer);
+    if (strcmp(f->verb, "metrics") != 0)    /* a page a second: not logged */
+        log_info("nimbus: %s: %s: %s", f->name, f->verb, answer);
     if (ok && t != NULL) {
         if (f->spec != NULL)
             record_rebalance(n, t, f->spec);

@@ -444,6 +444,16 @@ do_toggle(nimbus_t *n, const req_t *q)
         nimbus_forward(n, t, q, q->f[1], q->f[1], NULL, QUICK_MS);
 }
 
+/* metrics NAME: the master's page, asked now (`gale top --cluster`). */
+static void
+do_metrics(nimbus_t *n, const req_t *q)
+{
+    topo_t *t = named(n, q, 1);
+
+    if (t != NULL && running(n, q, t))
+        nimbus_forward(n, t, q, GALE_NIM_METRICS, "metrics", NULL, QUICK_MS);
+}
+
 /* rebalance NAME SPEC */
 static void
 do_rebalance(nimbus_t *n, const req_t *q)
@@ -653,6 +663,8 @@ nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
         do_stop_savepoint(n, q);
     else if (strcmp(verb, GALE_NIM_SAVEPOINT) == 0)
         do_savepoint(n, q);
+    else if (strcmp(verb, GALE_NIM_METRICS) == 0)
+        do_metrics(n, q);
     else if (strcmp(verb, GALE_NIM_SUPERVISORS) == 0)
         do_supervisors(n, q);
     else

@@ -5,7 +5,8 @@
 # nimbus's summary lists it ACTIVE, its /metrics has the topology's and
 # its components' series with counts that grow, the topology and
 # component pages come from the master; POST gets 405, unknown ids 404,
-# a bad --http address stops nimbus with exit 1 before it starts masters.
+# a bad --http address stops nimbus with exit 1 before it starts masters;
+# `gale top --once --cluster` shows the components through nimbus.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 need_cmd curl curl
@@ -82,6 +83,13 @@ wait_for -p "$npid" 20 counted "$first" || fail "the count did not grow ($first)
 [ "$(get -X POST "http://$addr/api/v1/topology/$name/deactivate")" = 405 ] ||
     fail "POST to nimbus: not 405"
 grep -q "read-only" body || fail "POST: $(cat body)"
+
+# gale top through nimbus.
+"$GALE" top --once --cluster c.cfg "$name" >top.out 2>top.err || fail "gale top --cluster: $(cat top.err)"
+awk '$1 == "count" && $2 == "bolt" && $7 > 0 { ok = 1 } END { exit !ok }' top.out ||
+    fail "gale top --cluster: no count row with a rate: $(cat top.out)"
+"$GALE" top --once --cluster c.cfg nope-$$ 2>top.err && fail "gale top --cluster of an unknown topology exited 0"
+grep -q "no topology called" top.err || fail "gale top --cluster nope: $(cat top.err)"
 
 "$GALE" kill --cluster c.cfg "$name" >kill.out 2>&1 || fail "kill: $(cat kill.out)"
 gone_from_summary() {
