@@ -273,7 +273,7 @@ enum {
 };
 
 static const struct family {
-    const char *name;               /* Prometheus's conventions: _total, _seconds */
+    const char *name;               /* Prometheus's: _total, _seconds */
     gale_metric_type_t type;        /* counter, gauge or histogram */
     const char *help;               /* the # HELP line */
 } families[NFAMILIES] = {

@@ -17,7 +17,6 @@
 
 /* A request body is an action's few options: 64 KiB is plenty. */
 #define MAX_BODY (64 * 1024)
-#define JSON_TYPE "application/json"
 
 struct gale_webapi {
     gale_httpd_t *httpd;            /* owned */
@@ -45,38 +44,6 @@ gale_webapi_address(const gale_plan_t *plan)
     if (a == NULL)
         return "127.0.0.1:0";
     return strcmp(a, "off") == 0 ? NULL : a;
-}
-
-/* resp = the JSON document j (taken). */
-static void
-json_resp(gale_http_resp_t *resp, int status, json_t *j)
-{
-    resp->status = status;
-    resp->type = JSON_TYPE;
-    resp->body = json_dumps(j, JSON_COMPACT);
-    resp->len = resp->body != NULL ? strlen(resp->body) : 0;
-    json_decref(j);
-}
-
-/* resp = {"error": short, "errorMessage": message} with status. */
-static void
-json_error(gale_http_resp_t *resp, int status, const char *shortmsg,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-json_error(gale_http_resp_t *resp, int status, const char *shortmsg,
-    const char *fmt, ...)
-{
-    va_list ap;
-    char *msg;
-
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    json_resp(resp, status, json_pack("{s:s, s:s}", "error", shortmsg,
-        "errorMessage", msg != NULL ? msg : shortmsg));
-    free(msg);
 }
 
 /* Whether a equals secret, in a time that does not depend on where they
@@ -230,30 +197,32 @@ post_action(gale_webapi_t *w, const gale_http_req_t *req, const char *action,
     int rc;
 
     if (!may_write(w, req)) {
-        json_error(resp, 403, "forbidden", "%s changes the topology: only "
-            "from loopback, or with the topology's gale.http.token as a "
+        gale_httpd_json_error(resp, 403, "forbidden", "%s changes the "
+            "topology: only from loopback, or with the topology's "
+            "gale.http.token as a "
             "bearer token", action);
         return;
     }
     if ((line = action_request(req, action, why, sizeof why)) == NULL) {
-        json_error(resp, strncmp(why, "unknown action", 14) == 0 ? 404 : 400,
-            "bad request", "%s", why);
+        gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
+            404 : 400, "bad request", "%s", why);
         return;
     }
     rc = w->act(w->arg, line, &reply);
     if (rc < 0)
-        json_error(resp, 503, "unavailable", "%s takes no commands (another "
-            "topology of this name on this host has the console)",
+        gale_httpd_json_error(resp, 503, "unavailable", "%s takes no "
+            "commands (another topology of this name on this host has the "
+            "console)",
             w->plan->topo->name);
     else if (rc == 1)
-        json_resp(resp, 202, json_pack("{s:s, s:s, s:s}", "status",
+        gale_httpd_json(resp, 202, json_pack("{s:s, s:s, s:s}", "status",
             "accepted", "action", action, "request", line));
     else if (reply != NULL && strncmp(reply, "ok", 2) == 0)
-        json_resp(resp, 200, json_pack("{s:s, s:s, s:s}", "status",
+        gale_httpd_json(resp, 200, json_pack("{s:s, s:s, s:s}", "status",
             "success", "action", action, "reply", reply + (reply[2] ? 3 : 2)));
     else
-        json_error(resp, 409, "refused", "%s", reply != NULL && strlen(reply)
-            > 6 ? reply + 6 : "refused");
+        gale_httpd_json_error(resp, 409, "refused", "%s", reply != NULL &&
+            strlen(reply) > 6 ? reply + 6 : "refused");
     log_info("%s: http: POST %s: %s", w->plan->topo->name, line,
         rc == 1 ? "accepted" : reply != NULL ? reply : "no console");
     free(reply);
@@ -275,45 +244,47 @@ api_topology(gale_webapi_t *w, const gale_http_req_t *req, const char *rest,
     if (strcmp(rest, "summary") == 0) {
         if (!get) {
             resp->allow = "GET, HEAD";
-            json_error(resp, 405, "method not allowed", "GET only");
+            gale_httpd_json_error(resp, 405, "method not allowed", "GET only");
             return;
         }
-        json_resp(resp, 200, gale_monitor_summary_json(w->monitor));
+        gale_httpd_json(resp, 200, gale_monitor_summary_json(w->monitor));
         return;
     }
     slash = strchr(rest, '/');
     idlen = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
     if (idlen != strlen(name) || strncmp(rest, name, idlen) != 0) {
-        json_error(resp, 404, "not found", "no topology `%.*s` here (this "
-            "server runs `%s`)", (int)(idlen > 200 ? 200 : idlen), rest, name);
+        gale_httpd_json_error(resp, 404, "not found", "no topology `%.*s` "
+            "here (this server runs `%s`)", (int)(idlen > 200 ? 200 : idlen),
+            rest, name);
         return;
     }
     sub = slash != NULL ? slash + 1 : "";
     if (*sub == '\0') {
         if (!get) {
             resp->allow = "GET, HEAD";
-            json_error(resp, 405, "method not allowed", "GET only");
+            gale_httpd_json_error(resp, 405, "method not allowed", "GET only");
             return;
         }
-        json_resp(resp, 200, gale_monitor_topology_json(w->monitor));
+        gale_httpd_json(resp, 200, gale_monitor_topology_json(w->monitor));
     } else if (strncmp(sub, "component/", 10) == 0) {
         if (!get) {
             resp->allow = "GET, HEAD";
-            json_error(resp, 405, "method not allowed", "GET only");
+            gale_httpd_json_error(resp, 405, "method not allowed", "GET only");
             return;
         }
         if ((j = gale_monitor_component_json(w->monitor, sub + 10)) == NULL)
-            json_error(resp, 404, "not found", "no component `%.200s` in %s",
-                sub + 10, name);
+            gale_httpd_json_error(resp, 404, "not found", "no component "
+                "`%.200s` in %s", sub + 10, name);
         else
-            json_resp(resp, 200, j);
+            gale_httpd_json(resp, 200, j);
     } else if (strchr(sub, '/') == NULL && post) {
         post_action(w, req, sub, resp);
     } else if (strchr(sub, '/') == NULL) {
         resp->allow = "POST";
-        json_error(resp, 405, "method not allowed", "%.200s: POST only", sub);
+        gale_httpd_json_error(resp, 405, "method not allowed",
+            "%.200s: POST only", sub);
     } else {
-        json_error(resp, 404, "not found", "no such resource");
+        gale_httpd_json_error(resp, 404, "not found", "no such resource");
     }
 }
 
@@ -334,7 +305,7 @@ handle(void *arg, const gale_http_req_t *req, gale_http_resp_t *resp)
         strncmp(req->path, "/ui/", 4) == 0) {
         if (!get) {
             resp->allow = "GET, HEAD";
-            json_error(resp, 405, "method not allowed", "GET only");
+            gale_httpd_json_error(resp, 405, "method not allowed", "GET only");
             return;
         }
     }
@@ -359,8 +330,8 @@ handle(void *arg, const gale_http_req_t *req, gale_http_resp_t *resp)
         resp->len = a->len;
         return;
     }
-    json_error(resp, 404, "not found", "no such resource (try /metrics, "
-        "/api/v1/topology/summary or /ui/)");
+    gale_httpd_json_error(resp, 404, "not found", "no such resource (try "
+        "/metrics, /api/v1/topology/summary or /ui/)");
 }
 
 gale_webapi_t *

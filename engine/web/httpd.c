@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -96,7 +97,8 @@ is_loopback(const struct sockaddr *sa)
         return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
             24) == 127;
     if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
         return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) &&
             a->s6_addr[12] == 127);
@@ -332,4 +334,30 @@ gale_httpd_query(const gale_http_req_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
         name);
+}
+
+void
+gale_httpd_json(gale_http_resp_t *resp, int status, json_t *j)
+{
+    resp->status = status;
+    resp->type = "application/json";
+    resp->body = json_dumps(j, JSON_COMPACT);
+    resp->len = resp->body != NULL ? strlen(resp->body) : 0;
+    json_decref(j);
+}
+
+void
+gale_httpd_json_error(gale_http_resp_t *resp, int status, const char *shortmsg,
+    const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    gale_httpd_json(resp, status, json_pack("{s:s, s:s}", "error", shortmsg,
+        "errorMessage", msg != NULL ? msg : shortmsg));
+    free(msg);
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
 #include <zmq.h>
 
 typedef struct gale_httpd gale_httpd_t;     /* opaque */
@@ -67,6 +68,13 @@ int gale_httpd_pollitems(gale_httpd_t *h, zmq_pollitem_t *items, int max,
 /* Accepts, reads, handles and writes what is ready. Never blocks.
  * Accepts NULL. */
 void gale_httpd_run(gale_httpd_t *h);
+/* resp = the JSON document j (its reference is taken), with status. */
+void gale_httpd_json(gale_http_resp_t *resp, int status, json_t *j);
+/* resp = {"error": shortmsg, "errorMessage": the formatted text}, the
+ * shape of Storm UI's errors. */
+void gale_httpd_json_error(gale_http_resp_t *resp, int status,
+    const char *shortmsg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Request header name, or NULL. */
 const char *gale_httpd_header(const gale_http_req_t *req, const char *name);
 /* Query argument name ("?name=value"), or NULL. */
