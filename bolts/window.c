@@ -23,6 +23,7 @@
 #include <gale/gale.h>
 
 #include "bolts/builtins.h"
+#include "bolts/wincache.h"
 #include "bolts/winrec.h"
 
 typedef struct wtimer {
@@ -43,11 +44,19 @@ typedef struct window {
     gale_field_t valf;
     int late_stream;            /* stream handle, or -1 */
     gale_kv_t *state;           /* "windows", keyed (or operator) */
+    wincache_t *cache;          /* owned: decoded records, written back at
+                                   the barriers */
     wtimer_t *heap;             /* timers, a min-heap on at */
     size_t nheap, heapcap;
     unsigned char *kbuf;        /* owned scratch: a state key */
     size_t kcap;
     gale_datum_t *out;          /* owned scratch: an output tuple */
+    /* Hosting a windowed bolt (gale_window_host): its def and self. */
+    const gale_component_def_t *inner;
+    void *inner_self;
+    gale_datum_t *wvals;        /* owned scratch: on_window's values */
+    int64_t *wcounts;
+    size_t wcap;
     gale_datum_t *kvals;        /* owned scratch: decoded key fields */
 } window_t;
 
@@ -58,7 +67,7 @@ typedef struct fire_arg {
 } fire_arg_t;
 
 static const char *const agg_names[] = {
-    NULL, "count", "sum", "min", "max", "avg", "distinct", "top"
+    NULL, "count", "sum", "min", "max", "avg", "distinct", "top", "collect"
 };
 
 /* ---- timers ---- */
@@ -224,8 +233,80 @@ item_datum(const win_item_t *it)
     }
 }
 
+/* The value of an item, owned. */
+static gale_value_t *
+item_value(const win_item_t *it)
+{
+    switch (it->type) {
+    case GALE_INT: return gale_value_int(it->i);
+    case GALE_DOUBLE: return gale_value_double(it->d);
+    case GALE_STRING: return gale_value_string(it->s, it->len);
+    case GALE_BYTES: return gale_value_bytes(it->s, it->len);
+    default: return gale_value_null();
+    }
+}
+
+/* collect: one tuple, the window's values as a list (each value as many
+ * times as it came, in value order) after the key, start and end
+ * (w->out, filled). */
+static int
+emit_collected(fire_arg_t *fa, const win_result_t *r)
+{
+    window_t *w = fa->w;
+    gale_value_t *list = gale_value_list();
+    void *block = NULL;
+    size_t i;
+    int64_t n;
+    int rc;
+
+    for (i = 0; i < r->ntop; i++)
+        for (n = 0; n < r->top[i].count; n++)
+            gale_value_list_append(list, item_value(&r->top[i]));
+    gale_value_to_datum(list, &w->out[w->nkeys + 2], &block);
+    rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, w->nkeys + 3);
+    free(block);
+    gale_value_destroy(&list);
+    return rc;
+}
+
+/* A hosted windowed bolt: the window goes to its on_window. */
+static int
+hand_window(fire_arg_t *fa, const win_result_t *r)
+{
+    window_t *w = fa->w;
+    gale_window_t gw;
+    size_t i;
+
+    if (r->ntop > w->wcap) {
+        gale_datum_t *v = realloc(w->wvals, r->ntop * sizeof *v);
+        int64_t *c;
+
+        if (v == NULL)
+            return -ENOMEM;
+        w->wvals = v;
+        if ((c = realloc(w->wcounts, r->ntop * sizeof *c)) == NULL)
+            return -ENOMEM;
+        w->wcounts = c;
+        w->wcap = r->ntop;
+    }
+    for (i = 0; i < r->ntop; i++) {
+        w->wvals[i] = item_datum(&r->top[i]);
+        w->wcounts[i] = r->top[i].count;
+    }
+    memset(&gw, 0, sizeof gw);
+    gw.start = r->start;
+    gw.end = r->end;
+    gw.key = w->kvals;
+    gw.nkey = w->nkeys;
+    gw.values = w->wvals;
+    gw.counts = w->wcounts;
+    gw.nvalues = r->ntop;
+    gw.aggregate = r->value;
+    return w->inner->bolt->on_window(fa->ctx, w->inner_self, &gw);
+}
+
 /* Emits a fired window: key fields (w->kvals), start, end, value; top-N
- * one tuple per value with its count. */
+ * one tuple per value with its count; collect the list of values. */
 static int
 emit_result(void *arg, const win_result_t *r)
 {
@@ -238,6 +319,10 @@ emit_result(void *arg, const win_result_t *r)
     w->out[k] = gale_d_int(r->start);
     w->out[k + 1] = gale_d_int(r->end);
     gale_ctx_count(fa->ctx, "windows_fired", 1);
+    if (w->inner != NULL)
+        return hand_window(fa, r);
+    if (w->spec.agg == AGG_COLLECT)
+        return emit_collected(fa, r);
     if (w->spec.agg != AGG_TOP) {
         w->out[k + 2] = r->value;
         rc = gale_emit(fa->ctx, GALE_STREAM_DEFAULT, w->out, k + 3);
@@ -252,50 +337,18 @@ emit_result(void *arg, const win_result_t *r)
     return 0;
 }
 
-/* Writes rec back under key (deleting it when empty) and registers its
- * next timer when that is earlier than the one it has. 0 or -errno. */
+/* Registers rec's next timer when that is earlier than the one it has.
+ * 0 or -ENOMEM. */
 static int
-store(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
+schedule(window_t *w, win_rec_t *rec, int kg, const unsigned char *key,
     size_t klen)
 {
     int64_t next = win_rec_next_timer(rec, &w->spec);
-    void *enc;
-    size_t len;
-    int rc;
 
-    if (next < rec->timer) {
-        rec->timer = next;
-        if ((rc = heap_push(w, next, kg, key, klen)) != 0)
-            return rc;
-    }
-    if (win_rec_empty(rec))
-        return gale_kv_delete(w->state, key, klen);
-    if ((rc = win_rec_encode(rec, &enc, &len)) != 0)
-        return rc;
-    rc = gale_kv_put(w->state, key, klen, enc, len);
-    free(enc);
-    return rc;
-}
-
-/* Loads the record under key into rec (empty when absent). 0 or -EIO for
- * a corrupt entry (reported). */
-static int
-load(gale_ctx_t *ctx, window_t *w, const void *key, size_t klen,
-    win_rec_t *rec)
-{
-    const void *v;
-    size_t vlen;
-
-    if (gale_kv_get(w->state, key, klen, &v, &vlen) != 0) {
-        win_rec_init(rec);
+    if (next >= rec->timer)
         return 0;
-    }
-    if (win_rec_decode(rec, v, vlen) != 0) {
-        gale_ctx_report_error(ctx, "window: a corrupt entry in state "
-            "\"windows\" (%zu bytes)", vlen);
-        return -EIO;
-    }
-    return 0;
+    rec->timer = next;
+    return heap_push(w, next, kg, key, klen);
 }
 
 /* ---- the bolt ---- */
@@ -321,6 +374,9 @@ window_cleanup(gale_ctx_t *ctx, void *self)
     free(w->kbuf);
     free(w->out);
     free(w->kvals);
+    wincache_destroy(w->cache);
+    free(w->wvals);
+    free(w->wcounts);
     free(w);
 }
 
@@ -381,7 +437,8 @@ read_spec(gale_ctx_t *ctx, window_t *w)
     int64_t slide_n = param_or_conf(ctx, "slide_count",
         "topology.bolts.window.sliding.interval.count", 0);
     int64_t gap = param_or_conf(ctx, "gap_ms", NULL, 0);
-    const char *agg = gale_ctx_param_str(ctx, "aggregate", "count");
+    const char *agg = gale_ctx_param_str(ctx, "aggregate",
+        w->inner != NULL ? "collect" : "count");
     const char *why = NULL;
     int kinds = (len_ms > 0) + (len_n > 0) + (gap > 0), i;
 
@@ -409,12 +466,12 @@ read_spec(gale_ctx_t *ctx, window_t *w)
     }
     s->lateness = param_or_conf(ctx, "lateness_ms", NULL, 0);
     s->top_n = (int)gale_ctx_param_int(ctx, "top_n", 10);
-    for (i = 1; i <= AGG_TOP; i++)
+    for (i = 1; i <= AGG_COLLECT; i++)
         if (strcmp(agg, agg_names[i]) == 0)
             s->agg = (enum win_agg)i;
     if (s->agg == 0) {
         gale_ctx_report_error(ctx, "window: aggregate \"%s\" is not one of "
-            "count, sum, min, max, avg, distinct, top", agg);
+            "count, sum, min, max, avg, distinct, top, collect", agg);
         return -EINVAL;
     }
     if (win_spec_check(s, &why) != 0) {
@@ -471,17 +528,23 @@ read_keys(gale_ctx_t *ctx, window_t *w)
     return 0;
 }
 
+/* Reads the parameters into a new window_t; inner: the windowed bolt it
+ * hosts, or NULL for the window bolt itself (then the output is checked
+ * against the declared fields). 0 or -errno (reported). */
 static int
-window_prepare(gale_ctx_t *ctx, void **self)
+window_open(gale_ctx_t *ctx, const gale_component_def_t *inner,
+    window_t **self)
 {
     window_t *w = calloc(1, sizeof *w);
     const char *ts, *val, *late;
+    int64_t cache;
     long want, nf;
     int rc = -ENOMEM;
 
     if (w == NULL)
         return -ENOMEM;
     w->late_stream = -1;
+    w->inner = inner;
     if ((rc = read_keys(ctx, w)) != 0)
         goto fail;
     ts = str_or_conf(ctx, "timestamp_field",
@@ -504,7 +567,7 @@ window_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     }
     want = (long)w->nkeys + (w->spec.agg == AGG_TOP ? 4 : 3);
-    if ((nf = declared_fields(ctx)) != want) {
+    if (inner == NULL && (nf = declared_fields(ctx)) != want) {
         gale_ctx_report_error(ctx, "window: the default stream must declare "
             "%ld fields (%s%sstart, end, %s), not %ld", want,
             w->nkeys ? "the key fields" : "", w->nkeys ? ", " : "",
@@ -519,6 +582,16 @@ window_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     w->state = w->nkeys > 0 ? gale_ctx_keyed_state(ctx, "windows") :
         gale_ctx_operator_state(ctx, "windows");
+    cache = gale_ctx_param_int(ctx, "cache_records", 65536);
+    if (cache < 1) {
+        gale_ctx_report_error(ctx, "window: cache_records must be at least "
+            "1, not %lld", (long long)cache);
+        rc = -EINVAL;
+        goto fail;
+    }
+    if ((w->cache = wincache_new(w->state, w->nkeys > 0, (size_t)cache)) ==
+        NULL)
+        goto fail;
     if (w->ts_name == NULL && win_spec_timed(&w->spec)) {
         int64_t p = w->spec.kind == WIN_SESSION ? w->spec.gap : w->spec.slide;
 
@@ -529,6 +602,17 @@ window_prepare(gale_ctx_t *ctx, void **self)
     return 0;
 fail:
     window_cleanup(ctx, w);
+    return rc;
+}
+
+static int
+window_prepare(gale_ctx_t *ctx, void **self)
+{
+    window_t *w;
+    int rc = window_open(ctx, NULL, &w);
+
+    if (rc == 0)
+        *self = w;
     return rc;
 }
 
@@ -560,7 +644,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     int64_t when, wm;
     fire_arg_t fa = { ctx, w };
     const char *why = "";
-    win_rec_t rec;
+    win_rec_t *rec;
     size_t i, klen;
     int kg = -1, rc;
 
@@ -615,11 +699,11 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
                 w->keys[0]);
         return rc;
     }
-    if ((rc = load(ctx, w, w->kbuf, klen, &rec)) != 0)
+    if ((rec = wincache_get(w->cache, ctx, kg < 0 ? 0 : kg, w->kbuf, klen,
+        &rc)) == NULL)
         return rc;
-    rc = win_rec_add(&rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
+    rc = win_rec_add(rec, &w->spec, when, valp, wm, emit_result, &fa, &why);
     if (rc == 1) {
-        win_rec_clear(&rec);
         gale_ctx_count(ctx, "late", 1);
         rc = to_late_stream(ctx, w, t);
         return rc < 0 ? rc : 0;
@@ -631,8 +715,7 @@ window_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
             agg_names[w->spec.agg]);
     }
     if (rc == 0)
-        rc = store(w, &rec, kg < 0 ? 0 : kg, w->kbuf, klen);
-    win_rec_clear(&rec);
+        rc = schedule(w, rec, kg < 0 ? 0 : kg, w->kbuf, klen);
     return rc;
 }
 
@@ -643,7 +726,7 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
 {
     window_t *w = self;
     fire_arg_t fa = { ctx, w };
-    win_rec_t rec;
+    win_rec_t *rec;
     wtimer_t t;
     int rc = 0;
 
@@ -655,15 +738,13 @@ window_on_watermark(gale_ctx_t *ctx, void *self, int64_t wm)
             free(t.key);
             break;
         }
-        if ((rc = load(ctx, w, t.key, t.klen, &rec)) == 0) {
-            if (rec.timer == t.at) {
-                read_key(w, t.key, t.klen);
-                rec.timer = INT64_MAX;
-                rc = win_rec_advance(&rec, &w->spec, wm, emit_result, &fa);
-                if (rc == 0)
-                    rc = store(w, &rec, t.kg, t.key, t.klen);
-            }
-            win_rec_clear(&rec);
+        if ((rec = wincache_get(w->cache, ctx, t.kg, t.key, t.klen,
+            &rc)) != NULL && rec->timer == t.at) {
+            read_key(w, t.key, t.klen);
+            rec->timer = INT64_MAX;
+            rc = win_rec_advance(rec, &w->spec, wm, emit_result, &fa);
+            if (rc == 0)
+                rc = schedule(w, rec, t.kg, t.key, t.klen);
         }
         free(t.key);
     }
@@ -686,6 +767,17 @@ timer_of(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
         heap_push(w, rec.timer, key_group_of(key), key, klen) : 0;
     win_rec_clear(&rec);
     return rc;
+}
+
+/* At the barrier: the changed records go to state, so the checkpoint
+ * holds every tuple before it. */
+static int
+window_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
+{
+    window_t *w = self;
+
+    (void)checkpoint_id;
+    return wincache_flush(w->cache, ctx);
 }
 
 static int
@@ -717,9 +809,11 @@ static const gale_param_spec_t window_params[] = {
     { "late_stream", GALE_STRING, false,
       "declared stream that receives late tuples (Storm's withLateTupleStream)" },
     { "aggregate", GALE_STRING, false,
-      "count (default), sum, min, max, avg, distinct or top" },
+      "count (default), sum, min, max, avg, distinct, top or collect (the window's values as a list)" },
     { "value", GALE_STRING, false, "the field the aggregate reads" },
     { "top_n", GALE_INT, false, "top: how many values per window, default 10" },
+    { "cache_records", GALE_INT, false,
+      "decoded key records kept between barriers, default 65536" },
     { NULL, GALE_NULL, false, NULL }
 };
 
@@ -727,6 +821,7 @@ static const gale_bolt_ops_t window_ops = {
     .prepare = window_prepare,
     .execute = window_execute,
     .restore = window_restore,
+    .snapshot = window_snapshot,
     .cleanup = window_cleanup,
     .on_watermark = window_on_watermark,
 };
@@ -738,3 +833,134 @@ const gale_component_def_t gale_builtin_window = {
     .params = window_params,
     .bolt = &window_ops,
 };
+
+/* ---- hosting a windowed bolt (on_window) ---- */
+
+static int
+host_prepare(gale_ctx_t *ctx, void **self)
+{
+    const gale_component_def_t *inner = gale_ctx_def_data(ctx);
+    window_t *w;
+    int rc;
+
+    if ((rc = window_open(ctx, inner, &w)) != 0)
+        return rc;
+    if (inner->bolt->prepare != NULL &&
+        (rc = inner->bolt->prepare(ctx, &w->inner_self)) != 0) {
+        window_cleanup(ctx, w);
+        return rc;
+    }
+    *self = w;
+    return 0;
+}
+
+static int
+host_finish(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+
+    return w->inner->bolt->finish != NULL ?
+        w->inner->bolt->finish(ctx, w->inner_self) : 0;
+}
+
+static int
+host_snapshot(gale_ctx_t *ctx, void *self, uint64_t id)
+{
+    window_t *w = self;
+    int rc = window_snapshot(ctx, self, id);
+
+    if (rc == 0 && w->inner->bolt->snapshot != NULL)
+        rc = w->inner->bolt->snapshot(ctx, w->inner_self, id);
+    return rc;
+}
+
+static int
+host_restore(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+    int rc = window_restore(ctx, self);
+
+    if (rc == 0 && w->inner->bolt->restore != NULL)
+        rc = w->inner->bolt->restore(ctx, w->inner_self);
+    return rc;
+}
+
+static void
+host_complete(gale_ctx_t *ctx, void *self, uint64_t id)
+{
+    window_t *w = self;
+
+    if (w->inner->bolt->checkpoint_complete != NULL)
+        w->inner->bolt->checkpoint_complete(ctx, w->inner_self, id);
+}
+
+static void
+host_cleanup(gale_ctx_t *ctx, void *self)
+{
+    window_t *w = self;
+
+    if (w == NULL)
+        return;
+    if (w->inner->bolt->cleanup != NULL)
+        w->inner->bolt->cleanup(ctx, w->inner_self);
+    window_cleanup(ctx, w);
+}
+
+static const gale_bolt_ops_t host_ops = {
+    .prepare = host_prepare,
+    .execute = window_execute,
+    .finish = host_finish,
+    .snapshot = host_snapshot,
+    .restore = host_restore,
+    .checkpoint_complete = host_complete,
+    .cleanup = host_cleanup,
+    .on_watermark = window_on_watermark,
+};
+
+/* A host def, made once per windowed bolt def (the registry's, main
+ * thread) and kept for the process, as plugins are. */
+typedef struct host_def {
+    gale_component_def_t def;
+    gale_param_spec_t *params;
+    struct host_def *next;
+} host_def_t;
+
+static host_def_t *hosts;
+
+const gale_component_def_t *
+gale_window_host(const gale_component_def_t *inner)
+{
+    const gale_param_spec_t *p;
+    host_def_t *h;
+    size_t n = 0, i, k;
+
+    for (h = hosts; h != NULL; h = h->next)
+        if (h->def.data == inner)
+            return &h->def;
+    for (p = window_params; p->name != NULL; p++)
+        n++;
+    for (p = inner->params; p != NULL && p->name != NULL; p++)
+        n++;
+    if ((h = calloc(1, sizeof *h)) == NULL ||
+        (h->params = calloc(n + 1, sizeof *h->params)) == NULL) {
+        free(h);
+        return NULL;
+    }
+    for (k = 0, p = window_params; p->name != NULL; p++)
+        h->params[k++] = *p;
+    for (p = inner->params; p != NULL && p->name != NULL; p++) {
+        for (i = 0; i < k && strcmp(h->params[i].name, p->name) != 0; i++)
+            ;
+        if (i == k)             /* a window parameter wins a clash */
+            h->params[k++] = *p;
+    }
+    h->def.type = inner->type;
+    h->def.kind = GALE_BOLT;
+    h->def.summary = inner->summary;
+    h->def.params = h->params;
+    h->def.bolt = &host_ops;
+    h->def.data = inner;
+    h->next = hosts;
+    hosts = h;
+    return &h->def;
+}

@@ -58,7 +58,7 @@ win_spec_check(const win_spec_t *s, const char **why)
         *why = "the allowed lateness must not be negative";
         return -EINVAL;
     }
-    if (s->agg < AGG_COUNT || s->agg > AGG_TOP) {
+    if (s->agg < AGG_COUNT || s->agg > AGG_COLLECT) {
         *why = "unknown aggregate";
         return -EINVAL;
     }
@@ -216,7 +216,8 @@ acc_check(enum win_agg g, const win_item_t *it, const char **why)
             "has a value that is not a number (int or double)";
         return -EINVAL;
     }
-    if ((g == AGG_DISTINCT || g == AGG_TOP) && it->type == GALE_NULL) {
+    if ((g == AGG_DISTINCT || g == AGG_TOP || g == AGG_COLLECT) &&
+        it->type == GALE_NULL) {
         *why = "has no value field";
         return -EINVAL;
     }
@@ -248,7 +249,7 @@ acc_add(win_acc_t *a, enum win_agg g, const win_item_t *it, int64_t n)
         a->nvals += n;
         return 0;
     }
-    if (g == AGG_DISTINCT || g == AGG_TOP)
+    if (g == AGG_DISTINCT || g == AGG_TOP || g == AGG_COLLECT)
         return items_add(a, it, n);
     return 0;
 }
@@ -336,6 +337,10 @@ fire_acc(const win_acc_t *a, const win_spec_t *s, int64_t start, int64_t end,
         }
         r.top = top;
         r.ntop = a->nitems < (size_t)s->top_n ? a->nitems : (size_t)s->top_n;
+        break;
+    case AGG_COLLECT:
+        r.top = a->items;
+        r.ntop = a->nitems;
         break;
     }
     rc = fire(arg, &r);

@@ -5,7 +5,8 @@
  * A window spec says how tuples are grouped: by event time (tumbling,
  * sliding, session) or by count (tumbling, sliding: the key's last
  * `length` tuples every `slide` tuples), and what is computed per window
- * (count, sum, min, max, avg, distinct count, top-N values). A record
+ * (count, sum, min, max, avg, distinct count, top-N values, all values).
+ * A record
  * holds one key's open windows with their running aggregates (count
  * windows: the key's last tuples' values) and the time of its next timer;
  * it is encoded into bytes for keyed state and decoded back.
@@ -35,7 +36,8 @@ enum win_kind {
 };
 
 enum win_agg {
-    AGG_COUNT = 1, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_DISTINCT, AGG_TOP
+    AGG_COUNT = 1, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_DISTINCT, AGG_TOP,
+    AGG_COLLECT                 /* the window's values, a sorted multiset */
 };
 
 typedef struct win_spec {
@@ -89,7 +91,9 @@ typedef struct win_rec {
 
 /* A window's result, handed to the fire callback: the window and its
  * value (an int or a double; NULL for count windows of no value), or, for
- * AGG_TOP, the top values in rank order (items, nitems). */
+ * AGG_TOP, the top values in rank order (top, ntop), or, for AGG_COLLECT,
+ * every value of the window in value order, each item with how many
+ * times it came (top, ntop). */
 typedef struct win_result {
     int64_t start, end;
     gale_datum_t value;         /* GALE_NULL when there is none (an empty

@@ -100,6 +100,22 @@ hint(const char *word, const char *const *cands, size_t n)
     return s;
 }
 
+/* def, or for a windowed bolt (on_window) the def that hosts it behind
+ * the window bolt's machinery (docs/windows.md). */
+static const gale_component_def_t *
+windowed(const gale_component_def_t *def, char **cause)
+{
+    const gale_component_def_t *h;
+
+    if (def->kind != GALE_BOLT || def->bolt == NULL ||
+        def->bolt->on_window == NULL)
+        return def;
+    if ((h = gale_window_host(def)) == NULL)
+        xasprintf(cause, "out of memory hosting windowed bolt `%s`",
+            def->type);
+    return h;
+}
+
 const gale_component_def_t *
 gale_registry_lookup(void *arg, const char *type, gale_kind_t kind,
     const char *plugin, char **cause)
@@ -123,12 +139,12 @@ gale_registry_lookup(void *arg, const char *type, gale_kind_t kind,
         if (strcmp(defs[n]->type, type) != 0)
             continue;
         if (defs[n]->kind == kind)
-            return defs[n];
+            return windowed(defs[n], cause);
         if (other == NULL)
             other = defs[n];
     }
     if (other != NULL)
-        return other;
+        return windowed(other, cause);
     names = xcalloc(n + 1, sizeof *names);
     for (i = 0; i < n; i++)
         names[i] = defs[i]->type;

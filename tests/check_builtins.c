@@ -339,6 +339,7 @@ int64_t gale_ctx_watermark(const gale_ctx_t *ctx) { (void)ctx; return GALE_EVENT
 void gale_ctx_clock_watermarks(gale_ctx_t *ctx, int ms) { (void)ctx, (void)ms; }
 int gale_ctx_key_group(const gale_ctx_t *ctx) { (void)ctx; return -1; }
 int gale_ctx_scope_key_group(gale_ctx_t *ctx, int kg) { (void)ctx, (void)kg; return 0; }
+const void *gale_ctx_def_data(const gale_ctx_t *ctx) { (void)ctx; return NULL; }
 
 uint64_t
 gale_tuple_weight(const gale_tuple_t *t)

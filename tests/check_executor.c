@@ -153,10 +153,12 @@ static const gale_bolt_ops_t tbolt_ops = { .execute = tbolt_execute,
 static const gale_spout_ops_t tspout_ops = { .next = tspout_next,
     .snapshot = tspout_snapshot };
 static const gale_param_spec_t no_params[] = { { NULL, GALE_NULL, false, NULL } };
-static const gale_component_def_t tbolt = { "tbolt", GALE_BOLT, "test bolt",
-    no_params, NULL, &tbolt_ops };
-static const gale_component_def_t tspout = { "tspout", GALE_SPOUT, "test spout",
-    no_params, &tspout_ops, NULL };
+static const gale_component_def_t tbolt = { .type = "tbolt",
+    .kind = GALE_BOLT, .summary = "test bolt", .params = no_params,
+    .bolt = &tbolt_ops };
+static const gale_component_def_t tspout = { .type = "tspout",
+    .kind = GALE_SPOUT, .summary = "test spout", .params = no_params,
+    .spout = &tspout_ops };
 
 static const gale_component_def_t *
 lookup(void *arg, const char *type, gale_kind_t kind, const char *plugin,

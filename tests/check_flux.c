@@ -180,6 +180,78 @@ START_TEST(test_convert_refusals)
 }
 END_TEST
 
+/* Event time around a windowed bolt: the watermark goes on the sender,
+ * which must carry the timestamp field, and windowed bolts sharing a
+ * sender must agree on it. */
+/* A Flux file: spout s emitting [v, TSNAME] into two tumbling windowed
+ * bolts a (lag 1 s) and b (lag ref LAG_B: "sec" 1 s or "lag" 250 ms). */
+static const char *
+windowed(char *y, size_t len, const char *tsname, const char *lag_b)
+{
+    static const char head[] = "name: w\n"
+        "components:\n"
+        "  - id: sec\n"
+        "    className: org.apache.storm.topology.base.BaseWindowedBolt$Duration\n"
+        "    constructorArgs: [1, SECONDS]\n"
+        "  - id: lag\n"
+        "    className: org.apache.storm.topology.base.BaseWindowedBolt$Duration\n"
+        "    factory: of\n"
+        "    factoryArgs: [%d]\n"
+        "spouts:\n"
+        "  - id: s\n"
+        "    className: org.apache.storm.flux.wrappers.spouts.FluxShellSpout\n"
+        "    constructorArgs: [[python3, s.py], [v, %s]]\n"
+        "bolts:\n";
+    static const char bolt[] = "  - id: %s\n"
+        "    className: org.apache.storm.flux.examples.TestWindowBolt\n"
+        "    configMethods:\n"
+        "      - { name: withTumblingWindow, args: [ref: sec] }\n"
+        "      - { name: withTimestampField, args: [ts] }\n"
+        "      - { name: withLag, args: [ref: %s] }\n";
+    static const char streams[] = "streams:\n"
+        "  - { from: s, to: a, grouping: { type: SHUFFLE } }\n"
+        "  - { from: s, to: b, grouping: { type: SHUFFLE } }\n";
+
+    snprintf(y, len, head, 250, tsname);
+    snprintf(y + strlen(y), len - strlen(y), bolt, "a", "sec");
+    snprintf(y + strlen(y), len - strlen(y), bolt, "b", lag_b);
+    snprintf(y + strlen(y), len - strlen(y), "%s", streams);
+    return y;
+}
+
+START_TEST(test_convert_windowing)
+{
+    char y[2048];
+    gale_diag_t *e;
+    char *out;
+
+    /* Both bolts lag 1 s: one watermark on the spout. */
+    out = conv(windowed(y, sizeof y, "ts", "sec"), &e);
+    ck_assert_msg(out != NULL, "%s", gale_diag_count(e) ?
+        gale_diag_message(e, 0) : "?");
+    ck_assert_ptr_nonnull(strstr(out, "watermark = { field = \"ts\"; "
+        "lag_ms = 1000; interval_ms = 1000; };"));
+    ck_assert_ptr_nonnull(strstr(out, "length_ms = 1000;"));
+    ck_assert_ptr_null(strstr(out, "slide_ms"));
+    free(out);
+    gale_diag_destroy(&e);
+    /* Lags 1 s and 250 ms from one sender: refused. */
+    ck_assert_ptr_null(conv(windowed(y, sizeof y, "ts", "lag"), &e));
+    ck_assert_uint_eq(gale_diag_count(e), 1);
+    ck_assert_str_eq(gale_diag_message(e, 0), "mem.yaml:29: bolt `b`: `s` "
+        "already generates watermarks for bolt `a` from field `ts` with lag "
+        "1000 ms, interval 1000 ms; gale generates them at the sender, so "
+        "windowed bolts it feeds must agree");
+    gale_diag_destroy(&e);
+    /* The sender has no field ts. */
+    ck_assert_ptr_null(conv(windowed(y, sizeof y, "time", "sec"), &e));
+    ck_assert_uint_eq(gale_diag_count(e), 2);
+    ck_assert_str_eq(gale_diag_message(e, 0), "mem.yaml:28: bolt `a`: "
+        "withTimestampField `ts`: its input from `s` has no such field");
+    gale_diag_destroy(&e);
+}
+END_TEST
+
 START_TEST(test_classes)
 {
     size_t i;
@@ -206,6 +278,7 @@ main(void)
     tcase_add_test(tc, test_writer);
     tcase_add_test(tc, test_convert_word_count);
     tcase_add_test(tc, test_convert_refusals);
+    tcase_add_test(tc, test_convert_windowing);
     tcase_add_test(tc, test_classes);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);

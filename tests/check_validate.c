@@ -21,10 +21,10 @@ static const gale_param_spec_t lines_params[] = {
     { NULL, GALE_NULL, false, NULL }
 };
 static const gale_component_def_t fake_defs[] = {
-    { "gen", GALE_SPOUT, "generator", gen_params, NULL, NULL },
-    { "lines", GALE_SPOUT, "lines of a file", lines_params, NULL, NULL },
-    { "split", GALE_BOLT, "splits", NULL, NULL, NULL },
-    { "count", GALE_BOLT, "counts", NULL, NULL, NULL },
+    { "gen", GALE_SPOUT, "generator", gen_params, NULL, NULL, NULL },
+    { "lines", GALE_SPOUT, "lines of a file", lines_params, NULL, NULL, NULL },
+    { "split", GALE_BOLT, "splits", NULL, NULL, NULL, NULL },
+    { "count", GALE_BOLT, "counts", NULL, NULL, NULL, NULL },
 };
 #define NFAKE (sizeof(fake_defs) / sizeof(fake_defs[0]))
 static int lookups;                 /* calls of fake_lookup */

@@ -273,6 +273,26 @@ START_TEST(test_count_windows)
     ck_assert_int_eq(f.start[2], 3);
     ck_assert_int_eq(f.end[2], 6);
     win_rec_clear(&r);
+    /* collect over a count window: the window's last tuples' values. */
+    {
+        const char *w[] = { "x", "y", "x", "z", "z", "y" };
+        const char *why = NULL;
+        gale_datum_t d;
+
+        s.agg = AGG_COLLECT;
+        memset(&f, 0, sizeof f);
+        win_rec_init(&r);
+        for (i = 0; i < 6; i++) {
+            d = gale_d_str(w[i], 1);
+            ck_assert_int_eq(win_rec_add(&r, &s, 0, &d, GALE_WM_NONE,
+                on_fire, &f, &why), 0);
+        }
+        ck_assert_int_eq(f.n, 3);
+        ck_assert_str_eq(f.top[0], "x:1 y:1");
+        ck_assert_str_eq(f.top[1], "x:1 y:1 z:1");
+        ck_assert_str_eq(f.top[2], "y:1 z:2");
+        win_rec_clear(&r);
+    }
 }
 END_TEST
 
@@ -286,7 +306,7 @@ START_TEST(test_aggregates)
     win_rec_t r;
     int i, g;
 
-    for (g = AGG_MIN; g <= AGG_TOP; g++) {
+    for (g = AGG_MIN; g <= AGG_COLLECT; g++) {
         memset(&f, 0, sizeof f);
         s.agg = (enum win_agg)g;
         win_rec_init(&r);
@@ -305,6 +325,8 @@ START_TEST(test_aggregates)
         case AGG_AVG: ck_assert_double_eq_tol(f.v[0].u.d, (10 + 9 + 8 + 7 + 6 + 2.5) / 6, 1e-9); break;
         case AGG_DISTINCT: ck_assert_int_eq(f.v[0].u.i, 3); break;
         case AGG_TOP: ck_assert_str_eq(f.top[0], "a:3 b:2"); break;
+        /* Every value, in value order, with how often it came. */
+        case AGG_COLLECT: ck_assert_str_eq(f.top[0], "a:3 b:2 c:1"); break;
         }
         win_rec_clear(&r);
     }

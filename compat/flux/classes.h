@@ -15,7 +15,8 @@
 typedef enum gale_flux_args {
     GALE_FLUX_ARGS_NONE = 0,        /* no constructorArgs allowed */
     GALE_FLUX_ARGS_DISTRIBUTED,     /* optional boolean isDistributed */
-    GALE_FLUX_ARGS_SHELL            /* [command], [output fields] */
+    GALE_FLUX_ARGS_SHELL,           /* [command], [output fields] */
+    GALE_FLUX_ARGS_KAFKA            /* [ref: KafkaSpoutConfig] (kafka.h) */
 } gale_flux_args_t;
 
 typedef struct gale_flux_class {
@@ -27,7 +28,12 @@ typedef struct gale_flux_class {
                                        NULL: no default stream (or, for shell,
                                        from the constructor) */
     gale_flux_args_t args;          /* constructorArgs handling */
-    bool key_from_input;            /* `key` = first field of its input */
+    const char *from_input;         /* parameter set to the first field
+                                       of its input ("key", "value"), or
+                                       NULL */
+    bool windowed;                  /* a BaseWindowedBolt: its
+                                       configMethods are the window's
+                                       (windowing.h) */
     const char *note;               /* one-line comment for the output */
 } gale_flux_class_t;
 

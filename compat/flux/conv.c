@@ -37,8 +37,7 @@ gale_flux_warn(gale_flux_conv_t *c, const gale_ynode_t *n, const char *fmt,
     char *s;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    xvasprintf(&s, fmt, ap);
     va_end(ap);
     gale_diag_add(c->warns, n->file, n->line, "warning: %s", s);
     free(s);
@@ -166,4 +165,51 @@ gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n, const char *ctx,
             n->items[i]->len));
     }
     return v;
+}
+
+/* The `components` entry that ref (a scalar: its id) names, defined before
+ * it; NULL after reporting. */
+const gale_ynode_t *
+gale_flux_bean(gale_flux_conv_t *c, const gale_ynode_t *ref, const char *ctx)
+{
+    size_t i;
+
+    for (i = 0; i < c->comps.n; i++) {
+        const gale_ynode_t *d = c->comps.v[i];
+
+        if (strcmp(gale_ynode_get(d, "id")->text, ref->text) != 0)
+            continue;
+        if (d->file == ref->file && d->line > ref->line) {
+            gale_flux_err(c, ref, "%sref `%s` is used before its definition "
+                "at line %d (Flux resolves references in order)", ctx,
+                ref->text, d->line);
+            return NULL;
+        }
+        return d;
+    }
+    gale_flux_err(c, ref, "%sref `%s` names no component", ctx, ref->text);
+    return NULL;
+}
+
+/* The className of bean d, or "" when it has none. */
+const char *
+gale_flux_bean_class(const gale_ynode_t *d)
+{
+    const gale_ynode_t *cls = gale_ynode_get(d, "className");
+
+    return cls != NULL && cls->kind == GALE_Y_SCALAR ? cls->text : "";
+}
+
+/* Adds a comment line to o's output. */
+void
+gale_flux_note(gale_flux_comp_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    xvasprintf(&s, fmt, ap);
+    va_end(ap);
+    o->notes = xreallocarray(o->notes, o->nnotes + 1, sizeof(*o->notes));
+    o->notes[o->nnotes++] = s;
 }

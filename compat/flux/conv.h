@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "compat/flux/classes.h"
+#include "compat/flux/dslwriter.h"
 #include "compat/flux/yamldoc.h"
 #include "topology/diag.h"
 #include "topology/props.h"
@@ -56,7 +57,22 @@ typedef struct gale_flux_comp {
     char **notes;                   /* comments for the output */
     size_t nnotes;
     bool fed;                       /* a stream targets it */
-    char *key;                      /* key_from_input: the key field */
+    char *key;                      /* from_input: the first input field */
+    gale_dslw_t *params;            /* DSL parameters the conversion of
+                                       its configMethods and constructor
+                                       set (windowing.c, kafka.c), or NULL */
+    /* A windowed bolt (windowing.h): */
+    bool wcount;                    /* a count window */
+    const gale_ynode_t *wnode;      /* the method that set the window */
+    char *ts_field;                 /* withTimestampField, or NULL */
+    const gale_ynode_t *tsnode;     /* its method */
+    long long lag_ms;               /* withLag */
+    long long wm_interval_ms;       /* withWatermarkInterval */
+    char *late;                     /* withLateTupleStream, or NULL */
+    /* A component feeding an event-time windowed bolt: */
+    const char *wm_for;             /* that bolt's id (borrowed), or NULL */
+    char *wm_field;                 /* it generates watermarks from this */
+    long long wm_lag, wm_interval;
 } gale_flux_comp_t;
 
 /* A converted stream. */
@@ -120,5 +136,13 @@ int gale_flux_bool(gale_flux_conv_t *c, const gale_ynode_t *n,
  * reporting (a `ref` included: gale has no Java objects to pass). */
 gale_value_t *gale_flux_strings(gale_flux_conv_t *c, const gale_ynode_t *n,
     const char *ctx, const char *what);
+/* The `components` entry the scalar ref names (defined before it), or NULL
+ * after reporting; and a bean's className ("" without one). */
+const gale_ynode_t *gale_flux_bean(gale_flux_conv_t *c,
+    const gale_ynode_t *ref, const char *ctx);
+const char *gale_flux_bean_class(const gale_ynode_t *d);
+/* Adds a comment line to component o's output. */
+void gale_flux_note(gale_flux_comp_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -15,6 +15,7 @@
 #include "compat/flux/stream.h"
 #include "compat/flux/unconverted.h"
 #include "compat/flux/vertex.h"
+#include "compat/flux/windowing.h"
 
 /* Writes the whole DSL file. Caller frees. */
 static char *
@@ -78,6 +79,10 @@ conv_clear(gale_flux_conv_t *c)
             free(o->notes[j]);
         free(o->notes);
         free(o->key);
+        gale_dslw_destroy(&o->params);
+        free(o->ts_field);
+        free(o->late);
+        free(o->wm_field);
     }
     free(c->oc);
     for (i = 0; i < c->nos; i++) {
@@ -160,6 +165,9 @@ gale_flux_convert(const char *path, const char *buf, size_t len,
     if (gale_diag_count(errs) != before)
         goto out;
     gale_flux_streams_resolve(&c);
+    gale_flux_windowing_resolve(&c);
+    if (gale_diag_count(errs) != before)
+        goto out;
     out = write_dsl(&c, path);
     if (gale_diag_count(errs) != before) {
         free(out);

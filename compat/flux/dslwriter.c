@@ -70,8 +70,7 @@ gale_dslw_printf(gale_dslw_t *w, const char *fmt, ...)
     char *s;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    xvasprintf(&s, fmt, ap);
     va_end(ap);
     add(w, s, strlen(s));
     free(s);

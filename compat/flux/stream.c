@@ -19,12 +19,10 @@ static const char *const grouping_keys[] = { "type", "streamId", "args",
 /* The fields of a `ref` to an org.apache.storm.tuple.Fields component, or
  * NULL after reporting. */
 static gale_value_t *
-ref_fields(gale_flux_conv_t *c, const gale_ynode_t *arg,
-    const gale_ynode_t *use, const char *ctx)
+ref_fields(gale_flux_conv_t *c, const gale_ynode_t *arg, const char *ctx)
 {
-    const gale_ynode_t *ref = gale_ynode_get(arg, "ref"), *cls, *ca;
+    const gale_ynode_t *ref = gale_ynode_get(arg, "ref"), *d, *ca;
     const char *id;
-    size_t i;
 
     if (ref == NULL || (id = gale_flux_scalar(c, ref, ctx, "ref")) == NULL) {
         if (arg->kind == GALE_Y_SEQ)
@@ -34,38 +32,24 @@ ref_fields(gale_flux_conv_t *c, const gale_ynode_t *arg,
             "fields", ctx);
         return NULL;
     }
-    for (i = 0; i < c->comps.n; i++) {
-        const gale_ynode_t *d = c->comps.v[i];
-
-        if (strcmp(gale_ynode_get(d, "id")->text, id) != 0)
-            continue;
-        if (d->file == use->file && d->line > use->line) {
-            gale_flux_err(c, ref,
-                "%sref `%s` is used before its definition at line "
-                "%d (Flux resolves references in order)", ctx, id, d->line);
-            return NULL;
-        }
-        cls = gale_ynode_get(d, "className");
-        if (cls == NULL || cls->kind != GALE_Y_SCALAR ||
-            strcmp(cls->text, "org.apache.storm.tuple.Fields") != 0) {
-            gale_flux_err(c, ref,
-                "%sref `%s` is not an org.apache.storm.tuple.Fields "
-                "component", ctx, id);
-            return NULL;
-        }
-        ca = gale_ynode_get(d, "constructorArgs");
-        if (ca != NULL && ca->kind == GALE_Y_SEQ && ca->n == 1 &&
-            ca->items[0]->kind == GALE_Y_SEQ)
-            ca = ca->items[0];
-        if (ca == NULL) {
-            gale_flux_err(c, d,
-                "component `%s`: Fields without constructorArgs", id);
-            return NULL;
-        }
-        return gale_flux_strings(c, ca, "", "Fields constructorArgs");
+    if ((d = gale_flux_bean(c, ref, ctx)) == NULL)
+        return NULL;
+    if (strcmp(gale_flux_bean_class(d), "org.apache.storm.tuple.Fields") != 0) {
+        gale_flux_err(c, ref,
+            "%sref `%s` is not an org.apache.storm.tuple.Fields "
+            "component", ctx, id);
+        return NULL;
     }
-    gale_flux_err(c, ref, "%sref `%s` names no component", ctx, id);
-    return NULL;
+    ca = gale_ynode_get(d, "constructorArgs");
+    if (ca != NULL && ca->kind == GALE_Y_SEQ && ca->n == 1 &&
+        ca->items[0]->kind == GALE_Y_SEQ)
+        ca = ca->items[0];
+    if (ca == NULL) {
+        gale_flux_err(c, d,
+            "component `%s`: Fields without constructorArgs", id);
+        return NULL;
+    }
+    return gale_flux_strings(c, ca, "", "Fields constructorArgs");
 }
 
 /* Converts one stream def. */
@@ -212,7 +196,7 @@ gale_flux_stream_convert(gale_flux_conv_t *c, const gale_ynode_t *d)
                     "argument (its Fields)", ctx);
                 goto fail;
             }
-            if ((s.fields = ref_fields(c, n->items[0], d, ctx)) == NULL)
+            if ((s.fields = ref_fields(c, n->items[0], ctx)) == NULL)
                 goto fail;
         }
         /* Without fields Storm keys on the first value: the first field of
@@ -261,7 +245,7 @@ gale_flux_streams_resolve(gale_flux_conv_t *c)
             gale_value_list_append(s->fields,
                 gale_value_clone(dl->fields->u.list.items[0]));
         }
-        if (to->cls != NULL && to->cls->key_from_input && to->key == NULL &&
+        if (to->cls != NULL && to->cls->from_input != NULL && to->key == NULL &&
             dl->fields->u.list.len > 0)
             to->key = xstrdup(dl->fields->u.list.items[0]->u.s.ptr);
     }

@@ -8,7 +8,9 @@
 #include "common/xalloc.h"
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
+#include "compat/flux/kafka.h"
 #include "compat/flux/unconverted.h"
+#include "compat/flux/windowing.h"
 
 static const char *const source_keys[] = { "className", "methodName",
     "constructorArgs", "properties", "configMethods", "factory",
@@ -32,11 +34,16 @@ gale_flux_unconverted_components(gale_flux_conv_t *c)
         if ((cls = gale_ynode_get(d, "className")) == NULL)
             gale_flux_err(c, d, "%smissing `className`", ctx);
         else if (gale_flux_scalar(c, cls, ctx, "className") != NULL &&
-            strcmp(cls->text, "org.apache.storm.tuple.Fields") != 0)
+            strcmp(cls->text, "org.apache.storm.tuple.Fields") != 0 &&
+            !gale_flux_windowing_arg_class(cls->text) &&
+            !gale_flux_kafka_bean_class(cls->text))
             gale_flux_err(c, cls,
                 "%sJava class `%s` cannot be built by gale (only "
                 "org.apache.storm.tuple.Fields components convert, as "
-                "PartialKeyGrouping's fields)", ctx, cls->text);
+                "PartialKeyGrouping's fields, BaseWindowedBolt$Count "
+                "and $Duration, as a windowed bolt's window, and "
+                "KafkaSpoutConfig and its Builder, as a KafkaSpout's)", ctx,
+                cls->text);
         free(ctx);
     }
 }

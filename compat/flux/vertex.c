@@ -10,7 +10,9 @@
 #include "compat/flux/classes.h"
 #include "compat/flux/conv.h"
 #include "compat/flux/dslwriter.h"
+#include "compat/flux/kafka.h"
 #include "compat/flux/vertex.h"
+#include "compat/flux/windowing.h"
 #include "topology/suggest.h"
 
 static const char *const vertex_keys[] = { "id", "className",
@@ -37,25 +39,6 @@ decl_set(gale_flux_comp_t *o, const char *id, gale_value_t *fields)
     o->decls[o->ndecls].fields = fields;
     o->decls[o->ndecls].direct = false;
     o->ndecls++;
-}
-
-static void
-note(gale_flux_comp_t *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Adds a comment line to o's output. */
-static void
-note(gale_flux_comp_t *o, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    o->notes = xreallocarray(o->notes, o->nnotes + 1, sizeof(*o->notes));
-    o->notes[o->nnotes++] = s;
 }
 
 /* Reads a per-component `config` mapping (Storm's master-only vertex
@@ -168,7 +151,7 @@ shell_methods(gale_flux_conv_t *c, gale_flux_comp_t *o,
         } else if (strcmp(name, "changeChildCWD") == 0) {
             if ((a = method_args(c, m, name, 1, ctx)) != NULL &&
                 gale_flux_bool(c, a->items[0], ctx, "changeChildCWD", &b) == 0)
-                note(o, "changeChildCWD(%s): Storm runs the command in %s",
+                gale_flux_note(o, "changeChildCWD(%s): Storm runs the command in %s",
                     b ? "true" : "false", b ? "the topology's resources/ "
                     "directory" : "the worker's directory");
         } else {
@@ -215,7 +198,7 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             "%snumTasks (%lld) is fewer than parallelism (%lld): "
             "Storm runs one executor per task, so parallelism becomes %lld",
             ctx, o->tasks, o->parallelism, o->tasks);
-        note(o, "Flux parallelism %lld capped to numTasks", o->parallelism);
+        gale_flux_note(o, "Flux parallelism %lld capped to numTasks", o->parallelism);
         o->parallelism = o->tasks;
     }
     for (i = 0; i < 3; i++) {
@@ -226,7 +209,7 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             gale_flux_warn(c, n,
                 "%s`%s` (resource-aware scheduling) has no effect in "
                 "gale", ctx, res[i]);
-            note(o, "Flux %s: %s (resource-aware scheduling; no effect in "
+            gale_flux_note(o, "Flux %s: %s (resource-aware scheduling; no effect in "
                 "gale)", res[i], n->kind == GALE_Y_SCALAR ? n->text : "...");
         }
     }
@@ -290,6 +273,9 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             "the output fields")) != NULL)
             decl_set(o, "default", fields);
         break;
+    case GALE_FLUX_ARGS_KAFKA:
+        gale_flux_kafka_spout(c, o, ca, ctx);
+        break;
     case GALE_FLUX_ARGS_DISTRIBUTED:
         if (ca == NULL)
             break;
@@ -310,7 +296,10 @@ gale_flux_vertex_convert(gale_flux_conv_t *c, const gale_ynode_t *d,
             gale_flux_err(c, ca, "%s%s takes no constructorArgs", ctx, cls);
         break;
     }
-    if ((n = gale_ynode_get(d, "configMethods")) != NULL) {
+    n = gale_ynode_get(d, "configMethods");
+    if (o->cls->windowed)
+        gale_flux_windowing_methods(c, o, n, ctx);
+    else if (n != NULL) {
         if (o->cls->args == GALE_FLUX_ARGS_SHELL)
             shell_methods(c, o, n, ctx);
         else if (n->kind == GALE_Y_SEQ && n->n > 0) {
@@ -382,9 +371,29 @@ gale_flux_vertex_write(gale_flux_conv_t *c, gale_dslw_t *w,
     }
     if (*o->cls->params != '\0')
         gale_dslw_printf(w, "    %s\n", o->cls->params);
-    if (o->cls->key_from_input)
-        gale_dslw_printf(w, "    key = \"%s\";\n", o->key != NULL ? o->key :
-            "word");
+    if (o->params != NULL)
+        gale_dslw_printf(w, "    %s\n", gale_dslw_text(o->params));
+    if (o->ts_field != NULL) {
+        gale_dslw_printf(w, "    timestamp_field = ");
+        gale_dslw_string(w, o->ts_field);
+        gale_dslw_printf(w, ";\n");
+    }
+    if (o->late != NULL) {
+        gale_dslw_printf(w, "    late_stream = ");
+        gale_dslw_string(w, o->late);
+        gale_dslw_printf(w, ";\n");
+    }
+    if (o->cls->from_input != NULL)
+        gale_dslw_printf(w, "    %s = \"%s\";\n", o->cls->from_input,
+            o->key != NULL ? o->key : "word");
+    if (o->wm_field != NULL) {
+        gale_dslw_printf(w, "    # Storm computes the watermarks of the "
+            "windowed bolts it feeds at their input; gale at the sender\n"
+            "    watermark = { field = ");
+        gale_dslw_string(w, o->wm_field);
+        gale_dslw_printf(w, "; lag_ms = %lld; interval_ms = %lld; };\n",
+            o->wm_lag, o->wm_interval);
+    }
     for (i = 0; i < o->ndecls; i++) {
         if (strcmp(o->decls[i].id, "default") != 0)
             continue;

@@ -350,6 +350,10 @@ static const gale_bolt_ops_t shellbolt_ops = {
 };
 
 const gale_component_def_t gale_builtin_shell_bolt = {
-    "shell", GALE_BOLT, "Storm's ShellBolt: a multilang child process "
-    "(storm.py, storm.js, storm.rb)", gale_ml_shell_params, NULL, &shellbolt_ops
+    .type = "shell",
+    .kind = GALE_BOLT,
+    .summary = "Storm's ShellBolt: a multilang child process (storm.py, "
+        "storm.js, storm.rb)",
+    .params = gale_ml_shell_params,
+    .bolt = &shellbolt_ops,
 };

@@ -480,7 +480,10 @@ static const gale_spout_ops_t shellspout_ops = {
 };
 
 const gale_component_def_t gale_builtin_shell_spout = {
-    "shell", GALE_SPOUT, "Storm's ShellSpout: a multilang child process "
-    "(storm.py, storm.js, storm.rb)", gale_ml_shell_params, &shellspout_ops,
-    NULL
+    .type = "shell",
+    .kind = GALE_SPOUT,
+    .summary = "Storm's ShellSpout: a multilang child process (storm.py, "
+        "storm.js, storm.rb)",
+    .params = gale_ml_shell_params,
+    .spout = &shellspout_ops,
 };

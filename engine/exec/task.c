@@ -127,6 +127,12 @@ gale_ctx_task(const gale_ctx_t *ctx)
     return ctx->task_id;
 }
 
+const void *
+gale_ctx_def_data(const gale_ctx_t *ctx)
+{
+    return ctx->def->data;
+}
+
 int
 gale_ctx_task_index(const gale_ctx_t *ctx)
 {

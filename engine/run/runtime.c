@@ -541,6 +541,15 @@ notified_all(const runtime_t *rt, const attempt_t *at, uint64_t n)
     return true;
 }
 
+/* A stop-savepoint or rebalance was triggered: the run ends at its
+ * checkpoint, so no later one may start. */
+static bool
+stopping_savepoint(const runtime_t *rt)
+{
+    return rt->cs.sp_verb != NULL && rt->cs.sp_id != 0 &&
+        strcmp(rt->cs.sp_verb, "savepoint") != 0;
+}
+
 /* Runs one attempt until every task finished (and, with checkpoints, the
  * final checkpoint is complete and published) or something failed.
  * Returns 0, or -1 with rt->failure set. */
@@ -632,7 +641,7 @@ run_attempt(runtime_t *rt, attempt_t *at)
                 break;
             }
             if (rt->ndone == plan->nexecs && at->final_id == 0 &&
-                !gale_coord_busy(rt->coord)) {
+                !gale_coord_busy(rt->coord) && !stopping_savepoint(rt)) {
                 /* Every task finished: the final checkpoint. */
                 gale_coord_set_final(rt->coord);
                 if (gale_coord_maybe_trigger(rt->coord, now, true, &id, &why) < 0) {
@@ -642,7 +651,9 @@ run_attempt(runtime_t *rt, attempt_t *at)
                 }
                 at->final_id = id;
                 broadcast(rt, GALE_CTL_CHECKPOINT, id);
-            } else if (rt->ndone < plan->nexecs) {
+            } else if (rt->ndone < plan->nexecs && !stopping_savepoint(rt)) {
+                /* Periodic checkpoints; none after a stopping savepoint's:
+                 * it would commit sink output the resume replays. */
                 rc = gale_coord_maybe_trigger(rt->coord, now, false, &id, &why);
                 if (rc < 0) {
                     rt->failure = why;

@@ -69,6 +69,25 @@ typedef struct gale_spout_ops {
     void (*close)(gale_ctx_t *ctx, void *self);
 } gale_spout_ops_t;
 
+/* A fired window, as a windowed bolt's on_window receives it
+ * (docs/windows.md). Borrowed: valid during the call. */
+typedef struct gale_window {
+    int64_t start, end;                 /* [start, end): event-time ms;
+                                           count windows: tuple ordinals */
+    const gale_datum_t *key;            /* the `key` fields' values */
+    size_t nkey;
+    /* aggregate = "collect" (a windowed bolt's default): the window's
+     * values of field `value`, each distinct one once in value order
+     * with how often it came; "top": the top values in rank order with
+     * their counts. */
+    const gale_datum_t *values;
+    const int64_t *counts;
+    size_t nvalues;
+    /* Another aggregate (count, sum, min, max, avg, distinct): its
+     * value; GALE_NULL otherwise. */
+    gale_datum_t aggregate;
+} gale_window_t;
+
 typedef struct gale_bolt_ops {
     int (*prepare)(gale_ctx_t *ctx, void **self);
     /* Processes one tuple; may emit. 0 or -errno (a task failure). */
@@ -88,6 +107,13 @@ typedef struct gale_bolt_ops {
      * after it returns. Also called with the wall clock when the task
      * asked for gale_ctx_clock_watermarks. 0 or -errno. */
     int (*on_watermark)(gale_ctx_t *ctx, void *self, int64_t wm_ms);
+    /* A windowed bolt (docs/windows.md): set this and the engine runs the
+     * window bolt's machinery in front of the component (its parameters
+     * are the window bolt's, plus the component's own) and calls
+     * on_window for each fired window, with keyed state scoped to the
+     * window's key group; it may emit. execute and on_watermark are not
+     * called. 0 or -errno. */
+    int (*on_window)(gale_ctx_t *ctx, void *self, const gale_window_t *w);
 } gale_bolt_ops_t;
 
 typedef struct gale_component_def {
@@ -97,6 +123,7 @@ typedef struct gale_component_def {
     const gale_param_spec_t *params;    /* terminated by a {NULL} entry */
     const gale_spout_ops_t *spout;      /* set for GALE_SPOUT */
     const gale_bolt_ops_t *bolt;        /* set for GALE_BOLT */
+    const void *data;                   /* anything; gale_ctx_def_data */
 } gale_component_def_t;
 
 /* A custom grouping: chooses target task indexes (0 .. ntargets-1, into
@@ -120,6 +147,9 @@ typedef struct gale_plugin {
 /* ---- The task's context ---- */
 
 const char *gale_ctx_component(const gale_ctx_t *ctx);
+/* The `data` of the task's component def (one set of ops serving several
+ * defs tells them apart by it). */
+const void *gale_ctx_def_data(const gale_ctx_t *ctx);
 int gale_ctx_task(const gale_ctx_t *ctx);             /* global task id */
 int gale_ctx_task_index(const gale_ctx_t *ctx);       /* 0 .. ntasks-1 */
 int gale_ctx_ntasks(const gale_ctx_t *ctx);           /* tasks of the component */

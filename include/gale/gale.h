@@ -23,8 +23,10 @@
  * 2: gale_value_free became gale_value_destroy (one destructor verb);
  *    gale/clock.h, gale/file.h and the datum/value conversions added.
  * 3: gale_bolt_ops_t.on_watermark; event time and key-group scoping in
- *    component.h. */
-#define GALE_ABI_VERSION 3
+ *    component.h.
+ * 4: gale_bolt_ops_t.on_window and gale_window_t (windowed bolts);
+ *    gale_component_def_t.data and gale_ctx_def_data. */
+#define GALE_ABI_VERSION 4
 
 #include <gale/value.h>
 #include <gale/tuple.h>

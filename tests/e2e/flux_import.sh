@@ -13,7 +13,8 @@ unset FLUX_TEST_UNSET_VARIABLE
 
 # Good fixtures: convert (exit 0), then validate.
 for spec in simple_wordcount.yaml multilang.yaml include_main.yaml \
-    "--properties subst.properties subst.yaml"; do
+    "--properties subst.properties subst.yaml" simple_windowing.yaml \
+    windowing_ts.yaml "--properties kafka.properties kafka_spout.yaml"; do
     # shellcheck disable=SC2086
     set -- $spec
     name=$(basename "$(eval echo \${$#})" .yaml)
@@ -41,6 +42,38 @@ for g in all global none local_or_shuffle direct partial_key; do
     grep -Eq "  $g( |$)" "$tmp/multilang.val" || fail "multilang: no $g grouping"
 done
 
+# Windowed bolts: the window, event time and its watermarks, late stream.
+grep -q "length_count = 5; slide_count = 3;" "$tmp/simple_windowing.cfg" ||
+    fail "simple_windowing: withWindow(Count 5, Count 3) not converted"
+grep -Eq "bolt +bolt-1 +window .*default \[start, end, count\]" "$tmp/simple_windowing.val" ||
+    fail "simple_windowing: bolt-1 is not a window bolt"
+grep -q 'watermark = { field = "ts"; lag_ms = 200; interval_ms = 50; };' "$tmp/windowing_ts.cfg" ||
+    fail "windowing_ts: no watermark on the spout"
+grep -q "length_ms = 10000; slide_ms = 1000;" "$tmp/windowing_ts.cfg" ||
+    fail "windowing_ts: the sliding window"
+grep -q 'value = "value";' "$tmp/windowing_ts.cfg" || fail "windowing_ts: the sum's value field"
+grep -q "per-second  ->  print       late     shuffle" "$tmp/windowing_ts.val" ||
+    fail "windowing_ts: the late stream"
+# KafkaSpout: the Builder's servers, topics, setters and consumer properties.
+for want in 'type = "kafka";' 'brokers = "localhost:9092";' 'topics = \["sentences"\];' \
+    'group_id = "flux-group";' 'first_poll_offset_strategy = "EARLIEST";' \
+    'discovery_interval_ms = 2000;' 'properties = \["fetch.wait.max.ms=50"\];' \
+    'fields = \["topic", "partition", "offset", "key", "value"\];'; do
+    grep -q "$want" "$tmp/kafka_spout.cfg" || fail "kafka_spout: no $want"
+done
+grep -q "warning: spout .kafka-spout.: consumer property .auto.offset.reset. is ignored" \
+    "$tmp/kafka_spout.err" || fail "kafka_spout: auto.offset.reset not reported"
+# The converted count window runs: TestWordSpout's 10 words a second into
+# windows of the last 5 words, one every 3 words.
+(cd "$tmp" && "$GALE" run "$tmp/simple_windowing.cfg" --ttl 2 2>"$tmp/sw.log") ||
+    fail "simple_windowing run failed: $(tail -3 "$tmp/sw.log")"
+sed -n 's/.*bolt-1:[0-9]*, stream: default, \[\([0-9]*\), \([0-9]*\), \([0-9]*\)\]$/\1 \2 \3/p' \
+    "$tmp/sw.log" > "$tmp/sw.win"
+[ "$(wc -l < "$tmp/sw.win")" -ge 3 ] || fail "simple_windowing: only $(wc -l < "$tmp/sw.win") windows in 2 s"
+awk '{ s = $2 > 5 ? $2 - 5 : 0
+       if ($2 != 3 * NR || $1 != s || $3 != $2 - s) { print "window " NR ": " $0; bad = 1 } }
+     END { exit bad }' "$tmp/sw.win" || fail "simple_windowing: wrong windows"
+
 # Stdout by default, the same text as -o.
 "$GALE" flux-import simple_wordcount.yaml >"$tmp/stdout.cfg" 2>/dev/null
 cmp -s "$tmp/stdout.cfg" "$tmp/simple_wordcount.cfg" || fail "stdout differs from -o"
@@ -56,7 +89,7 @@ for err in bad_*.err; do
     [ ! -s "$tmp/out" ] || fail "gale flux-import $f wrote to stdout"
     diff -u "$err" "$tmp/err" || fail "gale flux-import $f: unexpected stderr"
 done
-[ "$n" -ge 9 ] || fail "only $n bad fixtures"
+[ "$n" -ge 11 ] || fail "only $n bad fixtures"
 
 # A missing file and usage errors.
 "$GALE" flux-import nope.yaml >/dev/null 2>"$tmp/err"; rc=$?

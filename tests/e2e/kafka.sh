@@ -103,6 +103,21 @@ else
     echo "   kill9: not run (KAFKA_KILL9=1 runs it; known to fail, docs/kafka.md)"
 fi
 
+# gale flux-import of a Flux KafkaSpout (tests/flux/kafka_spout.yaml, the
+# flux-examples shape) pointed at this cluster: every record reaches the
+# LogInfoBolt, each (partition, offset) once.
+printf 'kafka.bootstrap.servers=%s\nkafka.topic=%s\n' "$BR" "$IN" > "$tmp/flux.properties"
+"$GALE" flux-import "$top_srcdir/tests/flux/kafka_spout.yaml" --properties "$tmp/flux.properties" \
+    -o "$tmp/flux.cfg" 2> "$tmp/flux.conv" || { cat "$tmp/flux.conv"; fail "flux-import of kafka_spout.yaml"; }
+sed -i "s|^config = {|config = { checkpoint = { dir = \"$tmp/flux/state\"; };|" "$tmp/flux.cfg"
+"$GALE" run "$tmp/flux.cfg" --ttl 6 2> "$tmp/flux.err" || { tail -5 "$tmp/flux.err"; fail "the converted KafkaSpout run"; }
+sed -n "s/.*stream: default, \[$IN, \([0-9]*\), \([0-9]*\), .*/\1 \2/p" "$tmp/flux.err" |
+    sort -u > "$tmp/flux.seen"
+n=$(grep -c "stream: default, \[$IN, " "$tmp/flux.err")
+[ "$(wc -l < "$tmp/flux.seen")" -eq $N ] && [ "$n" -eq $N ] ||
+    fail "flux KafkaSpout: $n records logged, $(wc -l < "$tmp/flux.seen") distinct offsets, $N produced"
+echo "ok flux-import KafkaSpout ($n records)"
+
 # Unreachable brokers: a clear error and a non-zero exit, not a hang.
 cat > "$tmp/down.cfg" <<CFG
 name = "k-down";

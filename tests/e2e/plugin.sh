@@ -35,7 +35,7 @@ bolts = ( { id = "x"; type = "x"; plugin = "$bad"; } );
 streams = ( { from = "w"; to = "x"; grouping = "shuffle"; } );
 CFG
 "$GALE" run bad.cfg >bad.out 2>bad.err && fail "a plugin of another ABI ran"
-grep -q "was built for gale ABI 4, but this gale has ABI 3" bad.err ||
+grep -q "was built for gale ABI 5, but this gale has ABI 4" bad.err ||
     { fail "no ABI message:"; cat bad.err; }
 
 finish "PASS: plugin bolt and grouping"

@@ -80,6 +80,11 @@ grep -q "^savepoint $tmp/spR (checkpoint [0-9]*)" "$tmp/out.sp" || fail "savepoi
 "$GALE" kill --savepoint "$tmp/sp1" "$NAME" > "$tmp/out.kill" || fail "kill --savepoint"
 wait $pid || fail "run A exited $?"
 grep -q "stopped with a savepoint" "$tmp/logA" || fail "run A's summary: $(tail -3 "$tmp/logA")"
+# Nothing is committed after the savepoint: the resume replays from there.
+spck=$(sed -n 's/.*(checkpoint \([0-9]*\)); stopped.*/\1/p' "$tmp/out.kill")
+last=$(sed -n 's/^checkpoints: .*(last \([0-9]*\)).*/\1/p' "$tmp/logA")
+[ -n "$spck" ] && [ "$last" = "$spck" ] ||
+    fail "run A stopped with savepoint checkpoint '$spck' but its last completed was '$last'"
 [ -f "$tmp/sp1/SAVEPOINT" ] || fail "no savepoint written"
 "$GALE" savepoint inspect "$tmp/sp1" > "$tmp/inspect" || fail "inspect"
 [ "$(grep -c '^count ' "$tmp/inspect")" -eq 2 ] || fail "inspect: $(cat "$tmp/inspect")"

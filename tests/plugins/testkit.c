@@ -64,7 +64,7 @@ static const gale_bolt_ops_t slow_ops = {
 };
 
 static const gale_component_def_t slow_def = {
-    "slow", GALE_BOLT, "sleeps per tuple", slow_params, NULL, &slow_ops,
+    "slow", GALE_BOLT, "sleeps per tuple", slow_params, NULL, &slow_ops, NULL,
 };
 
 static int
@@ -95,7 +95,7 @@ static const gale_param_spec_t no_params[] = { { NULL, GALE_NULL, false, NULL } 
 
 static const gale_component_def_t tasklog_def = {
     "tasklog", GALE_BOLT, "emits where each tuple went", no_params, NULL,
-    &tasklog_ops,
+    &tasklog_ops, NULL,
 };
 
 typedef struct failer {
@@ -144,11 +144,76 @@ static const gale_bolt_ops_t failer_ops = {
 
 static const gale_component_def_t failer_def = {
     "failer", GALE_BOLT, "fails on a given tuple", failer_params, NULL,
-    &failer_ops,
+    &failer_ops, NULL,
+};
+
+/* winsum: a windowed bolt (on_window). Each fired window's values (the
+ * window machinery's `collect`, each distinct value with its count) are
+ * summed and emitted after the key, start and end; `fail_on_window` > 0
+ * fails the task at that window in attempt 1 (recovery through a
+ * windowed bolt). */
+typedef struct winsum {
+    int64_t windows, fail_at;
+} winsum_t;
+
+static int
+winsum_prepare(gale_ctx_t *ctx, void **self)
+{
+    winsum_t *w = calloc(1, sizeof *w);
+
+    if (w == NULL)
+        return -ENOMEM;
+    w->fail_at = gale_ctx_param_int(ctx, "fail_on_window", 0);
+    *self = w;
+    return 0;
+}
+
+static int
+winsum_on_window(gale_ctx_t *ctx, void *self, const gale_window_t *win)
+{
+    winsum_t *w = self;
+    gale_datum_t out[8];
+    int64_t sum = 0;
+    size_t i;
+
+    if (++w->windows == w->fail_at && gale_ctx_attempt(ctx) == 1) {
+        gale_ctx_report_error(ctx, "failing on window %" PRId64 " as asked",
+            w->windows);
+        return -EIO;
+    }
+    if (win->nkey > 5)
+        return -EINVAL;
+    for (i = 0; i < win->nvalues; i++) {
+        if (win->values[i].type != GALE_INT)
+            return -EINVAL;
+        sum += win->values[i].u.i * win->counts[i];
+    }
+    for (i = 0; i < win->nkey; i++)
+        out[i] = win->key[i];
+    out[i++] = gale_d_int(win->start);
+    out[i++] = gale_d_int(win->end);
+    out[i++] = gale_d_int(sum);
+    return gale_emit(ctx, GALE_STREAM_DEFAULT, out, i);
+}
+
+static const gale_param_spec_t winsum_params[] = {
+    { "fail_on_window", GALE_INT, false, "fail at this window in attempt 1" },
+    { NULL, GALE_NULL, false, NULL }
+};
+
+static const gale_bolt_ops_t winsum_ops = {
+    .prepare = winsum_prepare, .cleanup = slow_cleanup,
+    .on_window = winsum_on_window,
+};
+
+static const gale_component_def_t winsum_def = {
+    .type = "winsum", .kind = GALE_BOLT,
+    .summary = "sums each window's values (a windowed bolt)",
+    .params = winsum_params, .bolt = &winsum_ops,
 };
 
 static const gale_component_def_t *const defs[] = {
-    &slow_def, &tasklog_def, &failer_def, NULL
+    &slow_def, &tasklog_def, &failer_def, &winsum_def, NULL
 };
 
 const gale_plugin_t gale_plugin = { GALE_ABI_VERSION, defs, NULL };
