@@ -19,7 +19,7 @@
 
 static const gale_cmd_info_t nimbus_info = {
     .name = "nimbus", .operands = "[--cluster FILE] [--key NAME|PATH] "
-        "[--log FILE]",
+        "[--log FILE] [--http ADDR]",
     .summary = "Run the cluster's coordinator daemon on this host.",
     .details =
         "Listens at the cluster file's nimbus host and port for `gale\n"
@@ -31,7 +31,10 @@ static const gale_cmd_info_t nimbus_info = {
         "SIGINT or SIGTERM stops nimbus (not the masters). The cluster file\n"
         "is --cluster FILE or $GALE_CLUSTER; the key pair nimbus runs as is\n"
         "--key, or the file's nimbus.key. The log goes to stderr, or is\n"
-        "appended to --log FILE. See docs/nimbus.md.\n",
+        "appended to --log FILE. --http HOST:PORT is where nimbus serves\n"
+        "/metrics and a read-only REST API of every topology (default\n"
+        "127.0.0.1:0, a free port on loopback, logged; off: none). See\n"
+        "docs/nimbus.md.\n",
     .max_args = 0,
 };
 
@@ -56,6 +59,7 @@ cmd_nimbus(int argc, char **argv)
         { "cluster", required_argument, NULL, 'C' },
         { "key", required_argument, NULL, 'k' },
         { "log", required_argument, NULL, 'l' },
+        { "http", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 }
     };
     const char *file = getenv("GALE_CLUSTER"), *key = NULL, *logpath = NULL;
@@ -81,6 +85,9 @@ cmd_nimbus(int argc, char **argv)
             break;
         case 'l':
             logpath = optarg;
+            break;
+        case 'H':
+            no.http = optarg;
             break;
         case ':':
             return usage_error("option '%s' needs an argument",

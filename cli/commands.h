@@ -17,6 +17,7 @@ int cmd_activate(int argc, char **argv);
 int cmd_deactivate(int argc, char **argv);
 int cmd_savepoint(int argc, char **argv);
 int cmd_rebalance(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_flux_import(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_supervisor(int argc, char **argv);

@@ -34,6 +34,8 @@ static const cmd_entry_t commands[] = {
                   cmd_savepoint },
     { "rebalance", "change a running topology's parallelism, state included",
                   cmd_rebalance },
+    { "top",      "show a running topology's components, refreshed",
+                  cmd_top },
     { "flux-import", "convert a Storm Flux YAML topology to the gale DSL",
                   cmd_flux_import },
     { "keygen",   "make a CurveZMQ key pair for a cluster host", cmd_keygen },

@@ -11,8 +11,8 @@
 #   compat/multilang common/, compat/multilang/
 #   compat/flux     common/, compat/flux/, topology/ (it writes the DSL)
 #   engine/L        common/, topology/, engine/L' for L' at or below L in
-#                   wire < net < transport < state < checkpoint < exec
-#                   < run < cluster
+#                   metrics < web < wire < net < transport < state
+#                   < checkpoint < exec < run < cluster
 #   cli/ tests/ bench/  anything (cli/ composes the program)
 # Angle-bracket includes (<gale/...>, system headers) are always allowed;
 # "config.h" (autoconf's) is allowed everywhere.
@@ -22,8 +22,9 @@ cd "$src" || exit 99
 
 engine_rank() {
     case $1 in
-    wire) echo 1 ;; net) echo 2 ;; transport) echo 3 ;; state) echo 4 ;;
-    checkpoint) echo 5 ;; exec) echo 6 ;; run) echo 7 ;; cluster) echo 8 ;;
+    metrics) echo 1 ;; web) echo 2 ;; wire) echo 3 ;; net) echo 4 ;;
+    transport) echo 5 ;; state) echo 6 ;; checkpoint) echo 7 ;; exec) echo 8 ;;
+    run) echo 9 ;; cluster) echo 10 ;;
     *) echo 0 ;;
     esac
 }

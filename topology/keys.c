@@ -38,6 +38,8 @@ static const gale_key_t keys[] = {
     { "transport", "gale.transport", false, S, "\"ipc\"", false, true },
     { "tcp_base_port", "gale.tcp.base.port", false, I, "7100", false, true },
     { "state_memory_mb", "gale.state.memory.mb", false, I, "0", false, true },
+    { "http", "gale.http.address", false, S, "\"127.0.0.1:0\"", false, true },
+    { "http_token", "gale.http.token", false, S, NULL, false, true },
     /* Storm keys gale acts on */
     { "debug", "topology.debug", true, B, "false", true, true },
     { "max_spout_pending", "topology.max.spout.pending", true, I, NULL, true, true },
@@ -354,6 +356,32 @@ key_min(const gale_key_t *k)
     return LLONG_MIN;
 }
 
+
+/* Whether a is "off" or HOST:PORT, HOST a name or an address ("[...]"
+ * for IPv6) and PORT 0 to 65535: gale.http.address (engine/web/httpd.c
+ * resolves it when the run starts). */
+static bool
+http_address_ok(const char *a)
+{
+    const char *colon, *p;
+    char *end;
+    long port;
+
+    if (strcmp(a, "off") == 0)
+        return true;
+    if (*a == '[')
+        colon = (p = strchr(a, ']')) != NULL && p[1] == ':' ? p + 1 : NULL;
+    else
+        colon = strrchr(a, ':');
+    if (colon == NULL || colon == a || colon[1] == '\0')
+        return false;
+    for (p = a; p < colon; p++)
+        if ((unsigned char)*p <= ' ')
+            return false;
+    port = strtol(colon + 1, &end, 10);
+    return *end == '\0' && port >= 0 && port <= 65535;
+}
+
 /* What to call a value of type t in a message. */
 static const char *
 type_phrase(gale_type_t t)
@@ -412,6 +440,12 @@ gale_keys_check(const gale_key_t *k, gale_value_t **vp, char **cause)
     if (strcmp(k->name, "transport") == 0 &&
         strcmp(v->u.s.ptr, "ipc") != 0 && strcmp(v->u.s.ptr, "tcp") != 0) {
         xasprintf(cause, "must be \"ipc\" or \"tcp\", not \"%s\"",
+            v->u.s.ptr);
+        return -EINVAL;
+    }
+    if (strcmp(k->name, "http") == 0 && !http_address_ok(v->u.s.ptr)) {
+        xasprintf(cause, "must be \"HOST:PORT\" (\"127.0.0.1:9464\", "
+            "\"[::1]:0\"; port 0 picks a free one) or \"off\", not \"%s\"",
             v->u.s.ptr);
         return -EINVAL;
     }

@@ -31,6 +31,7 @@
 #include "engine/cluster/nimrecord.h"
 #include "engine/run/console.h"
 #include "engine/run/status.h"
+#include "engine/web/httpd.h"
 
 /* ---- topologies ----------------------------------------------------- */
 
@@ -66,6 +67,7 @@ topo_free(topo_t *t)
 {
     gale_nimrec_destroy(&t->rec);
     free(t->cfg);
+    free(t->page);
     free(t);
 }
 
@@ -423,6 +425,19 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
     const char *text;
     char *msg = NULL;
 
+    if (f->route == NULL && strcmp(f->verb, "metrics") == 0) {
+        /* The second half of a poll: the topology page for the HTTP
+         * server (nimweb.c). */
+        if (t == NULL)
+            return;
+        t->polling = false;
+        if (ok) {
+            free(t->page);
+            t->page = xstrdup(answer + 3);
+            t->page_ns = gale_now_ns();
+        }
+        return;
+    }
     if (f->route == NULL) {                 /* a status poll */
         if (t == NULL)
             return;
@@ -438,6 +453,10 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
                 t->tasks = st.tasks;
                 t->workers = st.workers;
                 t->status_ns = gale_now_ns();
+                t->uptime_s = st.uptime_s;
+                t->emitted = st.emitted;
+                t->executed = st.executed;
+                t->last_ckpt = st.last_ckpt;
                 pid = st.pid;
             }
             /* Another process of this user on this host may hold the
@@ -449,6 +468,10 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
                     "until that process stops", t->rec->name, pid,
                     t->rec->pid);
             t->console_pid = pid;
+            /* Its page too, when someone may read it. */
+            if (n->httpd != NULL && pid == t->rec->pid)
+                nimbus_forward(n, t, NULL, "metrics", "metrics", NULL,
+                    STATUS_EVERY_MS);
         }
         return;
     }
@@ -474,7 +497,8 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
     }
     text = answer + (ok ? 2 : strncmp(answer, "error", 5) == 0 ? 5 : 0);
     text += *text == ' ';
-    log_info("nimbus: %s: %s: %s", f->name, f->verb, answer);
+    if (strcmp(f->verb, "metrics") != 0)    /* a page a second: not logged */
+        log_info("nimbus: %s: %s: %s", f->name, f->verb, answer);
     if (ok && t != NULL) {
         if (f->spec != NULL)
             record_rebalance(n, t, f->spec);
@@ -625,6 +649,7 @@ nimbus_close(nimbus_t *n)
     for (i = 0; i < n->nunknown; i++)
         free(n->unknown[i]);
     free(n->unknown);
+    gale_httpd_close(&n->httpd);
     if (n->router != NULL)
         zmq_close(n->router);
     if (n->zap)
@@ -692,19 +717,30 @@ gale_nimbus_run(const gale_cluster_t *c, const gale_nimbus_opts_t *o,
         o->self_key : c->nimbus.key, n.root);
     if (c->security == GALE_SECURITY_NONE)
         log_warn("nimbus: %s", GALE_SECURITY_NONE_WARNING);
+    /* Before any master starts: a bad address stops nimbus at once. */
+    if ((o->http == NULL || strcmp(o->http, "off") != 0) &&
+        nimbus_web_open(&n, o->http != NULL ? o->http : "127.0.0.1:0",
+        cause) != 0) {
+        rc = -EINVAL;
+        goto out;
+    }
     if ((rc = load_records(&n, cause)) != 0)
         goto out;
     while (!*o->stop) {
         uint64_t now;
         uint64_t r;
-        int k;
+        long timeout = TICK_MS;
+        int k, nweb;
 
-        items = xreallocarray(items, n.nfwds + 1, sizeof *items);
+        items = xreallocarray(items, n.nfwds + 2, sizeof *items);
         items[0] = (zmq_pollitem_t){ .socket = n.router, .events = ZMQ_POLLIN };
         for (i = 0; i < n.nfwds; i++)
             items[i + 1] = (zmq_pollitem_t){ .socket = n.fwds[i]->sock,
                 .events = ZMQ_POLLIN };
-        if (zmq_poll(items, (int)n.nfwds + 1, TICK_MS) < 0 && errno != EINTR) {
+        /* The HTTP server (nimweb.c) last: one epoll descriptor. */
+        nweb = gale_httpd_pollitems(n.httpd, items + n.nfwds + 1, 1, &timeout);
+        if (zmq_poll(items, (int)n.nfwds + 1 + nweb, timeout) < 0 &&
+            errno != EINTR) {
             rc = -errno;
             xasprintf(cause, "poll: %s", zmq_strerror(errno));
             goto out;
@@ -722,6 +758,7 @@ gale_nimbus_run(const gale_cluster_t *c, const gale_nimbus_opts_t *o,
             }
         }
         fwd_service(&n, items + 1, npolled, now);
+        gale_httpd_run(n.httpd);
         reap(&n);
         if (now >= n.next_check) {
             check_masters(&n, now);

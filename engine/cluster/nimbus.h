@@ -22,6 +22,9 @@ typedef struct gale_nimbus_opts {
     bool local_masters;         /* masters run without --cluster/--slot
                                    (local mode; tests) */
     volatile sig_atomic_t *stop;/* set (by a signal handler) to stop */
+    const char *http;           /* where /metrics and the read-only REST
+                                   API are served (HOST:PORT), "off", or
+                                   NULL: 127.0.0.1:0 (docs/nimbus.md) */
 } gale_nimbus_opts_t;
 
 /* Runs nimbus on c until *o->stop is set: loads the record, adopts or

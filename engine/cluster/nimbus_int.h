@@ -47,6 +47,13 @@ typedef struct topo {
     int console_pid;            /* the pid that status named; 0: none yet */
     uint64_t poll_ns;           /* when a status was last asked */
     bool polling;               /* a status request is in flight */
+    double uptime_s;            /* from that status */
+    unsigned long long emitted; /* from that status: the spouts' */
+    unsigned long long executed;/* from that status: the bolts' */
+    unsigned long long last_ckpt;/* from that status */
+    char *page;                 /* owned; its console's `metrics` answer
+                                   (the REST topology page), or NULL */
+    uint64_t page_ns;           /* when it was read */
 } topo_t;
 
 /* A request forwarded to a master's console. */
@@ -104,6 +111,8 @@ typedef struct nimbus {
     size_t nunknown;
     uint64_t refused;           /* ZAP refusals logged so far */
     uint64_t next_check;        /* adopted masters are checked then (ns) */
+    struct gale_httpd *httpd;   /* owned: engine/cluster/nimweb.c; NULL:
+                                   off */
 } nimbus_t;
 
 
@@ -149,5 +158,14 @@ void nimbus_req_clear(req_t *q);
 void nimbus_dispatch(nimbus_t *n, req_t *q, int rc);
 /* Marks supervisors not heard within the cluster's timeout as dead. */
 void nimbus_check_sups(nimbus_t *n, uint64_t now);
+
+/* nimweb.c: starts n's HTTP server on addr (/metrics, the read-only REST
+ * API, from what the status and metrics polls brought). 0, or -1 with
+ * *cause. */
+int nimbus_web_open(nimbus_t *n, const char *addr, char **cause);
+/* The status `gale list --cluster` shows for t (a static string). */
+const char *nimbus_status_word(const topo_t *t, uint64_t now);
+/* Whether a topology's status is recent enough to count as up. */
+bool nimbus_status_fresh(const topo_t *t, uint64_t now);
 
 #endif

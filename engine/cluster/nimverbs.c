@@ -225,9 +225,8 @@ done:
     free(cause);
 }
 
-/* The status `gale list` shows for t. */
-static const char *
-status_of(const topo_t *t, uint64_t now)
+const char *
+nimbus_status_word(const topo_t *t, uint64_t now)
 {
     switch (t->rec->status) {
     case GALE_NIMREC_FINISHED:
@@ -271,7 +270,7 @@ do_list(nimbus_t *n, const req_t *q)
 
         xasprintf(&items[i], "name=%s status=%s tasks=%lu workers=%d "
             "uptime=%lld slot=%d pid=%d restarts=%d", t->rec->name,
-            status_of(t, now), t->tasks, t->workers,
+            nimbus_status_word(t, now), t->tasks, t->workers,
             (long long)time(NULL) - t->rec->submitted, t->rec->slot,
             t->rec->pid, t->rec->restarts);
     }
@@ -443,6 +442,16 @@ do_toggle(nimbus_t *n, const req_t *q)
 
     if (t != NULL && running(n, q, t))
         nimbus_forward(n, t, q, q->f[1], q->f[1], NULL, QUICK_MS);
+}
+
+/* metrics NAME: the master's page, asked now (`gale top --cluster`). */
+static void
+do_metrics(nimbus_t *n, const req_t *q)
+{
+    topo_t *t = named(n, q, 1);
+
+    if (t != NULL && running(n, q, t))
+        nimbus_forward(n, t, q, GALE_NIM_METRICS, "metrics", NULL, QUICK_MS);
 }
 
 /* rebalance NAME SPEC */
@@ -654,6 +663,8 @@ nimbus_dispatch(nimbus_t *n, req_t *q, int rc)
         do_stop_savepoint(n, q);
     else if (strcmp(verb, GALE_NIM_SAVEPOINT) == 0)
         do_savepoint(n, q);
+    else if (strcmp(verb, GALE_NIM_METRICS) == 0)
+        do_metrics(n, q);
     else if (strcmp(verb, GALE_NIM_SUPERVISORS) == 0)
         do_supervisors(n, q);
     else

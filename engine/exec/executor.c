@@ -26,6 +26,7 @@
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
 #include "engine/exec/watermark.h"
+#include "engine/metrics/userstats.h"
 
 /* The operator state where the engine keeps a task's event time across a
  * restore: "in.<task index>" its input watermark, "max.<task index>" the
@@ -167,6 +168,49 @@ chain_failed(gale_exec_t *e)
     return true;
 }
 
+/* Sends the STATS report's last part: the tasks' named counters
+ * (gale_ctx_count; engine/metrics/userstats.h). */
+static void
+send_report_user(gale_exec_t *e)
+{
+    gale_buf_t b;
+    size_t k;
+    int i;
+
+    gale_buf_init(&b, 64);
+    gale_userstats_begin(&b);
+    for (i = 0; i < e->ntasks; i++)
+        for (k = 0; k < e->tasks[i]->ncounters &&
+            k < GALE_USERSTATS_PER_TASK; k++)
+            gale_userstats_add(&b, e->tasks[i]->task_id,
+                e->tasks[i]->counters[k].name, e->tasks[i]->counters[k].value);
+    zmq_send(e->report, b.data, b.len, 0);
+    gale_buf_release(&b);
+}
+
+/* Sends the STATS report's third part: every task's execute latency
+ * histogram (engine/metrics/histogram.h), then the fourth. */
+static void
+send_report_hists(gale_exec_t *e)
+{
+    const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
+    int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
+    uint8_t *part = xmalloc(GALE_HIST_PART_MAX(e->ntasks));
+    size_t len;
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        ids[i] = e->tasks[i]->task_id;
+        hs[i] = &e->tasks[i]->stats.exec_lat;
+    }
+    len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
+    zmq_send(e->report, part, len, ZMQ_SNDMORE);
+    free(part);
+    free(ids);
+    free(hs);
+    send_report_user(e);
+}
+
 /* Sends the counters of every task. */
 static void
 report_stats(gale_exec_t *e)
@@ -193,9 +237,10 @@ report_stats(gale_exec_t *e)
     body = xmalloc(len);
     gale_report_tasks_encode(rt, (size_t)e->ntasks, body);
     send_report_hdr(e->report, &h, ZMQ_SNDMORE);
-    zmq_send(e->report, body, len, 0);
+    zmq_send(e->report, body, len, ZMQ_SNDMORE);
     free(body);
     free(rt);
+    send_report_hists(e);
 }
 
 /* Reads every waiting control message. Checkpoint messages are only
@@ -1307,8 +1352,11 @@ execute_frame(gale_exec_t *e, int idx, const void *data, size_t len,
             return -1;
         }
     }
+    t0 = gale_now_ns() - t0;
     t->stats.executed += n;
-    t->stats.exec_ns += gale_now_ns() - t0;
+    t->stats.exec_ns += t0;
+    if (n > 0)
+        gale_hist_record_n(&t->stats.exec_lat, t0 / n, n);
     if (rc != 0) {
         report_bad_frame(e, idx, data, len);
         return -1;

@@ -18,6 +18,7 @@
 #include "engine/transport/outlet.h"
 #include "engine/exec/router.h"
 #include "engine/exec/watermark.h"
+#include "engine/metrics/histogram.h"
 #include "topology/plan.h"
 
 /* A tuple being executed: a view over decoded fields (tuple.h). */
@@ -43,6 +44,8 @@ typedef struct gale_task_stats {
     uint64_t executed;              /* tuples executed (bolts) */
     uint64_t exec_ns;               /* time inside execute, summed */
     uint64_t errors;                /* reported errors */
+    gale_hist_t exec_lat;           /* execute latency per tuple, ns: one
+                                       record per frame (its mean) */
 } gale_task_stats_t;
 
 struct gale_ctx {

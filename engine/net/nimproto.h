@@ -27,6 +27,8 @@
  *   activate NAME, deactivate NAME
  *   rebalance NAME SPEC  (SPEC as the console's: "C=N ... workers=N")
  *   savepoint NAME DIR, stop-savepoint NAME DIR
+ *   metrics NAME     -> ok and the master's console `metrics` answer: the
+ *                       REST topology page as JSON (`gale top --cluster`)
  *   supervisors      -> ok "N supervisors", ITEM per supervisor:
  *                       "name=N host=H port=P pid=P workers=K
  *                        seen_ms=MS alive=yes|no"
@@ -55,6 +57,7 @@
 #define GALE_NIM_SAVEPOINT      "savepoint"
 #define GALE_NIM_STOP_SAVEPOINT "stop-savepoint"
 #define GALE_NIM_SUPERVISORS    "supervisors"
+#define GALE_NIM_METRICS        "metrics"
 #define GALE_NIM_REGISTER       "register"
 
 /* A reply's status frame. */

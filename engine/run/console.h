@@ -11,7 +11,8 @@
  * Requests and replies are one line of text each: the request's verb and
  * arguments, the reply "ok ..." or "error ...". Verbs: status, activate,
  * deactivate, kill SECS, savepoint DIR, stop-savepoint DIR,
- * rebalance DIR SPEC. docs/operations.md describes them; the status
+ * rebalance DIR SPEC, metrics (the reply: "ok " and the JSON of the REST
+ * API's topology page, docs/rest.md). docs/operations.md describes them; the status
  * reply is defined in status.h. The server side is console_server.c; this
  * module names things and is the client. Main thread only.
  */

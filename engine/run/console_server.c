@@ -25,6 +25,11 @@ struct gale_console_server {
     gale_coord_t *coord;            /* borrowed; NULL: no checkpoints */
     const gale_progress_t *progress;/* borrowed */
     uint64_t start_ns;              /* the run's start */
+    bool capture;                   /* gale_console_server_exec: replies
+                                       go to captured, not the socket */
+    char *captured;                 /* the reply captured, owned */
+    gale_console_describe_fn describe; /* `metrics`; NULL: none */
+    void *describe_arg;
 };
 
 gale_console_server_t *
@@ -66,6 +71,7 @@ gale_console_server_close(gale_console_server_t **sp)
     if (sp == NULL || (s = *sp) == NULL)
         return;
     zmq_close(s->sock);
+    free(s->captured);
     gale_console_unregister(s->plan->topo->name);
     free(s);
     *sp = NULL;
@@ -89,6 +95,12 @@ gale_console_server_reply(gale_console_server_t *s, const char *fmt, ...)
     if (vasprintf(&line, fmt, ap) < 0)
         line = NULL;
     va_end(ap);
+    if (s->capture) {
+        free(s->captured);
+        s->captured = line != NULL ? line : xstrdup("error");
+        s->busy = false;
+        return;
+    }
     zmq_send(s->sock, line != NULL ? line : "error", line != NULL ?
         strlen(line) : 5, 0);
     free(line);
@@ -106,9 +118,8 @@ gale_console_state_clear_savepoint(gale_console_state_t *st)
     st->sp_written = false;
 }
 
-/* The status word Storm's `list` shows. */
-static const char *
-status_word(const gale_console_state_t *st)
+const char *
+gale_console_status_word(const gale_console_state_t *st)
 {
     if (st->sp_verb != NULL && strcmp(st->sp_verb, "rebalance") == 0)
         return "REBALANCING";
@@ -130,7 +141,7 @@ reply_status(gale_console_server_t *s, const gale_console_state_t *st)
     char *text;
 
     gale_progress_counts(s->progress, &emitted, &executed);
-    snprintf(reply.word, sizeof reply.word, "%s", status_word(st));
+    snprintf(reply.word, sizeof reply.word, "%s", gale_console_status_word(st));
     reply.uptime_s = (gale_now_ns() - s->start_ns) / 1e9;
     reply.emitted = emitted;
     reply.executed = executed;
@@ -233,30 +244,35 @@ request_savepoint(gale_console_server_t *s, gale_console_state_t *st,
     }
 }
 
-uint32_t
-gale_console_server_handle(gale_console_server_t *s, gale_console_state_t *st)
+/* Acts on request line req; s->busy is set (a reply is expected).
+ * Returns the control message for every executor, or 0. */
+static uint32_t
+dispatch(gale_console_server_t *s, gale_console_state_t *st, const char *req)
 {
-    const gale_plan_t *p;
-    char req[4096], verb[32], arg[4096];
+    const gale_plan_t *p = s->plan;
+    char verb[32], arg[4096];
     uint32_t send = 0;
-    int n, secs;
+    int secs;
 
-    if (s == NULL ||
-        (n = zmq_recv(s->sock, req, sizeof req - 1, ZMQ_DONTWAIT)) < 0)
-        return 0;
-    p = s->plan;
-    s->busy = true;
-    req[n < (int)sizeof req ? n : (int)sizeof req - 1] = '\0';
     verb[0] = arg[0] = '\0';
     sscanf(req, "%31s %4095[^\n]", verb, arg);
     if (strcmp(verb, "status") == 0) {
         reply_status(s, st);
+    } else if (strcmp(verb, "metrics") == 0) {
+        char *text = s->describe != NULL ? s->describe(s->describe_arg) :
+            NULL;
+
+        if (text != NULL)
+            gale_console_server_reply(s, "ok %s", text);
+        else
+            gale_console_server_reply(s, "error no metrics here");
+        free(text);
     } else if (strcmp(verb, "activate") == 0 ||
         strcmp(verb, "deactivate") == 0) {
         st->inactive = verb[0] == 'd';
         send = st->inactive ? GALE_CTL_DEACTIVATE : GALE_CTL_ACTIVATE;
         log_info("%s: %sactivated", p->topo->name, st->inactive ? "de" : "");
-        gale_console_server_reply(s, "ok %s", status_word(st));
+        gale_console_server_reply(s, "ok %s", gale_console_status_word(st));
     } else if (strcmp(verb, "kill") == 0) {
         secs = atoi(arg);
         st->inactive = true;
@@ -273,5 +289,52 @@ gale_console_server_handle(gale_console_server_t *s, gale_console_state_t *st)
     } else {
         gale_console_server_reply(s, "error unknown request `%s`", verb);
     }
+    return send;
+}
+
+void
+gale_console_server_set_describe(gale_console_server_t *s,
+    gale_console_describe_fn fn, void *arg)
+{
+    if (s == NULL)
+        return;
+    s->describe = fn;
+    s->describe_arg = arg;
+}
+
+uint32_t
+gale_console_server_handle(gale_console_server_t *s, gale_console_state_t *st)
+{
+    char req[4096];
+    int n;
+
+    if (s == NULL ||
+        (n = zmq_recv(s->sock, req, sizeof req - 1, ZMQ_DONTWAIT)) < 0)
+        return 0;
+    s->busy = true;
+    req[n < (int)sizeof req ? n : (int)sizeof req - 1] = '\0';
+    return dispatch(s, st, req);
+}
+
+int64_t
+gale_console_server_exec(gale_console_server_t *s, gale_console_state_t *st,
+    const char *request, char **reply)
+{
+    bool was_busy;
+    uint32_t send;
+
+    *reply = NULL;
+    if (s == NULL)
+        return -1;
+    /* A console request that waits for its reply (a savepoint) keeps
+     * waiting: this one is answered here, and the socket's stays owed. */
+    was_busy = s->busy;
+    s->busy = true;
+    s->capture = true;
+    send = dispatch(s, st, request);
+    s->capture = false;
+    s->busy = was_busy;
+    *reply = s->captured;
+    s->captured = NULL;
     return send;
 }

@@ -59,6 +59,25 @@ uint32_t gale_console_server_handle(gale_console_server_t *s,
  * "error ..."). Does nothing when none waits. */
 void gale_console_server_reply(gale_console_server_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* What the `metrics` request answers ("ok " and this text): a JSON
+ * document the master makes (engine/run/monitor.h's topology page), or
+ * NULL when it cannot. Caller frees. */
+typedef char *(*gale_console_describe_fn)(void *arg);
+/* Lets `metrics` requests be answered with fn(arg) (`gale top`). */
+void gale_console_server_set_describe(gale_console_server_t *s,
+    gale_console_describe_fn fn, void *arg);
+/* The status word of st, as `gale list` shows it: ACTIVE, INACTIVE,
+ * KILLED or REBALANCING (a static string). */
+const char *gale_console_status_word(const gale_console_state_t *st);
+/* Runs one request line (the console's protocol: "deactivate",
+ * "savepoint DIR", ...) on behalf of another front end (the REST API,
+ * engine/run/webapi.c) as if it had come on the socket. *reply is the
+ * answer (caller frees), or NULL when the master answers it later (a
+ * savepoint: the REST caller polls the status). Returns the control
+ * message the master must send every executor, or 0. -1 without a
+ * server (*reply NULL). */
+int64_t gale_console_server_exec(gale_console_server_t *s,
+    gale_console_state_t *st, const char *request, char **reply);
 /* Forgets the savepoint in progress in st. */
 void gale_console_state_clear_savepoint(gale_console_state_t *st);
 

@@ -50,6 +50,14 @@ gale_progress_update(gale_progress_t *p, const gale_report_task_t *r)
         p->tasks[r->task - 1] = *r;
 }
 
+const gale_report_task_t *
+gale_progress_task(const gale_progress_t *p, int task_id)
+{
+    if (task_id < 1 || (size_t)task_id > p->plan->ntasks)
+        return NULL;
+    return &p->tasks[task_id - 1];
+}
+
 void
 gale_progress_counts(const gale_progress_t *p, unsigned long long *emitted,
     unsigned long long *executed)

@@ -34,6 +34,10 @@ void gale_progress_destroy(gale_progress_t **pp);
 /* Takes a task's reported counters; an entry for a task id the plan does
  * not have is ignored. */
 void gale_progress_update(gale_progress_t *p, const gale_report_task_t *r);
+/* Task id's counters as last reported (zero before its first report),
+ * or NULL when the plan has no such task. Borrowed until the next update. */
+const gale_report_task_t *gale_progress_task(const gale_progress_t *p,
+    int task_id);
 /* Tuples emitted by spout tasks and executed by bolt tasks, all tasks. */
 void gale_progress_counts(const gale_progress_t *p,
     unsigned long long *emitted, unsigned long long *executed);

@@ -21,8 +21,10 @@
 #include "engine/run/console_server.h"
 #include "engine/run/epoch.h"
 #include "engine/run/launcher.h"
+#include "engine/run/monitor.h"
 #include "engine/run/progress.h"
 #include "engine/run/runtime.h"
+#include "engine/run/webapi.h"
 #include "engine/transport/outlet.h"
 #include "engine/wire/control.h"
 
@@ -90,6 +92,9 @@ typedef struct runtime {
     gale_console_server_t *console; /* NULL: none (name taken) */
     gale_console_state_t cs;        /* stopping, inactive, kill, savepoint */
     int ending;                     /* 0, or GALE_RUNTIME_* why it ends */
+    /* Metrics, the REST API and the UI (docs/metrics.md, docs/rest.md). */
+    gale_monitor_t *monitor;        /* owned */
+    gale_webapi_t *web;             /* owned; NULL: gale.http.address off */
 } runtime_t;
 
 /* One attempt's state. */
@@ -212,6 +217,34 @@ handle_console(runtime_t *rt)
         broadcast(rt, send, 0);
 }
 
+/* The REST API's actions (engine/run/webapi.h): a console request run
+ * here, its control message sent as handle_console sends it. */
+static int
+web_act(void *arg, const char *request, char **reply)
+{
+    runtime_t *rt = arg;
+    int64_t send = gale_console_server_exec(rt->console, &rt->cs, request,
+        reply);
+
+    if (send < 0)
+        return -1;
+    if (send > 0)
+        broadcast(rt, (uint32_t)send, 0);
+    return *reply == NULL ? 1 : 0;
+}
+
+/* The console's `metrics` answer (`gale top`): the topology page. */
+static char *
+describe(void *arg)
+{
+    runtime_t *rt = arg;
+    json_t *j = gale_monitor_topology_json(rt->monitor);
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    json_decref(j);
+    return text;
+}
+
 /* The savepoint's checkpoint completed: copies it out. A plain savepoint
  * is answered now; stop-savepoint and rebalance wait for the sinks to
  * publish (run_attempt). */
@@ -266,7 +299,7 @@ read_report(runtime_t *rt, attempt_t *at)
 {
     uint8_t hb[GALE_REPORT_HDR_SIZE + 1];
     gale_report_hdr_t h;
-    zmq_msg_t part, part2;
+    zmq_msg_t part, part2, part3;
     gale_report_task_t *r = NULL;
     gale_report_ack_t ack;
     uint64_t done;
@@ -305,12 +338,18 @@ read_report(runtime_t *rt, attempt_t *at)
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     zmq_msg_init(&part);
     zmq_msg_init(&part2);
+    zmq_msg_init(&part3);
     if (more && zmq_msg_recv(&part, rt->report, 0) < 0)
         goto out;
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     if (more && zmq_msg_recv(&part2, rt->report, 0) < 0)
         goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part3, rt->report, 0) < 0)
+        goto out;
+    drop_rest(rt->report);
     switch (h.type) {
     case GALE_REPORT_STATS:
         if (gale_report_tasks_decode(zmq_msg_data(&part), zmq_msg_size(&part),
@@ -322,6 +361,8 @@ read_report(runtime_t *rt, attempt_t *at)
                 note_first_tuple(rt, at, gale_now_ns());
         }
         free(r);
+        gale_monitor_stats(rt->monitor, &h, zmq_msg_data(&part2),
+            zmq_msg_size(&part2), zmq_msg_data(&part3), zmq_msg_size(&part3));
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -370,6 +411,7 @@ read_report(runtime_t *rt, attempt_t *at)
 out:
     zmq_msg_close(&part);
     zmq_msg_close(&part2);
+    zmq_msg_close(&part3);
 }
 
 /* Sends the workers their lease now and then; has the launcher look at
@@ -522,17 +564,22 @@ run_attempt(runtime_t *rt, attempt_t *at)
 
     while (rt->failure == NULL) {
         void *console = gale_console_server_pollable(rt->console);
-        zmq_pollitem_t items[2] = { { rt->report, 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[3] = { { rt->report, 0, ZMQ_POLLIN, 0 },
             { console, 0, ZMQ_POLLIN, 0 } };
-        int nitems = console != NULL ? 2 : 1;
+        long timeout = 50;
+        int nitems = 2, nweb;
         uint64_t now;
 
-        if (zmq_poll(items, nitems, 50) > 0) {
+        /* The HTTP server (engine/run/webapi.h) after the two. */
+        nweb = gale_webapi_pollitems(rt->web, items + 2, 1, &timeout);
+        if (zmq_poll(items, nitems + nweb, timeout) > 0) {
             while (zmq_poll(items, 1, 0) > 0)
                 read_report(rt, at);
-            if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
+            if (console != NULL && (items[1].revents & ZMQ_POLLIN))
                 handle_console(rt);
         }
+        if (nweb > 0)
+            gale_webapi_run(rt->web);
         for (i = 0; i < plan->nexecs; i++)
             if (rt->npending[i] > 0)
                 flush_pending(rt, i);
@@ -810,6 +857,19 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     }
     rt.console = gale_console_server_open(rt.zctx, plan, rt.coord,
         rt.progress, rt.start_ns);
+    rt.monitor = gale_monitor_new(plan, rt.progress, rt.coord, &rt.cs,
+        rt.start_ns);
+    gale_console_server_set_describe(rt.console, describe, &rt);
+    if (gale_webapi_address(plan) != NULL) {
+        if ((rt.web = gale_webapi_open(gale_webapi_address(plan), plan,
+            rt.monitor, web_act, &rt, &why)) == NULL) {
+            log_error("%s: gale.http.address: %s", t->name, why);
+            goto done;
+        }
+        log_info("%s: http: metrics at http://%s/metrics, the UI at "
+            "http://%s/ui/", t->name, gale_webapi_bound(rt.web),
+            gale_webapi_bound(rt.web));
+    }
 
     signals_seen = 0;
     memset(&sa, 0, sizeof sa);
@@ -828,6 +888,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
 
         at.restore_ns = t0;
         at.first_ns = 0;
+        gale_monitor_attempt(rt.monitor, rt.recoveries, at.epoch);
 
         if (rt.cluster && dir != NULL && gale_epoch_save(dir, at.epoch) != 0) {
             rt.failure = xstrdup("cannot record the attempt epoch");
@@ -952,6 +1013,8 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     }
 done:
     gale_console_server_reply(rt.console, "error %s has stopped", t->name);
+    gale_webapi_close(&rt.web);
+    gale_monitor_destroy(&rt.monitor);
     gale_console_server_close(&rt.console);
     gale_console_state_clear_savepoint(&rt.cs);
     gale_coord_close(&rt.coord);

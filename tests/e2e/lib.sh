@@ -199,3 +199,38 @@ wc_check() {
     rm -f "$got"
     return 0
 }
+
+# ---- the HTTP server (docs/metrics.md, docs/rest.md) ----------------------
+
+# paced_wc_cfg NAME WORKERS RATE: writes topo.cfg, a word count (generator
+# sentences, seed 42, RATE sentences/s -> split x2 -> count x2, no sink)
+# that runs until stopped; the sentences are bench/gen_corpus -s 42's.
+paced_wc_cfg() {
+    cat > topo.cfg <<CFG
+name = "$1";
+config = { workers = $2; checkpoint = { interval_ms = 300; dir = "state"; }; };
+spouts = ( { id = "sentences"; type = "generator"; mode = "sentences";
+             seed = 42; count = 100000000; rate = $3; fields = ["sentence"]; } );
+bolts = (
+  { id = "split"; type = "split"; parallelism = 2; fields = ["word"]; },
+  { id = "count"; type = "count"; key = "word"; parallelism = 2;
+    fields = ["word", "count"]; } );
+streams = (
+  { from = "sentences"; to = "split"; grouping = "shuffle"; },
+  { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; } );
+CFG
+}
+
+# start_http CFG: starts `gale run CFG` in the background (stdout run.out,
+# stderr run.err, its pid in $pid, killed at exit), waits up to 20 s for
+# the address its HTTP server logs and sets $addr (HOST:PORT); dies when
+# there is none or it is not loopback.
+start_http() {
+    "$GALE" run "$1" >run.out 2>run.err &
+    pid=$!
+    at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    wait_for -p "$pid" 20 grep -q 'http: metrics at' run.err ||
+        { cat run.err; die "$1: no http address in the log"; }
+    addr=$(sed -n 's|.*metrics at http://\([^/]*\)/metrics.*|\1|p' run.err)
+    case $addr in 127.0.0.1:[1-9]*) ;; *) die "$1: not on loopback: $addr" ;; esac
+}

@@ -1,7 +1,9 @@
 /* fuzz_control.c - libFuzzer target for the control plane's decoders:
  * the control messages and reports between the master and its executors
  * (engine/wire/control.c) and the console's status reply
- * (engine/run/status.c), both of which cross processes and hosts.
+ * (engine/run/status.c), both of which cross processes and hosts, and
+ * the STATS report's histogram and user counter parts
+ * (engine/metrics/histogram.c, userstats.c).
  *
  * The first byte picks the decoder, the rest is its input. Whatever a
  * decoder accepts must re-encode to exactly the bytes it was given
@@ -13,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "engine/metrics/histogram.h"
+#include "engine/metrics/userstats.h"
 #include "engine/run/status.h"
 #include "engine/wire/control.h"
 
@@ -94,16 +99,68 @@ fuzz_status(const uint8_t *p, size_t n)
     free(text);
 }
 
+/* fuzz_hists: each histogram the part holds, re-encoded. */
+typedef struct hist_check {
+    const uint8_t *p;               /* the part */
+    size_t off;                     /* where the next entry starts */
+} hist_check_t;
+
+static void
+check_hist(void *arg, int32_t task, const gale_hist_t *h)
+{
+    hist_check_t *c = arg;
+    int32_t ids[1] = { task };
+    const gale_hist_t *hs[1] = { h };
+    uint8_t out[GALE_HIST_PART_MAX(1)];
+    size_t len = gale_hist_part_encode(ids, hs, 1, out);
+
+    /* out is a version byte, then the entry: it must be the bytes read. */
+    if (memcmp(out + 1, c->p + c->off, len - 1) != 0)
+        abort();
+    c->off += len - 1;
+}
+
+static void
+fuzz_hists(const uint8_t *p, size_t n)
+{
+    hist_check_t c = { p, 1 };
+
+    if (gale_hist_part_decode(p, n, check_hist, &c) == 0 && c.off != n)
+        abort();
+}
+
+/* fuzz_users: what decodes, re-encoded entry by entry, is the input. */
+static void
+add_user(void *arg, int32_t task, const char *name, int64_t value)
+{
+    gale_userstats_add(arg, task, name, value);
+}
+
+static void
+fuzz_users(const uint8_t *p, size_t n)
+{
+    gale_buf_t b;
+
+    gale_buf_init(&b, 0);
+    gale_userstats_begin(&b);
+    if (gale_userstats_decode(p, n, add_user, &b) == 0 &&
+        (b.len != n || memcmp(b.data, p, n) != 0))
+        abort();
+    gale_buf_release(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    switch (data[0] % 5) {
+    switch (data[0] % 7) {
     case 0: fuzz_ctl(data + 1, size - 1); break;
     case 1: fuzz_hdr(data + 1, size - 1); break;
     case 2: fuzz_ack(data + 1, size - 1); break;
     case 3: fuzz_tasks(data + 1, size - 1); break;
+    case 5: fuzz_hists(data + 1, size - 1); break;
+    case 6: fuzz_users(data + 1, size - 1); break;
     default: fuzz_status(data + 1, size - 1); break;
     }
     return 0;

@@ -1,0 +1,700 @@
+/* monitor.c - the master's view of a running topology (monitor.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "engine/metrics/histogram.h"
+#include "engine/metrics/userstats.h"
+#include "engine/run/monitor.h"
+#include "engine/transport/outlet.h"
+
+/* Rate samples kept: one a second, the last two minutes. */
+#define SAMPLES 120
+#define SAMPLE_NS 1000000000ull
+
+/* A task's named counters as last reported (gale_ctx_count). */
+typedef struct user_counters {
+    char **names;                   /* owned */
+    int64_t *values;
+    size_t n;                       /* entries in use */
+    size_t cap;                     /* entries allocated */
+} user_counters_t;
+
+/* The component totals at one instant. */
+typedef struct sample {
+    uint64_t t_ns;                  /* when; 0: an empty slot */
+    gale_comp_totals_t *comps;      /* per component, owned */
+    uint64_t *exec_ns;              /* per executor: time in execute() */
+} sample_t;
+
+struct gale_monitor {
+    const gale_plan_t *plan;        /* borrowed */
+    const gale_progress_t *progress;/* borrowed: the task counters */
+    gale_coord_t *coord;            /* borrowed; NULL: no checkpoints */
+    const gale_console_state_t *cs; /* borrowed: status word */
+    uint64_t start_ns;              /* the run's start */
+    gale_hist_t *hists;             /* per task (id - 1): last reported */
+    uint64_t *blocked_ns;           /* per executor: waits on full channels */
+    user_counters_t *users;         /* per task (id - 1): named counters */
+    sample_t ring[SAMPLES];         /* rate samples, oldest overwritten */
+    size_t next;                    /* the slot the next sample takes */
+    int recoveries;                 /* attempts restarted */
+    uint32_t epoch;                 /* the current attempt */
+};
+
+gale_monitor_t *
+gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
+    gale_coord_t *coord, const gale_console_state_t *cs, uint64_t start_ns)
+{
+    gale_monitor_t *m = xcalloc(1, sizeof *m);
+    size_t i;
+
+    m->plan = plan;
+    m->progress = progress;
+    m->coord = coord;
+    m->cs = cs;
+    m->start_ns = start_ns;
+    m->hists = xcalloc(plan->ntasks + 1, sizeof *m->hists);
+    m->blocked_ns = xcalloc(plan->nexecs + 1, sizeof *m->blocked_ns);
+    m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
+    for (i = 0; i < SAMPLES; i++) {
+        m->ring[i].comps = xcalloc(plan->topo->ncomps + 1,
+            sizeof *m->ring[i].comps);
+        m->ring[i].exec_ns = xcalloc(plan->nexecs + 1,
+            sizeof *m->ring[i].exec_ns);
+    }
+    m->epoch = 1;
+    return m;
+}
+
+/* Forgets a task's named counters (keeps the arrays). */
+static void
+clear_users(user_counters_t *u)
+{
+    size_t i;
+
+    for (i = 0; i < u->n; i++)
+        free(u->names[i]);
+    u->n = 0;
+}
+
+void
+gale_monitor_destroy(gale_monitor_t **mp)
+{
+    gale_monitor_t *m;
+    size_t i;
+
+    if (mp == NULL || (m = *mp) == NULL)
+        return;
+    for (i = 0; i < SAMPLES; i++) {
+        free(m->ring[i].comps);
+        free(m->ring[i].exec_ns);
+    }
+    for (i = 0; i < m->plan->ntasks; i++) {
+        clear_users(&m->users[i]);
+        free(m->users[i].names);
+        free(m->users[i].values);
+    }
+    free(m->users);
+    free(m->hists);
+    free(m->blocked_ns);
+    free(m);
+    *mp = NULL;
+}
+
+/* gale_hist_part_decode callback: keeps a task's histogram. */
+static void
+take_hist(void *arg, int32_t task, const gale_hist_t *h)
+{
+    gale_monitor_t *m = arg;
+
+    if (task >= 1 && (size_t)task <= m->plan->ntasks)
+        m->hists[task - 1] = *h;
+}
+
+/* gale_userstats_decode callback: one of a task's counters (its old
+ * ones were cleared when the report came). */
+static void
+take_user(void *arg, int32_t task, const char *name, int64_t value)
+{
+    gale_monitor_t *m = arg;
+    user_counters_t *u;
+
+    if (task < 1 || (size_t)task > m->plan->ntasks)
+        return;
+    u = &m->users[task - 1];
+    if (u->n == GALE_USERSTATS_PER_TASK)
+        return;
+    if (u->n == u->cap) {
+        u->cap = u->cap ? 2 * u->cap : 4;
+        u->names = xreallocarray(u->names, u->cap, sizeof *u->names);
+        u->values = xreallocarray(u->values, u->cap, sizeof *u->values);
+    }
+    u->names[u->n] = xstrdup(name);
+    u->values[u->n++] = value;
+}
+
+void
+gale_monitor_stats(gale_monitor_t *m, const gale_report_hdr_t *h,
+    const void *hists, size_t len, const void *users, size_t ulen)
+{
+    const gale_executor_t *x;
+    int t;
+
+    if (h->exec >= 0 && (size_t)h->exec < m->plan->nexecs) {
+        m->blocked_ns[h->exec] = h->arg;
+        /* A counter dropped from the report drops here too: the
+         * executor's tasks start empty, the part refills them. */
+        x = &m->plan->execs[h->exec];
+        if (users != NULL && ulen > 0)
+            for (t = x->first_task; t < x->first_task + x->ntasks; t++)
+                if (t >= 1 && (size_t)t <= m->plan->ntasks)
+                    clear_users(&m->users[t - 1]);
+    }
+    if (hists != NULL && len > 0)
+        (void)gale_hist_part_decode(hists, len, take_hist, m);
+    if (users != NULL && ulen > 0)
+        (void)gale_userstats_decode(users, ulen, take_user, m);
+    gale_monitor_sample(m, gale_now_ns());
+}
+
+void
+gale_monitor_attempt(gale_monitor_t *m, int recoveries, uint32_t epoch)
+{
+    m->recoveries = recoveries;
+    m->epoch = epoch;
+}
+
+/* Sums the task counters per component and per executor into s. */
+static void
+totals(const gale_monitor_t *m, sample_t *s)
+{
+    const gale_plan_t *p = m->plan;
+    size_t i;
+
+    memset(s->comps, 0, sizeof *s->comps * p->topo->ncomps);
+    memset(s->exec_ns, 0, sizeof *s->exec_ns * p->nexecs);
+    for (i = 0; i < p->ntasks; i++) {
+        const gale_report_task_t *r = gale_progress_task(m->progress,
+            p->tasks[i].id);
+        gale_comp_totals_t *c = &s->comps[p->tasks[i].comp];
+
+        c->emitted += r->emitted;
+        c->transferred += r->transferred;
+        c->executed += r->executed;
+        c->exec_ns += r->exec_ns;
+        c->errors += r->errors;
+        s->exec_ns[p->tasks[i].executor] += r->exec_ns;
+    }
+}
+
+void
+gale_monitor_sample(gale_monitor_t *m, uint64_t now_ns)
+{
+    const sample_t *last = &m->ring[(m->next + SAMPLES - 1) % SAMPLES];
+    sample_t *s = &m->ring[m->next];
+
+    if (last->t_ns != 0 && now_ns - last->t_ns < SAMPLE_NS)
+        return;
+    totals(m, s);
+    s->t_ns = now_ns;
+    m->next = (m->next + 1) % SAMPLES;
+}
+
+/* The newest sample and the one about `back` samples before it (the
+ * oldest there is); NULL when there are not two. */
+static const sample_t *
+window(const gale_monitor_t *m, size_t back, const sample_t **newest)
+{
+    size_t k;
+
+    *newest = &m->ring[(m->next + SAMPLES - 1) % SAMPLES];
+    if ((*newest)->t_ns == 0)
+        return NULL;
+    for (k = back; k >= 1; k--) {
+        const sample_t *old = &m->ring[(m->next + SAMPLES - 1 - k) % SAMPLES];
+
+        if (old->t_ns != 0 && old->t_ns < (*newest)->t_ns)
+            return old;
+    }
+    return NULL;
+}
+
+/* A component's rates over the last ten seconds or so: tuples per second
+ * (emitted for a spout, executed for a bolt) and Storm's capacity, the
+ * busiest executor's share of wall time spent in execute(). */
+static void
+rates(const gale_monitor_t *m, int comp, double *emit_rate,
+    double *exec_rate, double *capacity)
+{
+    const gale_plan_t *p = m->plan;
+    const sample_t *now, *old = window(m, 10, &now);
+    double dt;
+    int e, first, n;
+
+    *emit_rate = *exec_rate = *capacity = 0;
+    if (old == NULL)
+        return;
+    dt = (double)(now->t_ns - old->t_ns) / 1e9;
+    /* Counters go back to a checkpoint's on a recovery: no rate then. */
+    if (now->comps[comp].emitted >= old->comps[comp].emitted)
+        *emit_rate = (double)(now->comps[comp].emitted -
+            old->comps[comp].emitted) / dt;
+    if (now->comps[comp].executed >= old->comps[comp].executed)
+        *exec_rate = (double)(now->comps[comp].executed -
+            old->comps[comp].executed) / dt;
+    first = p->comp_first_exec[comp];
+    n = p->topo->comps[comp].parallelism;
+    for (e = first; e < first + n && (size_t)e < p->nexecs; e++) {
+        double c;
+
+        if (now->exec_ns[e] < old->exec_ns[e])
+            continue;
+        c = (double)(now->exec_ns[e] - old->exec_ns[e]) / 1e9 / dt;
+        if (c > *capacity)
+            *capacity = c;
+    }
+}
+
+/* ---- Prometheus -------------------------------------------------------- */
+
+/* The families, in the order /metrics lists them (docs/metrics.md). */
+enum {
+    F_UP, F_ACTIVE, F_UPTIME, F_TASKS, F_WORKERS, F_RECOVERIES, F_ATTEMPT,
+    F_TEMIT, F_TTRANS, F_TEXEC, F_TEXEC_S, F_TERR,
+    F_CEMIT, F_CTRANS, F_CEXEC, F_CERR, F_CLAT, F_CAP, F_RATE,
+    F_WEMIT, F_WEXEC, F_BLOCKED, F_TUSER, F_CUSER,
+    F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
+    F_CK_ALIGN, NFAMILIES
+};
+
+static const struct family {
+    const char *name;               /* Prometheus's: _total, _seconds */
+    gale_metric_type_t type;        /* counter, gauge or histogram */
+    const char *help;               /* the # HELP line */
+} families[NFAMILIES] = {
+#define C GALE_METRIC_COUNTER
+#define G GALE_METRIC_GAUGE
+    [F_UP] = { "gale_topology_up", G, "1 while the topology's master runs" },
+    [F_ACTIVE] = { "gale_topology_active", G, "1 when the spouts are "
+        "active, 0 when deactivated, killed or stopping" },
+    [F_UPTIME] = { "gale_topology_uptime_seconds", G, "seconds since the "
+        "master started" },
+    [F_TASKS] = { "gale_topology_tasks", G, "tasks of the topology" },
+    [F_WORKERS] = { "gale_topology_workers", G, "worker processes of the "
+        "topology" },
+    [F_RECOVERIES] = { "gale_topology_recoveries_total", C, "attempts "
+        "restarted from a checkpoint after a failure" },
+    [F_ATTEMPT] = { "gale_topology_attempt", G, "the current attempt epoch "
+        "(from 1)" },
+    [F_TEMIT] = { "gale_task_emitted_total", C, "tuples the task emitted "
+        "(one per emit call)" },
+    [F_TTRANS] = { "gale_task_transferred_total", C, "tuples the task sent "
+        "to other tasks (one per target)" },
+    [F_TEXEC] = { "gale_task_executed_total", C, "tuples the task executed "
+        "(bolts)" },
+    [F_TEXEC_S] = { "gale_task_execute_seconds_total", C, "seconds the task "
+        "spent in execute()" },
+    [F_TERR] = { "gale_task_errors_total", C, "errors the task reported" },
+    [F_CEMIT] = { "gale_component_emitted_total", C, "tuples the "
+        "component's tasks emitted" },
+    [F_CTRANS] = { "gale_component_transferred_total", C, "tuples the "
+        "component's tasks sent" },
+    [F_CEXEC] = { "gale_component_executed_total", C, "tuples the "
+        "component's tasks executed" },
+    [F_CERR] = { "gale_component_errors_total", C, "errors the component's "
+        "tasks reported" },
+    [F_CLAT] = { "gale_component_execute_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "execute() time per tuple (each frame's "
+        "mean, weighted by its tuples)" },
+    [F_CAP] = { "gale_component_capacity", G, "Storm's capacity over the "
+        "last 10 s: the busiest executor's share of time in execute() "
+        "(near 1: a bottleneck)" },
+    [F_RATE] = { "gale_component_tuples_per_second", G, "tuples per second "
+        "over the last 10 s: emitted for a spout, executed for a bolt" },
+    [F_WEMIT] = { "gale_worker_emitted_total", C, "tuples the worker's "
+        "tasks emitted" },
+    [F_WEXEC] = { "gale_worker_executed_total", C, "tuples the worker's "
+        "tasks executed" },
+    [F_BLOCKED] = { "gale_executor_backpressure_seconds_total", C, "seconds "
+        "the executor waited for room on full output channels" },
+    [F_TUSER] = { "gale_task_user_counter", G, "the task's named counters "
+        "(gale_ctx_count, a multilang child's metrics command), by name" },
+    [F_CUSER] = { "gale_component_user_counter", G, "the component's named "
+        "counters, summed over its tasks" },
+    [F_CK_DONE] = { "gale_checkpoints_completed_total", C, "checkpoints "
+        "completed" },
+    [F_CK_DECLINED] = { "gale_checkpoints_declined_total", C, "checkpoints "
+        "declined (not acknowledged within the timeout)" },
+    [F_CK_LAST] = { "gale_checkpoint_last_id", G, "id of the last completed "
+        "checkpoint" },
+    [F_CK_BYTES] = { "gale_checkpoint_written_bytes_total", C, "snapshot "
+        "bytes written by completed checkpoints" },
+    [F_CK_SECS] = { "gale_checkpoint_duration_seconds_total", C, "trigger "
+        "to completion, summed over completed checkpoints" },
+    [F_CK_MAX] = { "gale_checkpoint_duration_seconds_max", G, "the slowest "
+        "checkpoint's trigger to completion" },
+    [F_CK_ALIGN] = { "gale_checkpoint_alignment_seconds_total", C, "barrier "
+        "alignment (the slowest task's per checkpoint), summed" },
+#undef C
+#undef G
+};
+
+/* Adds or sets (by the family's type) v in the series of family f. */
+static void
+put(gale_registry_t *r, const int *fam, int f, const char *const *labels,
+    double v)
+{
+    if (families[f].type == GALE_METRIC_GAUGE)
+        gale_registry_set(r, fam[f], labels, v);
+    else
+        gale_registry_add(r, fam[f], labels, v);
+}
+
+/* Task index i's named counters: labels tl and cl (the task's and its
+ * component's) with name added. */
+static void
+user_series(gale_monitor_t *m, gale_registry_t *r, const int *fam, size_t i,
+    const char *const *tl, const char *const *cl)
+{
+    const user_counters_t *u = &m->users[i];
+    const char *l[12];
+    size_t k, j;
+
+    for (k = 0; k < u->n; k++) {
+        for (j = 0; tl[j] != NULL; j++)
+            l[j] = tl[j];
+        l[j] = "name";
+        l[j + 1] = u->names[k];
+        l[j + 2] = NULL;
+        gale_registry_set(r, fam[F_TUSER], l, (double)u->values[k]);
+        for (j = 0; cl[j] != NULL; j++)
+            l[j] = cl[j];
+        l[j] = "name";
+        l[j + 1] = u->names[k];
+        l[j + 2] = NULL;
+        gale_registry_add(r, fam[F_CUSER], l, (double)u->values[k]);
+    }
+}
+
+/* The task series, and their sums per component and per worker. */
+static void
+task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    char task[24], worker[24];
+    size_t i;
+
+    for (i = 0; i < p->ntasks; i++) {
+        const gale_task_t *tk = &p->tasks[i];
+        const gale_report_task_t *rp = gale_progress_task(m->progress, tk->id);
+        const char *cid = t->comps[tk->comp].id;
+
+        snprintf(task, sizeof task, "%d", tk->id);
+        snprintf(worker, sizeof worker, "%d", tk->worker);
+        const char *const tl[] = { "topology", t->name, "component", cid,
+            "task", task, "worker", worker, NULL };
+        const char *const cl[] = { "topology", t->name, "component", cid,
+            NULL };
+        const char *const wl[] = { "topology", t->name, "worker", worker,
+            NULL };
+
+        put(r, fam, F_TEMIT, tl, (double)rp->emitted);
+        put(r, fam, F_TTRANS, tl, (double)rp->transferred);
+        put(r, fam, F_TEXEC, tl, (double)rp->executed);
+        put(r, fam, F_TEXEC_S, tl, (double)rp->exec_ns / 1e9);
+        put(r, fam, F_TERR, tl, (double)rp->errors);
+        put(r, fam, F_CEMIT, cl, (double)rp->emitted);
+        put(r, fam, F_CTRANS, cl, (double)rp->transferred);
+        put(r, fam, F_CEXEC, cl, (double)rp->executed);
+        put(r, fam, F_CERR, cl, (double)rp->errors);
+        put(r, fam, F_WEMIT, wl, (double)rp->emitted);
+        put(r, fam, F_WEXEC, wl, (double)rp->executed);
+        if (t->comps[tk->comp].kind == GALE_BOLT)
+            gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
+        user_series(m, r, fam, i, tl, cl);
+    }
+}
+
+gale_registry_t *
+gale_monitor_registry(gale_monitor_t *m)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    const char *const tl[] = { "topology", t->name, NULL };
+    gale_registry_t *r = gale_registry_new();
+    int fam[NFAMILIES], f, c;
+    char exec[24];
+    size_t i;
+
+    gale_monitor_sample(m, gale_now_ns());
+    for (f = 0; f < NFAMILIES; f++)
+        if (m->coord != NULL || f < F_CK_DONE)
+            fam[f] = gale_registry_family(r, families[f].name,
+                families[f].type, families[f].help);
+    put(r, fam, F_UP, tl, 1);
+    put(r, fam, F_ACTIVE, tl, m->cs == NULL ||
+        strcmp(gale_console_status_word(m->cs), "ACTIVE") == 0);
+    put(r, fam, F_UPTIME, tl, (double)(gale_now_ns() - m->start_ns) / 1e9);
+    put(r, fam, F_TASKS, tl, (double)p->ntasks);
+    put(r, fam, F_WORKERS, tl, p->nworkers);
+    put(r, fam, F_RECOVERIES, tl, m->recoveries);
+    put(r, fam, F_ATTEMPT, tl, m->epoch);
+    task_series(m, r, fam);
+    for (c = 0; c < (int)t->ncomps; c++) {
+        const char *const cl[] = { "topology", t->name, "component",
+            t->comps[c].id, NULL };
+        double er, xr, cap;
+
+        rates(m, c, &er, &xr, &cap);
+        put(r, fam, F_RATE, cl, t->comps[c].kind == GALE_SPOUT ? er : xr);
+        if (t->comps[c].kind == GALE_BOLT)
+            put(r, fam, F_CAP, cl, cap);
+    }
+    for (i = 0; i < p->nexecs; i++) {
+        snprintf(exec, sizeof exec, "%zu", i);
+        const char *const el[] = { "topology", t->name, "component",
+            t->comps[p->execs[i].comp].id, "executor", exec, NULL };
+
+        put(r, fam, F_BLOCKED, el, (double)m->blocked_ns[i] / 1e9);
+    }
+    if (m->coord != NULL) {
+        const gale_coord_stats_t *s = gale_coord_stats(m->coord);
+
+        put(r, fam, F_CK_DONE, tl, (double)s->completed);
+        put(r, fam, F_CK_DECLINED, tl, (double)s->declined);
+        put(r, fam, F_CK_LAST, tl, (double)s->last_id);
+        put(r, fam, F_CK_BYTES, tl, (double)s->bytes);
+        put(r, fam, F_CK_SECS, tl, (double)s->total_ns / 1e9);
+        put(r, fam, F_CK_MAX, tl, (double)s->max_ns / 1e9);
+        put(r, fam, F_CK_ALIGN, tl, (double)s->align_ns / 1e9);
+    }
+    return r;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* The topology's fields shared by the summary and its page. */
+static json_t *
+topology_head(const gale_monitor_t *m)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    static const char *const guarantees[] = { "none", "at_least_once",
+        "exactly_once" };
+    unsigned long long emitted, executed;
+
+    gale_progress_counts(m->progress, &emitted, &executed);
+    return json_pack("{s:s, s:s, s:s, s:s, s:f, s:I, s:i, s:i, s:I, s:I, "
+        "s:i, s:I, s:i}",
+        "id", t->name, "name", t->name,
+        "status", m->cs != NULL ? gale_console_status_word(m->cs) : "ACTIVE",
+        "guarantee", (unsigned)t->guarantee < 3 ?
+            guarantees[t->guarantee] : "?",
+        "uptimeSeconds", (double)(gale_now_ns() - m->start_ns) / 1e9,
+        "tasksTotal", (json_int_t)p->ntasks, "executorsTotal", (int)p->nexecs,
+        "workersTotal", p->nworkers, "emitted", (json_int_t)emitted,
+        "executed", (json_int_t)executed, "pid", (int)getpid(),
+        "lastCheckpoint", (json_int_t)(m->coord != NULL ?
+            gale_coord_stats(m->coord)->last_id : 0),
+        "recoveries", m->recoveries);
+}
+
+json_t *
+gale_monitor_summary_json(gale_monitor_t *m)
+{
+    return json_pack("{s:[o]}", "topologies", topology_head(m));
+}
+
+/* {"name": value, ...}: the named counters of task index task, or with
+ * task -1 their sums over component c's tasks. */
+static json_t *
+users_json(const gale_monitor_t *m, int c, long task)
+{
+    json_t *o = json_object(), *v;
+    size_t i, k;
+
+    for (i = 0; i < m->plan->ntasks; i++) {
+        const user_counters_t *u = &m->users[i];
+
+        if (task >= 0 ? (size_t)task != i : m->plan->tasks[i].comp != c)
+            continue;
+        for (k = 0; k < u->n; k++) {
+            json_int_t sum = (json_int_t)u->values[k];
+
+            if ((v = json_object_get(o, u->names[k])) != NULL)
+                sum += json_integer_value(v);
+            json_object_set_new(o, u->names[k], json_integer(sum));
+        }
+    }
+    return o;
+}
+
+/* One component's row: counters, rates, latency quantiles. */
+static json_t *
+component_row(gale_monitor_t *m, int c, const sample_t *now)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_comp_t *comp = &p->topo->comps[c];
+    const gale_comp_totals_t *tot = &now->comps[c];
+    gale_hist_t h;
+    double er, xr, cap;
+    size_t i;
+
+    memset(&h, 0, sizeof h);
+    for (i = 0; i < p->ntasks; i++)
+        if (p->tasks[i].comp == c)
+            gale_hist_merge(&h, &m->hists[i]);
+    rates(m, c, &er, &xr, &cap);
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
+        "s:f, s:f, s:f, s:f, s:f, s:o}",
+        "id", comp->id, "type", comp->kind == GALE_SPOUT ? "spout" : "bolt",
+        "impl", comp->type != NULL ? comp->type : "",
+        "executors", comp->parallelism, "tasks", comp->ntasks,
+        "emitted", (json_int_t)tot->emitted,
+        "transferred", (json_int_t)tot->transferred,
+        "executed", (json_int_t)tot->executed,
+        "errors", (json_int_t)tot->errors,
+        "emitRate", er, "executeRate", xr, "capacity", cap,
+        "executeLatencyMeanMs", tot->executed ?
+            (double)tot->exec_ns / 1e6 / (double)tot->executed : 0.0,
+        "executeLatencyP50Ms", gale_hist_quantile(&h, 0.5) / 1e6,
+        "executeLatencyP99Ms", gale_hist_quantile(&h, 0.99) / 1e6,
+        "userCounters", users_json(m, c, -1));
+}
+
+static const char *
+grouping_name(gale_grouping_t g)
+{
+    static const char *const names[] = { "shuffle", "fields", "all",
+        "global", "none", "direct", "local_or_shuffle", "partial_key",
+        "custom" };
+
+    return (unsigned)g < sizeof names / sizeof names[0] ? names[g] : "?";
+}
+
+json_t *
+gale_monitor_topology_json(gale_monitor_t *m)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    json_t *top = topology_head(m), *spouts = json_array(),
+        *bolts = json_array(), *edges = json_array(), *ckpts = json_array(),
+        *hist = json_array(), *row;
+    const sample_t *now, *prev = NULL;
+    size_t i, k;
+
+    gale_monitor_sample(m, gale_now_ns());
+    now = &m->ring[(m->next + SAMPLES - 1) % SAMPLES];
+    for (i = 0; i < t->ncomps; i++) {
+        row = component_row(m, (int)i, now);
+        json_array_append_new(t->comps[i].kind == GALE_SPOUT ? spouts : bolts,
+            row);
+    }
+    for (i = 0; i < t->nedges; i++)
+        json_array_append_new(edges, json_pack("{s:s, s:s, s:s, s:s}",
+            "from", t->comps[t->edges[i].from].id,
+            "to", t->comps[t->edges[i].to].id,
+            "stream", t->edges[i].stream,
+            "grouping", grouping_name(t->edges[i].grouping)));
+    if (m->coord != NULL) {
+        static const char *const outcomes[] = { "completed", "declined",
+            "abandoned" };
+        const gale_coord_record_t *r = gale_coord_records(m->coord, &k);
+        size_t from = k > 50 ? k - 50 : 0;
+
+        for (i = from; i < k; i++)
+            json_array_append_new(ckpts, json_pack("{s:I, s:i, s:s, s:f, "
+                "s:f, s:I}", "id", (json_int_t)r[i].id,
+                "attempt", (int)r[i].attempt,
+                "outcome", (unsigned)r[i].outcome < 3 ?
+                    outcomes[r[i].outcome] : "?",
+                "durationMs", (double)r[i].duration_ns / 1e6,
+                "alignmentMs", (double)r[i].align_ns / 1e6,
+                "bytes", (json_int_t)r[i].bytes));
+    }
+    /* The throughput chart: per sample, tuples per second of each
+     * component since the sample before it. */
+    for (k = 0; k < SAMPLES; k++) {
+        const sample_t *s = &m->ring[(m->next + k) % SAMPLES];
+        json_t *vals;
+        double dt;
+
+        if (s->t_ns == 0)
+            continue;
+        if (prev != NULL && s->t_ns > prev->t_ns) {
+            dt = (double)(s->t_ns - prev->t_ns) / 1e9;
+            vals = json_object();
+            for (i = 0; i < t->ncomps; i++) {
+                uint64_t a = t->comps[i].kind == GALE_SPOUT ?
+                    prev->comps[i].emitted : prev->comps[i].executed;
+                uint64_t b = t->comps[i].kind == GALE_SPOUT ?
+                    s->comps[i].emitted : s->comps[i].executed;
+
+                json_object_set_new(vals, t->comps[i].id,
+                    json_real(b >= a ? (double)(b - a) / dt : 0.0));
+            }
+            json_array_append_new(hist, json_pack("{s:f, s:o}", "t",
+                (double)(s->t_ns - m->start_ns) / 1e9, "rates", vals));
+        }
+        prev = s;
+    }
+    json_object_set_new(top, "spouts", spouts);
+    json_object_set_new(top, "bolts", bolts);
+    json_object_set_new(top, "streams", edges);
+    json_object_set_new(top, "checkpoints", ckpts);
+    json_object_set_new(top, "throughput", hist);
+    return top;
+}
+
+json_t *
+gale_monitor_component_json(gale_monitor_t *m, const char *comp)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    int c = gale_topology_find(t, comp);
+    json_t *row, *tasks, *execs;
+    const sample_t *now;
+    size_t i;
+
+    if (c < 0)
+        return NULL;
+    gale_monitor_sample(m, gale_now_ns());
+    now = &m->ring[(m->next + SAMPLES - 1) % SAMPLES];
+    row = component_row(m, c, now);
+    tasks = json_array();
+    execs = json_array();
+    for (i = 0; i < p->ntasks; i++) {
+        const gale_report_task_t *r;
+
+        if (p->tasks[i].comp != c)
+            continue;
+        r = gale_progress_task(m->progress, p->tasks[i].id);
+        json_array_append_new(tasks, json_pack("{s:i, s:i, s:i, s:I, s:I, "
+            "s:I, s:I, s:f, s:f, s:o}", "id", p->tasks[i].id,
+            "executor", p->tasks[i].executor, "worker", p->tasks[i].worker,
+            "emitted", (json_int_t)r->emitted,
+            "transferred", (json_int_t)r->transferred,
+            "executed", (json_int_t)r->executed,
+            "errors", (json_int_t)r->errors,
+            "executeLatencyP50Ms", gale_hist_quantile(&m->hists[i], 0.5) / 1e6,
+            "executeLatencyP99Ms", gale_hist_quantile(&m->hists[i], 0.99) /
+                1e6, "userCounters", users_json(m, c, (long)i)));
+    }
+    for (i = 0; i < p->nexecs; i++)
+        if (p->execs[i].comp == c)
+            json_array_append_new(execs, json_pack("{s:i, s:i, s:i, s:i, "
+                "s:f}", "id", (int)i, "worker", p->execs[i].worker,
+                "firstTask", p->execs[i].first_task,
+                "tasks", p->execs[i].ntasks,
+                "backpressureSeconds", (double)m->blocked_ns[i] / 1e9));
+    json_object_set_new(row, "topologyId", json_string(t->name));
+    json_object_set_new(row, "taskStats", tasks);
+    json_object_set_new(row, "executorStats", execs);
+    return row;
+}
