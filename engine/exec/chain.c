@@ -42,8 +42,13 @@ gale_chain_push(gale_ctx_t *from, gale_ctx_t *to, int s,
     if (to->stats.executed % SAMPLE == 0)
         t0 = gale_now_ns();
     rc = to->def->bolt->execute(to, to->self, &view);
-    if (t0 != 0)
-        to->stats.exec_ns += (gale_now_ns() - t0) * SAMPLE;
+    if (t0 != 0) {
+        uint64_t dt = gale_now_ns() - t0;
+
+        /* One timed tuple in SAMPLE stands for SAMPLE of them. */
+        to->stats.exec_ns += dt * SAMPLE;
+        gale_hist_record_n(&to->stats.exec_lat, dt, SAMPLE);
+    }
     to->stats.executed++;
     if (rc == 0)
         return 0;
