@@ -315,3 +315,24 @@ gale_plan_exec_task(const gale_plan_t *p, int exec, int comp, int k)
     return p->comp_first_task[comp] + (x->first_task -
         p->comp_first_task[x->comp]) + k;
 }
+
+/* Sockets an executor opens besides its channels: control, report and
+ * the checkpoint writer's; and a process's own (console, reports, HTTP,
+ * bridges). */
+#define SOCKETS_PER_EXEC 4
+#define SOCKETS_PER_PROCESS 32
+
+size_t
+gale_plan_sockets(const gale_plan_t *p, int worker)
+{
+    size_t n = SOCKETS_PER_PROCESS, i;
+
+    for (i = 0; i < p->nchans; i++) {
+        n += worker < 0 || p->tasks[p->chans[i].from_task - 1].worker == worker;
+        n += worker < 0 || p->tasks[p->chans[i].to_task - 1].worker == worker;
+    }
+    for (i = 0; i < p->nexecs; i++)
+        if (worker < 0 || p->execs[i].worker == worker)
+            n += SOCKETS_PER_EXEC;
+    return n;
+}

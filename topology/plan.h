@@ -87,6 +87,11 @@ int gale_plan_channel(const gale_plan_t *p, int from_task, int to_task);
 int gale_plan_edge_targets(const gale_plan_t *p, int edge, int from_task,
     int *out);
 
+/* About how many ZeroMQ sockets worker's executors open (-1: every
+ * worker's, a run in one process): one per channel end there, a few per
+ * executor, and the process's own. Each takes a file descriptor. */
+size_t gale_plan_sockets(const gale_plan_t *p, int worker);
+
 /* The task id of the k-th task executor exec runs of component comp (its
  * head or one of its members). */
 int gale_plan_exec_task(const gale_plan_t *p, int exec, int comp, int k);

@@ -72,6 +72,7 @@ struct gale_exec {
     task_rt_t *trt;                 /* per task, owned */
     int ntasks;
     gale_outlet_t *outlet;          /* owned */
+    bool set_up;                    /* setup() completed: tasks exist */
     gale_inlet_t *inlet;            /* owned */
     in_map_t *in_map;               /* per inlet index */
     int *chan_out;                  /* channel id -> outlet index, or -1 */
@@ -294,7 +295,7 @@ on_wait(void *arg)
     gale_exec_t *e = arg;
     uint64_t now = gale_now_ns();
 
-    if (e->report == NULL || now < e->next_report_ns)
+    if (e->report == NULL || !e->set_up || now < e->next_report_ns)
         return;
     report_stats(e);
     e->next_report_ns = now + (uint64_t)e->cfg.report_ms * 1000000u;
@@ -585,6 +586,7 @@ setup(gale_exec_t *e)
         if (e->trt[i].restored)
             restore_time(t);
     }
+    e->set_up = true;
     return 0;
 zfail:
     xasprintf(&cause, "%s: %s", ep, zmq_strerror(errno));
@@ -1506,7 +1508,7 @@ executor_main(void *arg)
         }
     }
     if (e->report != NULL) {
-        if (e->outlet != NULL)
+        if (e->set_up)
             report_stats(e);
         if (rc == 0) {
             h.exec = e->cfg.exec;

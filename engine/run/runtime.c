@@ -26,6 +26,7 @@
 #include "engine/run/runtime.h"
 #include "engine/run/webapi.h"
 #include "engine/transport/outlet.h"
+#include "engine/transport/zctx.h"
 #include "engine/wire/control.h"
 
 /* Set by the signal handler only; read by the attempt loop. */
@@ -798,7 +799,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.opts = opts;
     rt.run = ++runs;
     rt.start_ns = gale_now_ns();
-    rt.zctx = zmq_ctx_new();
+    rt.zctx = gale_zctx_new();
     rt.ctl = xcalloc(plan->nexecs + 1, sizeof *rt.ctl);
     rt.done = xcalloc(plan->nexecs + 1, sizeof *rt.done);
     rt.progress = gale_progress_new(plan, rt.start_ns);
@@ -827,6 +828,11 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
         rt.launcher = gale_launcher_thread_new(rt.zctx, plan);
     }
     rt.procs = gale_launcher_remote(rt.launcher);
+    if (!rt.procs && gale_zctx_check(rt.zctx, gale_plan_sockets(plan, -1),
+        "the topology, in one process,", &why) != 0) {
+        log_error("%s: %s", t->name, why);
+        goto done;
+    }
     if (t->guarantee != GALE_GUARANTEE_NONE) {
         if (t->checkpoint_dir != NULL)
             dir = xstrdup(t->checkpoint_dir);

@@ -21,6 +21,7 @@
 #include "engine/exec/executor.h"
 #include "engine/transport/outlet.h"
 #include "engine/run/worker.h"
+#include "engine/transport/zctx.h"
 
 /* The plan's channels that cross between this worker and another:
  * outgoing (local sender) and incoming (local receiver), with their peers. */
@@ -127,8 +128,16 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
         return 1;
     snprintf(prefix, sizeof prefix, "inproc://gale-w%d/", o->worker);
     snprintf(chprefix, sizeof chprefix, "%sch/", prefix);
-    zctx = zmq_ctx_new();
+    zctx = gale_zctx_new();
     execs = xcalloc(plan->nexecs + 1, sizeof *execs);
+    {
+        char where[48];
+
+        snprintf(where, sizeof where, "worker %d", o->worker);
+        if (gale_zctx_check(zctx, gale_plan_sockets(plan, o->worker), where,
+            &why) != 0)
+            goto fail;
+    }
     if (gale_netsec_start(zctx, &why) != 0)
         goto fail;
     if (t->guarantee != GALE_GUARANTEE_NONE) {
