@@ -148,6 +148,20 @@ wait $pid 2>/dev/null
 grep -q "restoring checkpoint" "$tmp/coord.err2" || fail "coord: the restart restored no checkpoint"
 msg=$(wc_check "$tmp/coord/out" "$tmp/want") && echo "ok coordinator kill -9" || fail "coord: $msg"
 
+# A broker outage (the mock's brokers all down for 3 s, then up) in the
+# middle of a run: the spout retries, logging the reason, and the output
+# stays exact. Only on the mock (a real cluster is not ours to restart).
+if [ -n "${mock:-}" ]; then
+    topology outage 4000 file
+    "$GALE" run "$tmp/outage.cfg" 2> "$tmp/outage.err" &
+    pid=$!
+    wait_for 20 grep -q completed "$tmp/outage/state/checkpoints.log" 2>/dev/null ||
+        fail "outage: no checkpoint completed"
+    kill -USR1 $mock
+    wait $pid || { tail -5 "$tmp/outage.err"; fail "outage: the run failed"; }
+    msg=$(wc_check "$tmp/outage/out" "$tmp/want") && echo "ok broker outage of 3 s" || fail "outage: $msg"
+fi
+
 # Stopped with a savepoint and resumed with other executors: the spout's 4
 # tasks (and their partitions) on 1 executor, split 2 -> 3, count 2 -> 1.
 topology resc 4000 file

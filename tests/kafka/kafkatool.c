@@ -3,7 +3,9 @@
  *   kafkatool mock FILE [TOPIC:PARTITIONS]...
  *       starts librdkafka's in-process mock cluster (3 brokers) with the
  *       topics given, writes its bootstrap servers to FILE (atomically),
- *       and serves until SIGTERM/SIGINT or until its parent goes away.
+ *       and serves until SIGTERM/SIGINT or until its parent goes away;
+ *       SIGUSR1 takes every broker down for 3 s, then up again (a broker
+ *       restart, as the Kafka tests need one).
  *   kafkatool produce BROKERS TOPIC [-k] [-p PARTITIONS] < lines
  *       one record per line of stdin (the line without its newline),
  *       round-robin over PARTITIONS (default: librdkafka's partitioner;
@@ -33,13 +35,21 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, outage;
 
 static void
 on_signal(int sig)
 {
     (void)sig;
     stop = 1;
+}
+
+/* SIGUSR1 to a mock: every broker goes down for a while, then up. */
+static void
+on_usr1(int sig)
+{
+    (void)sig;
+    outage = 1;
 }
 
 static void
@@ -69,6 +79,8 @@ client(rd_kafka_type_t type, const char *brokers, const char *const *kv)
     return rk;
 }
 
+#define OUTAGE_MS 3000
+
 static int
 cmd_mock(int argc, char **argv)
 {
@@ -83,6 +95,7 @@ cmd_mock(int argc, char **argv)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGUSR1, on_usr1);
     rk = client(RD_KAFKA_PRODUCER, NULL, NULL);
     if ((mc = rd_kafka_mock_cluster_new(rk, 3)) == NULL)
         die("%s", "cannot start the mock cluster");
@@ -101,8 +114,23 @@ cmd_mock(int argc, char **argv)
     fprintf(f, "%s\n", rd_kafka_mock_cluster_bootstraps(mc));
     if (fclose(f) != 0 || rename(tmp, argv[1]) != 0)
         die("cannot write %s", argv[1]);
-    while (!stop)
+    while (!stop) {
         pause();
+        if (outage) {
+            struct timespec down = { OUTAGE_MS / 1000,
+                (OUTAGE_MS % 1000) * 1000000L };
+
+            outage = 0;
+            for (i = 1; i <= 3; i++)
+                rd_kafka_mock_broker_set_down(mc, i);
+            fprintf(stderr, "kafkatool: brokers down for %d ms\n", OUTAGE_MS);
+            while (nanosleep(&down, &down) != 0 && !stop)
+                ;
+            for (i = 1; i <= 3; i++)
+                rd_kafka_mock_broker_set_up(mc, i);
+            fprintf(stderr, "kafkatool: brokers up\n");
+        }
+    }
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);
     return 0;
