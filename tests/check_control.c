@@ -107,9 +107,12 @@ START_TEST(test_tasks_round_trip)
         t[i].executed = 10 * i + 3;
         t[i].exec_ns = UINT64_MAX - i;
         t[i].errors = i;
+        t[i].watermark_ms = i == 0 ? INT64_MIN : i == 1 ? -5 : INT64_MAX;
+        t[i].state_bytes = 1000 + i;
+        t[i].spilled = 7 * i;
     }
     ck_assert_uint_eq(gale_report_tasks_encode(t, 3, buf), sizeof buf);
-    ck_assert_uint_eq(sizeof buf, 1 + 3 * 44);
+    ck_assert_uint_eq(sizeof buf, 1 + 3 * 68);
     ck_assert_int_eq(gale_report_tasks_decode(buf, sizeof buf, &d, &n), 0);
     ck_assert_uint_eq(n, 3);
     ck_assert_mem_eq(d, t, sizeof t);

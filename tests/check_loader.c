@@ -11,6 +11,7 @@
 #include "topology/props.h"
 #include "topology/suggest.h"
 #include "topology/topology.h"
+#include "topology/wideint.h"
 
 /* The fixture directory with a trailing slash. Caller frees. */
 static char *
@@ -553,6 +554,46 @@ START_TEST(test_value_tree)
 }
 END_TEST
 
+/* Integer literals beyond 32 bits get libconfig's L; strings, comments,
+ * names, floats, suffixed and 32-bit literals stay as they are. */
+START_TEST(test_wide_ints)
+{
+    static const char in[] =
+        "a = 1796302918000; b = -3000000000; c = 0x1FFFFFFFF;\n"
+        "d = 2147483647; e = 5000000000L; f = 1.5e12; g = \"12345678901\";\n"
+        "x12345678901 = 1; # 99999999999\n// 88888888888\n/* 77777777777 */\n"
+        "h = [1, 99999999999];\n";
+    static const char want[] =
+        "a = 1796302918000L; b = -3000000000L; c = 0x1FFFFFFFFL;\n"
+        "d = 2147483647; e = 5000000000L; f = 1.5e12; g = \"12345678901\";\n"
+        "x12345678901 = 1; # 99999999999\n// 88888888888\n/* 77777777777 */\n"
+        "h = [1, 99999999999L];\n";
+    static const char narrow[] = "a = 1; b = \"9999999999\";";
+    static const char topo[] = "name = \"w\";\n"
+        "spouts = ( { id = \"g\"; type = \"generator\"; mode = \"events\";\n"
+        "  start_ms = 1796302918000; fields = [\"k\", \"ts\", \"v\"]; } );\n"
+        "bolts = ( { id = \"o\"; type = \"stdout\"; } );\n"
+        "streams = ( { from = \"g\"; to = \"o\"; grouping = \"shuffle\"; } );\n";
+    size_t len = 0;
+    char *out = gale_wideint_fix(in, strlen(in), &len);
+    gale_diag_t *d = gale_diag_new();
+    gale_topology_t *t;
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, want);
+    ck_assert_uint_eq(len, strlen(want));
+    free(out);
+    ck_assert_ptr_null(gale_wideint_fix(narrow, strlen(narrow), &len));
+    /* Through the loader: the generator's start_ms keeps all its bits. */
+    t = gale_topology_load_buffer("w.cfg", topo, strlen(topo), NULL, d);
+    ck_assert_msg(t != NULL, "%s", gale_diag_count(d) ? gale_diag_message(d, 0) : "?");
+    ck_assert_int_eq(gale_value_map_get(t->comps[0].params, "start_ms")->u.i,
+        1796302918000LL);
+    gale_topology_destroy(&t);
+    gale_diag_destroy(&d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -578,6 +619,7 @@ main(void)
     tcase_add_test(tc, test_dot);
     tcase_add_test(tc, test_suggest);
     tcase_add_test(tc, test_value_tree);
+    tcase_add_test(tc, test_wide_ints);
     suite_add_tcase(s, tc);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);

@@ -9,6 +9,7 @@
 
 #include "common/xalloc.h"
 #include "topology/source.h"
+#include "topology/wideint.h"
 
 /* Included files deeper than this are refused: a guard against runaway
  * includes that the loop check cannot see (different paths, one file). */
@@ -333,6 +334,13 @@ gale_source_new(const char *path, const char *buf, size_t len,
     data = NULL;
     if (s->errors > 0)
         goto fail;
+    if ((data = gale_wideint_fix(s->text, s->len, &len)) != NULL) {
+        free(s->text);
+        s->text = data;
+        s->len = len;
+        s->cap = len + 1;
+        data = NULL;
+    }
     return s;
 fail:
     free(data);

@@ -234,6 +234,14 @@ report_stats(gale_exec_t *e)
         rt[i].executed = s->executed;
         rt[i].exec_ns = s->exec_ns;
         rt[i].errors = s->errors;
+        rt[i].watermark_ms = gale_ctx_watermark(e->tasks[i]);
+        if (e->tasks[i]->state != NULL) {
+            gale_kvstore_stats_t ks;
+
+            gale_kvstore_stats(e->tasks[i]->state, &ks);
+            rt[i].state_bytes = gale_kvstore_bytes(e->tasks[i]->state);
+            rt[i].spilled = ks.written;
+        }
     }
     body = xmalloc(len);
     gale_report_tasks_encode(rt, (size_t)e->ntasks, body);

@@ -1,10 +1,13 @@
 /* monitor.c - the master's view of a running topology (monitor.h). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <gale/gale.h>
 
 #include "common/xalloc.h"
 #include "engine/metrics/histogram.h"
@@ -268,6 +271,7 @@ enum {
     F_TEMIT, F_TTRANS, F_TEXEC, F_TEXEC_S, F_TERR,
     F_CEMIT, F_CTRANS, F_CEXEC, F_CERR, F_CLAT, F_CAP, F_RATE,
     F_WEMIT, F_WEXEC, F_BLOCKED, F_TUSER, F_CUSER,
+    F_TWM, F_TWM_LAG, F_TSTATE, F_TSPILL, F_CSTATE,
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN, NFAMILIES
 };
@@ -326,6 +330,16 @@ static const struct family {
         "(gale_ctx_count, a multilang child's metrics command), by name" },
     [F_CUSER] = { "gale_component_user_counter", G, "the component's named "
         "counters, summed over its tasks" },
+    [F_TWM] = { "gale_task_watermark_seconds", G, "the task's event-time "
+        "watermark, seconds since the epoch (tasks with event time only)" },
+    [F_TWM_LAG] = { "gale_task_watermark_lag_seconds", G, "how far the "
+        "task's watermark is behind the wall clock" },
+    [F_TSTATE] = { "gale_task_state_bytes", G, "bytes of the task's keyed "
+        "and operator state in memory" },
+    [F_TSPILL] = { "gale_task_state_spilled_total", C, "state entries the "
+        "task wrote to its spill (LevelDB) under the memory cap" },
+    [F_CSTATE] = { "gale_component_state_bytes", G, "bytes of the "
+        "component's state in memory, summed over its tasks" },
     [F_CK_DONE] = { "gale_checkpoints_completed_total", C, "checkpoints "
         "completed" },
     [F_CK_DECLINED] = { "gale_checkpoints_declined_total", C, "checkpoints "
@@ -415,6 +429,14 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         put(r, fam, F_CERR, cl, (double)rp->errors);
         put(r, fam, F_WEMIT, wl, (double)rp->emitted);
         put(r, fam, F_WEXEC, wl, (double)rp->executed);
+        if (rp->watermark_ms != INT64_MIN && rp->watermark_ms != INT64_MAX) {
+            put(r, fam, F_TWM, tl, (double)rp->watermark_ms / 1e3);
+            put(r, fam, F_TWM_LAG, tl,
+                (double)(gale_wall_ms() - rp->watermark_ms) / 1e3);
+        }
+        put(r, fam, F_TSTATE, tl, (double)rp->state_bytes);
+        put(r, fam, F_TSPILL, tl, (double)rp->spilled);
+        put(r, fam, F_CSTATE, cl, (double)rp->state_bytes);
         if (t->comps[tk->comp].kind == GALE_BOLT)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
         user_series(m, r, fam, i, tl, cl);

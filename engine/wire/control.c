@@ -121,6 +121,9 @@ gale_report_tasks_encode(const gale_report_task_t *t, size_t n, uint8_t *out)
         gale_put_le(p + 20, t[i].executed, 8);
         gale_put_le(p + 28, t[i].exec_ns, 8);
         gale_put_le(p + 36, t[i].errors, 8);
+        gale_put_le(p + 44, (uint64_t)t[i].watermark_ms, 8);
+        gale_put_le(p + 52, t[i].state_bytes, 8);
+        gale_put_le(p + 60, t[i].spilled, 8);
     }
     return GALE_REPORT_TASKS_SIZE(n);
 }
@@ -149,6 +152,9 @@ gale_report_tasks_decode(const void *buf, size_t len,
         t[i].executed = gale_get_le(p + 20, 8);
         t[i].exec_ns = gale_get_le(p + 28, 8);
         t[i].errors = gale_get_le(p + 36, 8);
+        t[i].watermark_ms = (int64_t)gale_get_le(p + 44, 8);
+        t[i].state_bytes = gale_get_le(p + 52, 8);
+        t[i].spilled = gale_get_le(p + 60, 8);
     }
     *out = t;
     *n = k;

@@ -22,7 +22,8 @@
 #define GALE_CTL_MSG_SIZE 10        /* version, type, arg */
 #define GALE_REPORT_HDR_SIZE 22     /* version, type, exec, ntasks, epoch, arg */
 #define GALE_REPORT_ACK_SIZE 37     /* version, task, ckpt, bytes, align, sync */
-#define GALE_REPORT_TASK_SIZE 44    /* one entry: task and five counters */
+#define GALE_REPORT_TASK_SIZE 68    /* one entry: task, five counters,
+                                       watermark, state bytes, spilled */
 /* A STATS part of n entries: the version byte, then the entries. */
 #define GALE_REPORT_TASKS_SIZE(n) (1 + (size_t)(n) * GALE_REPORT_TASK_SIZE)
 
@@ -82,6 +83,10 @@ typedef struct gale_report_task {
     uint64_t executed;      /* tuples executed */
     uint64_t exec_ns;       /* time spent in execute() */
     uint64_t errors;        /* failed calls */
+    int64_t watermark_ms;   /* its event time (INT64_MIN: none yet,
+                               INT64_MAX: its input ended) */
+    uint64_t state_bytes;   /* its keyed and operator state in memory */
+    uint64_t spilled;       /* state entries written to its spill */
 } gale_report_task_t;
 
 /* Encoders write exactly the part's size into out and return it. The

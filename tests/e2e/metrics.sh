@@ -72,6 +72,8 @@ run_case() {
         fail "no latency histogram for count"
     grep -q "^gale_topology_workers{topology=\"$name\"} $workers\$" scrape ||
         fail "gale_topology_workers is not $workers"
+    [ "$(metric gale_component_state_bytes 'component="count"')" -gt 0 ] ||
+        fail "workers=$workers: count's keyed state is 0 bytes: $(grep 'state_bytes.*count' scrape | head -2)"
     [ "$(metric gale_worker_executed_total 'worker="'$((workers - 1))'"')" -gt 0 ] ||
         fail "worker $((workers - 1)) executed nothing (workers=$workers)"
     first=$(metric gale_component_executed_total 'component="count"')
@@ -279,4 +281,34 @@ fi
 
 run_case 1
 run_case 2
+
+# Event time: a window bolt's watermark and its lag behind the wall clock.
+# The events start 60 s ago, 1 ms of event time each at 2 000 a second,
+# so the lag grows; the watermark is within the events' span.
+mkdir -p wm && cd wm || exit 99
+start=$(( $(date +%s) * 1000 - 60000 ))
+cat > topo.cfg <<CFG
+name = "wm-$$";
+config = { guarantee = "none"; };
+spouts = ( { id = "ev"; type = "generator"; mode = "events"; seed = 1;
+             start_ms = $start; step_ms = 1; rate = 2000; vocabulary = 10;
+             fields = ["key", "ts", "value"];
+             watermark = { field = "ts"; lag_ms = 50; interval_ms = 20; }; } );
+bolts = ( { id = "w"; type = "window"; key = "key"; timestamp_field = "ts";
+            length_ms = 100; fields = ["key", "start", "end", "count"]; } );
+streams = ( { from = "ev"; to = "w"; grouping = "fields"; fields = ["key"]; } );
+CFG
+start_http topo.cfg
+wait_for -p "$pid" 20 eval 'scrape && grep -q "^gale_task_watermark_lag_seconds{topology=\"wm-$$\",component=\"w\"" scrape' ||
+    fail "event time: no watermark lag series for w: $(grep watermark scrape | head -3)"
+wm=$(awk -v n='gale_task_watermark_seconds{topology="wm-'$$'",component="w"' 'index($0, n) == 1 { print int($NF) }' scrape | head -1)
+lag=$(awk -v n='gale_task_watermark_lag_seconds{topology="wm-'$$'",component="w"' 'index($0, n) == 1 { print int($NF) }' scrape | head -1)
+[ -n "$wm" ] && [ "$wm" -ge $((start / 1000)) ] && [ "$wm" -le $(( $(date +%s) )) ] ||
+    fail "event time: watermark $wm s is not within the events (from $((start / 1000)) s)"
+[ -n "$lag" ] && [ "$lag" -ge 50 ] && [ "$lag" -le 120 ] ||
+    fail "event time: watermark lag $lag s, expected about 60 s"
+echo "event time: w's watermark $wm s, lag $lag s"
+kill "$pid"
+wait "$pid"
+cd .. || exit 99
 finish "PASS metrics"
