@@ -16,13 +16,16 @@
  * reason. Fields are chosen by name: key, value, topic, partition, offset,
  * timestamp, and with value_format = "json" any member of the record's
  * JSON object. */
+/* _GNU_SOURCE (pthread_timedjoin_np) is defined for every file (Makefile.am). */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -84,6 +87,10 @@ typedef struct kafka {
     uint64_t next_discovery_ns; /* when to look for new partitions */
     char *last_error;           /* owned: the last broker error seen */
     bool fatal;                 /* librdkafka reported a fatal error */
+    uint64_t gone_ns;           /* since when a topic is unknown to the
+                                   brokers (deleted?); 0: it is not */
+    uint64_t gone_said_ns;      /* when that was last logged */
+    uint64_t gone_last_ns;      /* the last such error */
     pending_t *pending;         /* owned: positions awaiting completion */
     gale_pace_t pace;           /* `rate`: records per second per task */
     gale_kv_t *position;        /* operator state, engine-owned */
@@ -142,6 +149,32 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         k->fatal = true;
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+        /* A topic the brokers no longer know (deleted, or a broker not
+         * yet caught up): retried, said every 5 s, and after timeout_ms
+         * without a record the task fails. */
+        uint64_t now = gale_now_ns();
+
+        /* Errors 10 s apart are separate episodes, not one outage. */
+        if (k->gone_ns == 0 || now - k->gone_last_ns > 10000000000u)
+            k->gone_ns = now;
+        k->gone_last_ns = now;
+        if ((int64_t)((now - k->gone_ns) / 1000000) >= k->timeout_ms) {
+            set_error(k, "%s, for %lld ms (was the topic deleted?)", reason,
+                (long long)k->timeout_ms);
+            k->fatal = true;
+            return;
+        }
+        if (k->gone_said_ns != 0 && now - k->gone_said_ns < 5000000000u)
+            return;
+        k->gone_said_ns = now;
+        gale_ctx_log(k->ctx, GALE_LOG_WARN, "kafka %s: %s (retrying; the "
+            "task fails if it lasts timeout_ms = %lld)", k->brokers, reason,
+            (long long)k->timeout_ms);
+        return;
+    }
     gale_ctx_log(k->ctx, GALE_LOG_WARN, "kafka %s: %s (retrying)", k->brokers,
         reason);
 }
@@ -187,6 +220,41 @@ free_pending(pending_t **pp)
     *pp = NULL;
 }
 
+/* rd_kafka_destroy, on a thread of its own. */
+static void *
+destroy_main(void *arg)
+{
+    rd_kafka_destroy(arg);
+    return NULL;
+}
+
+/* Destroys the client, waiting at most DESTROY_WAIT_S: librdkafka 2.0.2's
+ * rd_kafka_destroy of a consumer can wait forever for its broker threads
+ * once an assigned topic has become unknown (reproduced with the mock
+ * cluster), and a failed task must not hold up its topology's recovery
+ * or exit. Such a client is left to finish on its own thread (logged). */
+#define DESTROY_WAIT_S 5
+
+static void
+destroy_client(gale_ctx_t *ctx, rd_kafka_t *rk)
+{
+    struct timespec until;
+    pthread_t th;
+
+    if (pthread_create(&th, NULL, destroy_main, rk) != 0) {
+        rd_kafka_destroy(rk);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DESTROY_WAIT_S;
+    if (pthread_timedjoin_np(th, NULL, &until) == 0)
+        return;
+    pthread_detach(th);
+    gale_ctx_log(ctx, GALE_LOG_WARN, "kafka: the client did not shut down "
+        "within %d s (librdkafka waits on a broker thread); left to finish "
+        "in the background", DESTROY_WAIT_S);
+}
+
 static void
 kafka_close(gale_ctx_t *ctx, void *self)
 {
@@ -197,7 +265,7 @@ kafka_close(gale_ctx_t *ctx, void *self)
         return;
     if (k->rk != NULL) {
         rd_kafka_consumer_close(k->rk);
-        rd_kafka_destroy(k->rk);
+        destroy_client(ctx, k->rk);
     }
     for (i = 0; i < k->ntopics; i++)
         free(k->topics[i]);
@@ -894,6 +962,7 @@ consume(gale_ctx_t *ctx, kafka_t *k)
         rc = emit_record(ctx, k, m);
         if (rc >= 0)
             p->next = m->offset + 1;
+        k->gone_ns = 0;
         rd_kafka_message_destroy(m);
         if (rc < 0)
             return rc;

@@ -31,7 +31,7 @@ if [ -n "${KAFKA_REAL:-}" ]; then
     done
     IN=in.$sfx OUT=.$sfx KAFKA_KILL9=1
 else
-    "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 out-flux:2 json:1 &
+    KAFKATOOL_GONE=gone "$kt" mock "$tmp/boot" in:3 out-clean:2 out-kill9:2 out-flux:2 json:1 gone:1 &
     mock=$!
     wait_file 10 "$tmp/boot" || die "the mock cluster did not start"
     BR=$(cat "$tmp/boot")
@@ -160,6 +160,36 @@ if [ -n "${mock:-}" ]; then
     kill -USR1 $mock
     wait $pid || { tail -5 "$tmp/outage.err"; fail "outage: the run failed"; }
     msg=$(wc_check "$tmp/outage/out" "$tmp/want") && echo "ok broker outage of 3 s" || fail "outage: $msg"
+fi
+
+# A topic that disappears under a running spout (the mock reports it
+# unknown from SIGUSR2 on: it cannot delete one): warnings while it
+# retries, then after timeout_ms a clear error and a non-zero exit, not a
+# hang (librdkafka's own shutdown of such a client can hang: it is left
+# behind after 5 s).
+if [ -n "${mock:-}" ]; then
+    seq 1 100 | "$kt" produce "$BR" gone || die "cannot produce to gone"
+    cat > "$tmp/gone.cfg" <<CFG
+name = "k-gone";
+config = { guarantee = "none"; restart_attempts = 0; };
+spouts = ( { id = "in"; type = "kafka"; brokers = "$BR"; topics = ["gone"]; start = "earliest";
+             discovery_interval_ms = 300; timeout_ms = 3000; fields = ["value"]; } );
+bolts = ( { id = "out"; type = "file_sink"; path = "$tmp/gone/out"; } );
+streams = ( { from = "in"; to = "out"; grouping = "shuffle"; } );
+CFG
+    timeout 60 "$GALE" run "$tmp/gone.cfg" > /dev/null 2> "$tmp/gone.err" &
+    pid=$!
+    wait_for 15 grep -q "kafka: task 0 reads" "$tmp/gone.err" || fail "gone: the spout never started"
+    sleep 1
+    kill -USR2 $mock
+    wait $pid
+    rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "gone: exit $rc (124: it hung)"
+    grep -q "retrying; the task fails if it lasts timeout_ms = 3000" "$tmp/gone.err" ||
+        fail "gone: no retry warning"
+    grep -q "for 3000 ms (was the topic deleted?)" "$tmp/gone.err" ||
+        fail "gone: no clear error: $(grep ERROR "$tmp/gone.err" | head -2)"
+    echo "ok a topic gone under the spout: exit $rc, said why"
 fi
 
 # Stopped with a savepoint and resumed with other executors: the spout's 4

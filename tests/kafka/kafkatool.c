@@ -5,7 +5,9 @@
  *       topics given, writes its bootstrap servers to FILE (atomically),
  *       and serves until SIGTERM/SIGINT or until its parent goes away;
  *       SIGUSR1 takes every broker down for 3 s, then up again (a broker
- *       restart, as the Kafka tests need one).
+ *       restart, as the Kafka tests need one); SIGUSR2 makes the topic
+ *       named by $KAFKATOOL_GONE unknown in metadata from then on (the
+ *       mock cannot delete a topic; this is as near as it comes).
  *   kafkatool produce BROKERS TOPIC [-k] [-p PARTITIONS] < lines
  *       one record per line of stdin (the line without its newline),
  *       round-robin over PARTITIONS (default: librdkafka's partitioner;
@@ -35,7 +37,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-static volatile sig_atomic_t stop, outage;
+static volatile sig_atomic_t stop, outage, gone;
 
 static void
 on_signal(int sig)
@@ -50,6 +52,14 @@ on_usr1(int sig)
 {
     (void)sig;
     outage = 1;
+}
+
+/* SIGUSR2: the topic $KAFKATOOL_GONE is reported unknown from now on. */
+static void
+on_usr2(int sig)
+{
+    (void)sig;
+    gone = 1;
 }
 
 static void
@@ -96,6 +106,7 @@ cmd_mock(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, on_usr2);
     rk = client(RD_KAFKA_PRODUCER, NULL, NULL);
     if ((mc = rd_kafka_mock_cluster_new(rk, 3)) == NULL)
         die("%s", "cannot start the mock cluster");
@@ -116,6 +127,13 @@ cmd_mock(int argc, char **argv)
         die("cannot write %s", argv[1]);
     while (!stop) {
         pause();
+        if (gone && getenv("KAFKATOOL_GONE") != NULL) {
+            gone = 0;
+            rd_kafka_mock_topic_set_error(mc, getenv("KAFKATOOL_GONE"),
+                RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+            fprintf(stderr, "kafkatool: topic %s is gone\n",
+                getenv("KAFKATOOL_GONE"));
+        }
         if (outage) {
             struct timespec down = { OUTAGE_MS / 1000,
                 (OUTAGE_MS % 1000) * 1000000L };
