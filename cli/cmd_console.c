@@ -102,6 +102,11 @@ ask(const char *verb, const char *name, const char *request, int timeout_ms,
             "(see `gale list`)\n", verb, name);
         return 1;
     }
+    if (rc == -ECONNRESET) {
+        fprintf(stderr, "gale: %s: topology `%s` ended before it answered\n",
+            verb, name);
+        return 1;
+    }
     if (rc == -ETIMEDOUT) {
         fprintf(stderr, "gale: %s: topology `%s` did not answer within %d s "
             "(is its coordinator stopped?)\n", verb, name, timeout_ms / 1000);

@@ -224,9 +224,26 @@ gale_console_request(const char *name, const char *request, int timeout_ms,
     }
     item.socket = s;
     item.events = ZMQ_POLLIN;
-    if ((rc = zmq_poll(&item, 1, timeout_ms)) <= 0) {
-        rc = rc == 0 ? -ETIMEDOUT : -errno;
-        goto done;
+    /* In slices, watching the topology's process: one that ends before
+     * it answers (a bounded input finished) gets no long wait. */
+    for (;;) {
+        int slice = timeout_ms < 250 ? timeout_ms : 250;
+
+        if ((rc = zmq_poll(&item, 1, slice)) > 0)
+            break;
+        if (rc < 0) {
+            rc = -errno;
+            goto done;
+        }
+        timeout_ms -= slice;
+        if (!alive(e.pid)) {
+            rc = -ECONNRESET;
+            goto done;
+        }
+        if (timeout_ms <= 0) {
+            rc = -ETIMEDOUT;
+            goto done;
+        }
     }
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, s, 0) < 0) {

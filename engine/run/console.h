@@ -53,7 +53,8 @@ void gale_console_entries_destroy(gale_console_entry_t *e, size_t n);
 /* Sends request to topology name and waits up to timeout_ms for the
  * reply. 0 with *reply (caller frees; "ok ..." or "error ..."), -ESRCH
  * when no topology of that name runs here, -ETIMEDOUT when it does not
- * answer, another -errno otherwise. */
+ * answer, -ECONNRESET when its process ended before answering, another
+ * -errno otherwise. */
 int gale_console_request(const char *name, const char *request,
     int timeout_ms, char **reply);
 

@@ -194,7 +194,7 @@ fi
 
 # Stopped with a savepoint and resumed with other executors: the spout's 4
 # tasks (and their partitions) on 1 executor, split 2 -> 3, count 2 -> 1.
-topology resc 4000 file
+topology resc 1000 file   # 4 tasks x 1000/s: the run outlasts the savepoint request
 sed -i 's/bounded = true;/bounded = true; tasks = 4;/' "$tmp/resc.cfg"
 export XDG_RUNTIME_DIR=$tmp/run
 "$GALE" run "$tmp/resc.cfg" 2> "$tmp/resc.err1" &

@@ -156,5 +156,23 @@ msg=$(wc_check "$tmp/out" "$tmp/want") || fail "2->3->2->4 tasks, 1->2 workers: 
 
 "$GALE" kill "$NAME" 2> "$tmp/err" && fail "kill of a stopped topology succeeded"
 grep -q "no topology called" "$tmp/err" || fail "kill said: $(cat "$tmp/err")"
+
+# A topology that ends while a savepoint request waits for its answer
+# (its coordinator stopped, then killed): the command says so at once
+# instead of waiting out its 30 minutes.
+topology "$tmp/e.cfg" "$tmp/state-e" "$tmp/out-e"
+"$GALE" run "$tmp/e.cfg" 2> "$tmp/logE" &
+pid=$!
+wait_listed || fail "run E never listed"
+kill -STOP $pid
+"$GALE" savepoint "$NAME" "$tmp/spE" > /dev/null 2> "$tmp/err" &
+ask=$!
+sleep 1
+kill -KILL $pid
+wait $pid 2>/dev/null
+gone() { ! kill -0 $ask 2>/dev/null; }
+wait_for 5 gone || { kill $ask; fail "the savepoint request still waits after its topology ended"; }
+wait $ask && fail "a savepoint of a topology that ended succeeded"
+grep -q "ended before it answered" "$tmp/err" || fail "the request said: $(cat "$tmp/err")"
 [ $fails -eq 0 ] || { grep -E "WARN|ERROR" "$tmp"/log* | tail -10; exit 1; }
 echo "PASS savepoint"
