@@ -232,10 +232,12 @@ destroy_main(void *arg)
  * rd_kafka_destroy of a consumer can wait forever for its broker threads
  * once an assigned topic has become unknown (reproduced with the mock
  * cluster), and a failed task must not hold up its topology's recovery
- * or exit. Such a client is left to finish on its own thread (logged). */
+ * or exit. Such a client is left to finish on its own thread (logged);
+ * false then, and the spout's state stays allocated, since the client's
+ * callbacks may still read it. */
 #define DESTROY_WAIT_S 5
 
-static void
+static bool
 destroy_client(gale_ctx_t *ctx, rd_kafka_t *rk)
 {
     struct timespec until;
@@ -243,16 +245,17 @@ destroy_client(gale_ctx_t *ctx, rd_kafka_t *rk)
 
     if (pthread_create(&th, NULL, destroy_main, rk) != 0) {
         rd_kafka_destroy(rk);
-        return;
+        return true;
     }
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += DESTROY_WAIT_S;
     if (pthread_timedjoin_np(th, NULL, &until) == 0)
-        return;
+        return true;
     pthread_detach(th);
     gale_ctx_log(ctx, GALE_LOG_WARN, "kafka: the client did not shut down "
         "within %d s (librdkafka waits on a broker thread); left to finish "
         "in the background", DESTROY_WAIT_S);
+    return false;
 }
 
 static void
@@ -265,7 +268,8 @@ kafka_close(gale_ctx_t *ctx, void *self)
         return;
     if (k->rk != NULL) {
         rd_kafka_consumer_close(k->rk);
-        destroy_client(ctx, k->rk);
+        if (!destroy_client(ctx, k->rk))
+            return;                 /* k stays: the client may still use it */
     }
     for (i = 0; i < k->ntopics; i++)
         free(k->topics[i]);
