@@ -25,6 +25,7 @@
 #include "bolts/builtins.h"
 #include "bolts/wincache.h"
 #include "bolts/winrec.h"
+#include "common/le.h"
 
 typedef struct wtimer {
     int64_t at;
@@ -121,26 +122,6 @@ heap_pop(window_t *w, wtimer_t *t)
 
 /* ---- keys ---- */
 
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* The state key of a tuple's key fields in w->kbuf: key group (2 bytes),
  * then per field its type byte and value (8 bytes for numbers; length
  * and bytes for strings). *klen set. 0, -EINVAL for a field type a key
@@ -168,13 +149,13 @@ make_key(window_t *w, int kg, const gale_datum_t *vals, size_t *klen)
 
         p[off++] = (unsigned char)d->type;
         switch (d->type) {
-        case GALE_INT: put_u64(p + off, (uint64_t)d->u.i); off += 8; break;
+        case GALE_INT: gale_put_le(p + off, (uint64_t)d->u.i, 8); off += 8; break;
         case GALE_DOUBLE: memcpy(p + off, &d->u.d, 8); off += 8; break;
-        case GALE_BOOL: put_u64(p + off, d->u.b); off += 8; break;
-        case GALE_NULL: put_u64(p + off, 0); off += 8; break;
+        case GALE_BOOL: gale_put_le(p + off, d->u.b, 8); off += 8; break;
+        case GALE_NULL: gale_put_le(p + off, 0, 8); off += 8; break;
         case GALE_STRING:
         case GALE_BYTES:
-            put_u64(p + off, d->u.s.len);
+            gale_put_le(p + off, d->u.s.len, 8);
             off += 8;
             memcpy(p + off, d->u.s.ptr, d->u.s.len);
             off += d->u.s.len;
@@ -198,12 +179,12 @@ read_key(window_t *w, const unsigned char *key, size_t klen)
 
         d->type = (gale_type_t)key[off++];
         switch (d->type) {
-        case GALE_INT: d->u.i = (int64_t)get_u64(key + off); break;
+        case GALE_INT: d->u.i = (int64_t)gale_get_le(key + off, 8); break;
         case GALE_DOUBLE: memcpy(&d->u.d, key + off, 8); break;
-        case GALE_BOOL: d->u.b = get_u64(key + off) != 0; break;
+        case GALE_BOOL: d->u.b = gale_get_le(key + off, 8) != 0; break;
         case GALE_STRING:
         case GALE_BYTES:
-            d->u.s.len = (size_t)get_u64(key + off);
+            d->u.s.len = (size_t)gale_get_le(key + off, 8);
             d->u.s.ptr = key + off + 8;
             off += d->u.s.len;
             break;

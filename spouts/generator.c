@@ -8,6 +8,7 @@
 
 #include <gale/gale.h>
 
+#include "common/le.h"
 #include "spouts/builtins.h"
 #include "spouts/pace.h"
 #include "spouts/wordgen.h"
@@ -31,26 +32,6 @@ typedef struct generator {
     char *buf;                  /* owned: one sentence */
     gale_kv_t *position;        /* operator state, engine-owned */
 } generator_t;
-
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static void
 generator_close(gale_ctx_t *ctx, void *self)
@@ -201,8 +182,8 @@ generator_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     generator_t *g = self;
     unsigned char v[16];
 
-    put_u64(v, g->emitted);
-    put_u64(v + 8, g->rng);
+    gale_put_le(v, g->emitted, 8);
+    gale_put_le(v + 8, g->rng, 8);
     return gale_kv_put(g->position, POSITION_KEY, strlen(POSITION_KEY),
         v, sizeof v);
 }
@@ -221,8 +202,8 @@ generator_restore(gale_ctx_t *ctx, void *self)
         return 0;
     if (len != 16)
         return -EINVAL;
-    g->emitted = get_u64(v);
-    g->rng = get_u64((const unsigned char *)v + 8);
+    g->emitted = gale_get_le(v, 8);
+    g->rng = gale_get_le((const unsigned char *)v + 8, 8);
     return 0;
 }
 
