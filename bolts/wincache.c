@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bolts/wincache.h"
+#include "common/fnv.h"
 
 typedef struct centry {
     struct centry *next;        /* in its bucket */
@@ -23,20 +24,6 @@ struct wincache {
     centry_t **b;               /* buckets, a power of two of them */
     size_t nb;
 };
-
-/* FNV-1a over the key. */
-static uint64_t
-hash(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603u;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211u;
-    }
-    return h;
-}
 
 wincache_t *
 wincache_new(gale_kv_t *state, bool keyed, size_t max)
@@ -157,7 +144,7 @@ win_rec_t *
 wincache_get(wincache_t *c, gale_ctx_t *ctx, int kg, const void *key,
     size_t klen, int *rc)
 {
-    uint64_t h = hash(key, klen);
+    uint64_t h = gale_fnv(GALE_FNV_BASIS, key, klen);
     centry_t *e;
     const void *v;
     size_t vlen;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fnv.h"
 #include "common/xalloc.h"
 #include "compat/multilang/mlproto.h"
 #include "compat/multilang/session.h"
@@ -68,11 +69,7 @@ typedef struct shellspout {
 static uint64_t
 hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-
-    while (*s != '\0')
-        h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-    return h;
+    return gale_fnv(GALE_FNV_BASIS, s, strlen(s));
 }
 
 /* The slot holding s, or -1. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fnv.h"
 #include "common/xalloc.h"
 #include "engine/metrics/registry.h"
 
@@ -150,16 +151,11 @@ same_labels(const series_t *s, const char *const *labels, size_t n)
 static uint64_t
 label_hash(const char *const *labels, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
-    const char *c;
+    uint64_t h = GALE_FNV_BASIS;
     size_t j;
 
     for (j = 0; j < 2 * n; j++)
-        for (c = labels[j];; c++) {
-            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-            if (*c == '\0')
-                break;
-        }
+        h = gale_fnv(h, labels[j], strlen(labels[j]) + 1);
     return h;
 }
 
