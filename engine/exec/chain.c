@@ -25,13 +25,7 @@ gale_chain_push(gale_ctx_t *from, gale_ctx_t *to, int s,
 
     if (*to->chain_error != NULL)
         return -ECANCELED;
-    view.vals = vals;
-    view.n = n;
-    view.decl = &from->comp->streams[s];
-    view.component = from->comp->id;
-    view.stream = view.decl->id;
-    view.source_task = from->task_id;
-    view.weight = 1;
+    gale_task_view(from, s, vals, n, &view);
     from->stats.transferred++;
     /* Data from an idle input: it counts again (docs/windows.md). */
     if (to->wm != NULL)

@@ -128,6 +128,19 @@ gale_ctx_task(const gale_ctx_t *ctx)
     return ctx->task_id;
 }
 
+void
+gale_task_view(const gale_ctx_t *from, int s, const gale_datum_t *vals,
+    size_t n, struct gale_tuple *view)
+{
+    view->vals = vals;
+    view->n = n;
+    view->decl = &from->comp->streams[s];
+    view->component = from->comp->id;
+    view->stream = view->decl->id;
+    view->source_task = from->task_id;
+    view->weight = 1;
+}
+
 const void *
 gale_ctx_def_data(const gale_ctx_t *ctx)
 {
@@ -594,13 +607,7 @@ gale_emit_ex(gale_ctx_t *ctx, const gale_emit_opts_t *opts,
     }
     if (so->custom) {
         /* Only a custom grouping reads the tuple as a tuple. */
-        view.vals = vals;
-        view.n = n;
-        view.decl = &ctx->comp->streams[s];
-        view.component = ctx->comp->id;
-        view.stream = view.decl->id;
-        view.source_task = ctx->task_id;
-        view.weight = 1;
+        gale_task_view(ctx, s, vals, n, &view);
     }
     for (r = 0; r < so->nroutes; r++) {
         gale_route_t *rt = &so->routes[r];

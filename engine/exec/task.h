@@ -106,6 +106,11 @@ gale_ctx_t *gale_task_new(const gale_plan_t *plan, int task_id,
  * generates watermarks (ctx->wm_idx). 0, or -EINVAL (reported) when the
  * timestamp field is not an integer. */
 int gale_task_note_time(gale_ctx_t *ctx, int s, const gale_datum_t *vals);
+/* Fills *view as the tuple task `from` emits on stream s with the n
+ * values vals (borrowed), weight 1: what a custom grouping and a chained
+ * consumer read. */
+void gale_task_view(const gale_ctx_t *from, int s, const gale_datum_t *vals,
+    size_t n, struct gale_tuple *view);
 /* Frees the task (not the component's state: call close/cleanup first). */
 void gale_task_destroy(gale_ctx_t **tp);
 /* Sends what the task's combiners hold (combiner.h), if anything: when
