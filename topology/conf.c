@@ -281,6 +281,8 @@ gale_conf_derive(gale_topology_t *t)
     t->queue_depth = (int)gale_conf_int(t->conf, "gale.queue.depth", 4);
     t->combine_entries = (int)gale_conf_int(t->conf, "gale.combine.entries",
         8192);
+    t->combine_interval_ms = (int)gale_conf_int(t->conf,
+        "gale.combine.interval.ms", t->flush_interval_ms);
     t->checkpoint_interval_ms = (int)gale_conf_int(t->conf,
         "topology.state.checkpoint.interval.ms", 1000);
     v = gale_value_map_get(t->conf, "gale.checkpoint.dir");

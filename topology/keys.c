@@ -25,6 +25,7 @@ static const gale_key_t keys[] = {
     { "flush_interval_ms", "topology.batch.flush.interval.millis", true, I, "5", false, true },
     { "queue_depth", "gale.queue.depth", false, I, "4", false, true },
     { "combine_entries", "gale.combine.entries", false, I, "8192", false, true },
+    { "combine_interval_ms", "gale.combine.interval.ms", false, I, NULL, false, true },
     { "chaining", "gale.chaining", false, B, "true", true, true },
     { "checkpoint.interval_ms", "topology.state.checkpoint.interval.ms", true, I, "1000", false, true },
     { "checkpoint.dir", "gale.checkpoint.dir", false, S, NULL, false, true },

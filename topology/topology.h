@@ -111,6 +111,8 @@ typedef struct gale_topology {
     int queue_depth;                /* batches in flight per channel */
     int combine_entries;            /* distinct tuples a combining channel
                                        holds before sending them */
+    int combine_interval_ms;        /* longest a combined tuple waits
+                                       (default: flush_interval_ms) */
     int checkpoint_interval_ms;
     char *checkpoint_dir;           /* NULL: state/<name> */
     bool debug;                     /* topology.debug */

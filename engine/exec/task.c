@@ -499,7 +499,7 @@ combine_to(gale_ctx_t *ctx, emission_t *em, gale_route_t *rt,
     ctx->stats.transferred++;
     if (ctx->comb_due_ns == 0)
         ctx->comb_due_ns = gale_now_ns() +
-            (uint64_t)ctx->topo->flush_interval_ms * 1000000u;
+            (uint64_t)ctx->topo->combine_interval_ms * 1000000u;
     if (opts->tasks_out != NULL || opts->ntasks_out != NULL) {
         if ((k = gale_route_choose(rt, ctx->task_id, em->vals, em->n, NULL,
             ctx->picks, &kg)) < 0)

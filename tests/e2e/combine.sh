@@ -16,6 +16,11 @@
 #    with the same command: the checks of 1 hold.
 # 4. `combine` on a grouping that can send equal tuples to two tasks is
 #    refused with the file and line.
+# 5. combine_interval_ms longer than the run (and checkpoints as rare):
+#    with room for every word (combine_entries), only END drains the
+#    combiners, so count gets each word at most once from each of the two
+#    split tasks: at most 2 running counts per word, the final counts
+#    exact. A negative interval is refused.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 gen=$(build_file bench/gen_corpus)
@@ -117,5 +122,25 @@ elif grep -q "bad.cfg:[0-9]*.*\`combine\` needs the fields or global grouping" "
 else
     fail "combine on shuffle: unexpected message: $(cat "$tmp/bad.out")"
 fi
+
+# 5. a combine interval longer than the run: END drains, once
+mkdir -p "$tmp/long"
+topology long count | sed 's/interval_ms = 100;/interval_ms = 600000;/;
+    s/restart_delay_ms = 0;/restart_delay_ms = 0; combine_interval_ms = 600000; combine_entries = 16384;/' \
+    > "$tmp/long.cfg"
+grep -q "combine_interval_ms = 600000" "$tmp/long.cfg" || die "long.cfg: no combine_interval_ms"
+"$GALE" run "$tmp/long.cfg" 2> "$tmp/long.err" || { cat "$tmp/long.err"; die "long run failed"; }
+check_counts long
+distinct=$(wc -l < "$tmp/want")
+lines=$(cat "$tmp/long/out"/part-* | wc -l)
+if [ "$lines" -le $((2 * distinct)) ]; then
+    echo "ok long: $lines running counts for $distinct distinct words (at most 2 each)"
+else
+    fail "long: $lines running counts for $distinct distinct words: drained before END"
+fi
+"$GALE" validate -c gale.combine.interval.ms=-1 "$tmp/long.cfg" > "$tmp/neg.out" 2>&1 &&
+    fail "combine_interval_ms = -1 was accepted"
+grep -q "combine.interval.ms.*at least 0" "$tmp/neg.out" ||
+    fail "combine_interval_ms = -1: unexpected message: $(cat "$tmp/neg.out")"
 
 finish "PASS combine"
