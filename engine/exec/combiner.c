@@ -3,7 +3,18 @@
  * entries themselves (length, hash, weight, and the bytes when short,
  * else their offset in an arena), so that a probe costs one cache line;
  * an array of table positions in insertion order gives the drain its
- * order. */
+ * order.
+ *
+ * That cache line is the cost: a table of a few thousand words is larger
+ * than the core's L1 and shared L2, and the probe's first load stalled for
+ * most of an add (docs/performance.md). So a short encoding is not looked
+ * up when it is added: its hash is computed, its slot prefetched, and it
+ * waits in a ring of AHEAD pending adds; it is looked up when AHEAD more
+ * have come (its line has arrived by then), or when the combiner is
+ * counted or drained. Pending adds are taken in order, so the drain order
+ * is unchanged; the ring only takes an add when every pending one could
+ * be a new entry (nents + npend < max_ents), so taking them never runs
+ * out of room. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +38,15 @@ typedef struct comb_ent {
     uint64_t weight;            /* tuples it stands for */
 } comb_ent_t;
 
+/* Pending adds (a power of two), and one of them. */
+#define AHEAD 8u
+
+typedef struct comb_pend {
+    uint64_t w[2];              /* key_words of the encoding */
+    uint32_t len;               /* its length, <= INLINE */
+    uint32_t hash;              /* mix() of it */
+} comb_pend_t;
+
 struct gale_combiner {
     uint32_t max_ents;
     size_t max_bytes;
@@ -37,7 +57,11 @@ struct gale_combiner {
     uint32_t nents;
     uint8_t *arena;             /* owned; max_bytes, for long encodings */
     size_t used;                /* arena bytes in use */
-    uint64_t tuples;            /* sum of the weights */
+    uint64_t tuples;            /* sum of the weights (pending adds not
+                                 * included) */
+    comb_pend_t pend[AHEAD];    /* pending adds, a ring */
+    uint32_t phead;             /* the oldest pending add */
+    uint32_t npend;             /* pending adds */
 };
 
 gale_combiner_t *
@@ -143,6 +167,50 @@ free_slot(const gale_combiner_t *c, uint32_t h)
     return i;
 }
 
+/* Adds a short encoding (key words w, length len, hash h): merged with an
+ * equal entry, or a new one. The caller made sure a new one fits. */
+static inline void
+add_inline(gale_combiner_t *c, const uint64_t w[2], uint32_t len, uint32_t h)
+{
+    comb_ent_t *e;
+    uint32_t i;
+
+    for (i = h & c->mask; (e = &c->tab[i])->len != 0; i = (i + 1) & c->mask) {
+        if (e->hash == h && e->len == len && e->u.in[0] == w[0] &&
+            e->u.in[1] == w[1]) {
+            e->weight++;
+            c->tuples++;
+            return;
+        }
+    }
+    e->len = len;
+    e->hash = h;
+    e->weight = 1;
+    e->u.in[0] = w[0];
+    e->u.in[1] = w[1];
+    c->order[c->nents++] = i;
+    c->tuples++;
+}
+
+/* Takes the oldest pending add. */
+static inline void
+settle_one(gale_combiner_t *c)
+{
+    const comb_pend_t *p = &c->pend[c->phead];
+
+    add_inline(c, p->w, p->len, p->hash);
+    c->phead = (c->phead + 1) & (AHEAD - 1);
+    c->npend--;
+}
+
+/* Takes every pending add, oldest first. */
+static void
+settle(gale_combiner_t *c)
+{
+    while (c->npend > 0)
+        settle_one(c);
+}
+
 int
 gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
 {
@@ -152,6 +220,23 @@ gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
 
     if (len < 4)
         return -EINVAL;             /* no record is this short */
+    if (len <= INLINE && c->nents + c->npend < c->max_ents) {
+        comb_pend_t *p;
+
+        key_words(rec, len, w);
+        h = mix(w[0], w[1], len);
+        __builtin_prefetch(&c->tab[h & c->mask], 1);
+        if (c->npend == AHEAD)
+            settle_one(c);
+        p = &c->pend[(c->phead + c->npend) & (AHEAD - 1)];
+        p->w[0] = w[0];
+        p->w[1] = w[1];
+        p->len = (uint32_t)len;
+        p->hash = h;
+        c->npend++;
+        return 0;
+    }
+    settle(c);
     if (len <= INLINE) {
         key_words(rec, len, w);
         h = mix(w[0], w[1], len);
@@ -188,15 +273,16 @@ gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len)
 }
 
 uint32_t
-gale_combiner_count(const gale_combiner_t *c)
+gale_combiner_count(gale_combiner_t *c)
 {
+    settle(c);
     return c->nents;
 }
 
 uint64_t
 gale_combiner_tuples(const gale_combiner_t *c)
 {
-    return c->tuples;
+    return c->tuples + c->npend;
 }
 
 int
@@ -208,6 +294,8 @@ gale_combiner_drain(gale_combiner_t *c, int (*fn)(void *arg,
     size_t base;
     int rc = 0;
 
+    settle(c);
+    n = c->nents;
     for (i = 0; i < n; i++) {
         comb_ent_t *e = &c->tab[c->order[i]];
         uint8_t b[INLINE];

@@ -35,8 +35,9 @@ void gale_combiner_destroy(gale_combiner_t **cp);
  * holds no room for an encoding it lacks (drain it, then add again); one
  * of over max_bytes never fits. */
 int gale_combiner_add(gale_combiner_t *c, const void *rec, size_t len);
-/* Distinct tuples held, and the tuples they stand for. */
-uint32_t gale_combiner_count(const gale_combiner_t *c);
+/* Distinct tuples held (settling the adds not yet looked up, see
+ * combiner.c), and the tuples they stand for. */
+uint32_t gale_combiner_count(gale_combiner_t *c);
 uint64_t gale_combiner_tuples(const gale_combiner_t *c);
 
 /* Calls fn on every encoding held, in the order they were first added,
