@@ -1,12 +1,22 @@
 /* lines.c - the "lines" spout: one tuple per line of a file, read in
  * large blocks. Bounded (GALE_DONE at end of file) or, with follow, a tail
  * of a growing file (GALE_IDLE until a new complete line arrives). The
- * byte offset of the next unread line is its position in operator state. */
+ * byte offset of the next unread line is its position in operator state.
+ *
+ * With N tasks (bounded only), the file is cut into N byte ranges of
+ * equal size at the first start, and task i emits the lines that start in
+ * range i: it begins at the first line start at or after the range's
+ * first byte, and stops at the first line start at or after its end (the
+ * last task reads to the end of the file). A line starts at offset 0 and
+ * after every newline, so each line has one task. The range is operator
+ * state too ("range": first and end offset), so that a restore reads the
+ * shares of the first start even if the file grew since. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gale/gale.h>
@@ -16,6 +26,7 @@
 #define BLOCK (1 << 20)         /* bytes per read(2) */
 #define BATCH 1024              /* lines per next() at most */
 #define POSITION_KEY "offset"   /* key in operator state "position" */
+#define RANGE_KEY "range"       /* key of the task's range, N > 1 */
 
 typedef struct lines {
     char *path;                 /* owned copy of the path parameter */
@@ -28,8 +39,51 @@ typedef struct lines {
     size_t start;               /* first byte not yet emitted */
     size_t end;                 /* bytes of buf holding file data */
     uint64_t base;              /* file offset of buf[0] */
+    bool ranged;                /* one of N > 1 tasks: a range of the file */
+    uint64_t lo;                /* ranged: the range's first byte */
+    uint64_t hi;                /* ranged: its end (UINT64_MAX: the file's) */
+    bool skip;                  /* the bytes up to the next newline are the
+                                 * end of a line of the range before */
     gale_kv_t *position;        /* operator state, engine-owned */
 } lines_t;
+
+static void
+put_u64(unsigned char *p, uint64_t v)
+{
+    int i;
+
+    for (i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Starts reading at line start or range start off: a range that does not
+ * begin the file begins after the first newline at or after off - 1. */
+static int
+seek_to(lines_t *l, uint64_t off, bool skip)
+{
+    if (skip && off > 0)
+        off--;
+    else
+        skip = false;
+    if (lseek(l->fd, (off_t)off, SEEK_SET) == (off_t)-1)
+        return -errno;
+    l->base = off;
+    l->start = l->end = 0;
+    l->eof = l->done = false;
+    l->skip = skip;
+    return 0;
+}
 
 static void
 lines_close(gale_ctx_t *ctx, void *self)
@@ -72,6 +126,34 @@ lines_open(gale_ctx_t *ctx, void **self)
         goto fail;
     }
     l->position = gale_ctx_operator_state(ctx, "position");
+    if (gale_ctx_ntasks(ctx) > 1) {
+        uint64_t n = (uint64_t)gale_ctx_ntasks(ctx);
+        uint64_t i = (uint64_t)gale_ctx_task_index(ctx);
+        struct stat st;
+        uint64_t size;
+
+        if (l->follow) {
+            gale_ctx_report_error(ctx, "lines: %s: follow reads a growing "
+                "file from one task: parallelism must be 1, not %d", path,
+                gale_ctx_ntasks(ctx));
+            rc = -EINVAL;
+            goto fail;
+        }
+        if (fstat(l->fd, &st) != 0) {
+            rc = -errno;
+            gale_ctx_report_error(ctx, "lines: %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        size = (uint64_t)st.st_size;
+        l->ranged = true;
+        l->lo = size / n * i + size % n * i / n;
+        l->hi = i + 1 == n ? UINT64_MAX :
+            size / n * (i + 1) + size % n * (i + 1) / n;
+        if ((rc = seek_to(l, l->lo, true)) != 0) {
+            gale_ctx_report_error(ctx, "lines: %s: %s", path, strerror(-rc));
+            goto fail;
+        }
+    }
     *self = l;
     return 0;
 fail:
@@ -127,7 +209,16 @@ lines_next(gale_ctx_t *ctx, void *self)
     if (l->done)
         return GALE_DONE;
     while (emitted < BATCH) {
+        if (l->ranged && !l->skip && l->base + l->start >= l->hi) {
+            l->done = true;         /* the next range's first line */
+            return emitted > 0 ? GALE_EMITTED : GALE_DONE;
+        }
         nl = memchr(l->buf + l->start, '\n', l->end - l->start);
+        if (nl != NULL && l->skip) {
+            l->start = (size_t)(nl - l->buf) + 1;
+            l->skip = false;
+            continue;
+        }
         if (nl != NULL) {
             if ((rc = emit_line(ctx, l, (size_t)(nl - l->buf) - l->start)) < 0)
                 return rc;
@@ -135,6 +226,8 @@ lines_next(gale_ctx_t *ctx, void *self)
             emitted++;
             continue;
         }
+        if (l->skip)
+            l->start = l->end;      /* all of it the line before's */
         if (l->eof && !l->follow)
             break;
         if ((rc = make_room(l)) < 0)
@@ -158,8 +251,10 @@ lines_next(gale_ctx_t *ctx, void *self)
     }
     if (emitted == BATCH)
         return GALE_EMITTED;
-    /* Bounded, at the end: the last line may lack its newline. */
-    if (l->start < l->end) {
+    /* Bounded, at the end: the last line may lack its newline (unless it
+     * is the end of a line of the range before). */
+    if (l->start < l->end && !l->skip &&
+        (!l->ranged || l->base + l->start < l->hi)) {
         if ((rc = emit_line(ctx, l, l->end - l->start)) < 0)
             return rc;
         l->start = l->end;
@@ -169,25 +264,24 @@ lines_next(gale_ctx_t *ctx, void *self)
     return emitted > 0 ? GALE_EMITTED : GALE_DONE;
 }
 
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* Records the offset of the next unread line (8 bytes, little-endian). */
+/* Records the offset of the next unread line (8 bytes, little-endian),
+ * and a ranged task's range (first byte, end: 16 bytes). Before the first
+ * line of the range is found, the next unread line is the range's. */
 static int
 lines_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
 {
     lines_t *l = self;
-    unsigned char v[8];
+    unsigned char v[16];
+    int rc;
 
-    put_u64(v, l->base + l->start);
-    return gale_kv_put(l->position, POSITION_KEY, strlen(POSITION_KEY),
-        v, sizeof v);
+    (void)ctx, (void)checkpoint_id;
+    put_u64(v, l->skip ? l->lo : l->base + l->start);
+    if ((rc = gale_kv_put(l->position, POSITION_KEY, strlen(POSITION_KEY),
+        v, 8)) != 0 || !l->ranged)
+        return rc;
+    put_u64(v, l->lo);
+    put_u64(v + 8, l->hi);
+    return gale_kv_put(l->position, RANGE_KEY, strlen(RANGE_KEY), v, 16);
 }
 
 /* Seeks to the recorded offset (none recorded: the start). -EINVAL for a
@@ -196,26 +290,27 @@ static int
 lines_restore(gale_ctx_t *ctx, void *self)
 {
     lines_t *l = self;
-    const unsigned char *v;
     const void *vp;
-    uint64_t off = 0;
+    uint64_t off;
     size_t len;
-    int i;
 
+    (void)ctx;
+    if (l->ranged && gale_kv_get(l->position, RANGE_KEY, strlen(RANGE_KEY),
+        &vp, &len) == 0) {
+        if (len != 16)
+            return -EINVAL;
+        l->lo = get_u64(vp);
+        l->hi = get_u64((const unsigned char *)vp + 8);
+    }
     if (gale_kv_get(l->position, POSITION_KEY, strlen(POSITION_KEY),
         &vp, &len) != 0)
-        return 0;
+        return l->ranged ? seek_to(l, l->lo, true) : 0;
     if (len != 8)
         return -EINVAL;
-    v = vp;
-    for (i = 0; i < 8; i++)
-        off |= (uint64_t)v[i] << (8 * i);
-    if (lseek(l->fd, (off_t)off, SEEK_SET) == (off_t)-1)
-        return -errno;
-    l->base = off;
-    l->start = l->end = 0;
-    l->eof = l->done = false;
-    return 0;
+    off = get_u64(vp);
+    /* A ranged task still before its first line recorded the range's
+     * first byte, which may be inside a line of the range before. */
+    return seek_to(l, off, l->ranged && off == l->lo);
 }
 
 static const gale_param_spec_t lines_params[] = {

@@ -812,6 +812,155 @@ START_TEST(test_lines_follow)
 }
 END_TEST
 
+/* The text of the ranged tests: lines of 0 to 2 999 bytes (one far longer
+ * than a range of 7), CRLF, empty lines, no final newline. Writes the
+ * lines' expected tuples into want (n of them) and returns the text. */
+static char *
+ranged_text(char ***want, size_t *n)
+{
+    size_t cap = 1 << 16, len = 0, i, k, wl;
+    char *t = malloc(cap), **w = calloc(400, sizeof *w);
+
+    for (i = 0; i < 400; i++) {
+        wl = i == 200 ? 2999 : (i * 37) % 23;
+        if (i % 50 == 7)
+            wl = 0;
+        if (len + wl + 3 >= cap)
+            t = realloc(t, cap *= 2);
+        w[i] = malloc(wl + 1);
+        for (k = 0; k < wl; k++)
+            w[i][k] = t[len + k] = (char)('a' + (i + k) % 26);
+        w[i][wl] = '\0';
+        len += wl;
+        if (i % 9 == 4)
+            t[len++] = '\r';
+        if (i < 399)
+            t[len++] = '\n';
+    }
+    t[len] = '\0';
+    *want = w;
+    *n = 400;
+    return t;
+}
+
+START_TEST(test_lines_ranged)
+{
+    /* N tasks, each its range: their outputs, in task order, are the
+     * file's lines, each once, for N = 1..12. */
+    const gale_component_def_t *def = &gale_builtin_lines;
+    char **want, *text, *path;
+    size_t nwant, got, k;
+    int n, i;
+
+    text = ranged_text(&want, &nwant);
+    path = write_file("ranged.txt", text);
+    for (n = 1; n <= 12; n++) {
+        got = 0;
+        for (i = 0; i < n; i++) {
+            gale_ctx_t *c = ctx_new(i, n);
+            void *self;
+
+            set_str(c, "path", path);
+            ck_assert_int_eq(def->spout->open(c, &self), 0);
+            drain(def, c, self);
+            for (k = 0; k < nemitted(c); k++, got++) {
+                ck_assert_uint_lt(got, nwant);
+                ck_assert_msg(strcmp(out_str(c, k), want[got]) == 0,
+                    "n=%d task %d: line %zu differs", n, i, got);
+            }
+            def->spout->close(c, self);
+            ctx_free(c);
+        }
+        ck_assert_msg(got == nwant, "n=%d: %zu lines of %zu", n, got, nwant);
+    }
+    for (k = 0; k < nwant; k++)
+        free(want[k]);
+    free(want);
+    free(text);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_lines_ranged_restore)
+{
+    /* Task 1 of 3 snapshotted before its first line and after 1 024 lines,
+     * restored from each: the rest of its range, once; the range recorded
+     * is kept though the file grew since. */
+    const gale_component_def_t *def = &gale_builtin_lines;
+    char *text = malloc(6000 * 8), *path, want[16];
+    size_t i, pos = 0, first;
+    gale_ctx_t *a = ctx_new(1, 3), *b = ctx_new(1, 3), *c = ctx_new(1, 3);
+    void *sa, *sb, *sc;
+    FILE *f;
+
+    for (i = 0; i < 6000; i++)
+        pos += (size_t)sprintf(text + pos, "l%05zu\n", i);
+    path = write_file("ranged-many.txt", text);
+    set_str(a, "path", path);
+    set_str(b, "path", path);
+    set_str(c, "path", path);
+    ck_assert_int_eq(def->spout->open(a, &sa), 0);
+    ck_assert_int_eq(def->spout->snapshot(a, sa, 1), 0);
+    /* The file grows: a task that restores keeps the first start's range. */
+    ck_assert_ptr_nonnull(f = fopen(path, "a"));
+    fputs("extra1\nextra2\n", f);
+    fclose(f);
+    b->kvs[0] = a->kvs[0];
+    b->nkv = 1;
+    ck_assert_int_eq(def->spout->open(b, &sb), 0);
+    ck_assert_int_eq(def->spout->restore(b, sb), 0);
+    drain(def, b, sb);
+    /* Range 1 of 3 of 42 000 bytes: [14 000, 28 000), lines 2 000..3 999. */
+    ck_assert_uint_eq(nemitted(b), 2000);
+    first = 2000;
+    for (i = 0; i < 2000; i++) {
+        sprintf(want, "l%05zu", i + first);
+        ck_assert_str_eq(out_str(b, i), want);
+    }
+    ck_assert_int_eq(def->spout->next(a, sa), GALE_EMITTED);
+    ck_assert_uint_eq(nemitted(a), 1024);
+    ck_assert_int_eq(def->spout->snapshot(a, sa, 2), 0);
+    c->kvs[0] = a->kvs[0];
+    c->nkv = 1;
+    a->nkv = 0;
+    b->nkv = 0;
+    ck_assert_int_eq(def->spout->open(c, &sc), 0);
+    ck_assert_int_eq(def->spout->restore(c, sc), 0);
+    drain(def, c, sc);
+    ck_assert_uint_eq(nemitted(c), 2000 - 1024);
+    sprintf(want, "l%05zu", first + 1024);
+    ck_assert_str_eq(out_str(c, 0), want);
+    sprintf(want, "l%05zu", first + 1999);
+    ck_assert_str_eq(out_str(c, 2000 - 1024 - 1), want);
+    def->spout->close(a, sa);
+    def->spout->close(b, sb);
+    def->spout->close(c, sc);
+    ctx_free(a);
+    ctx_free(b);
+    ctx_free(c);
+    free(path);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_lines_ranged_follow_refused)
+{
+    gale_ctx_t *c = ctx_new(0, 2);
+    char *path = write_file("f.txt", "x\n"), *msg;
+    void *self = NULL;
+
+    set_str(c, "path", path);
+    set_bool(c, "follow", true);
+    ck_assert_int_eq(gale_builtin_lines.spout->open(c, &self), -EINVAL);
+    ck_assert_int_gt(asprintf(&msg, "lines: %s: follow reads a growing file "
+        "from one task: parallelism must be 1, not 2", path), 0);
+    ck_assert_str_eq(c->error, msg);
+    free(msg);
+    free(path);
+    ctx_free(c);
+}
+END_TEST
+
 /* ---- random_sentence ---------------------------------------------------- */
 
 START_TEST(test_random_sentence)
@@ -1828,6 +1977,9 @@ main(void)
     tcase_add_test(sp, test_lines_missing_file);
     tcase_add_test(sp, test_lines_snapshot_restore);
     tcase_add_test(sp, test_lines_follow);
+    tcase_add_test(sp, test_lines_ranged);
+    tcase_add_test(sp, test_lines_ranged_restore);
+    tcase_add_test(sp, test_lines_ranged_follow_refused);
     tcase_add_test(sp, test_random_sentence);
     tcase_add_test(sp, test_random_sentence_default_rate);
     tcase_add_test(bo, test_split_whitespace_runs);

@@ -42,6 +42,46 @@ awk -F '\t' '{ if ($2 + 0 > m[$1] + 0) m[$1] = $2 }
     END { for (w in m) print w, m[w] }' out/part-00000* | sort >got
 cmp -s want got || { fail "counts differ:"; diff want got | head; }
 
+# parallelism 3: each task reads its third of the file (in.txt ten times,
+# so that the run lasts several checkpoints); the same counts, also
+# through a crash at a failpoint (mid-snapshot) and the resume, the sink
+# committing each running count once. Follow with parallelism 3 is
+# refused.
+for i in 1 2 3 4 5 6 7 8 9 10; do cat in.txt; echo; done >big.txt
+tr -d '\r' <big.txt | tr 'A-Z\t' 'a-z ' | tr -s ' ' '\n' | sed '/^$/d' |
+    sort | uniq -c | awk '{ print $2, $1 }' >pwant
+sed 's/type = "lines"; path = "in.txt";/type = "lines"; parallelism = 3; path = "big.txt";/;
+     s/name = "lines-count";/name = "lines-par"; config = { checkpoint = { interval_ms = 50; dir = "par-state"; }; restart_delay_ms = 0; };/;
+     s/lower = true; parallelism = 2;/lower = true; parallelism = 3;/;
+     s/path = "out";/path = "pout";/' lines.cfg >par.cfg
+grep -q 'parallelism = 3; path = "big.txt"' par.cfg || fail "par.cfg: sed did not apply"
+# par_check NAME: the committed counts equal pwant, each count once.
+par_check() {
+    awk -F '\t' '{ if ($2 + 0 > m[$1] + 0) m[$1] = $2 }
+        END { for (w in m) print w, m[w] }' pout/part-00000* | sort >"$1.got"
+    cmp -s pwant "$1.got" || { fail "$1: counts differ:"; diff pwant "$1.got" | head; }
+    dups=$(cut -f1,2 pout/part-00000* | sort | uniq -d | head -3)
+    [ -z "$dups" ] || fail "$1: counts committed twice: $dups"
+}
+if ! "$GALE" run par.cfg >par.out 2>par.err; then
+    fail "gale run par.cfg exited non-zero"
+    cat par.err
+fi
+par_check par
+rm -rf pout par-state
+GALE_FAILPOINT=snapshot_write:25 "$GALE" run par.cfg >par1.out 2>par1.err
+rc=$?
+[ "$rc" -eq 86 ] || fail "parallelism 3: failpoint run exited $rc, not 86"
+"$GALE" run par.cfg >par2.out 2>par2.err || { fail "parallelism 3: resume failed"; cat par2.err; }
+grep -q "restoring checkpoint" par2.err || fail "parallelism 3: the resume restored no checkpoint"
+par_check par-crash
+sed 's/path = "big.txt";/path = "big.txt"; follow = true;/' par.cfg >parf.cfg
+if "$GALE" run parf.cfg >parf.out 2>parf.err; then
+    fail "follow with parallelism 3 was accepted"
+elif ! grep -q "follow reads a growing file from one task: parallelism must be 1, not 3" parf.err; then
+    fail "follow with parallelism 3: unexpected message: $(cat parf.err)"
+fi
+
 # follow: lines appended while gale runs are read; SIGINT stops it and
 # the sink (guarantee none: no checkpoints) flushes what it has.
 printf 'one\ntwo\n' >grow.txt
