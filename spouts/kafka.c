@@ -33,6 +33,7 @@
 #include <gale/gale.h>
 
 #include "common/kafkaconf.h"
+#include "common/le.h"
 #include "spouts/builtins.h"
 #include "spouts/pace.h"
 
@@ -1046,26 +1047,6 @@ kafka_next(gale_ctx_t *ctx, void *self)
     return consume(ctx, k);
 }
 
-static void
-put_i64(unsigned char *b, int64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        b[i] = (unsigned char)((uint64_t)v >> (8 * i));
-}
-
-static int64_t
-get_i64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    return (int64_t)v;
-}
-
 /* Writes key "<what>:<topic>:<partition>" -> v. */
 static int
 put_pos(kafka_t *k, const char *what, const part_t *p, int64_t v)
@@ -1076,7 +1057,7 @@ put_pos(kafka_t *k, const char *what, const part_t *p, int64_t v)
 
     if (n < 0 || (size_t)n >= sizeof key)
         return -ENAMETOOLONG;
-    put_i64(b, v);
+    gale_put_le(b, (uint64_t)v, 8);
     return gale_kv_put(k->position, key, (size_t)n, b, sizeof b);
 }
 
@@ -1155,9 +1136,9 @@ load_pos(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
         (e = add_part(k, topic, (int32_t)p)) == NULL)
         return -ENOMEM;
     if (strcmp(buf, "next") == 0)
-        e->next = get_i64(val);
+        e->next = (int64_t)gale_get_le(val, 8);
     else if (strcmp(buf, "end") == 0)
-        e->end = get_i64(val);
+        e->end = (int64_t)gale_get_le(val, 8);
     return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include <gale/gale.h>
 
+#include "common/le.h"
 #include "spouts/builtins.h"
 
 #define BLOCK (1 << 20)         /* bytes per read(2) */
@@ -46,26 +47,6 @@ typedef struct lines {
                                  * end of a line of the range before */
     gale_kv_t *position;        /* operator state, engine-owned */
 } lines_t;
-
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* Starts reading at line start or range start off: a range that does not
  * begin the file begins after the first newline at or after off - 1. */
@@ -275,12 +256,12 @@ lines_snapshot(gale_ctx_t *ctx, void *self, uint64_t checkpoint_id)
     int rc;
 
     (void)ctx, (void)checkpoint_id;
-    put_u64(v, l->skip ? l->lo : l->base + l->start);
+    gale_put_le(v, l->skip ? l->lo : l->base + l->start, 8);
     if ((rc = gale_kv_put(l->position, POSITION_KEY, strlen(POSITION_KEY),
         v, 8)) != 0 || !l->ranged)
         return rc;
-    put_u64(v, l->lo);
-    put_u64(v + 8, l->hi);
+    gale_put_le(v, l->lo, 8);
+    gale_put_le(v + 8, l->hi, 8);
     return gale_kv_put(l->position, RANGE_KEY, strlen(RANGE_KEY), v, 16);
 }
 
@@ -299,15 +280,15 @@ lines_restore(gale_ctx_t *ctx, void *self)
         &vp, &len) == 0) {
         if (len != 16)
             return -EINVAL;
-        l->lo = get_u64(vp);
-        l->hi = get_u64((const unsigned char *)vp + 8);
+        l->lo = gale_get_le(vp, 8);
+        l->hi = gale_get_le((const uint8_t *)vp + 8, 8);
     }
     if (gale_kv_get(l->position, POSITION_KEY, strlen(POSITION_KEY),
         &vp, &len) != 0)
         return l->ranged ? seek_to(l, l->lo, true) : 0;
     if (len != 8)
         return -EINVAL;
-    off = get_u64(vp);
+    off = gale_get_le(vp, 8);
     /* A ranged task still before its first line recorded the range's
      * first byte, which may be inside a line of the range before. */
     return seek_to(l, off, l->ranged && off == l->lo);
