@@ -17,6 +17,13 @@
  * which is why records wait in the checkpoint rather than in an open
  * Kafka transaction.
  *
+ * With marker_topic set, the marker is a record of that topic instead
+ * (partition 0, key "<prefix>-<component>-<staging task index>", value
+ * the checkpoint id in decimal), produced in the same transaction; a
+ * restore reads the partition's committed tail for the newest record of
+ * its key. Same protocol, for clusters that do not keep transactional
+ * offset commits (librdkafka's mock cluster, docs/kafka.md).
+ *
  * at_least_once and none: an idempotent producer sends in execute();
  * at_least_once waits at each barrier until every record is acknowledged.
  */
@@ -44,6 +51,7 @@ typedef struct ksink {
     char *topic;                /* owned */
     char *prefix;               /* owned: transactional.id prefix */
     char *brokers;              /* owned copy, for messages */
+    char *marker_topic;         /* owned; NULL: markers are group offsets */
     bool transactional;         /* exactly_once */
     bool acked;                 /* at_least_once: flush at barriers */
     gale_field_t key, value;    /* fields; value.name NULL = whole tuple */
@@ -168,6 +176,7 @@ ksink_cleanup(gale_ctx_t *ctx, void *self)
     free(s->topic);
     free(s->prefix);
     free(s->brokers);
+    free(s->marker_topic);
     free(s->last_error);
     free(s);
 }
@@ -205,6 +214,10 @@ ksink_prepare(gale_ctx_t *ctx, void **self)
         goto fail;
     }
     if ((s->topic = strdup(topic)) == NULL)
+        goto nomem;
+    if (gale_ctx_param_str(ctx, "marker_topic", NULL) != NULL &&
+        (s->marker_topic = strdup(gale_ctx_param_str(ctx, "marker_topic",
+        NULL))) == NULL)
         goto nomem;
     if (kf != NULL) {
         s->key = GALE_FIELD_INIT(gale_ctx_param_str(ctx, "key_field", NULL));
@@ -305,13 +318,14 @@ format(ksink_t *s, const gale_tuple_t *t, size_t *vlen, size_t *klen,
 /* Sends one record, waiting (served, in WAIT_MS steps) while librdkafka's
  * queue is full. 0 or -errno (reported). */
 static int
-send_record(ksink_t *s, const void *k, size_t klen, bool null_key,
-    const void *v, size_t vlen)
+send_to(ksink_t *s, const char *topic, int32_t part, const void *k,
+    size_t klen, bool null_key, const void *v, size_t vlen)
 {
     rd_kafka_resp_err_t err;
 
     for (;;) {
-        err = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->topic),
+        err = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_PARTITION(part),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(null_key ? NULL : k, null_key ? 0 : klen),
             RD_KAFKA_V_VALUE((void *)v, vlen), RD_KAFKA_V_END);
@@ -323,10 +337,19 @@ send_record(ksink_t *s, const void *k, size_t klen, bool null_key,
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         gale_ctx_report_error(s->ctx, "kafka_sink %s: cannot send to %s: %s",
-            s->brokers, s->topic, rd_kafka_err2str(err));
+            s->brokers, topic, rd_kafka_err2str(err));
         return -EIO;
     }
     return 0;
+}
+
+/* Sends one record of the sink's topic, partitioned by its key. */
+static int
+send_record(ksink_t *s, const void *k, size_t klen, bool null_key,
+    const void *v, size_t vlen)
+{
+    return send_to(s, s->topic, RD_KAFKA_PARTITION_UA, k, klen, null_key,
+        v, vlen);
 }
 
 static void
@@ -514,6 +537,109 @@ marker_group(const ksink_t *s, int index, char *buf, size_t len)
         gale_ctx_component(s->ctx), index);
 }
 
+/* A consumer with settings kv (name, value, ..., NULL) on the sink's
+ * brokers, to read markers; NULL after reporting why not. */
+static rd_kafka_t *
+marker_reader(ksink_t *s, const char **kv)
+{
+    char errstr[512], *cause = NULL;
+    rd_kafka_conf_t *conf;
+    rd_kafka_t *c;
+
+    if ((conf = gale_kafkaconf_new(s->ctx, kv, &cause)) == NULL) {
+        gale_ctx_report_error(s->ctx, "kafka_sink: %s", cause ? cause : "out of memory");
+        free(cause);
+        return NULL;
+    }
+    if ((c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
+        rd_kafka_conf_destroy(conf);
+        gale_ctx_report_error(s->ctx, "kafka_sink: %s", errstr);
+    }
+    return c;
+}
+
+/* Records read back from the marker partition's end at first; each
+ * try that finds no marker of the key reads four times as many. */
+#define MARKER_WINDOW 1024
+
+/* The newest marker record of key name in partition 0 of the marker
+ * topic, read_committed: its checkpoint id, 0 if there is none, -errno
+ * (reported) when the brokers cannot tell within timeout_ms. */
+static int64_t
+marker_record_upto(ksink_t *s, const char *name)
+{
+    char group[640];
+    const char *kv[] = { "group.id", group, "enable.auto.commit", "false",
+        "isolation.level", "read_committed", "enable.partition.eof", "true",
+        NULL };
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    rd_kafka_message_t *m;
+    rd_kafka_t *c;
+    uint64_t t0 = gale_now_ns();
+    int64_t lo = 0, hi = -1, from, found = -1, window = MARKER_WINDOW, v;
+    size_t nlen = strlen(name);
+    char num[32], *end;
+    bool eof;
+
+#define LEFT_MS() (s->timeout_ms - (int64_t)((gale_now_ns() - t0) / 1000000))
+    snprintf(group, sizeof group, "%s.reader", name);
+    if ((c = marker_reader(s, kv)) == NULL)
+        return -EIO;
+    while (LEFT_MS() > 0 && !gale_ctx_cancelled(s->ctx) &&
+        (err = rd_kafka_query_watermark_offsets(c, s->marker_topic, 0, &lo,
+        &hi, (int)WAIT_MS * 10)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        ;
+    while (err == RD_KAFKA_RESP_ERR_NO_ERROR && found < 0) {
+        from = hi - window > lo ? hi - window : lo;
+        if (from >= hi) {
+            found = 0;              /* an empty partition: no marker */
+            break;
+        }
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, s->marker_topic, 0)->offset = from;
+        err = rd_kafka_assign(c, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        eof = false;
+        while (err == RD_KAFKA_RESP_ERR_NO_ERROR && !eof) {
+            if (LEFT_MS() <= 0 || gale_ctx_cancelled(s->ctx)) {
+                err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+                break;
+            }
+            if ((m = rd_kafka_consumer_poll(c, (int)WAIT_MS)) == NULL)
+                continue;
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                eof = true;
+            } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                gale_ctx_log(s->ctx, GALE_LOG_WARN, "kafka_sink %s: reading "
+                    "markers of %s: %s", s->brokers, s->marker_topic,
+                    rd_kafka_message_errstr(m));
+            } else if (m->key_len == nlen && memcmp(m->key, name, nlen) == 0 &&
+                m->len > 0 && m->len < sizeof num) {
+                memcpy(num, m->payload, m->len);
+                num[m->len] = '\0';
+                v = strtoll(num, &end, 10);
+                if (*end == '\0' && v >= 0 && v > found)
+                    found = v;
+            }
+            rd_kafka_message_destroy(m);
+        }
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+        if (found < 0 && from == lo)
+            found = 0;              /* read all: none of this key */
+        window *= 4;
+    }
+#undef LEFT_MS
+    if (found < 0)
+        gale_ctx_report_error(s->ctx, "kafka_sink %s: cannot read what was "
+            "published (marker topic %s, key %s): %s", s->brokers,
+            s->marker_topic, name, rd_kafka_err2str(err));
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return found < 0 ? -EIO : found;
+}
+
 /* The last checkpoint id published for task index's batches: 0 if none,
  * -errno (reported) when the brokers cannot tell within timeout_ms. */
 static int64_t
@@ -522,24 +648,20 @@ published_upto(ksink_t *s, int index)
     const char *kv[] = { "group.id", NULL, "enable.auto.commit", "false", NULL };
     rd_kafka_topic_partition_list_t *l;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    rd_kafka_conf_t *conf;
     rd_kafka_t *c;
-    char group[600], errstr[512], *cause = NULL;
+    char group[600];
     uint64_t start = gale_now_ns();
     int64_t off = -EIO;
 
     marker_group(s, index, group, sizeof group);
+    if (s->marker_topic != NULL) {
+        /* The record's key is the group's name without ".published". */
+        group[strlen(group) - strlen(".published")] = '\0';
+        return marker_record_upto(s, group);
+    }
     kv[1] = group;
-    if ((conf = gale_kafkaconf_new(s->ctx, kv, &cause)) == NULL) {
-        gale_ctx_report_error(s->ctx, "kafka_sink: %s", cause ? cause : "out of memory");
-        free(cause);
-        return -EINVAL;
-    }
-    if ((c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
-        rd_kafka_conf_destroy(conf);
-        gale_ctx_report_error(s->ctx, "kafka_sink: %s", errstr);
+    if ((c = marker_reader(s, kv)) == NULL)
         return -EIO;
-    }
     l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, s->topic, 0);
     while ((int64_t)((gale_now_ns() - start) / 1000000) < s->timeout_ms &&
@@ -675,6 +797,18 @@ publish(ksink_t *s, uint64_t upto, bool check)
         if (j < es.n)
             continue;
         marker_group(s, es.e[i].index, group, sizeof group);
+        if (s->marker_topic != NULL) {
+            char num[32];
+            int nn = snprintf(num, sizeof num, "%" PRIu64, es.e[i].id);
+
+            group[strlen(group) - strlen(".published")] = '\0';
+            if ((rc = send_to(s, s->marker_topic, 0, group, strlen(group),
+                false, num, (size_t)nn)) != 0) {
+                e = txn_call(s, do_abort);
+                goto out;
+            }
+            continue;
+        }
         offs = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(offs, s->topic, 0)->offset =
             (int64_t)es.e[i].id;
@@ -755,6 +889,7 @@ static const gale_param_spec_t ksink_params[] = {
     { "key_field", GALE_STRING, false, "the field that keys each record; default none" },
     { "value_field", GALE_STRING, false, "the field that is the value; default the whole tuple, tab-separated" },
     { "transactional_id", GALE_STRING, false, "prefix of the transactional ids; default the topology name" },
+    { "marker_topic", GALE_STRING, false, "exactly_once: keep the published markers as records of this topic (partition 0) instead of group offsets" },
     { "timeout_ms", GALE_INT, false, "longest wait on the brokers for one step; default 60000" },
     { "max_buffer_mb", GALE_INT, false, "exactly_once: records between two checkpoints at most; default 256" },
     { "properties", GALE_NULL, false, "librdkafka settings, [\"name=value\", ...]" },
