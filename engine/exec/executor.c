@@ -26,7 +26,9 @@
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
 #include "engine/exec/watermark.h"
+#include "engine/metrics/chanreport.h"
 #include "engine/metrics/userstats.h"
+#include "engine/transport/chanstat.h"
 
 /* The operator state where the engine keeps a task's event time across a
  * restore: "in.<task index>" its input watermark, "max.<task index>" the
@@ -170,8 +172,72 @@ chain_failed(gale_exec_t *e)
     return true;
 }
 
-/* Sends the STATS report's last part: the tasks' named counters
- * (gale_ctx_count; engine/metrics/userstats.h). */
+/* Whether the task at the other end of a channel runs in this process:
+ * then both ends count into the process's chanstat table. */
+static bool
+peer_local(const gale_exec_t *e, int task)
+{
+    const gale_plan_t *p = e->cfg.plan;
+
+    return e->cfg.one_process || p->tasks[task - 1].worker ==
+        p->execs[e->cfg.exec].worker;
+}
+
+/* Sends the STATS report's last part: the channels inside this process
+ * that the executor receives or sends on (engine/metrics/chanreport.h),
+ * read from the process's counts, off the data path. */
+static void
+send_report_chans(gale_exec_t *e)
+{
+    const gale_plan_t *p = e->cfg.plan;
+    gale_chanstat_read_t r;
+    gale_chanreport_t c;
+    gale_buf_t b;
+    size_t k;
+    int id;
+
+    gale_buf_init(&b, 64);
+    gale_chanreport_begin(&b);
+    for (k = 0; e->cfg.chanstat != NULL && k < gale_inlet_count(e->inlet);
+        k++) {
+        id = gale_inlet_channel_id(e->inlet, (int)k);
+        if (!peer_local(e, p->chans[id].from_task) ||
+            gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+            continue;
+        memset(&c, 0, sizeof c);
+        c.channel = id;
+        c.side = GALE_CHAN_IN;
+        /* Our own counts do not move while we read: sent - received is
+         * what the channel held when 'sent' was read. */
+        c.frames = r.sent_frames > r.recv_frames ?
+            (uint32_t)(r.sent_frames - r.recv_frames) : 0;
+        c.tuples = r.sent_tuples > r.recv_tuples ?
+            r.sent_tuples - r.recv_tuples : 0;
+        c.window = (uint32_t)gale_outlet_window(e->outlet);
+        gale_chanreport_add(&b, &c);
+    }
+    for (k = 0; e->cfg.chanstat != NULL && k < gale_outlet_count(e->outlet);
+        k++) {
+        id = gale_outlet_channel_id(e->outlet, (int)k);
+        if (!peer_local(e, p->chans[id].to_task) ||
+            gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+            continue;
+        memset(&c, 0, sizeof c);
+        c.channel = id;
+        c.side = GALE_CHAN_OUT;
+        c.frames = r.sent_frames > r.recv_frames ?
+            (uint32_t)(r.sent_frames - r.recv_frames) : 0;
+        c.tuples = r.sent_tuples > r.recv_tuples ?
+            r.sent_tuples - r.recv_tuples : 0;
+        c.window = (uint32_t)gale_outlet_window(e->outlet);
+        gale_chanreport_add(&b, &c);
+    }
+    zmq_send(e->report, b.data, b.len, 0);
+    gale_buf_release(&b);
+}
+
+/* Sends the STATS report's fourth part: the tasks' named counters
+ * (gale_ctx_count; engine/metrics/userstats.h), then the fifth. */
 static void
 send_report_user(gale_exec_t *e)
 {
@@ -186,8 +252,9 @@ send_report_user(gale_exec_t *e)
             k < GALE_USERSTATS_PER_TASK; k++)
             gale_userstats_add(&b, e->tasks[i]->task_id,
                 e->tasks[i]->counters[k].name, e->tasks[i]->counters[k].value);
-    zmq_send(e->report, b.data, b.len, 0);
+    zmq_send(e->report, b.data, b.len, ZMQ_SNDMORE);
     gale_buf_release(&b);
+    send_report_chans(e);
 }
 
 /* Sends the STATS report's third part: every task's execute latency
@@ -539,11 +606,13 @@ setup(gale_exec_t *e)
     oc.on_control = on_control;
     oc.on_wait = on_wait;
     oc.arg = e;
+    oc.chanstat = c->chanstat;
     e->outlet = gale_outlet_new(&oc, &cause);
     e->inlet = gale_inlet_new(c->zctx, chp, c->epoch, p->topo->queue_depth, &cause);
     free(chp);
     if (e->outlet == NULL || e->inlet == NULL)
         goto fail;
+    gale_inlet_set_chanstat(e->inlet, c->chanstat);
     e->chan_out = xcalloc(p->nchans + 1, sizeof *e->chan_out);
     for (k = 0; k < p->nchans; k++)
         e->chan_out[k] = -1;
