@@ -89,6 +89,10 @@ grep -q '"queuedTuples": *[1-9]' sink.json ||
 curl -s "http://$addr/api/v1/topology/slow/component/gen" > gen.json
 grep -q '"outputChannels": *\[ *{[^]]*"toComponent": *"sink"' gen.json ||
     fail "slow: no output channel to sink in gen's page: $(cat gen.json)"
+# gale top's QUEUE column (the last) has the sink's queued tuples.
+"$GALE" top --once slow > top.out 2>&1 || fail "slow: gale top failed: $(cat top.out)"
+q=$(awk '$1 == "sink" { print $NF }' top.out)
+[ "${q:-0}" -gt 0 ] || fail "slow: gale top shows no queue for sink: $(cat top.out)"
 stop
 max_qt=$(awk '$2 > m { m = $2 } END { print m + 0 }' slow.obs)
 min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' slow.obs)
