@@ -25,6 +25,8 @@
 #include "engine/run/progress.h"
 #include "engine/run/runtime.h"
 #include "engine/run/webapi.h"
+#include "engine/metrics/promtext.h"
+#include "engine/metrics/registry.h"
 #include "engine/transport/outlet.h"
 #include "engine/transport/zctx.h"
 #include "engine/wire/control.h"
@@ -243,6 +245,20 @@ describe(void *arg)
     char *text = json_dumps(j, JSON_COMPACT);
 
     json_decref(j);
+    return text;
+}
+
+/* The console's `prometheus` answer (nimbus's /metrics): the master's
+ * own /metrics text. */
+static char *
+prometheus(void *arg)
+{
+    runtime_t *rt = arg;
+    gale_registry_t *r = gale_monitor_registry(rt->monitor);
+    size_t len;
+    char *text = gale_promtext_write(r, 1e-9, &len);
+
+    gale_registry_destroy(&r);
     return text;
 }
 
@@ -874,6 +890,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.monitor = gale_monitor_new(plan, rt.progress, rt.coord, &rt.cs,
         rt.start_ns);
     gale_console_server_set_describe(rt.console, describe, &rt);
+    gale_console_server_set_prometheus(rt.console, prometheus, &rt);
     if (gale_webapi_address(plan) != NULL) {
         if ((rt.web = gale_webapi_open(gale_webapi_address(plan), plan,
             rt.monitor, web_act, &rt, &why)) == NULL) {
