@@ -11,6 +11,7 @@
 
 #include "engine/metrics/chanreport.h"
 #include "engine/metrics/histogram.h"
+#include "engine/metrics/prommerge.h"
 #include "engine/transport/chanstat.h"
 #include "engine/metrics/promtext.h"
 #include "engine/metrics/registry.h"
@@ -285,6 +286,54 @@ START_TEST(test_chanstat_counts)
 }
 END_TEST
 
+START_TEST(test_prommerge_groups_families)
+{
+    static const char a[] =
+        "# HELP gale_up 1 while up\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"a\"} 1\n"
+        "# HELP gale_lat_seconds latency\n"
+        "# TYPE gale_lat_seconds histogram\n"
+        "gale_lat_seconds_bucket{topology=\"a\",le=\"+Inf\"} 3\n"
+        "gale_lat_seconds_sum{topology=\"a\"} 0.5\n"
+        "gale_lat_seconds_count{topology=\"a\"} 3\n";
+    static const char b[] =
+        "# HELP gale_up another help, ignored\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"b\"} 1\n"
+        "not a sample\n"
+        "# HELP gale_new_total new\n"
+        "# TYPE gale_new_total counter\n"
+        "gale_new_total{topology=\"b\"} 7";     /* no final newline */
+    static const char want[] =
+        "# HELP gale_up 1 while up\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"a\"} 1\n"
+        "gale_up{topology=\"b\"} 1\n"
+        "# HELP gale_lat_seconds latency\n"
+        "# TYPE gale_lat_seconds histogram\n"
+        "gale_lat_seconds_bucket{topology=\"a\",le=\"+Inf\"} 3\n"
+        "gale_lat_seconds_sum{topology=\"a\"} 0.5\n"
+        "gale_lat_seconds_count{topology=\"a\"} 3\n"
+        "# HELP gale_new_total new\n"
+        "# TYPE gale_new_total counter\n"
+        "gale_new_total{topology=\"b\"} 7\n";
+    gale_prommerge_t *m = gale_prommerge_new();
+    size_t len;
+    char *out;
+
+    ck_assert_uint_eq(gale_prommerge_add(m, a, strlen(a)), 0);
+    ck_assert_uint_eq(gale_prommerge_add(m, b, strlen(b)), 1);
+    out = gale_prommerge_write(m, &len);
+    ck_assert_str_eq(out, want);
+    ck_assert_uint_eq(len, strlen(want));
+    free(out);
+    gale_prommerge_destroy(&m);
+    ck_assert_ptr_null(m);
+    gale_prommerge_destroy(&m);
+}
+END_TEST
+
 START_TEST(test_registry_merges_series)
 {
     gale_registry_t *r = gale_registry_new();
@@ -436,6 +485,7 @@ main(void)
     tcase_add_test(tc, test_userstats_round_trip_and_rejects);
     tcase_add_test(tc, test_chanreport_round_trip_and_rejects);
     tcase_add_test(tc, test_chanstat_counts);
+    tcase_add_test(tc, test_prommerge_groups_families);
     tcase_add_test(tc, test_registry_merges_series);
     tcase_add_test(tc, test_registry_many_series);
     tcase_add_test(tc, test_promtext_format);

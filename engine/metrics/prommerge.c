@@ -92,6 +92,44 @@ belongs(const family_t *f, const char *s, size_t len)
     return false;
 }
 
+/* Whether p (len bytes, from just after the metric name) is a sample's
+ * rest: an optional {labels} (quotes and escapes minded), a space, a
+ * number (strtod's, which takes +Inf and NaN), then nothing or a space
+ * and a timestamp. */
+static bool
+sample_rest(const char *p, size_t len)
+{
+    const char *end = p + len;
+    char num[64], *e;
+    bool quoted = false;
+    size_t n;
+
+    if (p < end && *p == '{') {
+        for (p++; p < end; p++) {
+            if (quoted && *p == '\\' && p + 1 < end)
+                p++;
+            else if (*p == '"')
+                quoted = !quoted;
+            else if (!quoted && *p == '}')
+                break;
+        }
+        if (p == end)
+            return false;
+        p++;
+    }
+    if (p == end || *p != ' ')
+        return false;
+    p++;
+    for (n = 0; p + n < end && p[n] != ' '; n++)
+        ;
+    if (n == 0 || n >= sizeof num)
+        return false;
+    memcpy(num, p, n);
+    num[n] = '\0';
+    (void)strtod(num, &e);
+    return *e == '\0';
+}
+
 size_t
 gale_prommerge_add(gale_prommerge_t *m, const char *text, size_t len)
 {
@@ -125,7 +163,7 @@ gale_prommerge_add(gale_prommerge_t *m, const char *text, size_t len)
         for (q = p; q < p + ll && name_char(*q); q++)
             ;
         nlen = (size_t)(q - p);
-        if (nlen == 0 || q == p + ll || (*q != '{' && *q != ' ')) {
+        if (nlen == 0 || !sample_rest(q, ll - nlen)) {
             dropped++;
             goto next;
         }
