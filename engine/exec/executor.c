@@ -61,6 +61,11 @@ typedef struct task_rt {
     uint64_t snap_id[PENDING_RING];
     uint64_t snap_emitted[PENDING_RING];
     uint64_t done_emitted;
+    /* Spouts, complete latency: when the task first emitted after its
+     * last snapshot (0: not yet), and that time for each recent
+     * snapshot (0: recorded, or nothing emitted). */
+    uint64_t first_emit_ns;
+    uint64_t snap_first_ns[PENDING_RING];
     int fused_from;                 /* a chain member (chain.h): the local
                                        task that feeds it; else -1 */
 } task_rt_t;
@@ -183,7 +188,29 @@ peer_local(const gale_exec_t *e, int task)
         p->execs[e->cfg.exec].worker;
 }
 
-/* Sends the STATS report's last part: the channels inside this process
+/* Sends the STATS report's last part: each task's process (bolts) or
+ * complete (spouts) latency histogram, as the third part's. */
+static void
+send_report_done_lat(gale_exec_t *e)
+{
+    const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
+    int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
+    uint8_t *part = xmalloc(GALE_HIST_PART_MAX(e->ntasks));
+    size_t len;
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        ids[i] = e->tasks[i]->task_id;
+        hs[i] = &e->tasks[i]->stats.done_lat;
+    }
+    len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
+    zmq_send(e->report, part, len, 0);
+    free(part);
+    free(ids);
+    free(hs);
+}
+
+/* Sends the STATS report's fifth part: the channels inside this process
  * that the executor receives or sends on (engine/metrics/chanreport.h),
  * read from the process's counts, off the data path. */
 static void
@@ -232,8 +259,9 @@ send_report_chans(gale_exec_t *e)
         c.window = (uint32_t)gale_outlet_window(e->outlet);
         gale_chanreport_add(&b, &c);
     }
-    zmq_send(e->report, b.data, b.len, 0);
+    zmq_send(e->report, b.data, b.len, ZMQ_SNDMORE);
     gale_buf_release(&b);
+    send_report_done_lat(e);
 }
 
 /* Sends the STATS report's fourth part: the tasks' named counters
@@ -805,13 +833,22 @@ send_end(gale_exec_t *e)
  * write operator state), then the synchronous part (the changed keys move
  * into a snapshot), handed to the writer. 0, or -1 after reporting. */
 /* "Everything <= n is complete": the tuples a spout task emitted before
- * its newest snapshot <= n are no longer pending. */
+ * its newest snapshot <= n are no longer pending. Each snapshot <= n
+ * whose interval emitted gives lat one complete latency: now less its
+ * interval's first emit, the oldest tuple it covers. */
 static void
-pending_complete(task_rt_t *tr, uint64_t n)
+pending_complete(task_rt_t *tr, uint64_t n, gale_hist_t *lat)
 {
-    uint64_t best = 0;
+    uint64_t best = 0, now = gale_now_ns();
     int k;
 
+    for (k = 0; k < PENDING_RING; k++) {
+        if (tr->snap_id[k] != 0 && tr->snap_id[k] <= n &&
+            tr->snap_first_ns[k] != 0) {
+            gale_hist_record_n(lat, now - tr->snap_first_ns[k], 1);
+            tr->snap_first_ns[k] = 0;
+        }
+    }
     for (k = 0; k < PENDING_RING; k++) {
         if (tr->snap_id[k] != 0 && tr->snap_id[k] <= n && tr->snap_id[k] > best) {
             best = tr->snap_id[k];
@@ -848,6 +885,9 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
         task_rt_t *tr = &e->trt[i];
 
         tr->snap_id[n % PENDING_RING] = n;
+        /* Set when the task emitted since its snapshot before. */
+        tr->snap_first_ns[n % PENDING_RING] = tr->first_emit_ns;
+        tr->first_emit_ns = 0;
         tr->snap_emitted[n % PENDING_RING] = t->stats.emitted;
     }
     snap = gale_snap_take(t->state, t->task_id, n);
@@ -1132,7 +1172,7 @@ handle_pending(gale_exec_t *e)
                 t->def->bolt->checkpoint_complete;
 
             if (t->def->kind == GALE_SPOUT)
-                pending_complete(&e->trt[i], n);
+                pending_complete(&e->trt[i], n, &t->stats.done_lat);
             if (done != NULL && t->opened) {
                 gale_kvstore_set_keygroup(t->state, -1);
                 done(t, t->self, n);
@@ -1296,6 +1336,7 @@ run_spouts(gale_exec_t *e)
 {
     zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
     unsigned iter = 0;
+    uint64_t emitted;
     int i, rc, live, idle;
 
     for (;;) {
@@ -1336,7 +1377,12 @@ run_spouts(gale_exec_t *e)
                 continue;
             }
             live++;
+            emitted = t->stats.emitted;
             rc = t->def->spout->next(t, t->self);
+            /* The interval's first emit (complete latency): a compare
+             * per next(), a clock read per checkpoint interval. */
+            if (t->stats.emitted != emitted && e->trt[i].first_emit_ns == 0)
+                e->trt[i].first_emit_ns = gale_now_ns();
             if (e->aborting || chain_failed(e))
                 return -1;
             if (rc == GALE_DONE) {

@@ -42,6 +42,8 @@ struct gale_monitor {
     const gale_console_state_t *cs; /* borrowed: status word */
     uint64_t start_ns;              /* the run's start */
     gale_hist_t *hists;             /* per task (id - 1): last reported */
+    gale_hist_t *done_lat;          /* per task (id - 1): process (bolts) or
+                                       complete (spouts) latency */
     uint64_t *blocked_ns;           /* per executor: waits on full channels */
     user_counters_t *users;         /* per task (id - 1): named counters */
     gale_chanreport_t *chan_in;     /* per channel: its receiver's last
@@ -66,6 +68,7 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     m->cs = cs;
     m->start_ns = start_ns;
     m->hists = xcalloc(plan->ntasks + 1, sizeof *m->hists);
+    m->done_lat = xcalloc(plan->ntasks + 1, sizeof *m->done_lat);
     m->blocked_ns = xcalloc(plan->nexecs + 1, sizeof *m->blocked_ns);
     m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
     m->chan_in = xcalloc(plan->nchans + 1, sizeof *m->chan_in);
@@ -112,6 +115,7 @@ gale_monitor_destroy(gale_monitor_t **mp)
     free(m->chan_in);
     free(m->chan_out);
     free(m->hists);
+    free(m->done_lat);
     free(m->blocked_ns);
     free(m);
     *mp = NULL;
@@ -185,6 +189,24 @@ take_chan(void *arg, const gale_chanreport_t *e)
         m->chan_in[e->channel] = *e;
     else
         m->chan_out[e->channel] = *e;
+}
+
+/* gale_hist_part_decode callback: keeps a task's process or complete
+ * latency. */
+static void
+take_done_lat(void *arg, int32_t task, const gale_hist_t *h)
+{
+    gale_monitor_t *m = arg;
+
+    if (task >= 1 && (size_t)task <= m->plan->ntasks)
+        m->done_lat[task - 1] = *h;
+}
+
+void
+gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len)
+{
+    if (hists != NULL && len > 0)
+        (void)gale_hist_part_decode(hists, len, take_done_lat, m);
 }
 
 void
@@ -325,7 +347,8 @@ enum {
     F_TWM, F_TWM_LAG, F_TSTATE, F_TSPILL, F_CSTATE,
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN,
-    F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, NFAMILIES
+    F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, F_PLAT, F_CPLAT,
+    NFAMILIES
 };
 
 static const struct family {
@@ -418,6 +441,15 @@ static const struct family {
         "window less what the channel holds" },
     [F_CQUEUE] = { "gale_component_queue_tuples", G, "tuples waiting in "
         "the component's input channels, summed" },
+    [F_PLAT] = { "gale_component_process_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "Storm's process latency: a tuple's arrival "
+        "to its ack (bolts that ack: shell bolts, from sending the tuple to "
+        "the child to its ack)" },
+    [F_CPLAT] = { "gale_component_complete_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "complete latency, one value per completed "
+        "checkpoint: from the first tuple the spout task emitted after its "
+        "previous snapshot to the completion of the checkpoint covering "
+        "it" },
 #undef C
 #undef G
 };
@@ -503,6 +535,12 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         put(r, fam, F_CSTATE, cl, (double)rp->state_bytes);
         if (t->comps[tk->comp].kind == GALE_BOLT)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
+        /* Only where there is one: bolts that ack, spouts with
+         * checkpoints. */
+        if (t->comps[tk->comp].kind == GALE_BOLT && m->done_lat[i].count > 0)
+            gale_registry_observe(r, fam[F_PLAT], cl, &m->done_lat[i]);
+        else if (t->comps[tk->comp].kind == GALE_SPOUT && m->coord != NULL)
+            gale_registry_observe(r, fam[F_CPLAT], cl, &m->done_lat[i]);
         user_series(m, r, fam, i, tl, cl);
     }
 }
@@ -669,16 +707,22 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
     const gale_plan_t *p = m->plan;
     const gale_comp_t *comp = &p->topo->comps[c];
     const gale_comp_totals_t *tot = &now->comps[c];
-    gale_hist_t h;
+    gale_hist_t h, d;
     double er, xr, cap;
     size_t i;
+    json_t *row;
+    const char *dk = comp->kind == GALE_SPOUT ? "complete" : "process";
+    char key[40];
 
     memset(&h, 0, sizeof h);
+    memset(&d, 0, sizeof d);
     for (i = 0; i < p->ntasks; i++)
-        if (p->tasks[i].comp == c)
+        if (p->tasks[i].comp == c) {
             gale_hist_merge(&h, &m->hists[i]);
+            gale_hist_merge(&d, &m->done_lat[i]);
+        }
     rates(m, c, &er, &xr, &cap);
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
+    row = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
         "s:f, s:f, s:f, s:f, s:f, s:o, s:I}",
         "id", comp->id, "type", comp->kind == GALE_SPOUT ? "spout" : "bolt",
         "impl", comp->type != NULL ? comp->type : "",
@@ -694,6 +738,19 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
         "executeLatencyP99Ms", gale_hist_quantile(&h, 0.99) / 1e6,
         "userCounters", users_json(m, c, -1),
         "queuedTuples", (json_int_t)queued_tuples(m, c));
+    /* processLatency... (bolts) or completeLatency... (spouts): Storm's
+     * names; 0 when none was measured. */
+    snprintf(key, sizeof key, "%sLatencyMeanMs", dk);
+    json_object_set_new(row, key, json_real(d.count ? (double)d.sum / 1e6 /
+        (double)d.count : 0.0));
+    snprintf(key, sizeof key, "%sLatencyP50Ms", dk);
+    json_object_set_new(row, key, json_real(gale_hist_quantile(&d, 0.5) / 1e6));
+    snprintf(key, sizeof key, "%sLatencyP99Ms", dk);
+    json_object_set_new(row, key, json_real(gale_hist_quantile(&d, 0.99) /
+        1e6));
+    snprintf(key, sizeof key, "%sLatencyCount", dk);
+    json_object_set_new(row, key, json_integer((json_int_t)d.count));
+    return row;
 }
 
 /* Component c's channels inside a process: its inputs (queue depth)

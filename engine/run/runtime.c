@@ -316,7 +316,7 @@ read_report(runtime_t *rt, attempt_t *at)
 {
     uint8_t hb[GALE_REPORT_HDR_SIZE + 1];
     gale_report_hdr_t h;
-    zmq_msg_t part, part2, part3, part4;
+    zmq_msg_t part, part2, part3, part4, part5;
     gale_report_task_t *r = NULL;
     gale_report_ack_t ack;
     uint64_t done;
@@ -357,6 +357,7 @@ read_report(runtime_t *rt, attempt_t *at)
     zmq_msg_init(&part2);
     zmq_msg_init(&part3);
     zmq_msg_init(&part4);
+    zmq_msg_init(&part5);
     if (more && zmq_msg_recv(&part, rt->report, 0) < 0)
         goto out;
     more = 0;
@@ -370,6 +371,10 @@ read_report(runtime_t *rt, attempt_t *at)
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     if (more && zmq_msg_recv(&part4, rt->report, 0) < 0)
+        goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part5, rt->report, 0) < 0)
         goto out;
     drop_rest(rt->report);
     switch (h.type) {
@@ -387,6 +392,8 @@ read_report(runtime_t *rt, attempt_t *at)
             zmq_msg_size(&part2), zmq_msg_data(&part3), zmq_msg_size(&part3));
         gale_monitor_channels(rt->monitor, zmq_msg_data(&part4),
             zmq_msg_size(&part4));
+        gale_monitor_latencies(rt->monitor, zmq_msg_data(&part5),
+            zmq_msg_size(&part5));
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -437,6 +444,7 @@ out:
     zmq_msg_close(&part2);
     zmq_msg_close(&part3);
     zmq_msg_close(&part4);
+    zmq_msg_close(&part5);
 }
 
 /* Sends the workers their lease now and then; has the launcher look at
