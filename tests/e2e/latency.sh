@@ -96,5 +96,7 @@ curl -s "http://$addr/api/v1/topology/lat-$$/component/gen" > gen.json
 grep -q '"completeLatencyCount": *[1-9]' gen.json ||
     fail "gen's page: no completeLatencyCount: $(cat gen.json)"
 kill -INT "$pid"
-wait "$pid" 2>/dev/null
+st=0
+wait "$pid" 2>/dev/null || st=$?
+[ "$st" -eq 0 ] || { cat run.err; fail "gale exited $st after SIGINT"; }
 finish
