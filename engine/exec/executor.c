@@ -177,15 +177,21 @@ chain_failed(gale_exec_t *e)
     return true;
 }
 
-/* Whether the task at the other end of a channel runs in this process:
- * then both ends count into the process's chanstat table. */
-static bool
-peer_local(const gale_exec_t *e, int task)
+/* The frames channel id holds before its sender waits, as its receiver
+ * sees it: inside a process the sender's queue_depth plus the inlet's 1;
+ * from another worker, the credits (queue_depth: frames on the way or
+ * waiting in the bridge) plus the bridge's local leg (its 1 and the
+ * inlet's 1; engine/transport/bridge.c). */
+static uint32_t
+in_window(const gale_exec_t *e, int id)
 {
     const gale_plan_t *p = e->cfg.plan;
+    int from = p->chans[id].from_task;
 
-    return e->cfg.one_process || p->tasks[task - 1].worker ==
-        p->execs[e->cfg.exec].worker;
+    if (e->cfg.one_process || p->tasks[from - 1].worker ==
+        p->execs[e->cfg.exec].worker)
+        return (uint32_t)gale_outlet_window(e->outlet);
+    return (uint32_t)p->topo->queue_depth + 2;
 }
 
 /* Sends the STATS report's last part: each task's process (bolts) or
@@ -216,7 +222,6 @@ send_report_done_lat(gale_exec_t *e)
 static void
 send_report_chans(gale_exec_t *e)
 {
-    const gale_plan_t *p = e->cfg.plan;
     gale_chanstat_read_t r;
     gale_chanreport_t c;
     gale_buf_t b;
@@ -228,8 +233,7 @@ send_report_chans(gale_exec_t *e)
     for (k = 0; e->cfg.chanstat != NULL && k < gale_inlet_count(e->inlet);
         k++) {
         id = gale_inlet_channel_id(e->inlet, (int)k);
-        if (!peer_local(e, p->chans[id].from_task) ||
-            gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+        if (gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
             continue;
         memset(&c, 0, sizeof c);
         c.channel = id;
@@ -240,14 +244,15 @@ send_report_chans(gale_exec_t *e)
             (uint32_t)(r.sent_frames - r.recv_frames) : 0;
         c.tuples = r.sent_tuples > r.recv_tuples ?
             r.sent_tuples - r.recv_tuples : 0;
-        c.window = (uint32_t)gale_outlet_window(e->outlet);
+        c.window = in_window(e, id);
         gale_chanreport_add(&b, &c);
     }
+    /* To another worker: the leg to this process's bridge, whose window
+     * is the same as a local receiver's. */
     for (k = 0; e->cfg.chanstat != NULL && k < gale_outlet_count(e->outlet);
         k++) {
         id = gale_outlet_channel_id(e->outlet, (int)k);
-        if (!peer_local(e, p->chans[id].to_task) ||
-            gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+        if (gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
             continue;
         memset(&c, 0, sizeof c);
         c.channel = id;

@@ -205,6 +205,8 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     bc.in_chans = in;
     bc.in_peer = in_peer;
     bc.nin = nin;
+    chanstat = gale_chanstat_new(plan->nchans);
+    bc.chanstat = chanstat;
     if ((bridge = gale_bridge_start(&bc, &why)) == NULL)
         goto fail;
     memset(&ec, 0, sizeof ec);
@@ -219,7 +221,6 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     ec.ckpt_dir = dir;
     ec.restore = meta;
     ec.publish_only = o->publish_only;
-    chanstat = gale_chanstat_new(plan->nchans);
     ec.chanstat = chanstat;
     for (i = 0; i < plan->nexecs; i++) {
         if (plan->execs[i].worker != o->worker)

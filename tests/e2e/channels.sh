@@ -7,7 +7,10 @@
 # a fast bolt keeps its channel near empty and its credits near the
 # window. In every scrape the figures are consistent: a queue never holds
 # more frames than the channel's window, nor more tuples than those frames
-# can carry, and credits are never above the window.
+# can carry, and credits are never above the window. With 2 workers
+# (the generator in one, the bolt in the other) the same holds across
+# the bridge: the receiver's window is the credits plus the bridge's
+# local leg (queue_depth + 2), the sender's its leg to the bridge.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 plugin=$(build_file tests/plugins/testkit.so)
@@ -24,11 +27,13 @@ val() {
         END { if (k == 1) print v }' scrape
 }
 
-# run NAME DEPTH BATCH SPOUT_EXTRA BOLT: writes NAME.cfg and starts it.
+# run NAME DEPTH BATCH SPOUT_EXTRA BOLT: writes NAME.cfg (with $workers
+# workers) and starts it.
+workers=1
 run() {
     cat > "$1.cfg" <<CFG
 name = "$1";
-config = { queue_depth = $2; batch_size = $3; batch_bytes = 65536;
+config = { workers = $workers; queue_depth = $2; batch_size = $3; batch_bytes = 65536;
            flush_interval_ms = 5; guarantee = "none"; chaining = false; };
 spouts = ( { id = "gen"; type = "generator"; mode = "words"; seed = 7;
              fields = ["word"]; $4 } );
@@ -57,12 +62,13 @@ observe() {
         # The first reports may not be in yet.
         [ -n "$qf" ] && [ -n "$cr" ] || continue
         echo "$qf $qt $w $cr" >> "$1.obs"
-        [ "$w" -eq $((depth + 1)) ] ||
-            fail "$1: window $w, not queue_depth + 1 = $((depth + 1))"
+        [ "$w" -eq "$rwin" ] ||
+            fail "$1: window $w, not $rwin"
         [ "$qf" -le "$w" ] || fail "$1: $qf frames queued, above the window $w"
         [ "$qt" -le $((qf * batch)) ] ||
             fail "$1: $qt tuples queued in $qf frames of at most $batch"
-        [ "$cr" -le "$w" ] || fail "$1: $cr credits, above the window $w"
+        [ "$cr" -le $((depth + 1)) ] ||
+            fail "$1: $cr credits, above the sender's window $((depth + 1))"
         [ "$(val gale_component_queue_tuples 'component="sink"')" -ge 0 ] ||
             fail "$1: no gale_component_queue_tuples for sink"
     done
@@ -81,7 +87,7 @@ stop() {
 }
 
 # The slow bolt: the channel fills, the sender runs out of credits.
-depth=4 batch=64
+depth=4 batch=64 rwin=5
 run slow $depth $batch "" "type = \"slow\"; plugin = \"$plugin\"; delay_us = 300;"
 observe slow 10
 # The component page shows the same channel from both ends.
@@ -106,7 +112,7 @@ full=$(awk '$1 >= $3 - 1 { n++ } END { print n + 0 }' slow.obs)
 [ "$full" -ge 3 ] || fail "slow: the channel was near full in only $full scrapes"
 
 # A fast bolt at 400 words/s: the channel stays near empty.
-depth=16 batch=64
+depth=16 batch=64 rwin=17
 run fast $depth $batch "rate = 400;" "type = \"slow\"; plugin = \"$plugin\"; delay_us = 1;"
 observe fast 10
 stop
@@ -115,4 +121,14 @@ min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' fast.obs)
 [ "$max_qf" -le 3 ] || fail "fast: up to $max_qf frames queued for a fast bolt"
 [ "$min_cr" -ge $((depth + 1 - 3)) ] ||
     fail "fast: gen's credits fell to $min_cr of $((depth + 1))"
+
+# Across workers: gen in worker 0, sink in worker 1 (gale plan says so).
+workers=2 depth=4 batch=64 rwin=6
+run slow2 $depth $batch "" "type = \"slow\"; plugin = \"$plugin\"; delay_us = 300;"
+observe slow2 10
+stop
+max_qt=$(awk '$2 > m { m = $2 } END { print m + 0 }' slow2.obs)
+min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' slow2.obs)
+[ "$max_qt" -gt 0 ] || fail "slow2: the bolt's input queue (in worker 1) stayed empty"
+[ "$min_cr" -eq 0 ] || fail "slow2: gen's credits (in worker 0) never reached 0 (min $min_cr)"
 finish
