@@ -9,14 +9,15 @@
  * stores its running totals of frames and tuples sent, the receiving end
  * (an inlet, or the bridge reading for another process) its totals of
  * frames and tuples received. A writer stores its own total after each
- * frame (a relaxed atomic store: a plain move on x86, no read-modify-
- * write, no lock); any thread of the process may read. This is the one
- * structure executors share instead of messaging: counters for
- * monitoring, never used for a decision on the data path.
+ * frame (atomic stores, the frames' with release order: plain moves on
+ * x86, no read-modify-write, no lock); any thread of the process may
+ * read. This is the one structure executors and the bridge share instead
+ * of messaging: counters for monitoring, never used for a decision on
+ * the data path.
  *
  * The table is created by whoever starts the executors of a process
- * (engine/run/launch_thread.c, engine/run/worker.c) before they start and
- * destroyed after they are joined.
+ * (engine/run/launch_thread.c, engine/run/worker.c) before they and the
+ * bridge start, and destroyed after they are joined and it stopped.
  */
 #ifndef GALE_CHANSTAT_H
 #define GALE_CHANSTAT_H
