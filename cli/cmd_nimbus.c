@@ -19,7 +19,7 @@
 
 static const gale_cmd_info_t nimbus_info = {
     .name = "nimbus", .operands = "[--cluster FILE] [--key NAME|PATH] "
-        "[--log FILE] [--http ADDR]",
+        "[--log FILE] [--http ADDR] [--http-token FILE]",
     .summary = "Run the cluster's coordinator daemon on this host.",
     .details =
         "Listens at the cluster file's nimbus host and port for `gale\n"
@@ -32,9 +32,11 @@ static const gale_cmd_info_t nimbus_info = {
         "is --cluster FILE or $GALE_CLUSTER; the key pair nimbus runs as is\n"
         "--key, or the file's nimbus.key. The log goes to stderr, or is\n"
         "appended to --log FILE. --http HOST:PORT is where nimbus serves\n"
-        "/metrics and a read-only REST API of every topology (default\n"
-        "127.0.0.1:0, a free port on loopback, logged; off: none). See\n"
-        "docs/nimbus.md.\n",
+        "/metrics and the REST API of every topology (default\n"
+        "127.0.0.1:0, a free port on loopback, logged; off: none); its POST\n"
+        "actions are taken from loopback, or from a peer that sends the\n"
+        "token on the first line of --http-token FILE as a bearer token.\n"
+        "See docs/nimbus.md.\n",
     .max_args = 0,
 };
 
@@ -60,6 +62,7 @@ cmd_nimbus(int argc, char **argv)
         { "key", required_argument, NULL, 'k' },
         { "log", required_argument, NULL, 'l' },
         { "http", required_argument, NULL, 'H' },
+        { "http-token", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 }
     };
     const char *file = getenv("GALE_CLUSTER"), *key = NULL, *logpath = NULL;
@@ -88,6 +91,9 @@ cmd_nimbus(int argc, char **argv)
             break;
         case 'H':
             no.http = optarg;
+            break;
+        case 'T':
+            no.http_token = optarg;
             break;
         case ':':
             return usage_error("option '%s' needs an argument",

@@ -48,7 +48,7 @@ help(void)
         "running on\nthis host when NAME is left out), refreshed every -d SECS "
         "(default 2):\ntuples per second over the last 10 s (emitted for a "
         "spout, executed for\na bolt), Storm's capacity, execute latency p50 "
-        "and p99, totals.\n\n"
+        "and p99, totals,\ntuples waiting in a bolt's input channels.\n\n"
         "  -d, --delay SECS   seconds between refreshes (0.2 to 3600)\n"
         "  -n, --iterations N refresh N times, then exit\n"
         "      --once         print once and exit (as -n 1)\n"
@@ -78,10 +78,11 @@ row(const json_t *c)
         (int)num(c, "executors"), (int)num(c, "tasks"), num(c, "emitted"),
         num(c, "executed"), spout ? num(c, "emitRate") : num(c, "executeRate"));
     if (spout)
-        printf(" %8s %10s %10s\n", "-", "-", "-");
+        printf(" %8s %10s %10s %8s\n", "-", "-", "-", "-");
     else
-        printf(" %8.3f %10.4f %10.4f\n", num(c, "capacity"),
-            num(c, "executeLatencyP50Ms"), num(c, "executeLatencyP99Ms"));
+        printf(" %8.3f %10.4f %10.4f %8.0f\n", num(c, "capacity"),
+            num(c, "executeLatencyP50Ms"), num(c, "executeLatencyP99Ms"),
+            num(c, "queuedTuples"));
 }
 
 /* Prints the screen for document text. 0, or 1 when it does not parse. */
@@ -106,9 +107,9 @@ show(const char *name, const char *text, bool clear)
         num(j, "uptimeSeconds"), (int)num(j, "workersTotal"),
         (int)num(j, "tasksTotal"), (long long)num(j, "lastCheckpoint"),
         (int)num(j, "recoveries"));
-    printf("%-20s %-5s %4s %5s %12s %12s %10s %8s %10s %10s\n", "COMPONENT",
-        "KIND", "EXEC", "TASKS", "EMITTED", "EXECUTED", "TUPLES/S",
-        "CAPACITY", "P50_MS", "P99_MS");
+    printf("%-20s %-5s %4s %5s %12s %12s %10s %8s %10s %10s %8s\n",
+        "COMPONENT", "KIND", "EXEC", "TASKS", "EMITTED", "EXECUTED",
+        "TUPLES/S", "CAPACITY", "P50_MS", "P99_MS", "QUEUE");
     json_array_foreach(json_object_get(j, "spouts"), i, c)
         row(c);
     json_array_foreach(json_object_get(j, "bolts"), i, c)

@@ -66,6 +66,7 @@ const gale_value_t *gale_ctx_conf(const gale_ctx_t *ctx) { return ctx->params; }
 gale_value_t *gale_ctx_storm_context(const gale_ctx_t *ctx) { return gale_value_map(); }
 bool gale_ctx_cancelled(gale_ctx_t *ctx) { return false; }
 void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta) { (void)name; }
+void gale_ctx_process_latency(gale_ctx_t *ctx, uint64_t ns) { (void)ns; }
 
 const gale_value_t *
 gale_ctx_param(const gale_ctx_t *ctx, const char *name)

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/metrics/chanreport.h"
 #include "engine/metrics/histogram.h"
+#include "engine/metrics/prommerge.h"
+#include "engine/transport/chanstat.h"
 #include "engine/metrics/promtext.h"
 #include "engine/metrics/registry.h"
 #include "engine/metrics/userstats.h"
@@ -206,6 +209,131 @@ START_TEST(test_userstats_round_trip_and_rejects)
 }
 END_TEST
 
+static gale_chanreport_t chans_seen[4];
+static int nchans_seen;
+
+static void
+on_chan(void *arg, const gale_chanreport_t *e)
+{
+    (void)arg;
+    if (nchans_seen < 4)
+        chans_seen[nchans_seen] = *e;
+    nchans_seen++;
+}
+
+START_TEST(test_chanreport_round_trip_and_rejects)
+{
+    gale_chanreport_t a = { .channel = 7, .side = GALE_CHAN_IN, .frames = 4,
+        .tuples = 256, .window = 5 };
+    gale_chanreport_t b2 = { .channel = 0x12345678, .side = GALE_CHAN_OUT,
+        .frames = 0, .tuples = 0xffffffffffull, .window = 17 };
+    gale_buf_t b;
+
+    gale_buf_init(&b, 8);
+    gale_chanreport_begin(&b);
+    gale_chanreport_add(&b, &a);
+    gale_chanreport_add(&b, &b2);
+    ck_assert_uint_eq(b.len, 1 + 2 * GALE_CHANREPORT_ENTRY);
+    nchans_seen = 0;
+    ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL), 0);
+    ck_assert_int_eq(nchans_seen, 2);
+    ck_assert_int_eq(chans_seen[0].channel, 7);
+    ck_assert_uint_eq(chans_seen[0].tuples, 256);
+    ck_assert_uint_eq(chans_seen[0].window, 5);
+    ck_assert_int_eq(chans_seen[1].channel, 0x12345678);
+    ck_assert_uint_eq(chans_seen[1].side, GALE_CHAN_OUT);
+    ck_assert_uint_eq(chans_seen[1].tuples, 0xffffffffffull);
+    /* Cut short, empty, bad version, bad side: nothing passed on. */
+    nchans_seen = 0;
+    ck_assert_int_eq(gale_chanreport_decode(b.data, b.len - 1, on_chan, NULL),
+        -EMSGSIZE);
+    ck_assert_int_eq(gale_chanreport_decode(b.data, 0, on_chan, NULL),
+        -EMSGSIZE);
+    b.data[1 + GALE_CHANREPORT_ENTRY + 4] = 2;
+    ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL),
+        -EINVAL);
+    b.data[0] = 2;
+    ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL),
+        -EPROTO);
+    ck_assert_int_eq(nchans_seen, 0);
+    /* Version byte only: no channels. */
+    gale_chanreport_begin(&b);
+    ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL), 0);
+    ck_assert_int_eq(nchans_seen, 0);
+    gale_buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_chanstat_counts)
+{
+    gale_chanstat_t *cs = gale_chanstat_new(3);
+    gale_chanstat_read_t r;
+
+    gale_chanstat_sent(cs, 1, 5, 300);
+    gale_chanstat_recv(cs, 1, 2, 100);
+    gale_chanstat_sent(cs, 3, 1, 1);            /* outside: ignored */
+    gale_chanstat_sent(NULL, 1, 1, 1);          /* no table: ignored */
+    ck_assert_int_eq(gale_chanstat_get(cs, 1, &r), 0);
+    ck_assert_uint_eq(r.sent_frames - r.recv_frames, 3);
+    ck_assert_uint_eq(r.sent_tuples - r.recv_tuples, 200);
+    ck_assert_int_eq(gale_chanstat_get(cs, 0, &r), 0);
+    ck_assert_uint_eq(r.sent_frames, 0);
+    ck_assert_int_eq(gale_chanstat_get(cs, 3, &r), -ERANGE);
+    ck_assert_int_eq(gale_chanstat_get(cs, -1, &r), -ERANGE);
+    gale_chanstat_destroy(&cs);
+    ck_assert_ptr_null(cs);
+    gale_chanstat_destroy(&cs);
+}
+END_TEST
+
+START_TEST(test_prommerge_groups_families)
+{
+    static const char a[] =
+        "# HELP gale_up 1 while up\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"a\"} 1\n"
+        "# HELP gale_lat_seconds latency\n"
+        "# TYPE gale_lat_seconds histogram\n"
+        "gale_lat_seconds_bucket{topology=\"a\",le=\"+Inf\"} 3\n"
+        "gale_lat_seconds_sum{topology=\"a\"} 0.5\n"
+        "gale_lat_seconds_count{topology=\"a\"} 3\n";
+    static const char b[] =
+        "# HELP gale_up another help, ignored\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"b\"} 1\n"
+        "not a sample\n"
+        "# HELP gale_new_total new\n"
+        "# TYPE gale_new_total counter\n"
+        "gale_new_total{topology=\"b\"} 7";     /* no final newline */
+    static const char want[] =
+        "# HELP gale_up 1 while up\n"
+        "# TYPE gale_up gauge\n"
+        "gale_up{topology=\"a\"} 1\n"
+        "gale_up{topology=\"b\"} 1\n"
+        "# HELP gale_lat_seconds latency\n"
+        "# TYPE gale_lat_seconds histogram\n"
+        "gale_lat_seconds_bucket{topology=\"a\",le=\"+Inf\"} 3\n"
+        "gale_lat_seconds_sum{topology=\"a\"} 0.5\n"
+        "gale_lat_seconds_count{topology=\"a\"} 3\n"
+        "# HELP gale_new_total new\n"
+        "# TYPE gale_new_total counter\n"
+        "gale_new_total{topology=\"b\"} 7\n";
+    gale_prommerge_t *m = gale_prommerge_new();
+    size_t len;
+    char *out;
+
+    ck_assert_uint_eq(gale_prommerge_add(m, a, strlen(a)), 0);
+    ck_assert_uint_eq(gale_prommerge_add(m, b, strlen(b)), 1);
+    out = gale_prommerge_write(m, &len);
+    ck_assert_str_eq(out, want);
+    ck_assert_uint_eq(len, strlen(want));
+    free(out);
+    gale_prommerge_destroy(&m);
+    ck_assert_ptr_null(m);
+    gale_prommerge_destroy(&m);
+}
+END_TEST
+
 START_TEST(test_registry_merges_series)
 {
     gale_registry_t *r = gale_registry_new();
@@ -355,6 +483,9 @@ main(void)
     tcase_add_test(tc, test_hist_codec_round_trip_and_rejects);
     tcase_add_test(tc, test_hist_part_round_trip);
     tcase_add_test(tc, test_userstats_round_trip_and_rejects);
+    tcase_add_test(tc, test_chanreport_round_trip_and_rejects);
+    tcase_add_test(tc, test_chanstat_counts);
+    tcase_add_test(tc, test_prommerge_groups_families);
     tcase_add_test(tc, test_registry_merges_series);
     tcase_add_test(tc, test_registry_many_series);
     tcase_add_test(tc, test_promtext_format);

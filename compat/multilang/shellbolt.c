@@ -27,6 +27,7 @@
 typedef struct shellbolt {
     gale_mlsession_t s;             /* the child */
     uint64_t *pending;              /* ids of tuples with the child */
+    uint64_t *sent_ns;              /* ... and when each was sent */
     size_t npending;
     size_t max_pending;             /* topology.shellbolt.max.pending */
     uint64_t rng;                   /* tuple id generator */
@@ -142,7 +143,11 @@ handle(shellbolt_t *b, json_t *msg)
                 "failed a tuple: gale replays no single tuple, so the task "
                 "fails and the topology rolls back to its last checkpoint "
                 "(gale.restart.attempts bounds a tuple that always fails)");
-        b->pending[k] = b->pending[--b->npending];
+        /* Process latency: sent to the child, to its ack as read here. */
+        gale_ctx_process_latency(b->s.ctx, gale_now_ns() - b->sent_ns[k]);
+        b->npending--;
+        b->pending[k] = b->pending[b->npending];
+        b->sent_ns[k] = b->sent_ns[b->npending];
         return 0;
     }
     if (strcmp(cmd, "sync") == 0) {
@@ -229,6 +234,7 @@ shellbolt_prepare(gale_ctx_t *ctx, void **self)
     b->max_pending = v != NULL && v->type == GALE_INT && v->u.i > 0 ?
         (size_t)v->u.i : 100;
     b->pending = xcalloc(b->max_pending, sizeof *b->pending);
+    b->sent_ns = xcalloc(b->max_pending, sizeof *b->sent_ns);
     b->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)gale_ctx_task(ctx) << 32) ^
         gale_now_ns();
     if (b->rng == 0)
@@ -238,6 +244,7 @@ shellbolt_prepare(gale_ctx_t *ctx, void **self)
         /* cleanup is only called after a successful prepare. */
         gale_mlsession_close(&b->s);
         free(b->pending);
+        free(b->sent_ns);
         free(b);
         *self = NULL;
         return rc;
@@ -276,6 +283,7 @@ shellbolt_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
     json_object_set_new(msg, "stream", json_string(gale_tuple_stream(t)));
     json_object_set_new(msg, "task", json_integer(gale_tuple_source_task(t)));
     json_object_set_new(msg, "tuple", vals);
+    b->sent_ns[b->npending] = gale_now_ns();
     rc = send_owed(b, msg);
     b->pending[b->npending++] = id;
     return rc;
@@ -329,6 +337,7 @@ shellbolt_cleanup(gale_ctx_t *ctx, void *self)
         return;
     gale_mlsession_close(&b->s);
     free(b->pending);
+    free(b->sent_ns);
     free(b);
 }
 

@@ -68,6 +68,7 @@ topo_free(topo_t *t)
     gale_nimrec_destroy(&t->rec);
     free(t->cfg);
     free(t->page);
+    free(t->prom);
     free(t);
 }
 
@@ -331,6 +332,13 @@ nimbus_reply(nimbus_t *n, const req_t *q, bool ok, const char *fmt, ...)
     va_start(ap, fmt);
     xvasprintf(&text, fmt, ap);
     va_end(ap);
+    if (q->http) {
+        /* The HTTP handler reads it once the verb returns. */
+        free(n->http_reply);
+        n->http_reply = text;
+        n->http_ok = ok;
+        return;
+    }
     nimbus_send_reply(n, q->route, q->routelen, q->envelope, ok, text, NULL, 0);
     free(text);
 }
@@ -365,7 +373,9 @@ nimbus_forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     f->spec = spec != NULL ? xstrdup(spec) : NULL;
     f->timeout_ms = timeout_ms;
     f->deadline = gale_now_ns() + (uint64_t)timeout_ms * MS;
-    if (q != NULL) {
+    if (q != NULL && q->http) {
+        f->http = true;
+    } else if (q != NULL) {
         f->route = xmalloc(q->routelen);
         memcpy(f->route, q->route, q->routelen);
         f->routelen = q->routelen;
@@ -386,6 +396,8 @@ nimbus_forward(nimbus_t *n, topo_t *t, const req_t *q, const char *verb,
     if (q == NULL) {
         t->polling = true;
         t->poll_ns = gale_now_ns();
+    } else if (q->http) {
+        n->http_forwarded = true;
     }
     n->fwds = xreallocarray(n->fwds, n->nfwds + 1, sizeof *n->fwds);
     n->fwds[n->nfwds++] = f;
@@ -416,6 +428,19 @@ record_rebalance(nimbus_t *n, topo_t *t, const char *spec)
     nimbus_topo_save(n, t);
 }
 
+/* Sends f's client its reply; one asked over HTTP (answered 202 at
+ * once) is logged instead. */
+static void
+fwd_reply(nimbus_t *n, const fwd_t *f, bool ok, const char *text)
+{
+    if (f->http)
+        log_info("nimbus: %s: http %s: %s%s", f->name, f->verb,
+            ok ? "" : "refused: ", text);
+    else
+        nimbus_send_reply(n, f->route, f->routelen, f->envelope, ok, text,
+            NULL, 0);
+}
+
 /* Handles the answer (or, with answer NULL, the timeout) of f. */
 static void
 fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
@@ -425,9 +450,9 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
     const char *text;
     char *msg = NULL;
 
-    if (f->route == NULL && strcmp(f->verb, "metrics") == 0) {
-        /* The second half of a poll: the topology page for the HTTP
-         * server (nimweb.c). */
+    if (f->route == NULL && !f->http && strcmp(f->verb, "metrics") == 0) {
+        /* The second part of a poll: the topology page for the HTTP
+         * server (nimweb.c); then the third, its /metrics text. */
         if (t == NULL)
             return;
         t->polling = false;
@@ -435,10 +460,23 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
             free(t->page);
             t->page = xstrdup(answer + 3);
             t->page_ns = gale_now_ns();
+            nimbus_forward(n, t, NULL, "prometheus", "prometheus", NULL,
+                STATUS_EVERY_MS);
         }
         return;
     }
-    if (f->route == NULL) {                 /* a status poll */
+    if (f->route == NULL && !f->http && strcmp(f->verb, "prometheus") == 0) {
+        if (t == NULL)
+            return;
+        t->polling = false;
+        if (ok) {
+            free(t->prom);
+            t->prom = xstrdup(answer + 3);
+            t->prom_ns = gale_now_ns();
+        }
+        return;
+    }
+    if (f->route == NULL && !f->http) {     /* a status poll */
         if (t == NULL)
             return;
         t->polling = false;
@@ -480,8 +518,7 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
         nimbus_sigterm(t);
         xasprintf(&msg, "killing %s: its master did not answer, so it got "
             "SIGTERM (a graceful stop)", f->name);
-        nimbus_send_reply(n, f->route, f->routelen, f->envelope,
-            true, msg, NULL, 0);
+        fwd_reply(n, f, true, msg);
         free(msg);
         return;
     }
@@ -490,8 +527,7 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
             "may be starting, or busy with a savepoint; try again)", f->name,
             f->verb, f->timeout_ms / 1000);
         log_warn("nimbus: %s", msg);
-        nimbus_send_reply(n, f->route, f->routelen, f->envelope,
-            false, msg, NULL, 0);
+        fwd_reply(n, f, false, msg);
         free(msg);
         return;
     }
@@ -510,7 +546,7 @@ fwd_done(nimbus_t *n, fwd_t *f, const char *answer)
         else if (strcmp(f->verb, "deactivate") == 0)
             snprintf(t->status, sizeof t->status, "INACTIVE");
     }
-    nimbus_send_reply(n, f->route, f->routelen, f->envelope, ok, text, NULL, 0);
+    fwd_reply(n, f, ok, text);
 }
 
 /* Reads answers of forwarded requests (revents from the poll) and expires
@@ -650,6 +686,8 @@ nimbus_close(nimbus_t *n)
         free(n->unknown[i]);
     free(n->unknown);
     gale_httpd_close(&n->httpd);
+    free(n->http_token);
+    free(n->http_reply);
     if (n->router != NULL)
         zmq_close(n->router);
     if (n->zap)

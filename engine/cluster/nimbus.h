@@ -25,6 +25,9 @@ typedef struct gale_nimbus_opts {
     const char *http;           /* where /metrics and the read-only REST
                                    API are served (HOST:PORT), "off", or
                                    NULL: 127.0.0.1:0 (docs/nimbus.md) */
+    const char *http_token;     /* a file whose first line is the bearer
+                                   token that lets a peer other than
+                                   loopback POST actions; NULL: none */
 } gale_nimbus_opts_t;
 
 /* Runs nimbus on c until *o->stop is set: loads the record, adopts or

@@ -54,6 +54,9 @@ typedef struct topo {
     char *page;                 /* owned; its console's `metrics` answer
                                    (the REST topology page), or NULL */
     uint64_t page_ns;           /* when it was read */
+    char *prom;                 /* owned; its console's `prometheus` answer
+                                   (the master's /metrics text), or NULL */
+    uint64_t prom_ns;           /* when it was read */
 } topo_t;
 
 /* A request forwarded to a master's console. */
@@ -66,6 +69,8 @@ typedef struct fwd {
                                    a status poll */
     size_t routelen;
     bool envelope;              /* the client is a REQ: echo the delimiter */
+    bool http;                  /* asked over nimbus's HTTP API (nimweb.c):
+                                   the answer is only logged */
     int timeout_ms;             /* for the error message */
     uint64_t deadline;          /* ns */
 } fwd_t;
@@ -89,6 +94,9 @@ typedef struct req {
     char **f;                   /* owned; f[0] magic, f[1] verb, args */
     size_t *flen;
     size_t nf;
+    bool http;                  /* made by nimbus's HTTP API (nimweb.c): no
+                                   client to send to; a reply goes into
+                                   nimbus's http_reply */
 } req_t;
 
 typedef struct nimbus {
@@ -113,6 +121,12 @@ typedef struct nimbus {
     uint64_t next_check;        /* adopted masters are checked then (ns) */
     struct gale_httpd *httpd;   /* owned: engine/cluster/nimweb.c; NULL:
                                    off */
+    char *http_token;           /* owned: the bearer token that lets a peer
+                                   other than loopback POST; NULL: none */
+    char *http_reply;           /* owned: the reply to the last HTTP
+                                   request (req_t.http), or NULL */
+    bool http_ok;               /* ... and whether it said ok */
+    bool http_forwarded;        /* ... or it went to its master */
 } nimbus_t;
 
 

@@ -1,13 +1,16 @@
-/* nimweb.c - nimbus's HTTP server: /metrics and a read-only REST API for
- * every topology of the cluster (docs/nimbus.md, "Metrics and the REST
- * API"), built from what nimbus already asks each master's console every
- * 2 s: its status (tasks, workers, uptime, totals, last checkpoint) and
- * its `metrics` page (per component: counters, rates, capacity, latency).
- * Served on nimbus's thread, from its poll loop (engine/web/httpd.h).
- * Actions stay with the cluster verbs (`gale deactivate --cluster`...),
- * which carry the cluster's keys: over HTTP nimbus is read-only. */
+/* nimweb.c - nimbus's HTTP server: /metrics and the REST API for every
+ * topology of the cluster (docs/nimbus.md, "Metrics and the REST API"),
+ * built from what nimbus already asks each master's console every 2 s:
+ * its status (tasks, workers, uptime, totals, last checkpoint), its
+ * `metrics` page (per component: counters, rates, capacity, latency) and
+ * its `prometheus` text (the master's own /metrics: every task series,
+ * histogram and checkpoint figure), relayed. Served on nimbus's thread,
+ * from its poll loop (engine/web/httpd.h). POST actions run the cluster
+ * verbs' own code (nimverbs.c) for the topology, taken from loopback or
+ * with nimbus's --http-token. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +20,11 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "engine/cluster/nimbus_int.h"
+#include "engine/metrics/prommerge.h"
 #include "engine/metrics/promtext.h"
 #include "engine/metrics/registry.h"
+#include "engine/net/nimproto.h"
+#include "engine/run/webapi.h"
 #include "engine/web/httpd.h"
 
 
@@ -99,10 +105,20 @@ put(gale_registry_t *r, const int *fam, int k, const char *const *labels,
         gale_registry_add(r, fam[k], labels, v);
 }
 
-/* Adds the per-component series of page (the master's topology page). */
+/* Whether nimbus holds a recent /metrics text of t's master. */
+static bool
+relayed(const topo_t *t, uint64_t now)
+{
+    return nimbus_status_fresh(t, now) && t->prom != NULL &&
+        now - t->prom_ns < STATUS_FRESH_MS * MS;
+}
+
+/* Adds the per-component series of page (the master's topology page);
+ * with only_own, only those the master's /metrics has not (the p50 and
+ * p99 gauges). */
 static void
 component_series(gale_registry_t *r, const int *fam, const char *name,
-    json_t *page)
+    json_t *page, bool only_own)
 {
     static const char *const kinds[] = { "spouts", "bolts" };
     json_t *c;
@@ -121,20 +137,25 @@ component_series(gale_registry_t *r, const int *fam, const char *name,
 
                 if (k == 0 && f >= N_CAP)
                     break;              /* spouts: no capacity, latency */
+                if (only_own && f != N_P50 && f != N_P99)
+                    continue;
                 put(r, fam, f, cl, families[f].scale * json_number_value(
                     json_object_get(c, key)));
             }
         }
 }
 
-/* GET /metrics. */
+/* GET /metrics: nimbus's own series of each topology and, for those
+ * whose master's text is recent, that text merged in (prommerge.h). */
 static void
 metrics(nimbus_t *n, gale_http_resp_t *resp)
 {
     gale_registry_t *r = gale_registry_new();
+    gale_prommerge_t *pm;
     uint64_t now = gale_now_ns();
     int fam[NFAMILIES], f;
-    size_t i;
+    size_t i, len;
+    char *own;
 
     for (f = 0; f < NFAMILIES; f++)
         fam[f] = gale_registry_family(r, families[f].name, families[f].type,
@@ -145,6 +166,15 @@ metrics(nimbus_t *n, gale_http_resp_t *resp)
         bool fresh = nimbus_status_fresh(t, now);
         json_t *page;
 
+        if (relayed(t, now)) {
+            /* The master's text has the rest, gale_topology_up too. */
+            put(r, fam, N_EMITTED, tl, (double)t->emitted);
+            put(r, fam, N_EXECUTED, tl, (double)t->executed);
+            if ((page = page_of(t)) != NULL)
+                component_series(r, fam, t->rec->name, page, true);
+            json_decref(page);
+            continue;
+        }
         put(r, fam, N_UP, tl, fresh);
         if (!fresh)
             continue;
@@ -156,13 +186,107 @@ metrics(nimbus_t *n, gale_http_resp_t *resp)
         put(r, fam, N_EXECUTED, tl, (double)t->executed);
         put(r, fam, N_CKPT, tl, (double)t->last_ckpt);
         if ((page = page_of(t)) != NULL)
-            component_series(r, fam, t->rec->name, page);
+            component_series(r, fam, t->rec->name, page, false);
         json_decref(page);
     }
+    own = gale_promtext_write(r, 1e-9, &len);
+    gale_registry_destroy(&r);
+    pm = gale_prommerge_new();
+    gale_prommerge_add(pm, own, len);
+    free(own);
+    for (i = 0; i < n->ntopos; i++)
+        if (relayed(n->topos[i], now))
+            gale_prommerge_add(pm, n->topos[i]->prom,
+                strlen(n->topos[i]->prom));
     resp->status = 200;
     resp->type = GALE_PROMTEXT_TYPE;
-    resp->body = gale_promtext_write(r, 1e-9, &resp->len);
-    gale_registry_destroy(&r);
+    resp->body = gale_prommerge_write(pm, &resp->len);
+    gale_prommerge_destroy(&pm);
+}
+
+/* POST /api/v1/topology/NAME/ACTION: the cluster verb of ACTION for
+ * topology t, run through nimverbs.c as if a client had sent it (the
+ * same checks, the same record updates); the body is the master's
+ * (docs/rest.md). 202 when it went to the master (its answer is logged),
+ * 200 or 409 when nimbus answered itself, 400/404 for a bad request. */
+static void
+post_action(nimbus_t *n, const gale_http_req_t *req, topo_t *t,
+    const char *action, gale_http_resp_t *resp)
+{
+    char why[512] = "", *line, *sp, *arg = NULL;
+    const char *verb;
+    req_t q;
+    char *f[4];
+    size_t flen[4], k;
+
+    if (!gale_webapi_may_write(req, n->http_token)) {
+        gale_httpd_json_error(resp, 403, "forbidden", "%s changes a "
+            "topology: only from loopback, or with nimbus's --http-token as "
+            "a bearer token", action);
+        return;
+    }
+    if ((line = gale_webapi_action_request(req, action, why, sizeof why)) ==
+        NULL) {
+        gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
+            404 : 400, "bad request", "%s", why);
+        return;
+    }
+    /* The console line is "VERB [ARG...]"; the cluster verb wants NAME,
+     * then one argument. */
+    sp = strchr(line, ' ');
+    if (sp != NULL)
+        *sp++ = '\0';
+    verb = line;
+    if (strcmp(verb, "kill") == 0 || strcmp(verb, "savepoint") == 0 ||
+        strcmp(verb, "stop-savepoint") == 0) {
+        arg = xstrdup(sp != NULL ? sp : "");
+    } else if (strcmp(verb, "rebalance") == 0) {
+        /* "rebalance DIR SPEC": nimbus's rebalance lets the master choose
+         * the savepoint's place. */
+        char *spec = sp != NULL ? strchr(sp, ' ') : NULL;
+
+        if (sp == NULL || spec == NULL || strncmp(sp, "- ", 2) != 0) {
+            gale_httpd_json_error(resp, 400, "bad request", "rebalance: "
+                "nimbus lets the master choose the savepoint's directory: "
+                "leave \"dir\" out");
+            free(line);
+            return;
+        }
+        arg = xstrdup(spec + 1);
+    }
+    memset(&q, 0, sizeof q);
+    f[0] = (char *)GALE_NIMBUS_MAGIC;
+    f[1] = (char *)verb;
+    f[2] = t->rec->name;
+    f[3] = arg;
+    q.f = f;
+    q.nf = arg != NULL ? 4 : 3;
+    for (k = 0; k < q.nf; k++)
+        flen[k] = strlen(f[k]);
+    q.flen = flen;
+    q.http = true;
+    free(n->http_reply);
+    n->http_reply = NULL;
+    n->http_forwarded = false;
+    nimbus_dispatch(n, &q, 0);
+    if (n->http_reply != NULL && n->http_ok)
+        gale_httpd_json(resp, 200, json_pack("{s:s, s:s, s:s}", "status",
+            "success", "action", action, "reply", n->http_reply));
+    else if (n->http_reply != NULL)
+        gale_httpd_json_error(resp, 409, "refused", "%s", n->http_reply);
+    else if (n->http_forwarded)
+        gale_httpd_json(resp, 202, json_pack("{s:s, s:s, s:s}", "status",
+            "accepted", "action", action, "topology", t->rec->name));
+    else
+        gale_httpd_json_error(resp, 500, "internal", "%s: no answer", verb);
+    log_info("nimbus: %s: http: POST %s%s%s: %s", t->rec->name, verb,
+        arg != NULL ? " " : "", arg != NULL ? arg : "",
+        n->http_reply != NULL ? n->http_reply : n->http_forwarded ?
+        "sent to its master" : "?");
+    free(n->http_reply);
+    n->http_reply = NULL;
+    free(arg);
+    free(line);
 }
 
 /* GET /api/v1/topology/summary. */
@@ -192,9 +316,10 @@ summary(nimbus_t *n, gale_http_resp_t *resp)
 }
 
 /* GET /api/v1/topology/:id[/component/:c]: the master's page, as nimbus
- * last read it. */
+ * last read it; POST /api/v1/topology/:id/ACTION. */
 static void
-topology(nimbus_t *n, const char *rest, gale_http_resp_t *resp)
+topology(nimbus_t *n, const gale_http_req_t *req, const char *rest,
+    gale_http_resp_t *resp)
 {
     const char *slash = strchr(rest, '/'), *comp = NULL;
     size_t len = slash != NULL ? (size_t)(slash - rest) : strlen(rest), i;
@@ -206,6 +331,18 @@ topology(nimbus_t *n, const char *rest, gale_http_resp_t *resp)
 
     if (slash != NULL && strncmp(slash, "/component/", 11) == 0)
         comp = slash + 11;
+    if (t != NULL && strcmp(req->method, "POST") == 0) {
+        free(name);
+        if (slash == NULL || comp != NULL || slash[1] == '\0' ||
+            strchr(slash + 1, '/') != NULL) {
+            resp->allow = "GET, HEAD";
+            gale_httpd_json_error(resp, 405, "method not allowed", "POST "
+                "goes to /api/v1/topology/:id/ACTION");
+            return;
+        }
+        post_action(n, req, t, slash + 1, resp);
+        return;
+    }
     if (t == NULL || (slash != NULL && comp == NULL)) {
         gale_httpd_json_error(resp, 404, "not found", "%s", t == NULL ?
             "no such topology on this cluster" : "no such resource");
@@ -243,28 +380,62 @@ handle(void *arg, const gale_http_req_t *req, gale_http_resp_t *resp)
 {
     nimbus_t *n = arg;
 
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+    bool get = strcmp(req->method, "GET") == 0 ||
+        strcmp(req->method, "HEAD") == 0;
+
+    if (strncmp(req->path, "/api/v1/topology/", 17) == 0 &&
+        strcmp(req->path, "/api/v1/topology/summary") != 0 &&
+        (get || strcmp(req->method, "POST") == 0)) {
+        topology(n, req, req->path + 17, resp);
+    } else if (!get) {
         resp->allow = "GET, HEAD";
-        gale_httpd_json_error(resp, 405, "method not allowed", "nimbus's "
-            "HTTP API is read-only: use gale activate, deactivate, kill, "
-            "savepoint and rebalance with --cluster (they carry the "
-            "cluster's keys)");
+        gale_httpd_json_error(resp, 405, "method not allowed", "only the "
+            "actions, POST /api/v1/topology/:id/ACTION, change anything");
     } else if (strcmp(req->path, "/metrics") == 0) {
         metrics(n, resp);
     } else if (strcmp(req->path, "/api/v1/topology/summary") == 0) {
         summary(n, resp);
-    } else if (strncmp(req->path, "/api/v1/topology/", 17) == 0) {
-        topology(n, req->path + 17, resp);
     } else {
         gale_httpd_json_error(resp, 404, "not found", "no such resource "
             "(try /metrics or /api/v1/topology/summary)");
     }
 }
 
+/* Reads the bearer token from the first line of path into n. 0, or -1
+ * with *cause. */
+static int
+read_token(nimbus_t *n, const char *path, char **cause)
+{
+    char line[512];
+    size_t len;
+    FILE *fp;
+
+    if ((fp = fopen(path, "r")) == NULL) {
+        xasprintf(cause, "--http-token %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fgets(line, sizeof line, fp) == NULL)
+        line[0] = '\0';
+    fclose(fp);
+    len = strcspn(line, "\r\n");
+    line[len] = '\0';
+    if (len < 16) {
+        xasprintf(cause, "--http-token %s: the first line must hold a token "
+            "of 16 characters or more", path);
+        return -1;
+    }
+    n->http_token = xstrdup(line);
+    return 0;
+}
+
 int
 nimbus_web_open(nimbus_t *n, const char *addr, char **cause)
 {
-    if ((n->httpd = gale_httpd_open(addr, 0, handle, n, cause)) == NULL)
+    if (n->o->http_token != NULL &&
+        read_token(n, n->o->http_token, cause) != 0)
+        return -1;
+    /* The actions' bodies are small JSON objects (docs/rest.md). */
+    if ((n->httpd = gale_httpd_open(addr, 16384, handle, n, cause)) == NULL)
         return -1;
     log_info("nimbus: http: metrics at http://%s/metrics, the topologies at "
         "http://%s/api/v1/topology/summary", gale_httpd_address(n->httpd),

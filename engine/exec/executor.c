@@ -26,7 +26,9 @@
 #include "engine/wire/record.h"
 #include "engine/exec/task.h"
 #include "engine/exec/watermark.h"
+#include "engine/metrics/chanreport.h"
 #include "engine/metrics/userstats.h"
+#include "engine/transport/chanstat.h"
 
 /* The operator state where the engine keeps a task's event time across a
  * restore: "in.<task index>" its input watermark, "max.<task index>" the
@@ -59,6 +61,11 @@ typedef struct task_rt {
     uint64_t snap_id[PENDING_RING];
     uint64_t snap_emitted[PENDING_RING];
     uint64_t done_emitted;
+    /* Spouts, complete latency: when the task first emitted after its
+     * last snapshot (0: not yet), and that time for each recent
+     * snapshot (0: recorded, or nothing emitted). */
+    uint64_t first_emit_ns;
+    uint64_t snap_first_ns[PENDING_RING];
     int fused_from;                 /* a chain member (chain.h): the local
                                        task that feeds it; else -1 */
 } task_rt_t;
@@ -170,8 +177,100 @@ chain_failed(gale_exec_t *e)
     return true;
 }
 
-/* Sends the STATS report's last part: the tasks' named counters
- * (gale_ctx_count; engine/metrics/userstats.h). */
+/* The frames channel id holds before its sender waits, as its receiver
+ * sees it: inside a process the sender's queue_depth plus the inlet's 1;
+ * from another worker, the credits (queue_depth: frames on the way or
+ * waiting in the bridge) plus the bridge's local leg (its 1 and the
+ * inlet's 1; engine/transport/bridge.c). */
+static uint32_t
+in_window(const gale_exec_t *e, int id)
+{
+    const gale_plan_t *p = e->cfg.plan;
+    int from = p->chans[id].from_task;
+
+    if (e->cfg.one_process || p->tasks[from - 1].worker ==
+        p->execs[e->cfg.exec].worker)
+        return (uint32_t)gale_outlet_window(e->outlet);
+    return (uint32_t)p->topo->queue_depth + 2;
+}
+
+/* Sends the STATS report's last part: each task's process (bolts) or
+ * complete (spouts) latency histogram, as the third part's. */
+static void
+send_report_done_lat(gale_exec_t *e)
+{
+    const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
+    int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
+    uint8_t *part = xmalloc(GALE_HIST_PART_MAX(e->ntasks));
+    size_t len;
+    int i;
+
+    for (i = 0; i < e->ntasks; i++) {
+        ids[i] = e->tasks[i]->task_id;
+        hs[i] = &e->tasks[i]->stats.done_lat;
+    }
+    len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
+    zmq_send(e->report, part, len, 0);
+    free(part);
+    free(ids);
+    free(hs);
+}
+
+/* Sends the STATS report's fifth part: the channels inside this process
+ * that the executor receives or sends on (engine/metrics/chanreport.h),
+ * read from the process's counts, off the data path. */
+static void
+send_report_chans(gale_exec_t *e)
+{
+    gale_chanstat_read_t r;
+    gale_chanreport_t c;
+    gale_buf_t b;
+    size_t k;
+    int id;
+
+    gale_buf_init(&b, 64);
+    gale_chanreport_begin(&b);
+    for (k = 0; e->cfg.chanstat != NULL && k < gale_inlet_count(e->inlet);
+        k++) {
+        id = gale_inlet_channel_id(e->inlet, (int)k);
+        if (gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+            continue;
+        memset(&c, 0, sizeof c);
+        c.channel = id;
+        c.side = GALE_CHAN_IN;
+        /* Our own counts do not move while we read: sent - received is
+         * what the channel held when 'sent' was read. */
+        c.frames = r.sent_frames > r.recv_frames ?
+            (uint32_t)(r.sent_frames - r.recv_frames) : 0;
+        c.tuples = r.sent_tuples > r.recv_tuples ?
+            r.sent_tuples - r.recv_tuples : 0;
+        c.window = in_window(e, id);
+        gale_chanreport_add(&b, &c);
+    }
+    /* To another worker: the leg to this process's bridge, whose window
+     * is the same as a local receiver's. */
+    for (k = 0; e->cfg.chanstat != NULL && k < gale_outlet_count(e->outlet);
+        k++) {
+        id = gale_outlet_channel_id(e->outlet, (int)k);
+        if (gale_chanstat_get(e->cfg.chanstat, id, &r) != 0)
+            continue;
+        memset(&c, 0, sizeof c);
+        c.channel = id;
+        c.side = GALE_CHAN_OUT;
+        c.frames = r.sent_frames > r.recv_frames ?
+            (uint32_t)(r.sent_frames - r.recv_frames) : 0;
+        c.tuples = r.sent_tuples > r.recv_tuples ?
+            r.sent_tuples - r.recv_tuples : 0;
+        c.window = (uint32_t)gale_outlet_window(e->outlet);
+        gale_chanreport_add(&b, &c);
+    }
+    zmq_send(e->report, b.data, b.len, ZMQ_SNDMORE);
+    gale_buf_release(&b);
+    send_report_done_lat(e);
+}
+
+/* Sends the STATS report's fourth part: the tasks' named counters
+ * (gale_ctx_count; engine/metrics/userstats.h), then the fifth. */
 static void
 send_report_user(gale_exec_t *e)
 {
@@ -186,8 +285,9 @@ send_report_user(gale_exec_t *e)
             k < GALE_USERSTATS_PER_TASK; k++)
             gale_userstats_add(&b, e->tasks[i]->task_id,
                 e->tasks[i]->counters[k].name, e->tasks[i]->counters[k].value);
-    zmq_send(e->report, b.data, b.len, 0);
+    zmq_send(e->report, b.data, b.len, ZMQ_SNDMORE);
     gale_buf_release(&b);
+    send_report_chans(e);
 }
 
 /* Sends the STATS report's third part: every task's execute latency
@@ -539,11 +639,13 @@ setup(gale_exec_t *e)
     oc.on_control = on_control;
     oc.on_wait = on_wait;
     oc.arg = e;
+    oc.chanstat = c->chanstat;
     e->outlet = gale_outlet_new(&oc, &cause);
     e->inlet = gale_inlet_new(c->zctx, chp, c->epoch, p->topo->queue_depth, &cause);
     free(chp);
     if (e->outlet == NULL || e->inlet == NULL)
         goto fail;
+    gale_inlet_set_chanstat(e->inlet, c->chanstat);
     e->chan_out = xcalloc(p->nchans + 1, sizeof *e->chan_out);
     for (k = 0; k < p->nchans; k++)
         e->chan_out[k] = -1;
@@ -736,13 +838,22 @@ send_end(gale_exec_t *e)
  * write operator state), then the synchronous part (the changed keys move
  * into a snapshot), handed to the writer. 0, or -1 after reporting. */
 /* "Everything <= n is complete": the tuples a spout task emitted before
- * its newest snapshot <= n are no longer pending. */
+ * its newest snapshot <= n are no longer pending. Each snapshot <= n
+ * whose interval emitted gives lat one complete latency: now less its
+ * interval's first emit, the oldest tuple it covers. */
 static void
-pending_complete(task_rt_t *tr, uint64_t n)
+pending_complete(task_rt_t *tr, uint64_t n, gale_hist_t *lat)
 {
-    uint64_t best = 0;
+    uint64_t best = 0, now = gale_now_ns();
     int k;
 
+    for (k = 0; k < PENDING_RING; k++) {
+        if (tr->snap_id[k] != 0 && tr->snap_id[k] <= n &&
+            tr->snap_first_ns[k] != 0) {
+            gale_hist_record_n(lat, now - tr->snap_first_ns[k], 1);
+            tr->snap_first_ns[k] = 0;
+        }
+    }
     for (k = 0; k < PENDING_RING; k++) {
         if (tr->snap_id[k] != 0 && tr->snap_id[k] <= n && tr->snap_id[k] > best) {
             best = tr->snap_id[k];
@@ -779,6 +890,9 @@ snapshot_task(gale_exec_t *e, int i, uint64_t n, uint64_t align_ns)
         task_rt_t *tr = &e->trt[i];
 
         tr->snap_id[n % PENDING_RING] = n;
+        /* Set when the task emitted since its snapshot before. */
+        tr->snap_first_ns[n % PENDING_RING] = tr->first_emit_ns;
+        tr->first_emit_ns = 0;
         tr->snap_emitted[n % PENDING_RING] = t->stats.emitted;
     }
     snap = gale_snap_take(t->state, t->task_id, n);
@@ -1063,7 +1177,7 @@ handle_pending(gale_exec_t *e)
                 t->def->bolt->checkpoint_complete;
 
             if (t->def->kind == GALE_SPOUT)
-                pending_complete(&e->trt[i], n);
+                pending_complete(&e->trt[i], n, &t->stats.done_lat);
             if (done != NULL && t->opened) {
                 gale_kvstore_set_keygroup(t->state, -1);
                 done(t, t->self, n);
@@ -1227,6 +1341,7 @@ run_spouts(gale_exec_t *e)
 {
     zmq_pollitem_t item = { e->ctl, 0, ZMQ_POLLIN, 0 };
     unsigned iter = 0;
+    uint64_t emitted;
     int i, rc, live, idle;
 
     for (;;) {
@@ -1267,7 +1382,12 @@ run_spouts(gale_exec_t *e)
                 continue;
             }
             live++;
+            emitted = t->stats.emitted;
             rc = t->def->spout->next(t, t->self);
+            /* The interval's first emit (complete latency): a compare
+             * per next(), a clock read per checkpoint interval. */
+            if (t->stats.emitted != emitted && e->trt[i].first_emit_ns == 0)
+                e->trt[i].first_emit_ns = gale_now_ns();
             if (e->aborting || chain_failed(e))
                 return -1;
             if (rc == GALE_DONE) {

@@ -44,6 +44,12 @@ typedef struct gale_executor_cfg {
     const char *ckpt_dir;           /* checkpoint directory, when checkpoints */
     const gale_ckpt_meta_t *restore;/* restore tasks from it, or NULL; borrowed */
     bool publish_only;              /* restore, notify complete(restore id), done */
+    /* The process's channel counts (engine/transport/chanstat.h;
+     * borrowed, outliving the executor), or NULL: not reported. */
+    struct gale_chanstat *chanstat;
+    bool one_process;               /* every executor runs in this process
+                                       (local mode); else the plan's
+                                       workers tell which channels are */
 } gale_executor_cfg_t;
 
 /* Creates the executor (no thread yet). */

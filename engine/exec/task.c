@@ -346,6 +346,12 @@ gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta)
     ctx->counters[ctx->ncounters++].value = delta;
 }
 
+void
+gale_ctx_process_latency(gale_ctx_t *ctx, uint64_t ns)
+{
+    gale_hist_record_n(&ctx->stats.done_lat, ns, 1);
+}
+
 /* ---- emit ---- */
 
 /* A tuple being emitted: its values and, once sized for a key group,

@@ -46,6 +46,11 @@ typedef struct gale_task_stats {
     uint64_t errors;                /* reported errors */
     gale_hist_t exec_lat;           /* execute latency per tuple, ns: one
                                        record per frame (its mean) */
+    gale_hist_t done_lat;           /* ns. Bolts: process latency, what the
+                                       component records (a shell bolt: a
+                                       tuple sent to its child to its ack);
+                                       spouts: complete latency, one record
+                                       per completed checkpoint (executor.c) */
 } gale_task_stats_t;
 
 struct gale_ctx {

@@ -12,7 +12,9 @@
  * arguments, the reply "ok ..." or "error ...". Verbs: status, activate,
  * deactivate, kill SECS, savepoint DIR, stop-savepoint DIR,
  * rebalance DIR SPEC, metrics (the reply: "ok " and the JSON of the REST
- * API's topology page, docs/rest.md). docs/operations.md describes them; the status
+ * API's topology page, docs/rest.md), prometheus (the reply: "ok " and
+ * the master's /metrics text, which nimbus relays; it spans lines, the
+ * one reply that does). docs/operations.md describes them; the status
  * reply is defined in status.h. The server side is console_server.c; this
  * module names things and is the client. Main thread only.
  */

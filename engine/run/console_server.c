@@ -30,6 +30,8 @@ struct gale_console_server {
     char *captured;                 /* the reply captured, owned */
     gale_console_describe_fn describe; /* `metrics`; NULL: none */
     void *describe_arg;
+    gale_console_describe_fn prom;  /* `prometheus`; NULL: none */
+    void *prom_arg;
 };
 
 gale_console_server_t *
@@ -267,6 +269,14 @@ dispatch(gale_console_server_t *s, gale_console_state_t *st, const char *req)
         else
             gale_console_server_reply(s, "error no metrics here");
         free(text);
+    } else if (strcmp(verb, "prometheus") == 0) {
+        char *text = s->prom != NULL ? s->prom(s->prom_arg) : NULL;
+
+        if (text != NULL)
+            gale_console_server_reply(s, "ok %s", text);
+        else
+            gale_console_server_reply(s, "error no metrics here");
+        free(text);
     } else if (strcmp(verb, "activate") == 0 ||
         strcmp(verb, "deactivate") == 0) {
         st->inactive = verb[0] == 'd';
@@ -300,6 +310,16 @@ gale_console_server_set_describe(gale_console_server_t *s,
         return;
     s->describe = fn;
     s->describe_arg = arg;
+}
+
+void
+gale_console_server_set_prometheus(gale_console_server_t *s,
+    gale_console_describe_fn fn, void *arg)
+{
+    if (s == NULL)
+        return;
+    s->prom = fn;
+    s->prom_arg = arg;
 }
 
 uint32_t

@@ -66,6 +66,11 @@ typedef char *(*gale_console_describe_fn)(void *arg);
 /* Lets `metrics` requests be answered with fn(arg) (`gale top`). */
 void gale_console_server_set_describe(gale_console_server_t *s,
     gale_console_describe_fn fn, void *arg);
+/* Lets `prometheus` requests be answered with fn(arg): the master's
+ * /metrics text (Prometheus's format), which nimbus relays on its own
+ * /metrics (docs/nimbus.md). */
+void gale_console_server_set_prometheus(gale_console_server_t *s,
+    gale_console_describe_fn fn, void *arg);
 /* The status word of st, as `gale list` shows it: ACTIVE, INACTIVE,
  * KILLED or REBALANCING (a static string). */
 const char *gale_console_status_word(const gale_console_state_t *st);

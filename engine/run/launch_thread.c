@@ -15,6 +15,7 @@
 #include "engine/checkpoint/ckptwriter.h"
 #include "engine/exec/executor.h"
 #include "engine/run/launcher.h"
+#include "engine/transport/chanstat.h"
 #include "engine/wire/control.h"
 
 typedef struct launch_thread {
@@ -23,6 +24,7 @@ typedef struct launch_thread {
     const gale_plan_t *plan;        /* borrowed */
     gale_exec_t **execs;            /* per executor, NULL when not running */
     gale_ckptwriter_t *writer;      /* the attempt's, or NULL */
+    gale_chanstat_t *chanstat;      /* the attempt's channel counts */
     void *const *ctl;               /* the attempt's control sockets,
                                        borrowed from the master */
 } launch_thread_t;
@@ -66,6 +68,10 @@ thread_start(gale_launcher_t *l, const gale_launch_t *a, bool *host_failure)
     ec.ckpt_dir = a->ckpt_dir;
     ec.restore = a->restore;
     ec.publish_only = a->publish_only;
+    /* A new table per attempt: its channels start over. */
+    lt->chanstat = gale_chanstat_new(plan->nchans);
+    ec.chanstat = lt->chanstat;
+    ec.one_process = true;
     for (i = 0; i < plan->nexecs; i++) {
         ec.exec = (int)i;
         lt->execs[i] = gale_executor_new(&ec);
@@ -97,6 +103,7 @@ thread_end(gale_launcher_t *l)
         gale_executor_destroy(&lt->execs[i]);
     }
     gale_ckptwriter_stop(&lt->writer);
+    gale_chanstat_destroy(&lt->chanstat);
     lt->ctl = NULL;
 }
 

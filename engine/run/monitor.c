@@ -10,6 +10,7 @@
 #include <gale/gale.h>
 
 #include "common/xalloc.h"
+#include "engine/metrics/chanreport.h"
 #include "engine/metrics/histogram.h"
 #include "engine/metrics/userstats.h"
 #include "engine/run/monitor.h"
@@ -41,8 +42,13 @@ struct gale_monitor {
     const gale_console_state_t *cs; /* borrowed: status word */
     uint64_t start_ns;              /* the run's start */
     gale_hist_t *hists;             /* per task (id - 1): last reported */
+    gale_hist_t *done_lat;          /* per task (id - 1): process (bolts) or
+                                       complete (spouts) latency */
     uint64_t *blocked_ns;           /* per executor: waits on full channels */
     user_counters_t *users;         /* per task (id - 1): named counters */
+    gale_chanreport_t *chan_in;     /* per channel: its receiver's last
+                                       report (window 0: none yet) */
+    gale_chanreport_t *chan_out;    /* per channel: its sender's */
     sample_t ring[SAMPLES];         /* rate samples, oldest overwritten */
     size_t next;                    /* the slot the next sample takes */
     int recoveries;                 /* attempts restarted */
@@ -62,8 +68,11 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     m->cs = cs;
     m->start_ns = start_ns;
     m->hists = xcalloc(plan->ntasks + 1, sizeof *m->hists);
+    m->done_lat = xcalloc(plan->ntasks + 1, sizeof *m->done_lat);
     m->blocked_ns = xcalloc(plan->nexecs + 1, sizeof *m->blocked_ns);
     m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
+    m->chan_in = xcalloc(plan->nchans + 1, sizeof *m->chan_in);
+    m->chan_out = xcalloc(plan->nchans + 1, sizeof *m->chan_out);
     for (i = 0; i < SAMPLES; i++) {
         m->ring[i].comps = xcalloc(plan->topo->ncomps + 1,
             sizeof *m->ring[i].comps);
@@ -103,7 +112,10 @@ gale_monitor_destroy(gale_monitor_t **mp)
         free(m->users[i].values);
     }
     free(m->users);
+    free(m->chan_in);
+    free(m->chan_out);
     free(m->hists);
+    free(m->done_lat);
     free(m->blocked_ns);
     free(m);
     *mp = NULL;
@@ -163,6 +175,67 @@ gale_monitor_stats(gale_monitor_t *m, const gale_report_hdr_t *h,
     if (users != NULL && ulen > 0)
         (void)gale_userstats_decode(users, ulen, take_user, m);
     gale_monitor_sample(m, gale_now_ns());
+}
+
+/* gale_chanreport_decode callback: keeps a channel end's figures. */
+static void
+take_chan(void *arg, const gale_chanreport_t *e)
+{
+    gale_monitor_t *m = arg;
+
+    if (e->channel < 0 || (size_t)e->channel >= m->plan->nchans)
+        return;
+    if (e->side == GALE_CHAN_IN)
+        m->chan_in[e->channel] = *e;
+    else
+        m->chan_out[e->channel] = *e;
+}
+
+/* gale_hist_part_decode callback: keeps a task's process or complete
+ * latency. */
+static void
+take_done_lat(void *arg, int32_t task, const gale_hist_t *h)
+{
+    gale_monitor_t *m = arg;
+
+    if (task >= 1 && (size_t)task <= m->plan->ntasks)
+        m->done_lat[task - 1] = *h;
+}
+
+void
+gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len)
+{
+    if (hists != NULL && len > 0)
+        (void)gale_hist_part_decode(hists, len, take_done_lat, m);
+}
+
+void
+gale_monitor_channels(gale_monitor_t *m, const void *chans, size_t len)
+{
+    if (chans != NULL && len > 0)
+        (void)gale_chanreport_decode(chans, len, take_chan, m);
+}
+
+/* Tuples waiting in component c's input channels, as last reported. */
+static uint64_t
+queued_tuples(const gale_monitor_t *m, int c)
+{
+    const gale_plan_t *p = m->plan;
+    uint64_t n = 0;
+    size_t k;
+
+    for (k = 0; k < p->nchans; k++)
+        if (p->tasks[p->chans[k].to_task - 1].comp == c)
+            n += m->chan_in[k].tuples;
+    return n;
+}
+
+/* The credits channel k's sender holds: its window less what is in the
+ * channel (never below 0). */
+static uint32_t
+credits(const gale_chanreport_t *e)
+{
+    return e->frames < e->window ? e->window - e->frames : 0;
 }
 
 void
@@ -273,7 +346,9 @@ enum {
     F_WEMIT, F_WEXEC, F_BLOCKED, F_TUSER, F_CUSER,
     F_TWM, F_TWM_LAG, F_TSTATE, F_TSPILL, F_CSTATE,
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
-    F_CK_ALIGN, NFAMILIES
+    F_CK_ALIGN,
+    F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, F_PLAT, F_CPLAT,
+    NFAMILIES
 };
 
 static const struct family {
@@ -354,6 +429,27 @@ static const struct family {
         "checkpoint's trigger to completion" },
     [F_CK_ALIGN] = { "gale_checkpoint_alignment_seconds_total", C, "barrier "
         "alignment (the slowest task's per checkpoint), summed" },
+    [F_QFRAMES] = { "gale_channel_queue_frames", G, "frames sent into the "
+        "task's input channel from from_task and not yet taken by it "
+        "(channels inside a process)" },
+    [F_QTUPLES] = { "gale_channel_queue_tuples", G, "tuples in those "
+        "frames: received by the channel, not yet executed" },
+    [F_QWINDOW] = { "gale_channel_window_frames", G, "frames the channel "
+        "holds before its sender waits (the credit window)" },
+    [F_CREDITS] = { "gale_channel_credits", G, "frames the task may still "
+        "send on its output channel to to_task before it waits: the "
+        "window less what the channel holds" },
+    [F_CQUEUE] = { "gale_component_queue_tuples", G, "tuples waiting in "
+        "the component's input channels, summed" },
+    [F_PLAT] = { "gale_component_process_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "Storm's process latency: a tuple's arrival "
+        "to its ack (bolts that ack: shell bolts, from sending the tuple to "
+        "the child to its ack)" },
+    [F_CPLAT] = { "gale_component_complete_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "complete latency, one value per completed "
+        "checkpoint: from the first tuple the spout task emitted after its "
+        "previous snapshot to the completion of the checkpoint covering "
+        "it" },
 #undef C
 #undef G
 };
@@ -439,7 +535,53 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         put(r, fam, F_CSTATE, cl, (double)rp->state_bytes);
         if (t->comps[tk->comp].kind == GALE_BOLT)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
+        /* Only where there is one: bolts that ack, spouts with
+         * checkpoints. */
+        if (t->comps[tk->comp].kind == GALE_BOLT && m->done_lat[i].count > 0)
+            gale_registry_observe(r, fam[F_PLAT], cl, &m->done_lat[i]);
+        else if (t->comps[tk->comp].kind == GALE_SPOUT && m->coord != NULL)
+            gale_registry_observe(r, fam[F_CPLAT], cl, &m->done_lat[i]);
         user_series(m, r, fam, i, tl, cl);
+    }
+}
+
+/* The channel series: each channel inside a process, from its
+ * receiver's report (queue) and its sender's (credits). */
+static void
+chan_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    char to[24], from[24];
+    size_t k;
+    int c;
+
+    for (c = 0; c < (int)t->ncomps; c++) {
+        const char *const cl[] = { "topology", t->name, "component",
+            t->comps[c].id, NULL };
+
+        if (t->comps[c].kind == GALE_BOLT)
+            put(r, fam, F_CQUEUE, cl, (double)queued_tuples(m, c));
+    }
+    for (k = 0; k < p->nchans; k++) {
+        const gale_channel_t *ch = &p->chans[k];
+        const char *fc = t->comps[p->tasks[ch->from_task - 1].comp].id;
+        const char *tc = t->comps[p->tasks[ch->to_task - 1].comp].id;
+
+        snprintf(from, sizeof from, "%d", ch->from_task);
+        snprintf(to, sizeof to, "%d", ch->to_task);
+        const char *const il[] = { "topology", t->name, "component", tc,
+            "task", to, "from_component", fc, "from_task", from, NULL };
+        const char *const ol[] = { "topology", t->name, "component", fc,
+            "task", from, "to_component", tc, "to_task", to, NULL };
+
+        if (m->chan_in[k].window > 0) {
+            put(r, fam, F_QFRAMES, il, m->chan_in[k].frames);
+            put(r, fam, F_QTUPLES, il, (double)m->chan_in[k].tuples);
+            put(r, fam, F_QWINDOW, il, m->chan_in[k].window);
+        }
+        if (m->chan_out[k].window > 0)
+            put(r, fam, F_CREDITS, ol, credits(&m->chan_out[k]));
     }
 }
 
@@ -456,7 +598,7 @@ gale_monitor_registry(gale_monitor_t *m)
 
     gale_monitor_sample(m, gale_now_ns());
     for (f = 0; f < NFAMILIES; f++)
-        if (m->coord != NULL || f < F_CK_DONE)
+        if (m->coord != NULL || f < F_CK_DONE || f > F_CK_ALIGN)
             fam[f] = gale_registry_family(r, families[f].name,
                 families[f].type, families[f].help);
     put(r, fam, F_UP, tl, 1);
@@ -485,6 +627,7 @@ gale_monitor_registry(gale_monitor_t *m)
 
         put(r, fam, F_BLOCKED, el, (double)m->blocked_ns[i] / 1e9);
     }
+    chan_series(m, r, fam);
     if (m->coord != NULL) {
         const gale_coord_stats_t *s = gale_coord_stats(m->coord);
 
@@ -564,17 +707,23 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
     const gale_plan_t *p = m->plan;
     const gale_comp_t *comp = &p->topo->comps[c];
     const gale_comp_totals_t *tot = &now->comps[c];
-    gale_hist_t h;
+    gale_hist_t h, d;
     double er, xr, cap;
     size_t i;
+    json_t *row;
+    const char *dk = comp->kind == GALE_SPOUT ? "complete" : "process";
+    char key[40];
 
     memset(&h, 0, sizeof h);
+    memset(&d, 0, sizeof d);
     for (i = 0; i < p->ntasks; i++)
-        if (p->tasks[i].comp == c)
+        if (p->tasks[i].comp == c) {
             gale_hist_merge(&h, &m->hists[i]);
+            gale_hist_merge(&d, &m->done_lat[i]);
+        }
     rates(m, c, &er, &xr, &cap);
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
-        "s:f, s:f, s:f, s:f, s:f, s:o}",
+    row = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:f, "
+        "s:f, s:f, s:f, s:f, s:f, s:o, s:I}",
         "id", comp->id, "type", comp->kind == GALE_SPOUT ? "spout" : "bolt",
         "impl", comp->type != NULL ? comp->type : "",
         "executors", comp->parallelism, "tasks", comp->ntasks,
@@ -587,7 +736,55 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
             (double)tot->exec_ns / 1e6 / (double)tot->executed : 0.0,
         "executeLatencyP50Ms", gale_hist_quantile(&h, 0.5) / 1e6,
         "executeLatencyP99Ms", gale_hist_quantile(&h, 0.99) / 1e6,
-        "userCounters", users_json(m, c, -1));
+        "userCounters", users_json(m, c, -1),
+        "queuedTuples", (json_int_t)queued_tuples(m, c));
+    /* processLatency... (bolts) or completeLatency... (spouts): Storm's
+     * names; 0 when none was measured. */
+    snprintf(key, sizeof key, "%sLatencyMeanMs", dk);
+    json_object_set_new(row, key, json_real(d.count ? (double)d.sum / 1e6 /
+        (double)d.count : 0.0));
+    snprintf(key, sizeof key, "%sLatencyP50Ms", dk);
+    json_object_set_new(row, key, json_real(gale_hist_quantile(&d, 0.5) / 1e6));
+    snprintf(key, sizeof key, "%sLatencyP99Ms", dk);
+    json_object_set_new(row, key, json_real(gale_hist_quantile(&d, 0.99) /
+        1e6));
+    snprintf(key, sizeof key, "%sLatencyCount", dk);
+    json_object_set_new(row, key, json_integer((json_int_t)d.count));
+    return row;
+}
+
+/* Component c's channels inside a process: its inputs (queue depth)
+ * and its outputs (credits). */
+static void
+chans_json(const gale_monitor_t *m, int c, json_t **inputs, json_t **outputs)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_topology_t *t = p->topo;
+    size_t k;
+
+    *inputs = json_array();
+    *outputs = json_array();
+    for (k = 0; k < p->nchans; k++) {
+        const gale_channel_t *ch = &p->chans[k];
+        int fc = p->tasks[ch->from_task - 1].comp;
+        int tc = p->tasks[ch->to_task - 1].comp;
+        const gale_chanreport_t *in = &m->chan_in[k], *out = &m->chan_out[k];
+
+        if (tc == c && in->window > 0)
+            json_array_append_new(*inputs, json_pack("{s:i, s:i, s:s, s:i, "
+                "s:i, s:I, s:i}", "channel", (int)k, "task", ch->to_task,
+                "fromComponent", t->comps[fc].id, "fromTask", ch->from_task,
+                "queuedFrames", (int)in->frames,
+                "queuedTuples", (json_int_t)in->tuples,
+                "windowFrames", (int)in->window));
+        if (fc == c && out->window > 0)
+            json_array_append_new(*outputs, json_pack("{s:i, s:i, s:s, s:i, "
+                "s:i, s:i, s:i}", "channel", (int)k, "task", ch->from_task,
+                "toComponent", t->comps[tc].id, "toTask", ch->to_task,
+                "inFlightFrames", (int)out->frames,
+                "credits", (int)credits(out),
+                "windowFrames", (int)out->window));
+    }
 }
 
 static const char *
@@ -680,7 +877,7 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
     const gale_plan_t *p = m->plan;
     const gale_topology_t *t = p->topo;
     int c = gale_topology_find(t, comp);
-    json_t *row, *tasks, *execs;
+    json_t *row, *tasks, *execs, *ins, *outs;
     const sample_t *now;
     size_t i;
 
@@ -718,5 +915,8 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
     json_object_set_new(row, "topologyId", json_string(t->name));
     json_object_set_new(row, "taskStats", tasks);
     json_object_set_new(row, "executorStats", execs);
+    chans_json(m, c, &ins, &outs);
+    json_object_set_new(row, "inputChannels", ins);
+    json_object_set_new(row, "outputChannels", outs);
     return row;
 }

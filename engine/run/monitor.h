@@ -42,6 +42,13 @@ void gale_monitor_destroy(gale_monitor_t **mp);
  * an older executor). A part that does not decode is ignored. */
 void gale_monitor_stats(gale_monitor_t *m, const gale_report_hdr_t *h,
     const void *hists, size_t len, const void *users, size_t ulen);
+/* A STATS report's channels part (engine/metrics/chanreport.h; NULL, 0:
+ * none, as from an older executor): keeps each channel end's queue depth
+ * and window. A part that does not decode is ignored. */
+void gale_monitor_channels(gale_monitor_t *m, const void *chans, size_t len);
+/* A STATS report's sixth part (engine/metrics/histogram.h's part; NULL,
+ * 0: none): each task's process (bolts) or complete (spouts) latency. */
+void gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len);
 /* The run's recoveries so far and its attempt epoch. */
 void gale_monitor_attempt(gale_monitor_t *m, int recoveries, uint32_t epoch);
 /* Takes a rate sample when a second has passed since the last. */

@@ -25,6 +25,8 @@
 #include "engine/run/progress.h"
 #include "engine/run/runtime.h"
 #include "engine/run/webapi.h"
+#include "engine/metrics/promtext.h"
+#include "engine/metrics/registry.h"
 #include "engine/transport/outlet.h"
 #include "engine/transport/zctx.h"
 #include "engine/wire/control.h"
@@ -246,6 +248,20 @@ describe(void *arg)
     return text;
 }
 
+/* The console's `prometheus` answer (nimbus's /metrics): the master's
+ * own /metrics text. */
+static char *
+prometheus(void *arg)
+{
+    runtime_t *rt = arg;
+    gale_registry_t *r = gale_monitor_registry(rt->monitor);
+    size_t len;
+    char *text = gale_promtext_write(r, 1e-9, &len);
+
+    gale_registry_destroy(&r);
+    return text;
+}
+
 /* The savepoint's checkpoint completed: copies it out. A plain savepoint
  * is answered now; stop-savepoint and rebalance wait for the sinks to
  * publish (run_attempt). */
@@ -300,7 +316,7 @@ read_report(runtime_t *rt, attempt_t *at)
 {
     uint8_t hb[GALE_REPORT_HDR_SIZE + 1];
     gale_report_hdr_t h;
-    zmq_msg_t part, part2, part3;
+    zmq_msg_t part, part2, part3, part4, part5;
     gale_report_task_t *r = NULL;
     gale_report_ack_t ack;
     uint64_t done;
@@ -340,6 +356,8 @@ read_report(runtime_t *rt, attempt_t *at)
     zmq_msg_init(&part);
     zmq_msg_init(&part2);
     zmq_msg_init(&part3);
+    zmq_msg_init(&part4);
+    zmq_msg_init(&part5);
     if (more && zmq_msg_recv(&part, rt->report, 0) < 0)
         goto out;
     more = 0;
@@ -349,6 +367,14 @@ read_report(runtime_t *rt, attempt_t *at)
     more = 0;
     zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
     if (more && zmq_msg_recv(&part3, rt->report, 0) < 0)
+        goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part4, rt->report, 0) < 0)
+        goto out;
+    more = 0;
+    zmq_getsockopt(rt->report, ZMQ_RCVMORE, &more, &more_len);
+    if (more && zmq_msg_recv(&part5, rt->report, 0) < 0)
         goto out;
     drop_rest(rt->report);
     switch (h.type) {
@@ -364,6 +390,10 @@ read_report(runtime_t *rt, attempt_t *at)
         free(r);
         gale_monitor_stats(rt->monitor, &h, zmq_msg_data(&part2),
             zmq_msg_size(&part2), zmq_msg_data(&part3), zmq_msg_size(&part3));
+        gale_monitor_channels(rt->monitor, zmq_msg_data(&part4),
+            zmq_msg_size(&part4));
+        gale_monitor_latencies(rt->monitor, zmq_msg_data(&part5),
+            zmq_msg_size(&part5));
         break;
     case GALE_REPORT_DONE:
         if (h.exec >= 0 && (size_t)h.exec < rt->plan->nexecs && !rt->done[h.exec]) {
@@ -413,6 +443,8 @@ out:
     zmq_msg_close(&part);
     zmq_msg_close(&part2);
     zmq_msg_close(&part3);
+    zmq_msg_close(&part4);
+    zmq_msg_close(&part5);
 }
 
 /* Sends the workers their lease now and then; has the launcher look at
@@ -866,6 +898,7 @@ gale_runtime_run(const gale_plan_t *plan, const gale_runtime_opts_t *opts)
     rt.monitor = gale_monitor_new(plan, rt.progress, rt.coord, &rt.cs,
         rt.start_ns);
     gale_console_server_set_describe(rt.console, describe, &rt);
+    gale_console_server_set_prometheus(rt.console, prometheus, &rt);
     if (gale_webapi_address(plan) != NULL) {
         if ((rt.web = gale_webapi_open(gale_webapi_address(plan), plan,
             rt.monitor, web_act, &rt, &why)) == NULL) {

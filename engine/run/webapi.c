@@ -59,19 +59,18 @@ same_secret(const char *a, const char *secret)
     return d == 0 && ls > 0;
 }
 
-/* Whether req may change the topology (see webapi.h). */
-static bool
-may_write(const gale_webapi_t *w, const gale_http_req_t *req)
+bool
+gale_webapi_may_write(const gale_http_req_t *req, const char *token)
 {
     const char *auth;
 
     if (req->loopback)
         return true;
-    if (w->token == NULL || *w->token == '\0')
+    if (token == NULL || *token == '\0')
         return false;
     auth = gale_httpd_header(req, "Authorization");
     return auth != NULL && strncmp(auth, "Bearer ", 7) == 0 &&
-        same_secret(auth + 7, w->token);
+        same_secret(auth + 7, token);
 }
 
 /* Whether s holds a space, a control character or a quote: an argument
@@ -85,10 +84,8 @@ bad_word(const char *s)
     return false;
 }
 
-/* Builds the console request line of POST action from its JSON body (or
- * query). NULL with why set when the body does not make one. */
-static char *
-action_request(const gale_http_req_t *req, const char *action, char *why,
+char *
+gale_webapi_action_request(const gale_http_req_t *req, const char *action, char *why,
     size_t wlen)
 {
     json_t *body = NULL, *v, *ex;
@@ -196,14 +193,15 @@ post_action(gale_webapi_t *w, const gale_http_req_t *req, const char *action,
     char why[512] = "", *line, *reply = NULL;
     int rc;
 
-    if (!may_write(w, req)) {
+    if (!gale_webapi_may_write(req, w->token)) {
         gale_httpd_json_error(resp, 403, "forbidden", "%s changes the "
             "topology: only from loopback, or with the topology's "
             "gale.http.token as a "
             "bearer token", action);
         return;
     }
-    if ((line = action_request(req, action, why, sizeof why)) == NULL) {
+    if ((line = gale_webapi_action_request(req, action, why, sizeof why)) ==
+        NULL) {
         gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
             404 : 400, "bad request", "%s", why);
         return;

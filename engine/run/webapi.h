@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "engine/run/monitor.h"
+#include "engine/web/httpd.h"
 #include "topology/plan.h"
 
 typedef struct gale_webapi gale_webapi_t;       /* opaque */
@@ -30,6 +31,17 @@ typedef struct gale_webapi gale_webapi_t;       /* opaque */
 typedef int (*gale_webapi_act_fn)(void *arg, const char *request,
     char **reply);
 
+/* Whether req may change a topology: it comes from loopback, or carries
+ * "Authorization: Bearer TOKEN" with token (NULL or "": none). Compares
+ * in constant time. Shared with nimbus's HTTP API. */
+bool gale_webapi_may_write(const gale_http_req_t *req, const char *token);
+/* Builds the console request line of POST action (activate, deactivate,
+ * kill, savepoint, stop-savepoint, rebalance) from req's JSON body (or
+ * ?wait= for kill): "kill 5", "savepoint DIR", "rebalance DIR SPEC"...
+ * Caller frees. NULL with why set when the body does not make one (why
+ * starts "unknown action" for an action not in the list). */
+char *gale_webapi_action_request(const gale_http_req_t *req,
+    const char *action, char *why, size_t wlen);
 /* The address plan's topology serves on: its gale.http.address
  * ("127.0.0.1:0" by default), or NULL when that is "off". */
 const char *gale_webapi_address(const gale_plan_t *plan);

@@ -15,6 +15,7 @@
 #include "common/xalloc.h"
 #include "engine/net/endpoint.h"
 #include "engine/transport/bridge.h"
+#include "engine/transport/chanstat.h"
 #include "engine/checkpoint/ckpt.h"
 #include "engine/checkpoint/ckptwriter.h"
 #include "engine/net/netsec.h"
@@ -111,6 +112,7 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     gale_executor_cfg_t ec;
     gale_bridge_cfg_t bc;
     gale_bridge_t *bridge = NULL;
+    gale_chanstat_t *chanstat = NULL;
     gale_ckptwriter_t *writer = NULL;
     gale_ckpt_meta_t *meta = NULL;
     gale_ckpt_t *store = NULL;
@@ -203,6 +205,8 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     bc.in_chans = in;
     bc.in_peer = in_peer;
     bc.nin = nin;
+    chanstat = gale_chanstat_new(plan->nchans);
+    bc.chanstat = chanstat;
     if ((bridge = gale_bridge_start(&bc, &why)) == NULL)
         goto fail;
     memset(&ec, 0, sizeof ec);
@@ -217,6 +221,7 @@ gale_worker_run(const gale_plan_t *plan, const gale_worker_opts_t *o)
     ec.ckpt_dir = dir;
     ec.restore = meta;
     ec.publish_only = o->publish_only;
+    ec.chanstat = chanstat;
     for (i = 0; i < plan->nexecs; i++) {
         if (plan->execs[i].worker != o->worker)
             continue;
@@ -246,6 +251,7 @@ fail:
     if (bridge != NULL)
         gale_bridge_stop(&bridge, NULL);
     gale_ckptwriter_stop(&writer);
+    gale_chanstat_destroy(&chanstat);
     gale_ckpt_meta_destroy(&meta);
     gale_ckpt_close(&store);
     gale_netsec_stop(zctx);

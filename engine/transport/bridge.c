@@ -20,6 +20,7 @@
 
 #include "common/xalloc.h"
 #include "engine/transport/bridge.h"
+#include "engine/transport/chanstat.h"
 #include "engine/net/netsec.h"
 #include "engine/wire/frame.h"
 
@@ -44,6 +45,8 @@ typedef struct out_ch {
     bool end_sent;              /* END forwarded: the inproc socket is not read again */
     bool acked;                 /* END_ACK arrived */
     uint64_t rseq;              /* last sequence number of the reverse frames */
+    uint64_t frames;            /* frames read from the local sender */
+    uint64_t tuples;            /* ... and their tuples (chanstat.h) */
 } out_ch_t;
 
 /* A channel whose receiver is local: frames from a peer, written to inproc. */
@@ -59,6 +62,8 @@ typedef struct in_ch {
     bool ack_owed;              /* END written locally; END_ACK not yet sent */
     bool acked;                 /* END_ACK handed to the connection */
     uint64_t rseq;              /* last sequence number of the reverse frames */
+    uint64_t frames;            /* frames that arrived for the local receiver */
+    uint64_t tuples;            /* ... and their tuples (chanstat.h) */
 } in_ch_t;
 
 /* One direction of the connection with a peer worker. */
@@ -463,6 +468,11 @@ drain_rx(brun_t *r, int p, char **cause)
         }
         if (h.kind == GALE_FRAME_END)
             ch->end_seen = true;
+        /* In this process now, pending or written: the receiver's queue
+         * (it counts what it takes out). */
+        ch->frames++;
+        ch->tuples += h.kind == GALE_FRAME_DATA ? h.count : 0;
+        gale_chanstat_sent(r->cfg.chanstat, ch->id, ch->frames, ch->tuples);
         if (ch->plen == 0) {
             size_t len = zmq_msg_size(&msg);
 
@@ -583,6 +593,9 @@ forward(brun_t *r, out_ch_t *ch, char **cause)
         }
         ch->has_held = true;
         ch->credit--;
+        ch->frames++;
+        ch->tuples += h.kind == GALE_FRAME_DATA ? h.count : 0;
+        gale_chanstat_recv(r->cfg.chanstat, ch->id, ch->frames, ch->tuples);
         if (h.kind == GALE_FRAME_END)
             ch->end_sent = true;
         if ((rc = send_held(r, ch)) != 0)

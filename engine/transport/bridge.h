@@ -61,6 +61,12 @@ typedef struct gale_bridge_cfg {
     const int *in_chans;        /* channels whose receiver is local */
     const int *in_peer;         /* ... and the worker that sends each */
     size_t nin;
+    /* The process's channel counts (chanstat.h; borrowed, outliving the
+     * bridge), or NULL: the bridge is the receiving end of out_chans'
+     * local legs (frames it read from the local sender) and the sending
+     * end of in_chans' (frames that arrived for the local receiver), so
+     * that executors count bridged channels as local ones. */
+    struct gale_chanstat *chanstat;
 } gale_bridge_cfg_t;
 
 /* Events the bridge reports to its owner. */

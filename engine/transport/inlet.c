@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "common/xalloc.h"
+#include "engine/transport/chanstat.h"
 #include "engine/transport/inlet.h"
 
 /* One input channel. */
@@ -18,6 +19,8 @@ typedef struct in_chan {
     uint64_t seq;               /* last sequence number received */
     bool blocked;               /* not read until unblocked */
     bool ended;                 /* delivered END */
+    uint64_t frames;            /* frames taken, stale ones included */
+    uint64_t tuples;            /* tuples of those (DATA frames' counts) */
 } in_chan_t;
 
 struct gale_inlet {
@@ -31,6 +34,7 @@ struct gale_inlet {
     zmq_pollitem_t *items;      /* scratch for poll, nchans + 1 */
     int *item_chan;             /* poll item -> channel index */
     size_t rr;                  /* round-robin start for fairness */
+    gale_chanstat_t *chanstat;  /* borrowed, or NULL */
 };
 
 gale_inlet_t *
@@ -69,6 +73,12 @@ gale_inlet_destroy(gale_inlet_t **ip)
     free(in->prefix);
     free(in);
     *ip = NULL;
+}
+
+void
+gale_inlet_set_chanstat(gale_inlet_t *in, gale_chanstat_t *cs)
+{
+    in->chanstat = cs;
 }
 
 int
@@ -205,6 +215,10 @@ gale_inlet_recv(gale_inlet_t *in, int idx, zmq_msg_t *msg,
     if ((rc = gale_frame_hdr_parse(zmq_msg_data(msg), zmq_msg_size(msg), h,
         cause)) != 0)
         return rc;
+    /* Out of the queue, whatever it turns out to be. */
+    c->frames++;
+    c->tuples += h->kind == GALE_FRAME_DATA ? h->count : 0;
+    gale_chanstat_recv(in->chanstat, c->id, c->frames, c->tuples);
     if (h->epoch != in->epoch)
         return 1;
     if (h->channel != (uint32_t)c->id) {

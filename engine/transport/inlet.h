@@ -24,6 +24,11 @@ typedef struct gale_inlet gale_inlet_t;
 gale_inlet_t *gale_inlet_new(void *zctx, const char *prefix, uint32_t epoch,
     int queue_depth, char **cause);
 void gale_inlet_destroy(gale_inlet_t **ip);
+/* Has every channel store its frames and tuples received in cs (the
+ * process's chanstat.h table; borrowed, outliving the inlet), or not
+ * (NULL). */
+struct gale_chanstat;
+void gale_inlet_set_chanstat(gale_inlet_t *in, struct gale_chanstat *cs);
 /* Binds the receiving end of channel id; returns its index, or -errno. */
 int gale_inlet_add(gale_inlet_t *in, int channel_id);
 size_t gale_inlet_count(const gale_inlet_t *in);

@@ -11,6 +11,7 @@
 
 #include "common/xalloc.h"
 #include "engine/wire/frame.h"
+#include "engine/transport/chanstat.h"
 #include "engine/transport/outlet.h"
 #include "engine/wire/record.h"
 
@@ -21,6 +22,8 @@ typedef struct out_chan {
     gale_batch_t batch;         /* records waiting to be sent */
     uint64_t seq;               /* last sequence number sent */
     uint64_t due_ns;            /* when the partial batch must go; 0 = empty */
+    uint64_t frames;            /* frames sent */
+    uint64_t tuples;            /* tuples sent (DATA frames' counts) */
 } out_chan_t;
 
 struct gale_outlet {
@@ -116,10 +119,12 @@ free_frame(void *data, void *hint)
     free(data);
 }
 
-/* Sends buf (ownership passes to ZeroMQ) on c, waiting for room while
- * handling control messages. 0 or -errno (buf is freed either way). */
+/* Sends buf (ownership passes to ZeroMQ, a frame of 'tuples' tuples) on
+ * c, waiting for room while handling control messages. 0 or -errno (buf
+ * is freed either way). */
 static int
-send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len)
+send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len,
+    uint32_t tuples)
 {
     zmq_pollitem_t items[2];
     uint64_t t0 = 0;
@@ -167,6 +172,9 @@ send_frame(gale_outlet_t *o, out_chan_t *c, uint8_t *buf, size_t len)
     if (t0 != 0)
         o->blocked_ns += gale_now_ns() - t0;
     o->frames++;
+    c->frames++;
+    c->tuples += tuples;
+    gale_chanstat_sent(o->cfg.chanstat, c->id, c->frames, c->tuples);
     return 0;
 }
 
@@ -175,10 +183,11 @@ static int
 send_batch(gale_outlet_t *o, out_chan_t *c)
 {
     gale_frame_hdr_t h;
+    uint32_t count = c->batch.count;
     uint8_t *buf;
     size_t len;
 
-    if (c->batch.count == 0)
+    if (count == 0)
         return 0;
     memset(&h, 0, sizeof h);
     h.version = GALE_WIRE_VERSION;
@@ -188,7 +197,7 @@ send_batch(gale_outlet_t *o, out_chan_t *c)
     h.seq = ++c->seq;
     buf = gale_batch_take(&c->batch, &h, &len);
     c->due_ns = 0;
-    return send_frame(o, c, buf, len);
+    return send_frame(o, c, buf, len, count);
 }
 
 uint8_t *
@@ -294,13 +303,27 @@ gale_outlet_control(gale_outlet_t *o, int idx, int kind, uint64_t arg)
     h.arg = arg;
     buf = xmalloc(GALE_FRAME_HDR_SIZE);
     gale_frame_hdr_write(&h, buf);
-    return send_frame(o, c, buf, GALE_FRAME_HDR_SIZE);
+    return send_frame(o, c, buf, GALE_FRAME_HDR_SIZE, 0);
 }
 
 uint64_t
 gale_outlet_frames(const gale_outlet_t *o)
 {
     return o->frames;
+}
+
+int
+gale_outlet_channel_id(const gale_outlet_t *o, int idx)
+{
+    return o->chans[idx].id;
+}
+
+int
+gale_outlet_window(const gale_outlet_t *o)
+{
+    /* ZeroMQ's inproc pipe holds the sender's SNDHWM plus the receiver's
+     * RCVHWM (inlet.c sets 1). */
+    return o->cfg.queue_depth + 1;
 }
 
 uint64_t

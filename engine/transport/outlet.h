@@ -40,6 +40,9 @@ typedef struct gale_outlet_cfg {
      * reports, which keep its worker alive). May be NULL. */
     void (*on_wait)(void *arg);
     void *arg;
+    /* The process's channel counts (chanstat.h), or NULL: each channel
+     * stores its frames and tuples sent there after every send. */
+    struct gale_chanstat *chanstat;
 } gale_outlet_cfg_t;
 
 /* NULL on failure with *cause (caller frees). cfg is copied. */
@@ -74,6 +77,11 @@ int64_t gale_outlet_next_due(const gale_outlet_t *o, uint64_t now_ns);
 int gale_outlet_control(gale_outlet_t *o, int idx, int kind, uint64_t arg);
 /* Tuples and frames sent so far, over all channels. */
 uint64_t gale_outlet_frames(const gale_outlet_t *o);
+/* The channel id of channel idx. */
+int gale_outlet_channel_id(const gale_outlet_t *o, int idx);
+/* Frames a channel may hold before a send waits: the credit window of an
+ * in-process channel (the sender's queue_depth plus the receiver's 1). */
+int gale_outlet_window(const gale_outlet_t *o);
 /* Nanoseconds spent waiting for room (backpressure), over all channels. */
 uint64_t gale_outlet_blocked_ns(const gale_outlet_t *o);
 

@@ -276,5 +276,10 @@ void gale_ctx_report_error(gale_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Adds delta to the task's counter called name (created at 0). */
 void gale_ctx_count(gale_ctx_t *ctx, const char *name, int64_t delta);
+/* Records one tuple's process latency, ns (Storm's: from the tuple's
+ * arrival to its ack): a bolt that finishes tuples after execute()
+ * returns (the shell bolt) says when. Served as
+ * gale_component_process_latency_seconds (docs/metrics.md). */
+void gale_ctx_process_latency(gale_ctx_t *ctx, uint64_t ns);
 
 #endif

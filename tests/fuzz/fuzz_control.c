@@ -2,8 +2,8 @@
  * the control messages and reports between the master and its executors
  * (engine/wire/control.c) and the console's status reply
  * (engine/run/status.c), both of which cross processes and hosts, and
- * the STATS report's histogram and user counter parts
- * (engine/metrics/histogram.c, userstats.c).
+ * the STATS report's histogram, user counter and channel parts
+ * (engine/metrics/histogram.c, userstats.c, chanreport.c).
  *
  * The first byte picks the decoder, the rest is its input. Whatever a
  * decoder accepts must re-encode to exactly the bytes it was given
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "engine/metrics/chanreport.h"
 #include "engine/metrics/histogram.h"
 #include "engine/metrics/userstats.h"
 #include "engine/run/status.h"
@@ -149,18 +150,39 @@ fuzz_users(const uint8_t *p, size_t n)
     gale_buf_release(&b);
 }
 
+/* fuzz_chans: what decodes, re-encoded entry by entry, is the input. */
+static void
+add_chan(void *arg, const gale_chanreport_t *e)
+{
+    gale_chanreport_add(arg, e);
+}
+
+static void
+fuzz_chans(const uint8_t *p, size_t n)
+{
+    gale_buf_t b;
+
+    gale_buf_init(&b, 0);
+    gale_chanreport_begin(&b);
+    if (gale_chanreport_decode(p, n, add_chan, &b) == 0 &&
+        (b.len != n || memcmp(b.data, p, n) != 0))
+        abort();
+    gale_buf_release(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    switch (data[0] % 7) {
+    switch (data[0] % 8) {
     case 0: fuzz_ctl(data + 1, size - 1); break;
     case 1: fuzz_hdr(data + 1, size - 1); break;
     case 2: fuzz_ack(data + 1, size - 1); break;
     case 3: fuzz_tasks(data + 1, size - 1); break;
     case 5: fuzz_hists(data + 1, size - 1); break;
     case 6: fuzz_users(data + 1, size - 1); break;
+    case 7: fuzz_chans(data + 1, size - 1); break;
     default: fuzz_status(data + 1, size - 1); break;
     }
     return 0;
