@@ -37,6 +37,7 @@ struct gale_snap {
     const char *lastname;           /* borrowed during take: names[lastidx] */
     uint32_t lastidx;               /* index of lastname */
     size_t payload;                 /* bytes of keys and values */
+    bool base;                      /* the whole state: written as a base */
 };
 
 /* take_dirty callback: copies one change into the snapshot. */
@@ -227,14 +228,19 @@ snap_sort(struct snap_key *k, size_t n, const gale_snap_t *s, int depth)
 /* s's records in file order (key group, name, key): a new array of sort
  * keys whose idx fields name the records, which the caller frees. The
  * snapshot itself is left as taken, so that the sort runs on the writer
- * thread, not in the executor's pause. */
+ * thread, not in the executor's pause. The records are first distributed
+ * by key group (a counting sort: one pass to count, one to place), then
+ * each group is sorted on its own: a task's keys spread over many groups,
+ * so each sort is short and its array stays in cache (a million keys over
+ * 64 groups: 16 comparisons deep instead of 20, and no pass over the whole
+ * array). */
 static struct snap_key *
 snap_sorted(const gale_snap_t *s)
 {
     struct snap_key *keys;
     const struct snap_rec *r;
-    uint32_t *order, *rank;
-    size_t i;
+    uint32_t *order, *rank, g, lo = UINT32_MAX, hi = 0;
+    size_t *start, i, n;
     int depth;
 
     order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
@@ -244,17 +250,39 @@ snap_sorted(const gale_snap_t *s)
     qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
     for (i = 0; i < s->nnames; i++)
         rank[order[i]] = (uint32_t)i;
+    for (i = 0; i < s->nrecs; i++) {
+        g = (uint32_t)(s->recs[i].kg + 1);
+        lo = g < lo ? g : lo;
+        hi = g > hi ? g : hi;
+    }
+    if (s->nrecs == 0)
+        lo = hi = 0;
+    /* start[g - lo] is where group g begins; then, while placing, where
+     * its next record goes. */
+    start = xcalloc((size_t)(hi - lo) + 2, sizeof(*start));
+    for (i = 0; i < s->nrecs; i++)
+        start[s->recs[i].kg + 1 - lo + 1]++;
+    for (g = 1; g <= hi - lo + 1; g++)
+        start[g] += start[g - 1];
     keys = xreallocarray(NULL, s->nrecs + 1, sizeof(*keys));
     for (i = 0; i < s->nrecs; i++) {
         r = &s->recs[i];
-        keys[i].group = (uint32_t)(r->kg + 1);
-        keys[i].rank = rank[r->name];
-        keys[i].pfx = key_prefix(s->data.data + r->koff, r->klen);
-        keys[i].idx = i;
+        g = (uint32_t)(r->kg + 1);
+        n = start[g - lo]++;
+        keys[n].group = g;
+        keys[n].rank = rank[r->name];
+        keys[n].pfx = key_prefix(s->data.data + r->koff, r->klen);
+        keys[n].idx = i;
     }
-    for (i = s->nrecs, depth = 0; i > 1; i >>= 1)
-        depth += 2;
-    snap_sort(keys, s->nrecs, s, depth);
+    /* start[g - lo] is now where group g ends. */
+    for (g = 0, i = 0; g <= hi - lo; g++) {
+        n = start[g] - i;
+        for (depth = 0; n >> (depth / 2) > 1; depth += 2)
+            ;
+        snap_sort(keys + i, n, s, depth);
+        i = start[g];
+    }
+    free(start);
     free(order);
     free(rank);
     return keys;
@@ -272,6 +300,9 @@ gale_snap_take(gale_kvstore_t *store, int task_id, uint64_t ckpt_id)
     if ((s->reccap = gale_kvstore_dirty_count(store)) > 0)
         s->recs = xreallocarray(NULL, s->reccap, sizeof(*s->recs));
     gale_buf_init(&s->data, s->reccap * 24);
+    /* Asked before the take, which cleans what it reports. */
+    s->base = s->reccap >= GALE_SNAP_BASE_MIN &&
+        gale_kvstore_dirty_is_whole(store);
     (void)gale_kvstore_take_dirty(store, snap_add, s);
     s->lastname = NULL;
     return s;
@@ -306,6 +337,12 @@ gale_snap_payload(const gale_snap_t *s)
     return s->payload;
 }
 
+bool
+gale_snap_is_base(const gale_snap_t *s)
+{
+    return s->base;
+}
+
 int
 gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     size_t *bytes)
@@ -320,9 +357,10 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     size_t i;
     int rc;
 
-    xasprintf(&name, "t%d-%" PRIu64 ".delta", s->task_id, s->ckpt_id);
+    xasprintf(&name, "t%d-%" PRIu64 ".%s", s->task_id, s->ckpt_id,
+        s->base ? "base" : "delta");
     if ((rc = ckpt_fw_open(&w, dir, name, s->task_id, s->ckpt_id,
-        SNAP_DELTA)) != 0)
+        s->base ? SNAP_BASE : SNAP_DELTA)) != 0)
         goto fail;
     for (i = 0; i < s->nrecs; i++) {
         /* Sorted order is random order in recs and data: fetch ahead, the
@@ -333,6 +371,8 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
             __builtin_prefetch(s->data.data +
                 s->recs[idx[i + WRITE_AHEAD].idx].koff);
         r = &s->recs[idx[i].idx];
+        if (s->base && !r->put)
+            continue;               /* a base lists what exists */
         k = s->data.data + r->koff;
         nm = s->names[r->name];
         rc = ckpt_fw_record(&w, r->kg, nm, strlen(nm), k, r->klen, r->put,

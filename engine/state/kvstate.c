@@ -1144,6 +1144,19 @@ gale_kvstore_dirty_count(const gale_kvstore_t *s)
     return s->ndirty;
 }
 
+bool
+gale_kvstore_dirty_is_whole(const gale_kvstore_t *s)
+{
+    size_t i;
+
+    if (s->ndirty == 0)
+        return false;
+    for (i = 0; i < s->nkvs; i++)
+        if (s->kvs[i]->spilled || s->kvs[i]->ndirty != s->kvs[i]->nslotted)
+            return false;
+    return true;
+}
+
 /* Starts a new epoch. On the (once in 2^32 checkpoints) wrap, every stamp
  * is cleared so that no old entry looks changed in the new epoch. */
 static void

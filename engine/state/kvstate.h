@@ -28,6 +28,7 @@
 #ifndef GALE_KVSTATE_H
 #define GALE_KVSTATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,12 @@ size_t gale_kvstore_bytes(const gale_kvstore_t *s);
 /* Number of entries changed (put, added to or deleted) since the last
  * successful take_dirty; a key changed twice counts once. */
 size_t gale_kvstore_dirty_count(const gale_kvstore_t *s);
+/* Whether the changes since the last take_dirty are the whole state: every
+ * entry in memory (tombstones too) has changed, and nothing of the store
+ * is in the spill. A snapshot of them then needs nothing older, and can be
+ * written as a base instead of a delta (snap.h). false for an empty
+ * store. */
+bool gale_kvstore_dirty_is_whole(const gale_kvstore_t *s);
 /* Hands every entry changed since the last successful call to fn, handle by
  * handle in creation order, each entry once with its current value (NULL
  * for a deletion; deleting a key that was only in the spill counts), then
