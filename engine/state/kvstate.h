@@ -44,6 +44,8 @@ typedef struct gale_kvstore_stats {
                                    were there unchanged) */
     uint64_t loads;             /* misses found in LevelDB */
     uint64_t disk_misses;       /* LevelDB lookups that found nothing */
+    uint64_t marked;            /* of the evicted, changed since the last
+                                   take_dirty (reported from LevelDB) */
     size_t resident;            /* entries in memory now, tombstones too */
 } gale_kvstore_stats_t;
 
@@ -107,7 +109,9 @@ int gale_kvstore_keygroup(const gale_kvstore_t *s);
  * key. This is what a spill's cap bounds. */
 size_t gale_kvstore_bytes(const gale_kvstore_t *s);
 /* Number of entries changed (put, added to or deleted) since the last
- * successful take_dirty; a key changed twice counts once. */
+ * successful take_dirty; a key changed twice counts once, except that with
+ * a spill a changed entry evicted (and marked, see set_spill) counts once
+ * more for every eviction, so the number is then an upper bound. */
 size_t gale_kvstore_dirty_count(const gale_kvstore_t *s);
 /* Whether the changes since the last take_dirty are the whole state: every
  * entry in memory (tombstones too) has changed, and nothing of the store
