@@ -201,6 +201,8 @@ struct gale_kvstore {
                                    that failed */
     size_t nmarked;             /* marks under mark_epoch */
     bool oldmarks;              /* LevelDB may hold marks of older epochs */
+    unsigned char *markval;     /* owned; one mark's value being built */
+    size_t markcap;             /* allocated bytes of markval */
 };
 
 /* ---- hashing --------------------------------------------------------- */
@@ -744,6 +746,8 @@ kv_disk_key(gale_kv_t *kv, int kg, const void *key, size_t klen)
 }
 
 #define MARK_PFX 6              /* the mark prefix and the epoch */
+#define MARK_DEL 0              /* a mark's first byte: the key was deleted */
+#define MARK_PUT 1              /* a mark's first byte: its value follows */
 
 /* Writes the prefix of the marks of epoch into p (MARK_PFX bytes). */
 static void
@@ -817,7 +821,8 @@ kv_disk_delete(gale_kv_t *kv, int kg, const void *key, size_t klen)
 static inline bool
 kv_evictable(const gale_kv_t *kv, const struct kv_entry *e, bool changed)
 {
-    return !(e->flags & (ENT_FREE | ENT_TOMB | ENT_VICTIM)) &&
+    return !(e->flags & (ENT_FREE | ENT_VICTIM)) &&
+        (changed || !(e->flags & ENT_TOMB)) &&
         (changed || e->epoch != kv->store->epoch) &&
         e->l.pin != kv_token(kv);
 }
@@ -933,13 +938,22 @@ kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
                 continue;
             d = ent_data(e);
             n = kv_disk_key(kv, e->kg, d, e->klen);
-            leveldb_writebatch_put(wb, (const char *)s->kbuf, n,
-                (const char *)d + e->klen, e->vlen);
+            /* A tombstone's LevelDB copy went with the delete. */
+            if (!(e->flags & ENT_TOMB))
+                leveldb_writebatch_put(wb, (const char *)s->kbuf, n,
+                    (const char *)d + e->klen, e->vlen);
             nwrite++;
             if (e->flags & ENT_MARK) {
                 kv_mark_key(s, n);
+                if (e->vlen + 1 > s->markcap) {
+                    s->markcap = (e->vlen + 1) * 2;
+                    s->markval = xrealloc(s->markval, s->markcap);
+                }
+                s->markval[0] = (e->flags & ENT_TOMB) ? MARK_DEL : MARK_PUT;
+                if (e->vlen > 0)
+                    memcpy(s->markval + 1, d + e->klen, e->vlen);
                 leveldb_writebatch_put(wb, (const char *)s->kbuf, n + MARK_PFX,
-                    (const char *)d + e->klen, e->vlen);
+                    (const char *)s->markval, e->vlen + 1);
                 nmark++;
             }
         }
@@ -1157,6 +1171,7 @@ gale_kvstore_destroy(gale_kvstore_t **sp)
     free(s->dir);
     free(s->err);
     free(s->kbuf);
+    free(s->markval);
     free(s->vic);
     free(s);
     *sp = NULL;
@@ -1321,7 +1336,10 @@ kvstore_walk_marks(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
             kv->ents[idx1 - 1].epoch == s->epoch)
             continue;
         v = leveldb_iter_value(it, &vl);
-        rc = fn(arg, kg, kv->name, key, klen, v, vl);
+        if (vl == 0)
+            continue;               /* not a mark this store writes */
+        rc = fn(arg, kg, kv->name, key, klen,
+            v[0] == MARK_DEL ? NULL : v + 1, v[0] == MARK_DEL ? 0 : vl - 1);
     }
     leveldb_iter_get_error(it, &lerr);
     leveldb_iter_destroy(it);
