@@ -201,6 +201,7 @@ struct gale_kvstore {
                                    that failed */
     size_t nmarked;             /* marks under mark_epoch */
     bool oldmarks;              /* LevelDB may hold marks of older epochs */
+    uint32_t drop_epoch;        /* the oldest epoch whose marks may be left */
     unsigned char *markval;     /* owned; one mark's value being built */
     size_t markcap;             /* allocated bytes of markval */
 };
@@ -1032,6 +1033,7 @@ gale_kvstore_new(int max_parallelism, int kg_first, int kg_last)
     s->kg = -1;
     s->epoch = 1;
     s->mark_epoch = 1;
+    s->drop_epoch = 1;
     s->cap = SIZE_MAX;
     s->low = SIZE_MAX;
     s->evict_at = SIZE_MAX;
@@ -1267,6 +1269,7 @@ kvstore_next_epoch(gale_kvstore_t *s)
         for (j = 0; j < s->kvs[i]->nents; j++)
             s->kvs[i]->ents[j].epoch = 0;
     s->epoch = 1;
+    s->drop_epoch = 1;
 }
 
 /* Swaps a handle's dirty list with its empty spare. */
@@ -1356,22 +1359,26 @@ kvstore_walk_marks(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
 static void
 kvstore_drop_marks(gale_kvstore_t *s)
 {
-    unsigned char pfx[MARK_PFX];
+    unsigned char pfx[MARK_PFX], keep[MARK_PFX];
     leveldb_iterator_t *it;
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
     const char *k;
     size_t kl;
     char *lerr = NULL;
 
-    kv_mark_prefix(pfx, s->mark_epoch);
+    /* From the oldest epoch that may have marks left, not from the
+     * first mark key: LevelDB would step over the deletions of every
+     * earlier take until it compacts them. */
+    kv_mark_prefix(pfx, s->drop_epoch);
+    kv_mark_prefix(keep, s->mark_epoch);
     it = leveldb_create_iterator(s->db, s->ropts);
-    for (leveldb_iter_seek(it, (const char *)pfx, 2); leveldb_iter_valid(it);
-        leveldb_iter_next(it)) {
+    for (leveldb_iter_seek(it, (const char *)pfx, MARK_PFX);
+        leveldb_iter_valid(it); leveldb_iter_next(it)) {
         k = leveldb_iter_key(it, &kl);
-        if (kl < MARK_PFX || memcmp(k, pfx, 2) != 0)
-            break;
-        if (memcmp(k, pfx, MARK_PFX) != 0)
-            leveldb_writebatch_delete(wb, k, kl);
+        if (kl < MARK_PFX || memcmp(k, pfx, 2) != 0 ||
+            memcmp(k, keep, MARK_PFX) >= 0)
+            break;                  /* past the marks, or still to report */
+        leveldb_writebatch_delete(wb, k, kl);
     }
     leveldb_iter_get_error(it, &lerr);
     leveldb_iter_destroy(it);
@@ -1380,8 +1387,10 @@ kvstore_drop_marks(gale_kvstore_t *s)
     leveldb_writebatch_destroy(wb);
     if (lerr != NULL)
         kvstore_keep_error(s, "deleting marks", lerr);
-    else
+    else {
         s->oldmarks = false;
+        s->drop_epoch = s->mark_epoch;
+    }
 }
 
 int
