@@ -30,9 +30,13 @@
  * key-group range of one state is one contiguous scan.
  *
  * - Eviction: when the store's bytes pass the cap, a CLOCK hand sweeps the
- *   entries of every handle. It skips dirty entries (changed in this epoch:
- *   the next snapshot reads them from memory), tombstones and entries a
- *   caller may still be reading (pinned, below); an entry referenced since
+ *   entries of every handle. It skips dirty entries (changed in this epoch),
+ *   tombstones and entries a caller may still be reading (pinned, below);
+ *   if that is not enough, a second sweep takes dirty entries and
+ *   tombstones too (ENT_MARK), each also written as a mark
+ *   [0xfffe][epoch][LevelDB key] -> [deleted or not][value], which the next
+ *   take_dirty reports unless memory holds a newer change of the key, and
+ *   takes out of the dirty lists; an entry referenced since
  *   the hand last passed (ENT_REF) gets a second chance. Victims are chosen
  *   until the projected bytes fall to 90% of the cap, written in one
  *   WriteBatch (skipping those LevelDB already holds unchanged, ENT_SYNC),
