@@ -10,20 +10,23 @@
 # the median wall time of the same topology over a 100-line corpus.
 # Every run must emit every line and count every word. Prints RESULT
 # lines, with the most bytes seen in the spill's LevelDB files (sampled
-# every 0.2 s; 0: the state stayed in memory, which it does when every
-# key is dirty until a checkpoint, as with few keys updated often: the
-# engine evicts only entries a snapshot has read, docs/state.md).
+# every 0.2 s; 0: the state stayed in memory) and the peak resident set
+# of the gale process (getrusage of a python3 wrapper's child, in MiB),
+# to compare with the cap: 2 count tasks x KEYS_MEMORY_MB, plus what the
+# cap does not count (docs/state.md, "The cap").
 #
 # Environment: GALE, top_builddir (bench/gen_corpus), BENCH_DIR,
-# KEYS_LIST (default "10000 1000000 10000000"), KEYS_WORDS (20000000),
-# KEYS_MEMORY_MB (32), KEYS_REPS (1).
+# KEYS_LIST (default "100000 1000000 10000000"), KEYS_WORDS (20000000),
+# KEYS_MEMORY_MB (32), KEYS_REPS (1), KEYS_NOCAP (0; 1: also run each
+# corpus without a cap, RESULT keys_nocap lines).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-: "${KEYS_LIST:=10000 1000000 10000000}"
+: "${KEYS_LIST:=100000 1000000 10000000}"
 : "${KEYS_WORDS:=20000000}"
 : "${KEYS_MEMORY_MB:=32}"
 : "${KEYS_REPS:=1}"
+: "${KEYS_NOCAP:=0}"
 bench_init bench/gen_corpus || exit 1
 gen=$top_builddir/bench/gen_corpus
 
@@ -38,9 +41,23 @@ spill_sampler() {
     done
 }
 
+# Runs gale ($real) and writes its peak RSS in KiB to rss.txt.
+real=$GALE
+cat >gale-rss <<'PY'
+#!/usr/bin/env python3
+import os, resource, subprocess, sys
+rc = subprocess.call([os.environ["GALE_REAL"]] + sys.argv[1:])
+with open("rss.txt", "w") as f:
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=f)
+sys.exit(rc)
+PY
+chmod +x gale-rss
+export GALE_REAL=$real
+
 lines=$((KEYS_WORDS / 10))
 words=$((lines * 10))
 current_template "$KEYS_MEMORY_MB" >keys.cfg.in
+current_template 0 >keys-nocap.cfg.in
 corpus tiny.txt 1000 -s 42 || exit 1
 instantiate keys.cfg.in keys-tiny.cfg tiny.txt state-keys exactly_once \
     bench-keys || exit 1
@@ -52,28 +69,42 @@ done
 startup=$(median <keys-startup.txt)
 echo "RESULT keys_startup median_s=$startup memory_mb=$KEYS_MEMORY_MB"
 
-for k in $KEYS_LIST; do
+# One K: RESULT line with label $2 (keys or keys_nocap), template $3.
+keys_case() {  # k label template memory-mb
+    local k=$1 label=$2 tpl=$3 mb=$4 c s i wall steady spill rss
     c=corpus-cycle-$k-$words.txt
-    corpus "$c" "$words" -d cycle -v "$k" || exit 1
-    instantiate keys.cfg.in "keys-$k.cfg" "$c" state-keys exactly_once \
-        bench-keys || exit 1
-    : >"keys-times-$k.txt"
-    : >"keys-spill-$k.txt"
+    corpus "$c" "$words" -d cycle -v "$k" || return 1
+    instantiate "$tpl" "$label-$k.cfg" "$c" state-keys exactly_once \
+        bench-keys || return 1
+    : >"$label-times-$k.txt"
+    : >"$label-spill-$k.txt"
+    : >"$label-rss-$k.txt"
     for ((i = 1; i <= KEYS_REPS; i++)); do
-        spill_sampler "keys-spill-$k.txt" &
+        spill_sampler "$label-spill-$k.txt" &
         sampler=$!
-        s=$(gale_once "keys-$k.log" state-keys "$lines" "$words" 1 \
-            "keys-$k.cfg") || { kill "$sampler"; exit 1; }
+        s=$(GALE=$here_dir/gale-rss gale_once "$label-$k.log" state-keys \
+            "$lines" "$words" 1 "$label-$k.cfg") ||
+            { kill "$sampler"; return 1; }
         kill "$sampler"
         wait "$sampler" 2>/dev/null
-        echo "$s" >>"keys-times-$k.txt"
-        echo "bench: keys $k run $i: $s s wall," \
-            "$(grep -o 'checkpoints: [0-9]* completed' "keys-$k.log")" >&2
+        echo "$s" >>"$label-times-$k.txt"
+        cat rss.txt >>"$label-rss-$k.txt"
+        echo "bench: $label $k run $i: $s s wall, peak RSS $(cat rss.txt) KiB," \
+            "$(grep -o 'checkpoints: [0-9]* completed' "$label-$k.log")" >&2
     done
-    wall=$(median <"keys-times-$k.txt")
+    wall=$(median <"$label-times-$k.txt")
     steady=$(echo "$wall $startup" | awk '{ printf "%.3f", $1 - $2 }')
-    spill=$(sort -n "keys-spill-$k.txt" | tail -1)
-    echo "RESULT keys distinct=$k words=$words memory_mb=$KEYS_MEMORY_MB" \
+    spill=$(sort -n "$label-spill-$k.txt" | tail -1)
+    rss=$(median <"$label-rss-$k.txt" | awk '{ printf "%.1f", $1 / 1024 }')
+    echo "RESULT $label distinct=$k words=$words memory_mb=$mb" \
         "wall_s=$wall steady_s=$steady words_per_s=$(rate "$words" "$steady")" \
-        "spill_peak_bytes=${spill:-0}"
+        "spill_peak_bytes=${spill:-0} rss_peak_mb=$rss"
+}
+
+here_dir=$(pwd)
+for k in $KEYS_LIST; do
+    keys_case "$k" keys keys.cfg.in "$KEYS_MEMORY_MB" || exit 1
+    if [ "$KEYS_NOCAP" = 1 ]; then
+        keys_case "$k" keys_nocap keys-nocap.cfg.in 0 || exit 1
+    fi
 done

@@ -374,12 +374,12 @@ gale_coord_ack(gale_coord_t *c, const gale_report_ack_t *ack,
     /* Files of declined checkpoints first (the writer acknowledges each
      * task's files in order), then this one. */
     for (k = 0; k < c->ncarry[ack->task - 1]; k++) {
-        gale_ckpt_task_append(t, c->carry[ack->task - 1][k],
+        gale_ckpt_task_add(t, c->carry[ack->task - 1][k],
             c->carry_bytes[ack->task - 1][k]);
         free(c->carry[ack->task - 1][k]);
     }
     c->ncarry[ack->task - 1] = 0;
-    gale_ckpt_task_append(t, file, ack->bytes);
+    gale_ckpt_task_add(t, file, ack->bytes);
     c->acked[ack->task - 1] = true;
     c->stats.bytes += ack->bytes;
     c->cur_bytes += ack->bytes;

@@ -195,6 +195,21 @@ gale_ckpt_task_append(gale_ckpt_task_t *t, const char *file, uint64_t bytes)
     t->bytes += bytes;
 }
 
+void
+gale_ckpt_task_add(gale_ckpt_task_t *t, const char *file, uint64_t bytes)
+{
+    int kind;
+    size_t i;
+
+    if (ckpt_fname_parse(file, NULL, NULL, &kind, NULL) && kind == SNAP_BASE) {
+        for (i = 0; i < t->nfiles; i++)
+            free(t->files[i]);
+        t->nfiles = 0;
+        t->bytes = 0;
+    }
+    gale_ckpt_task_append(t, file, bytes);
+}
+
 /* ---- metadata: the text form ------------------------------------------- */
 
 /* Appends s escaped: bytes that are not printable ASCII, the space and

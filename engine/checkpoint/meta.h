@@ -69,6 +69,11 @@ gale_ckpt_meta_t *gale_ckpt_meta_copy(const gale_ckpt_meta_t *m, uint64_t id,
  * write_snap returned it; copied) of bytes to t's chain. */
 void gale_ckpt_task_append(gale_ckpt_task_t *t, const char *file,
     uint64_t bytes);
+/* As gale_ckpt_task_append for a file a snapshot writer acknowledged: a
+ * base (t<task>-<n>.base, the task's whole state at n) replaces the files
+ * before it, since a chain has its base first. */
+void gale_ckpt_task_add(gale_ckpt_task_t *t, const char *file,
+    uint64_t bytes);
 /* Writes m as meta/<id:020>.meta atomically (tmp, fsync, rename, fsync
  * dir), ending with its CRC32C. From then on checkpoint m->id exists.
  * 0 or -errno (then it does not exist). Files m names are released from

@@ -16,27 +16,29 @@
 /* Records fetched ahead of the one being written. */
 #define WRITE_AHEAD 8
 
+/* One change: this header, then its key and value, in data. Records are
+ * back to back, so that the take appends to one buffer and the writer,
+ * in sorted order, touches one place per record. */
 struct snap_rec {
     int32_t kg;                     /* key group; -1 for operator state */
     uint32_t name;                  /* index into names */
     uint32_t klen;                  /* key bytes */
     uint32_t vlen;                  /* value bytes; 0 for a deletion */
-    size_t koff;                    /* key's offset in data; value follows */
-    bool put;                       /* false: the key was deleted */
+    uint32_t put;                   /* 0: the key was deleted */
 };
 
 struct gale_snap {
     int task_id;                    /* the task the changes belong to */
     uint64_t ckpt_id;               /* the checkpoint they were taken for */
-    gale_buf_t data;                /* owned; keys and values, back to back */
-    struct snap_rec *recs;          /* owned; nrecs of them */
-    size_t nrecs;                   /* records in recs */
-    size_t reccap;                  /* allocated length of recs */
+    gale_buf_t data;                /* owned; the records (struct snap_rec,
+                                     * key, value), back to back */
+    size_t nrecs;                   /* records in data */
     char **names;                   /* owned; the state names, as seen */
     size_t nnames;                  /* length of names */
     const char *lastname;           /* borrowed during take: names[lastidx] */
     uint32_t lastidx;               /* index of lastname */
     size_t payload;                 /* bytes of keys and values */
+    bool base;                      /* the whole state: written as a base */
 };
 
 /* take_dirty callback: copies one change into the snapshot. */
@@ -45,7 +47,7 @@ snap_add(void *arg, int kg, const char *name, const void *key, size_t klen,
     const void *val, size_t vlen)
 {
     gale_snap_t *s = arg;
-    struct snap_rec *r;
+    struct snap_rec r;
     size_t i;
 
     assert(klen <= UINT32_MAX && vlen <= UINT32_MAX);
@@ -62,21 +64,17 @@ snap_add(void *arg, int kg, const char *name, const void *key, size_t klen,
         s->lastidx = (uint32_t)i;
     }
     s->lastname = name;
-    if (s->nrecs == s->reccap) {
-        s->reccap = s->reccap == 0 ? 64 : s->reccap * 2;
-        s->recs = xreallocarray(s->recs, s->reccap, sizeof(*s->recs));
-    }
-    r = &s->recs[s->nrecs++];
-    r->kg = kg;
-    r->name = s->lastidx;
-    r->klen = (uint32_t)klen;
-    r->koff = s->data.len;
-    r->put = val != NULL;
-    r->vlen = r->put ? (uint32_t)vlen : 0;
+    r.kg = kg;
+    r.name = s->lastidx;
+    r.klen = (uint32_t)klen;
+    r.put = val != NULL;
+    r.vlen = r.put ? (uint32_t)vlen : 0;
+    gale_buf_append(&s->data, &r, sizeof r);
     gale_buf_append(&s->data, key, klen);
-    if (r->put)
+    if (r.put)
         gale_buf_append(&s->data, val, vlen);
-    s->payload += klen + r->vlen;
+    s->nrecs++;
+    s->payload += klen + r.vlen;
     return 0;
 }
 
@@ -100,8 +98,19 @@ struct snap_key {
     uint64_t pfx;                   /* the key's first 8 bytes, big-endian,
                                      * zero-padded: ordered as the keys are,
                                      * equal only if the keys may tie */
-    size_t idx;                     /* the record's index */
+    size_t off;                     /* the record's offset in data */
 };
+
+/* The header of the record at off in s's data (copied out: records are
+ * not aligned). */
+static inline struct snap_rec
+snap_rec_at(const gale_snap_t *s, size_t off)
+{
+    struct snap_rec r;
+
+    memcpy(&r, s->data.data + off, sizeof r);
+    return r;
+}
 
 /* The first 8 bytes of key p (n bytes), big-endian, zero-padded. Keys
  * that differ in their first 8 bytes compare as these numbers do; a key
@@ -123,7 +132,7 @@ static inline int
 snap_key_cmp(const struct snap_key *x, const struct snap_key *y,
     const gale_snap_t *s)
 {
-    const struct snap_rec *rx, *ry;
+    struct snap_rec rx, ry;
 
     if (x->group != y->group)
         return x->group < y->group ? -1 : 1;
@@ -131,10 +140,10 @@ snap_key_cmp(const struct snap_key *x, const struct snap_key *y,
         return x->rank < y->rank ? -1 : 1;
     if (x->pfx != y->pfx)
         return x->pfx < y->pfx ? -1 : 1;
-    rx = &s->recs[x->idx];
-    ry = &s->recs[y->idx];
-    return ckpt_bytes_cmp(s->data.data + rx->koff, rx->klen,
-        s->data.data + ry->koff, ry->klen);
+    rx = snap_rec_at(s, x->off);
+    ry = snap_rec_at(s, y->off);
+    return ckpt_bytes_cmp(s->data.data + x->off + sizeof rx, rx.klen,
+        s->data.data + y->off + sizeof ry, ry.klen);
 }
 
 static inline void
@@ -224,17 +233,86 @@ snap_sort(struct snap_key *k, size_t n, const gale_snap_t *s, int depth)
     }
 }
 
+/* Groups at least this long are radix sorted (snap_radix), shorter ones
+ * by comparisons. */
+#define RADIX_MIN 256
+
+/* Sorts k[0..n), records of one key group, in file order: a
+ * least-significant-digit radix sort on the 8-byte key prefixes (a byte a
+ * pass, skipping the bytes every key shares), then one stable pass on the
+ * name's rank if there are several names (nranks), then snap_sort on each
+ * run of keys that tie on both (keys longer than 8 bytes that share their
+ * first 8). tmp has room for n keys. Comparison sorts took most of the
+ * writer's time on a million-key snapshot: each comparison a branch the
+ * CPU cannot predict. */
+static void
+snap_radix(struct snap_key *k, struct snap_key *tmp, size_t n, size_t nranks,
+    const gale_snap_t *s)
+{
+    struct snap_key *from = k, *to = tmp, *t;
+    size_t count[256], i, j, sum, c, *rcount;
+    unsigned shift, b;
+    int depth;
+
+    for (shift = 0; shift < 64; shift += 8) {
+        memset(count, 0, sizeof count);
+        for (i = 0; i < n; i++)
+            count[(from[i].pfx >> shift) & 0xff]++;
+        if (count[(from[0].pfx >> shift) & 0xff] == n)
+            continue;               /* every key has this byte */
+        for (b = 0, sum = 0; b < 256; b++) {
+            c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++)
+            to[count[(from[i].pfx >> shift) & 0xff]++] = from[i];
+        t = from;
+        from = to;
+        to = t;
+    }
+    if (nranks > 1) {
+        rcount = xcalloc(nranks + 1, sizeof(*rcount));
+        for (i = 0; i < n; i++)
+            rcount[from[i].rank + 1]++;
+        for (j = 1; j <= nranks; j++)
+            rcount[j] += rcount[j - 1];
+        for (i = 0; i < n; i++)
+            to[rcount[from[i].rank]++] = from[i];
+        free(rcount);
+        t = from;
+        from = to;
+        to = t;
+    }
+    if (from != k)
+        memcpy(k, from, n * sizeof(*k));
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && k[j].pfx == k[i].pfx &&
+            k[j].rank == k[i].rank; j++)
+            ;
+        if (j - i > 1) {
+            for (depth = 0; (j - i) >> (depth / 2) > 1; depth += 2)
+                ;
+            snap_sort(k + i, j - i, s, depth);
+        }
+    }
+}
+
 /* s's records in file order (key group, name, key): a new array of sort
  * keys whose idx fields name the records, which the caller frees. The
  * snapshot itself is left as taken, so that the sort runs on the writer
- * thread, not in the executor's pause. */
+ * thread, not in the executor's pause. The records are first distributed
+ * by key group (a counting sort: one pass to count, one to place), then
+ * each group is sorted on its own (snap_radix, or snap_sort if short): a
+ * task's keys spread over many groups, so each sort's array stays in
+ * cache. */
 static struct snap_key *
 snap_sorted(const gale_snap_t *s)
 {
-    struct snap_key *keys;
-    const struct snap_rec *r;
-    uint32_t *order, *rank;
-    size_t i;
+    struct snap_key *keys, *tmp;
+    struct snap_rec r;
+    uint32_t *order, *rank, g, lo = UINT32_MAX, hi = 0;
+    size_t *start, i, n, off;
     int depth;
 
     order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
@@ -244,17 +322,47 @@ snap_sorted(const gale_snap_t *s)
     qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
     for (i = 0; i < s->nnames; i++)
         rank[order[i]] = (uint32_t)i;
+    /* One pass over the records, in taken order, into tmp; then a
+     * counting sort by group from tmp into keys; tmp is then the radix
+     * sort's scratch. */
+    tmp = xreallocarray(NULL, s->nrecs + 1, sizeof(*tmp));
     keys = xreallocarray(NULL, s->nrecs + 1, sizeof(*keys));
-    for (i = 0; i < s->nrecs; i++) {
-        r = &s->recs[i];
-        keys[i].group = (uint32_t)(r->kg + 1);
-        keys[i].rank = rank[r->name];
-        keys[i].pfx = key_prefix(s->data.data + r->koff, r->klen);
-        keys[i].idx = i;
+    for (i = 0, off = 0; i < s->nrecs; i++) {
+        r = snap_rec_at(s, off);
+        g = (uint32_t)(r.kg + 1);
+        lo = g < lo ? g : lo;
+        hi = g > hi ? g : hi;
+        tmp[i].group = g;
+        tmp[i].rank = rank[r.name];
+        tmp[i].pfx = key_prefix(s->data.data + off + sizeof r, r.klen);
+        tmp[i].off = off;
+        off += sizeof r + r.klen + r.vlen;
     }
-    for (i = s->nrecs, depth = 0; i > 1; i >>= 1)
-        depth += 2;
-    snap_sort(keys, s->nrecs, s, depth);
+    if (s->nrecs == 0)
+        lo = hi = 0;
+    /* start[g - lo] is where group g begins; then, while placing, where
+     * its next record goes. */
+    start = xcalloc((size_t)(hi - lo) + 2, sizeof(*start));
+    for (i = 0; i < s->nrecs; i++)
+        start[tmp[i].group - lo + 1]++;
+    for (g = 1; g <= hi - lo + 1; g++)
+        start[g] += start[g - 1];
+    for (i = 0; i < s->nrecs; i++)
+        keys[start[tmp[i].group - lo]++] = tmp[i];
+    /* start[g - lo] is now where group g ends. */
+    for (g = 0, i = 0; g <= hi - lo; g++) {
+        n = start[g] - i;
+        if (n >= RADIX_MIN)
+            snap_radix(keys + i, tmp, n, s->nnames, s);
+        else {
+            for (depth = 0; n >> (depth / 2) > 1; depth += 2)
+                ;
+            snap_sort(keys + i, n, s, depth);
+        }
+        i = start[g];
+    }
+    free(tmp);
+    free(start);
     free(order);
     free(rank);
     return keys;
@@ -264,14 +372,15 @@ gale_snap_t *
 gale_snap_take(gale_kvstore_t *store, int task_id, uint64_t ckpt_id)
 {
     gale_snap_t *s = xcalloc(1, sizeof(*s));
+    size_t n = gale_kvstore_dirty_count(store);
 
     s->task_id = task_id;
     s->ckpt_id = ckpt_id;
-    /* One allocation for the records, not a doubling series of copies,
-     * and room for short keys and values (a word and its count) in data. */
-    if ((s->reccap = gale_kvstore_dirty_count(store)) > 0)
-        s->recs = xreallocarray(NULL, s->reccap, sizeof(*s->recs));
-    gale_buf_init(&s->data, s->reccap * 24);
+    /* One allocation, not a doubling series of copies: room for the
+     * headers and short keys and values (a word and its count). */
+    gale_buf_init(&s->data, n * (sizeof(struct snap_rec) + 24));
+    /* Asked before the take, which cleans what it reports. */
+    s->base = n >= GALE_SNAP_BASE_MIN && gale_kvstore_dirty_is_whole(store);
     (void)gale_kvstore_take_dirty(store, snap_add, s);
     s->lastname = NULL;
     return s;
@@ -286,7 +395,6 @@ gale_snap_destroy(gale_snap_t **sp)
     if (sp == NULL || (s = *sp) == NULL)
         return;
     gale_buf_release(&s->data);
-    free(s->recs);
     for (i = 0; i < s->nnames; i++)
         free(s->names[i]);
     free(s->names);
@@ -306,37 +414,43 @@ gale_snap_payload(const gale_snap_t *s)
     return s->payload;
 }
 
+bool
+gale_snap_is_base(const gale_snap_t *s)
+{
+    return s->base;
+}
+
 int
 gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     size_t *bytes)
 {
     struct fwriter w;
-    const struct snap_rec *r;
+    struct snap_rec r;
     const uint8_t *k;
-    const char *nm;
     char *name;
     uint64_t size;
     struct snap_key *idx = snap_sorted(s);
-    size_t i;
+    size_t i, *nlen = xreallocarray(NULL, s->nnames + 1, sizeof(*nlen));
     int rc;
 
-    xasprintf(&name, "t%d-%" PRIu64 ".delta", s->task_id, s->ckpt_id);
+    for (i = 0; i < s->nnames; i++)
+        nlen[i] = strlen(s->names[i]);
+
+    xasprintf(&name, "t%d-%" PRIu64 ".%s", s->task_id, s->ckpt_id,
+        s->base ? "base" : "delta");
     if ((rc = ckpt_fw_open(&w, dir, name, s->task_id, s->ckpt_id,
-        SNAP_DELTA)) != 0)
+        s->base ? SNAP_BASE : SNAP_DELTA)) != 0)
         goto fail;
     for (i = 0; i < s->nrecs; i++) {
-        /* Sorted order is random order in recs and data: fetch ahead, the
-         * record two steps before its bytes. */
-        if (i + 2 * WRITE_AHEAD < s->nrecs)
-            __builtin_prefetch(&s->recs[idx[i + 2 * WRITE_AHEAD].idx]);
+        /* Sorted order is random order in data: fetch ahead. */
         if (i + WRITE_AHEAD < s->nrecs)
-            __builtin_prefetch(s->data.data +
-                s->recs[idx[i + WRITE_AHEAD].idx].koff);
-        r = &s->recs[idx[i].idx];
-        k = s->data.data + r->koff;
-        nm = s->names[r->name];
-        rc = ckpt_fw_record(&w, r->kg, nm, strlen(nm), k, r->klen, r->put,
-            k + r->klen, r->vlen);
+            __builtin_prefetch(s->data.data + idx[i + WRITE_AHEAD].off);
+        r = snap_rec_at(s, idx[i].off);
+        if (s->base && !r.put)
+            continue;               /* a base lists what exists */
+        k = s->data.data + idx[i].off + sizeof r;
+        rc = ckpt_fw_record(&w, r.kg, s->names[r.name], nlen[r.name], k,
+            r.klen, r.put != 0, k + r.klen, r.vlen);
         if (rc != 0) {
             ckpt_fw_abort(&w);
             goto fail;
@@ -345,11 +459,13 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
     if ((rc = ckpt_fw_commit(&w, &size)) != 0)
         goto fail;
     free(idx);
+    free(nlen);
     *file = name;
     *bytes = (size_t)size;
     return 0;
 fail:
     free(idx);
+    free(nlen);
     free(name);
     return rc;
 }

@@ -30,9 +30,13 @@
  * key-group range of one state is one contiguous scan.
  *
  * - Eviction: when the store's bytes pass the cap, a CLOCK hand sweeps the
- *   entries of every handle. It skips dirty entries (changed in this epoch:
- *   the next snapshot reads them from memory), tombstones and entries a
- *   caller may still be reading (pinned, below); an entry referenced since
+ *   entries of every handle. It skips dirty entries (changed in this epoch),
+ *   tombstones and entries a caller may still be reading (pinned, below);
+ *   if that is not enough, a second sweep takes dirty entries and
+ *   tombstones too (ENT_MARK), each also written as a mark
+ *   [0xfffe][epoch][LevelDB key] -> [deleted or not][value], which the next
+ *   take_dirty reports unless memory holds a newer change of the key, and
+ *   takes out of the dirty lists; an entry referenced since
  *   the hand last passed (ENT_REF) gets a second chance. Victims are chosen
  *   until the projected bytes fall to 90% of the cap, written in one
  *   WriteBatch (skipping those LevelDB already holds unchanged, ENT_SYNC),
@@ -90,6 +94,7 @@
 #define ENT_DISK 0x08u          /* LevelDB may hold some value of the key */
 #define ENT_SYNC 0x10u          /* LevelDB holds this very value (clean) */
 #define ENT_VICTIM 0x20u        /* chosen by the eviction under way */
+#define ENT_MARK 0x40u          /* a changed victim: also gets a mark */
 
 #define KV_MIN_SLOTS 16u
 /* Entries fetched ahead of the one take_dirty reports. */
@@ -98,6 +103,11 @@
 
 /* The LevelDB key group of operator state. */
 #define KG_OPERATOR 0xffffu
+/* The LevelDB prefix of marks: [0xff 0xfe][epoch, big-endian u32][an
+ * entry's LevelDB key] holds the value of an entry evicted while changed
+ * in that epoch (see the top of the file). Key groups stop below it
+ * (max_parallelism <= 65534). */
+#define KG_MARK 0xfffeu
 
 struct kv_entry {
     uint32_t hash;              /* low 32 bits of kv_hash(kg, key) */
@@ -148,6 +158,7 @@ struct gale_kv {
     size_t loancap;             /* allocated length of loans */
     uint32_t loan_token;        /* token when the loans were made */
     bool mov;                   /* eviction scratch: may be compacted */
+    bool filter;                /* eviction scratch: lost changed entries */
     uint32_t nleft;             /* eviction scratch: nslotted after victims */
 };
 
@@ -189,6 +200,14 @@ struct gale_kvstore {
     size_t nvic;                /* used length of vic */
     size_t viccap;              /* allocated length of vic */
     gale_kvstore_stats_t stats; /* counters (resident is filled on demand) */
+    uint32_t mark_epoch;        /* the epoch in the keys of new marks: the
+                                   store's, but for marks kept by a take
+                                   that failed */
+    size_t nmarked;             /* marks under mark_epoch */
+    bool oldmarks;              /* LevelDB may hold marks of older epochs */
+    uint32_t drop_epoch;        /* the oldest epoch whose marks may be left */
+    unsigned char *markval;     /* owned; one mark's value being built */
+    size_t markcap;             /* allocated bytes of markval */
 };
 
 /* ---- hashing --------------------------------------------------------- */
@@ -731,6 +750,35 @@ kv_disk_key(gale_kv_t *kv, int kg, const void *key, size_t klen)
     return n;
 }
 
+#define MARK_PFX 6              /* the mark prefix and the epoch */
+#define MARK_DEL 0              /* a mark's first byte: the key was deleted */
+#define MARK_PUT 1              /* a mark's first byte: its value follows */
+
+/* Writes the prefix of the marks of epoch into p (MARK_PFX bytes). */
+static void
+kv_mark_prefix(unsigned char *p, uint32_t epoch)
+{
+    p[0] = (unsigned char)(KG_MARK >> 8);
+    p[1] = (unsigned char)KG_MARK;
+    p[2] = (unsigned char)(epoch >> 24);
+    p[3] = (unsigned char)(epoch >> 16);
+    p[4] = (unsigned char)(epoch >> 8);
+    p[5] = (unsigned char)epoch;
+}
+
+/* Turns the LevelDB key of n bytes in s->kbuf (kv_disk_key) into its
+ * mark's key in this epoch, of n + MARK_PFX bytes. */
+static void
+kv_mark_key(gale_kvstore_t *s, size_t n)
+{
+    if (n + MARK_PFX > s->kbufcap) {
+        s->kbufcap = (n + MARK_PFX) * 2;
+        s->kbuf = xrealloc(s->kbuf, s->kbufcap);
+    }
+    memmove(s->kbuf + MARK_PFX, s->kbuf, n);
+    kv_mark_prefix(s->kbuf, s->mark_epoch);
+}
+
 /* Reads (kg, key) of kv from LevelDB. 0 with *val (the caller frees it
  * with leveldb_free) and *vlen; -ENOENT; -EIO (kept in s->err). An empty
  * value comes back as a non-NULL pointer: LevelDB copies values with
@@ -773,18 +821,23 @@ kv_disk_delete(gale_kv_t *kv, int kg, const void *key, size_t klen)
 
 /* ---- eviction -------------------------------------------------------- */
 
-/* True if the CLOCK may take e of kv: live, clean, not borrowed. */
+/* True if the CLOCK may take e of kv: live, not borrowed, and clean
+ * unless changed entries may go too. */
 static inline bool
-kv_evictable(const gale_kv_t *kv, const struct kv_entry *e)
+kv_evictable(const gale_kv_t *kv, const struct kv_entry *e, bool changed)
 {
-    return !(e->flags & (ENT_FREE | ENT_TOMB | ENT_VICTIM)) &&
-        e->epoch != kv->store->epoch && e->l.pin != kv_token(kv);
+    return !(e->flags & (ENT_FREE | ENT_VICTIM)) &&
+        (changed || !(e->flags & ENT_TOMB)) &&
+        (changed || e->epoch != kv->store->epoch) &&
+        e->l.pin != kv_token(kv);
 }
 
 /* Chooses victims with the CLOCK, starting from the projected bytes proj,
- * until the projection reaches s->low or two turns found nothing more. */
-static void
-kvstore_choose(gale_kvstore_t *s, size_t proj)
+ * until the projection reaches s->low or two turns found nothing more;
+ * changed entries too if changed (they are marked ENT_MARK). Returns the
+ * projection. */
+static size_t
+kvstore_choose(gale_kvstore_t *s, size_t proj, bool changed)
 {
     size_t steps, before, total = s->nkvs;
     gale_kv_t *kv;
@@ -806,7 +859,7 @@ kvstore_choose(gale_kvstore_t *s, size_t proj)
         }
         j = s->hand++;
         e = &kv->ents[j];
-        if (!kv_evictable(kv, e))
+        if (!kv_evictable(kv, e, changed))
             continue;
         if (e->flags & ENT_REF) {
             e->flags &= ~ENT_REF;
@@ -820,10 +873,27 @@ kvstore_choose(gale_kvstore_t *s, size_t proj)
         s->vic[s->nvic].idx = j;
         s->nvic++;
         e->flags |= ENT_VICTIM;
+        if (e->epoch == s->epoch)
+            e->flags |= ENT_MARK;
         before = kv_table_after(kv, kv->nleft);
         kv->nleft--;
         proj -= e->cap + (before - kv_table_after(kv, kv->nleft));
     }
+    return proj;
+}
+
+/* Takes the entries an eviction dropped (now ENT_FREE) out of kv's dirty
+ * list, before anything can reuse their indexes. */
+static void
+kv_filter_dirty(gale_kv_t *kv)
+{
+    uint32_t i, j;
+
+    for (i = j = 0; i < kv->ndirty; i++)
+        if (!(kv->ents[kv->dirty[i]].flags & ENT_FREE))
+            kv->dirty[j++] = kv->dirty[i];
+    kv->store->ndirty -= kv->ndirty - j;
+    kv->ndirty = j;
 }
 
 /* Brings the store's bytes down to about 90% of the cap: chooses clean
@@ -840,7 +910,7 @@ kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
     leveldb_writebatch_t *wb = NULL;
     struct kv_entry *e;
     gale_kv_t *kv;
-    size_t i, proj, live = 0, nwrite = 0, n, grow;
+    size_t i, proj, live = 0, nwrite = 0, nmark = 0, n, grow;
     char *lerr = NULL;
     unsigned char *d;
     int rc = 0;
@@ -858,9 +928,12 @@ kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
     }
     s->nvic = 0;
     /* Tombstones are always dirty, so if every entry is dirty there is
-     * nothing to choose and no need to sweep. */
+     * no clean one to choose. Clean entries go first; if they are not
+     * enough, changed ones, each with a mark for the next take. */
     if (live > s->ndirty)
-        kvstore_choose(s, proj);
+        proj = kvstore_choose(s, proj, false);
+    if (proj > s->low && s->ndirty > 0)
+        (void)kvstore_choose(s, proj, true);
     if (s->nvic > 0) {
         wb = leveldb_writebatch_create();
         for (i = 0; i < s->nvic; i++) {
@@ -870,9 +943,24 @@ kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
                 continue;
             d = ent_data(e);
             n = kv_disk_key(kv, e->kg, d, e->klen);
-            leveldb_writebatch_put(wb, (const char *)s->kbuf, n,
-                (const char *)d + e->klen, e->vlen);
+            /* A tombstone's LevelDB copy went with the delete. */
+            if (!(e->flags & ENT_TOMB))
+                leveldb_writebatch_put(wb, (const char *)s->kbuf, n,
+                    (const char *)d + e->klen, e->vlen);
             nwrite++;
+            if (e->flags & ENT_MARK) {
+                kv_mark_key(s, n);
+                if (e->vlen + 1 > s->markcap) {
+                    s->markcap = (e->vlen + 1) * 2;
+                    s->markval = xrealloc(s->markval, s->markcap);
+                }
+                s->markval[0] = (e->flags & ENT_TOMB) ? MARK_DEL : MARK_PUT;
+                if (e->vlen > 0)
+                    memcpy(s->markval + 1, d + e->klen, e->vlen);
+                leveldb_writebatch_put(wb, (const char *)s->kbuf, n + MARK_PFX,
+                    (const char *)s->markval, e->vlen + 1);
+                nmark++;
+            }
         }
         if (nwrite > 0)
             leveldb_write(s->db, s->wopts, wb, &lerr);
@@ -881,16 +969,26 @@ kvstore_evict(gale_kvstore_t *s, gale_kv_t *self)
             kvstore_keep_error(s, "write", lerr);
             for (i = 0; i < s->nvic; i++)
                 s->kvs[s->vic[i].kvi]->ents[s->vic[i].idx].flags &=
-                    ~ENT_VICTIM;
+                    ~(ENT_VICTIM | ENT_MARK);
             s->nvic = 0;
             rc = -EIO;
             goto out;
         }
         for (i = 0; i < s->nvic; i++) {
             kv = s->kvs[s->vic[i].kvi];
+            kv->filter = kv->filter ||
+                (kv->ents[s->vic[i].idx].flags & ENT_MARK);
             kv_drop(kv, s->vic[i].idx);
             kv->spilled = true;
         }
+        if (nmark > 0)
+            for (i = 0; i < s->nkvs; i++)
+                if (s->kvs[i]->filter) {
+                    kv_filter_dirty(s->kvs[i]);
+                    s->kvs[i]->filter = false;
+                }
+        s->nmarked += nmark;
+        s->stats.marked += nmark;
         s->stats.evicted += s->nvic;
         s->stats.written += nwrite;
         s->nvic = 0;
@@ -938,6 +1036,8 @@ gale_kvstore_new(int max_parallelism, int kg_first, int kg_last)
     s->kg_last = kg_last;
     s->kg = -1;
     s->epoch = 1;
+    s->mark_epoch = 1;
+    s->drop_epoch = 1;
     s->cap = SIZE_MAX;
     s->low = SIZE_MAX;
     s->evict_at = SIZE_MAX;
@@ -968,11 +1068,12 @@ gale_kvstore_set_spill(gale_kvstore_t *s, const char *dir, size_t cap_bytes,
     int rc;
 
     assert(s != NULL && dir != NULL && s->db == NULL && s->bytes == 0);
-    if (cap_bytes == 0 || s->max_parallelism > (int)KG_OPERATOR) {
+    if (cap_bytes == 0 || s->max_parallelism > (int)KG_MARK) {
         if (cause != NULL)
             xasprintf(cause, "spill store %s: %s", dir, cap_bytes == 0 ?
                 "the memory cap must be at least 1 byte" :
-                "max_parallelism above 65535 collides with operator state");
+                "max_parallelism above 65534 collides with the spill's "
+                "operator state and marks");
         return -EINVAL;
     }
     if ((rc = make_parent(dir)) != 0) {
@@ -1076,6 +1177,7 @@ gale_kvstore_destroy(gale_kvstore_t **sp)
     free(s->dir);
     free(s->err);
     free(s->kbuf);
+    free(s->markval);
     free(s->vic);
     free(s);
     *sp = NULL;
@@ -1141,7 +1243,20 @@ gale_kvstore_bytes(const gale_kvstore_t *s)
 size_t
 gale_kvstore_dirty_count(const gale_kvstore_t *s)
 {
-    return s->ndirty;
+    return s->ndirty + s->nmarked;
+}
+
+bool
+gale_kvstore_dirty_is_whole(const gale_kvstore_t *s)
+{
+    size_t i;
+
+    if (s->ndirty == 0)
+        return false;
+    for (i = 0; i < s->nkvs; i++)
+        if (s->kvs[i]->spilled || s->kvs[i]->ndirty != s->kvs[i]->nslotted)
+            return false;
+    return true;
 }
 
 /* Starts a new epoch. On the (once in 2^32 checkpoints) wrap, every stamp
@@ -1158,6 +1273,7 @@ kvstore_next_epoch(gale_kvstore_t *s)
         for (j = 0; j < s->kvs[i]->nents; j++)
             s->kvs[i]->ents[j].epoch = 0;
     s->epoch = 1;
+    s->drop_epoch = 1;
 }
 
 /* Swaps a handle's dirty list with its empty spare. */
@@ -1172,6 +1288,115 @@ kv_swap_dirty(gale_kv_t *kv)
     kv->sparecap = cap;
 }
 
+/* The handle of s called name (nlen bytes, not terminated), keyed or
+ * operator, or NULL. */
+static gale_kv_t *
+kvstore_find(const gale_kvstore_t *s, const char *name, size_t nlen,
+    bool keyed)
+{
+    size_t i;
+
+    for (i = 0; i < s->nkvs; i++)
+        if (s->kvs[i]->keyed == keyed && s->kvs[i]->namelen == nlen &&
+            memcmp(s->kvs[i]->name, name, nlen) == 0)
+            return s->kvs[i];
+    return NULL;
+}
+
+/* Walks the marks of this epoch (entries evicted while changed, with the
+ * values they had then): each goes to fn unless memory holds a version
+ * changed in this epoch, which the dirty lists report. 0, fn's non-zero
+ * result, or -EIO. */
+static int
+kvstore_walk_marks(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
+{
+    unsigned char pfx[MARK_PFX];
+    leveldb_iterator_t *it;
+    const unsigned char *k, *nm, *key;
+    const char *v;
+    size_t kl, vl, nlen, klen;
+    char *lerr = NULL;
+    gale_kv_t *kv;
+    uint32_t idx1, slot;
+    unsigned g;
+    int kg, rc = 0;
+
+    kv_mark_prefix(pfx, s->mark_epoch);
+    it = leveldb_create_iterator(s->db, s->ropts);
+    for (leveldb_iter_seek(it, (const char *)pfx, MARK_PFX);
+        rc == 0 && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        k = (const unsigned char *)leveldb_iter_key(it, &kl);
+        if (kl < MARK_PFX + 3 || memcmp(k, pfx, MARK_PFX) != 0)
+            break;
+        g = (unsigned)k[MARK_PFX] << 8 | k[MARK_PFX + 1];
+        nm = k + MARK_PFX + 2;
+        if ((key = memchr(nm, 0, kl - MARK_PFX - 2)) == NULL)
+            continue;               /* not a key this store writes */
+        nlen = (size_t)(key - nm);
+        key++;
+        klen = kl - MARK_PFX - 2 - nlen - 1;
+        kg = g == KG_OPERATOR ? -1 : (int)g;
+        if ((kv = kvstore_find(s, (const char *)nm, nlen, kg >= 0)) == NULL)
+            continue;
+        if (kv->slots != NULL && (idx1 = kv_find(kv, kg,
+            kv_hash(kg, key, klen), key, klen, &slot)) != 0 &&
+            kv->ents[idx1 - 1].epoch == s->epoch)
+            continue;
+        v = leveldb_iter_value(it, &vl);
+        if (vl == 0)
+            continue;               /* not a mark this store writes */
+        rc = fn(arg, kg, kv->name, key, klen,
+            v[0] == MARK_DEL ? NULL : v + 1, v[0] == MARK_DEL ? 0 : vl - 1);
+    }
+    leveldb_iter_get_error(it, &lerr);
+    leveldb_iter_destroy(it);
+    if (lerr != NULL) {
+        kvstore_keep_error(s, "reading marks", lerr);
+        return rc != 0 ? rc : -EIO;
+    }
+    return rc;
+}
+
+/* Deletes the marks of epochs before mark_epoch (reported by a take that
+ * succeeded; the walk never reads them, so a failure leaves garbage, not
+ * an error, and the next take tries again). */
+static void
+kvstore_drop_marks(gale_kvstore_t *s)
+{
+    unsigned char pfx[MARK_PFX], keep[MARK_PFX];
+    leveldb_iterator_t *it;
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    const char *k;
+    size_t kl;
+    char *lerr = NULL;
+
+    /* From the oldest epoch that may have marks left, not from the
+     * first mark key: LevelDB would step over the deletions of every
+     * earlier take until it compacts them. */
+    kv_mark_prefix(pfx, s->drop_epoch);
+    kv_mark_prefix(keep, s->mark_epoch);
+    it = leveldb_create_iterator(s->db, s->ropts);
+    for (leveldb_iter_seek(it, (const char *)pfx, MARK_PFX);
+        leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        k = leveldb_iter_key(it, &kl);
+        if (kl < MARK_PFX || memcmp(k, pfx, 2) != 0 ||
+            memcmp(k, keep, MARK_PFX) >= 0)
+            break;                  /* past the marks, or still to report */
+        leveldb_writebatch_delete(wb, k, kl);
+    }
+    leveldb_iter_get_error(it, &lerr);
+    leveldb_iter_destroy(it);
+    if (lerr == NULL)
+        leveldb_write(s->db, s->wopts, wb, &lerr);
+    leveldb_writebatch_destroy(wb);
+    if (lerr != NULL)
+        kvstore_keep_error(s, "deleting marks", lerr);
+    else {
+        s->oldmarks = false;
+        s->drop_epoch = s->mark_epoch;
+    }
+}
+
 int
 gale_kvstore_take_dirty(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
 {
@@ -1182,6 +1407,11 @@ gale_kvstore_take_dirty(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
     size_t i;
     int rc = 0;
 
+    /* Changed entries that were evicted first, while the epoch still
+     * tells which entries in memory are changed (those are reported from
+     * the lists). Nothing has moved yet if this fails. */
+    if (s->nmarked > 0 && (rc = kvstore_walk_marks(s, fn, arg)) != 0)
+        return rc;
     /* The synchronous part: a new epoch and empty lists. The old lists
      * (now in spare, with their length kept in ndirty) are walked below. */
     kvstore_next_epoch(s);
@@ -1223,6 +1453,13 @@ gale_kvstore_take_dirty(gale_kvstore_t *s, gale_kvstore_dirty_fn fn, void *arg)
         kv->ndirty = 0;
     }
     s->ndirty = 0;
+    /* The marks are reported; those of the new epoch start empty. */
+    if (s->nmarked > 0)
+        s->oldmarks = true;
+    s->nmarked = 0;
+    s->mark_epoch = s->epoch;
+    if (s->oldmarks)
+        kvstore_drop_marks(s);
     /* What was dirty is clean now: the next write may evict it. */
     s->evict_at = s->cap;
     return 0;

@@ -17,17 +17,18 @@
  *
  * Spill (gale_kvstore_set_spill): the entries' memory is capped; clean
  * entries (not changed since the last take_dirty) are written to a
- * per-task LevelDB and dropped from memory, and read back on a miss. The
- * cap is soft by the dirty set: entries changed since the last take_dirty
- * are never evicted (the next snapshot reads them from memory), nor are
- * entries whose values a caller may still hold; so memory stays near
- * cap + the dirty set. LevelDB's own memory (write buffer, block cache,
+ * per-task LevelDB and dropped from memory, and read back on a miss. If
+ * clean entries are not enough, changed ones (and tombstones) go too, each
+ * also written as a mark that the next take_dirty reports, so the cap
+ * holds while every key changes. Entries whose values a caller may still
+ * hold are never evicted. LevelDB's own memory (write buffer, block cache,
  * bloom filters: a few MiB) is not counted. Without set_spill there is no
  * LevelDB and no cap, and nothing on the hot path changes.
  */
 #ifndef GALE_KVSTATE_H
 #define GALE_KVSTATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ typedef struct gale_kvstore_stats {
                                    were there unchanged) */
     uint64_t loads;             /* misses found in LevelDB */
     uint64_t disk_misses;       /* LevelDB lookups that found nothing */
+    uint64_t marked;            /* of the evicted, changed since the last
+                                   take_dirty (reported from LevelDB) */
     size_t resident;            /* entries in memory now, tombstones too */
 } gale_kvstore_stats_t;
 
@@ -55,7 +58,7 @@ typedef int (*gale_kvstore_dirty_fn)(void *arg, int kg, const char *name,
 
 /* The state of a task owning key groups [kg_first, kg_last] of
  * max_parallelism (at most 65536, the width of a key group in the on-disk
- * layout). The scope starts at -1. Never NULL (aborts on OOM); the caller
+ * layout; 65534 with a spill). The scope starts at -1. Never NULL (aborts on OOM); the caller
  * owns the store and frees it with gale_kvstore_destroy. */
 gale_kvstore_t *gale_kvstore_new(int max_parallelism, int kg_first, int kg_last);
 /* Frees the store and every handle it gave out; with a spill, also closes
@@ -68,8 +71,8 @@ void gale_kvstore_destroy(gale_kvstore_t **sp);
  * rebuilt from checkpoints, and writes are not synced) and caps the bytes
  * of gale_kvstore_bytes at cap_bytes, softly (see the top). Call it once,
  * before the first write. LevelDB keys are [key group, big-endian u16]
- * [state name][0x00][key], operator state under key group 0xFFFF, so the
- * store's max_parallelism must be at most 65535. 0; -EINVAL (cap 0, or
+ * [state name][0x00][key], operator state under key group 0xFFFF and marks
+ * under 0xFFFE, so the store's max_parallelism must be at most 65534. 0; -EINVAL (cap 0, or
  * max_parallelism 65536) or -errno / -EIO if LevelDB or the parent
  * directories cannot be opened, with, if cause != NULL, *cause a message
  * the caller frees. After a failure the store has no spill.
@@ -106,8 +109,16 @@ int gale_kvstore_keygroup(const gale_kvstore_t *s);
  * key. This is what a spill's cap bounds. */
 size_t gale_kvstore_bytes(const gale_kvstore_t *s);
 /* Number of entries changed (put, added to or deleted) since the last
- * successful take_dirty; a key changed twice counts once. */
+ * successful take_dirty; a key changed twice counts once, except that with
+ * a spill a changed entry evicted (and marked, see set_spill) counts once
+ * more for every eviction, so the number is then an upper bound. */
 size_t gale_kvstore_dirty_count(const gale_kvstore_t *s);
+/* Whether the changes since the last take_dirty are the whole state: every
+ * entry in memory (tombstones too) has changed, and nothing of the store
+ * is in the spill. A snapshot of them then needs nothing older, and can be
+ * written as a base instead of a delta (snap.h). false for an empty
+ * store. */
+bool gale_kvstore_dirty_is_whole(const gale_kvstore_t *s);
 /* Hands every entry changed since the last successful call to fn, handle by
  * handle in creation order, each entry once with its current value (NULL
  * for a deletion; deleting a key that was only in the spill counts), then
