@@ -124,7 +124,7 @@ awk '$1 == "count" { c = $4 } $1 == "sink" { s = $6 } END { exit !(c > 0 && c ==
     "$tmp/clean-on.err" || fail "clean-on: sink did not execute what count emitted"
 
 # 3. failpoints: crash, then resume with the same command
-for fp in align:30 snapshot_write:30 publish:5; do
+for fp in align:12 snapshot_write:30 publish:5; do
     name=fp-${fp%%:*}
     mkdir -p "$tmp/$name"
     topology "$name" true > "$tmp/$name.cfg"
