@@ -125,10 +125,13 @@ min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' fast.obs)
 # Across workers: gen in worker 0, sink in worker 1 (gale plan says so).
 workers=2 depth=4 batch=64 rwin=6
 run slow2 $depth $batch "" "type = \"slow\"; plugin = \"$plugin\"; delay_us = 300;"
-observe slow2 10
+observe slow2 20
 stop
 max_qt=$(awk '$2 > m { m = $2 } END { print m + 0 }' slow2.obs)
 min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' slow2.obs)
 [ "$max_qt" -gt 0 ] || fail "slow2: the bolt's input queue (in worker 1) stayed empty"
-[ "$min_cr" -eq 0 ] || fail "slow2: gen's credits (in worker 0) never reached 0 (min $min_cr)"
+# Starved: at most one credit of the 5 (0 on a quiet machine; under load
+# (make distcheck, -j2) 20 scrapes once all caught the bridge just after
+# it took a frame: min 1). The fast case above keeps 14 or more of 17.
+[ "$min_cr" -le 1 ] || fail "slow2: gen's credits (in worker 0) stayed above 1 (min $min_cr of 5)"
 finish
