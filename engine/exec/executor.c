@@ -194,10 +194,10 @@ in_window(const gale_exec_t *e, int id)
     return (uint32_t)p->topo->queue_depth + 2;
 }
 
-/* Sends the STATS report's last part: each task's process (bolts) or
- * complete (spouts) latency histogram, as the third part's. */
+/* Sends one histogram of every task (the one at offset off in its
+ * stats: a gale_hist_t) as a STATS part, with zmq_send's flags. */
 static void
-send_report_done_lat(gale_exec_t *e)
+send_hist_part(gale_exec_t *e, size_t off, int flags)
 {
     const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
     int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
@@ -207,13 +207,21 @@ send_report_done_lat(gale_exec_t *e)
 
     for (i = 0; i < e->ntasks; i++) {
         ids[i] = e->tasks[i]->task_id;
-        hs[i] = &e->tasks[i]->stats.done_lat;
+        hs[i] = (const gale_hist_t *)((const char *)&e->tasks[i]->stats + off);
     }
     len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
-    zmq_send(e->report, part, len, 0);
+    zmq_send(e->report, part, len, flags);
     free(part);
     free(ids);
     free(hs);
+}
+
+/* Sends the STATS report's last part: each task's process (bolts) or
+ * complete (spouts) latency histogram, as the third part's. */
+static void
+send_report_done_lat(gale_exec_t *e)
+{
+    send_hist_part(e, offsetof(gale_task_stats_t, done_lat), 0);
 }
 
 /* Sends the STATS report's fifth part: the channels inside this process
@@ -295,21 +303,7 @@ send_report_user(gale_exec_t *e)
 static void
 send_report_hists(gale_exec_t *e)
 {
-    const gale_hist_t **hs = xcalloc((size_t)e->ntasks, sizeof *hs);
-    int32_t *ids = xcalloc((size_t)e->ntasks, sizeof *ids);
-    uint8_t *part = xmalloc(GALE_HIST_PART_MAX(e->ntasks));
-    size_t len;
-    int i;
-
-    for (i = 0; i < e->ntasks; i++) {
-        ids[i] = e->tasks[i]->task_id;
-        hs[i] = &e->tasks[i]->stats.exec_lat;
-    }
-    len = gale_hist_part_encode(ids, hs, (size_t)e->ntasks, part);
-    zmq_send(e->report, part, len, ZMQ_SNDMORE);
-    free(part);
-    free(ids);
-    free(hs);
+    send_hist_part(e, offsetof(gale_task_stats_t, exec_lat), ZMQ_SNDMORE);
     send_report_user(e);
 }
 
