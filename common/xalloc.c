@@ -64,6 +64,26 @@ xreallocarray(void *p, size_t nmemb, size_t size)
     return xrealloc(p, nmemb * size);
 }
 
+void *
+xcalloc_aligned(size_t align, size_t nmemb, size_t size)
+{
+    void *p;
+    size_t n;
+
+    if (size != 0 && nmemb > SIZE_MAX / size) {
+        fprintf(stderr, "gale: array of %zu x %zu bytes overflows\n",
+            nmemb, size);
+        abort();
+    }
+    n = nmemb * size;
+    if (posix_memalign(&p, align, n == 0 ? align : n) != 0) {
+        fprintf(stderr, "gale: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    memset(p, 0, n);
+    return p;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -14,6 +14,11 @@ void *xrealloc(void *p, size_t n);
 /* Like xrealloc for an array of nmemb elements of size bytes, checking
  * the multiplication for overflow. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
+/* A zeroed array of nmemb elements of size bytes whose address is a
+ * multiple of align (a power of two, at least sizeof(void *)); free()
+ * releases it. For arrays of cache-line sized elements, so that each
+ * element is one line instead of straddling two. */
+void *xcalloc_aligned(size_t align, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Formats into a new string the caller frees; returns its length. */

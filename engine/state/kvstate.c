@@ -87,6 +87,9 @@
 /* Bytes of key plus value kept inside the entry; the rest go to the heap.
  * 32 makes an entry one 64-byte cache line and holds a word and its count. */
 #define KV_INLINE 32
+/* The entries' array starts on a cache line (malloc's 16-byte alignment
+ * would make every entry straddle two lines: two misses per lookup). */
+#define KV_LINE 64
 
 #define ENT_TOMB 0x01u          /* deleted; reported by take_dirty, then freed */
 #define ENT_FREE 0x02u          /* on the free list */
@@ -126,6 +129,7 @@ struct kv_entry {
         unsigned char *heap;            /* owned: key then value */
     } u;                        /* the key and value bytes */
 };
+_Static_assert(sizeof(struct kv_entry) == KV_LINE, "an entry is one cache line");
 
 struct kv_slot {
     uint32_t hash;              /* the entry's hash, compared before the key */
@@ -502,7 +506,7 @@ kv_insert_clean(gale_kv_t *kv, int kg, uint32_t h, const void *key,
     size_t klen, uint32_t slot)
 {
     gale_kvstore_t *s = kv->store;
-    struct kv_entry *e;
+    struct kv_entry *e, *ents;
     uint32_t idx, ncap, step;
 
     if (kv->slots == NULL || (kv->nslotted + 1) * 2 > kv->mask + 1) {
@@ -521,7 +525,11 @@ kv_insert_clean(gale_kv_t *kv, int kg, uint32_t h, const void *key,
                 ncap = kv->entcap + (step > KV_MIN_ENTS ? step : KV_MIN_ENTS);
             }
             assert(ncap > kv->entcap && ncap < UINT32_MAX);
-            kv->ents = xreallocarray(kv->ents, ncap, sizeof *kv->ents);
+            ents = xcalloc_aligned(KV_LINE, ncap, sizeof *kv->ents);
+            if (kv->entcap > 0)
+                memcpy(ents, kv->ents, kv->entcap * sizeof *kv->ents);
+            free(kv->ents);
+            kv->ents = ents;
             s->bytes += (size_t)(ncap - kv->entcap) * sizeof *kv->ents;
             kv->entcap = ncap;
         }
@@ -691,7 +699,7 @@ kv_compact(gale_kv_t *kv)
     uint32_t *map, i, j = 0;
 
     assert(ncap < UINT32_MAX && nslots <= (size_t)UINT32_MAX + 1);
-    ne = xcalloc(ncap, sizeof *ne);
+    ne = xcalloc_aligned(KV_LINE, ncap, sizeof *ne);
     ns = xcalloc(nslots, sizeof *ns);
     map = xcalloc(kv->nents == 0 ? 1 : kv->nents, sizeof *map);
     for (i = 0; i < kv->nents; i++) {
@@ -1823,3 +1831,4 @@ gale_kv_add_i64(gale_kv_t *kv, const void *key, size_t klen, int64_t delta,
         *out = delta;
     return kv_after_write(kv);
 }
+
