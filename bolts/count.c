@@ -115,7 +115,11 @@ count_execute(gale_ctx_t *ctx, void *self, const gale_tuple_t *t)
         (rc = gale_kv_add_i64(c->counts, k, klen,
         (int64_t)gale_tuple_weight(t), &n)) != 0)
         return rc;
-    out[1] = gale_d_int(n);
+    /* Field by field: out[1] = gale_d_int(n) compiled to two narrow
+     * stores and a 16-byte reload of them (a failed store-to-load
+     * forward on every tuple: 65% of count_execute's samples). */
+    out[1].type = GALE_INT;
+    out[1].u.i = n;
     return gale_emit(ctx, GALE_STREAM_DEFAULT, out, 2);
 }
 
