@@ -695,9 +695,17 @@ gale_tuple_size(const gale_tuple_t *t)
 int
 gale_tuple_get(const gale_tuple_t *t, size_t i, gale_datum_t *d)
 {
+    const gale_datum_t *v;
+
     if (i >= t->n)
         return -ERANGE;
-    *d = t->vals[i];
+    /* Member by member: the decoder has just written this datum with a
+     * 4- and two 8-byte stores, and a wider load spanning two of them
+     * (what *d = *v compiles to) cannot be forwarded from them. */
+    v = &t->vals[i];
+    d->type = v->type;
+    d->u.s.ptr = v->u.s.ptr;
+    d->u.s.len = v->u.s.len;
     return 0;
 }
 
