@@ -180,6 +180,29 @@ wc_want() {
         awk '{ print $2, $1 }' > "$out"
 }
 
+# spill_wc_cfg NAME SEED SENTENCES RATE INTERVAL_MS: writes $tmp/s.cfg, the
+# spill tests' word count: a generator of SENTENCES sentences (SEED, RATE
+# per second, a 200 000-word vocabulary) -> split -> fields -> count x2
+# under a 1 MiB memory cap (state_memory_mb = 1: the rest spills) ->
+# global -> a file_sink in $tmp/out, exactly-once with a checkpoint every
+# INTERVAL_MS in $tmp/state.
+spill_wc_cfg() {
+    cat > "$tmp/s.cfg" <<CFG
+name = "$1";
+config = { state_memory_mb = 1; restart_delay_ms = 0;
+           checkpoint = { interval_ms = $5; dir = "$tmp/state"; }; };
+spouts = ( { id = "gen"; type = "generator"; seed = $2; count = $3; rate = $4;
+             vocabulary = 200000; fields = ["sentence"]; } );
+bolts = ( { id = "split"; type = "split"; fields = ["word"]; },
+          { id = "count"; type = "count"; key = "word"; parallelism = 2;
+            fields = ["word", "count"]; },
+          { id = "sink"; type = "file_sink"; path = "$tmp/out"; } );
+streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
+            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
+            { from = "count"; to = "sink"; grouping = "global"; } );
+CFG
+}
+
 # wc_check DIR WANT: checks the file_sink output in DIR, which committed
 # every running count: per word exactly 1, 2, ..., n in checkpoint order
 # (published files sorted by checkpoint id, then task), and n the count

@@ -12,20 +12,7 @@ work_dir spill
 need_build "$gen"
 N=30000
 wc_want "$gen" $N "$tmp/want" -s 5 -v 200000
-cat > "$tmp/s.cfg" <<CFG
-name = "spill";
-config = { state_memory_mb = 1; restart_delay_ms = 0;
-           checkpoint = { interval_ms = 100; dir = "$tmp/state"; }; };
-spouts = ( { id = "gen"; type = "generator"; seed = 5; count = $N; rate = 20000;
-             vocabulary = 200000; fields = ["sentence"]; } );
-bolts = ( { id = "split"; type = "split"; fields = ["word"]; },
-          { id = "count"; type = "count"; key = "word"; parallelism = 2;
-            fields = ["word", "count"]; },
-          { id = "sink"; type = "file_sink"; path = "$tmp/out"; } );
-streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
-            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
-            { from = "count"; to = "sink"; grouping = "global"; } );
-CFG
+spill_wc_cfg spill 5 $N 20000 100
 GALE_FAILPOINT=after_meta:6 "$GALE" run "$tmp/s.cfg" 2> "$tmp/e1"
 [ $? -eq 86 ] || { tail -5 "$tmp/e1"; echo "FAIL: the failpoint did not fire"; exit 1; }
 "$GALE" run "$tmp/s.cfg" 2> "$tmp/e2" || { tail -5 "$tmp/e2"; echo "FAIL: resume"; exit 1; }

@@ -16,20 +16,7 @@ work_dir spill_dirty
 need_build "$gen"
 N=200000
 wc_want "$gen" $N "$tmp/want" -s 7 -v 200000
-cat > "$tmp/s.cfg" <<CFG
-name = "spill_dirty";
-config = { state_memory_mb = 1; restart_delay_ms = 0;
-           checkpoint = { interval_ms = 1000; dir = "$tmp/state"; }; };
-spouts = ( { id = "gen"; type = "generator"; seed = 7; count = $N; rate = 40000;
-             vocabulary = 200000; fields = ["sentence"]; } );
-bolts = ( { id = "split"; type = "split"; fields = ["word"]; },
-          { id = "count"; type = "count"; key = "word"; parallelism = 2;
-            fields = ["word", "count"]; },
-          { id = "sink"; type = "file_sink"; path = "$tmp/out"; } );
-streams = ( { from = "gen"; to = "split"; grouping = "shuffle"; },
-            { from = "split"; to = "count"; grouping = "fields"; fields = ["word"]; },
-            { from = "count"; to = "sink"; grouping = "global"; } );
-CFG
+spill_wc_cfg spill_dirty 7 $N 40000 1000
 # The spill's LevelDB files hold bytes: state left memory.
 spilled() {
     [ "$(find "$tmp/state/spill" -name '*.ldb' -o -name '*.log' 2>/dev/null |
