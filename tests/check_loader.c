@@ -233,7 +233,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(t->workers, 1);
     ck_assert_int_eq(t->max_parallelism, 128);
     ck_assert_int_eq(t->guarantee, GALE_GUARANTEE_EXACTLY_ONCE);
-    ck_assert_int_eq(t->batch_size, 1024);
+    ck_assert_int_eq(t->batch_size, 8192);
     ck_assert_uint_eq(t->batch_bytes, 65536);
     ck_assert_int_eq(t->flush_interval_ms, 5);
     ck_assert_int_eq(t->queue_depth, 4);

@@ -274,7 +274,7 @@ gale_conf_derive(gale_topology_t *t)
     t->workers = (int)gale_conf_int(t->conf, "topology.workers", 1);
     t->max_parallelism = (int)gale_conf_int(t->conf, "gale.max.parallelism",
         128);
-    t->batch_size = (int)gale_conf_int(t->conf, "gale.batch.size", 1024);
+    t->batch_size = (int)gale_conf_int(t->conf, "gale.batch.size", 8192);
     t->batch_bytes = (size_t)gale_conf_int(t->conf, "gale.batch.bytes", 65536);
     t->flush_interval_ms = (int)gale_conf_int(t->conf,
         "topology.batch.flush.interval.millis", 5);

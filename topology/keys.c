@@ -20,7 +20,7 @@ static const gale_key_t keys[] = {
     { "workers", "topology.workers", true, I, "1", false, true },
     { "max_parallelism", "gale.max.parallelism", false, I, "128", false, true },
     { "guarantee", "gale.guarantee", false, S, "\"exactly_once\"", false, true },
-    { "batch_size", "gale.batch.size", false, I, "1024", false, true },
+    { "batch_size", "gale.batch.size", false, I, "8192", false, true },
     { "batch_bytes", "gale.batch.bytes", false, I, "65536", false, true },
     { "flush_interval_ms", "topology.batch.flush.interval.millis", true, I, "5", false, true },
     { "queue_depth", "gale.queue.depth", false, I, "4", false, true },
