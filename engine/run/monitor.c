@@ -28,6 +28,16 @@ typedef struct user_counters {
     size_t cap;                     /* entries allocated */
 } user_counters_t;
 
+/* When a channel end's last two reports came, and the first's totals
+ * (chanreport.h's through_*): to read the end's totals at the instant of
+ * the other end's report. */
+typedef struct chan_times {
+    uint64_t t_ns;                  /* the last report's arrival; 0: none */
+    uint64_t prev_ns;               /* the one before; 0: none */
+    uint64_t prev_frames;           /* its through_frames */
+    uint64_t prev_tuples;           /* its through_tuples */
+} chan_times_t;
+
 /* The component totals at one instant. */
 typedef struct sample {
     uint64_t t_ns;                  /* when; 0: an empty slot */
@@ -49,6 +59,9 @@ struct gale_monitor {
     gale_chanreport_t *chan_in;     /* per channel: its receiver's last
                                        report (window 0: none yet) */
     gale_chanreport_t *chan_out;    /* per channel: its sender's */
+    chan_times_t *in_t;             /* per channel: its receiver's times */
+    chan_times_t *out_t;            /* per channel: its sender's times */
+    uint64_t chan_now;              /* the channels part being read came */
     sample_t ring[SAMPLES];         /* rate samples, oldest overwritten */
     size_t next;                    /* the slot the next sample takes */
     int recoveries;                 /* attempts restarted */
@@ -75,6 +88,8 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
     m->chan_in = xcalloc(plan->nchans + 1, sizeof *m->chan_in);
     m->chan_out = xcalloc(plan->nchans + 1, sizeof *m->chan_out);
+    m->in_t = xcalloc(plan->nchans + 1, sizeof *m->in_t);
+    m->out_t = xcalloc(plan->nchans + 1, sizeof *m->out_t);
     m->hosts = xcalloc((size_t)plan->nworkers + 1, sizeof *m->hosts);
     for (i = 0; i < SAMPLES; i++) {
         m->ring[i].comps = xcalloc(plan->topo->ncomps + 1,
@@ -120,6 +135,8 @@ gale_monitor_destroy(gale_monitor_t **mp)
     free(m->users);
     free(m->chan_in);
     free(m->chan_out);
+    free(m->in_t);
+    free(m->out_t);
     free(m->hists);
     free(m->done_lat);
     free(m->blocked_ns);
@@ -188,13 +205,20 @@ static void
 take_chan(void *arg, const gale_chanreport_t *e)
 {
     gale_monitor_t *m = arg;
+    gale_chanreport_t *last;
+    chan_times_t *ct;
 
     if (e->channel < 0 || (size_t)e->channel >= m->plan->nchans)
         return;
-    if (e->side == GALE_CHAN_IN)
-        m->chan_in[e->channel] = *e;
-    else
-        m->chan_out[e->channel] = *e;
+    last = e->side == GALE_CHAN_IN ? &m->chan_in[e->channel] :
+        &m->chan_out[e->channel];
+    ct = e->side == GALE_CHAN_IN ? &m->in_t[e->channel] :
+        &m->out_t[e->channel];
+    ct->prev_ns = last->has_through ? ct->t_ns : 0;
+    ct->prev_frames = last->through_frames;
+    ct->prev_tuples = last->through_tuples;
+    ct->t_ns = m->chan_now;
+    *last = *e;
 }
 
 /* gale_hist_part_decode callback: keeps a task's process or complete
@@ -218,6 +242,7 @@ gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len)
 void
 gale_monitor_channels(gale_monitor_t *m, const void *chans, size_t len)
 {
+    m->chan_now = gale_now_ns();
     if (chans != NULL && len > 0)
         (void)gale_chanreport_decode(chans, len, take_chan, m);
 }
@@ -234,6 +259,63 @@ queued_tuples(const gale_monitor_t *m, int c)
         if (p->tasks[p->chans[k].to_task - 1].comp == c)
             n += m->chan_in[k].tuples;
     return n;
+}
+
+/* A channel end's through_* totals at instant at (not after its last
+ * report): interpolated between its last two reports when at falls
+ * between them, else the last report's. */
+static void
+through_at(const gale_chanreport_t *e, const chan_times_t *ct, uint64_t at,
+    uint64_t *frames, uint64_t *tuples)
+{
+    double f;
+
+    *frames = e->through_frames;
+    *tuples = e->through_tuples;
+    if (ct->prev_ns == 0 || at >= ct->t_ns || at < ct->prev_ns ||
+        ct->t_ns <= ct->prev_ns || e->through_frames < ct->prev_frames ||
+        e->through_tuples < ct->prev_tuples)
+        return;                     /* no span, or counters restarted */
+    f = (double)(at - ct->prev_ns) / (double)(ct->t_ns - ct->prev_ns);
+    *frames = ct->prev_frames + (uint64_t)(f * (double)(e->through_frames -
+        ct->prev_frames) + 0.5);
+    *tuples = ct->prev_tuples + (uint64_t)(f * (double)(e->through_tuples -
+        ct->prev_tuples) + 0.5);
+}
+
+/* Channel k between two workers: the frames and tuples between the two
+ * bridges, the total the sender's bridge took less the total the
+ * receiver's received. The two ends report from two processes at their
+ * own times (up to a report period apart), so the one that reported
+ * later is read at the other's instant, interpolated between its last
+ * two reports; what is left is off by how unevenly the channel moved
+ * meanwhile, so the figure is clamped to 0 and to the credits a receiver
+ * grants (queue_depth: its window less the bridge's two local frames).
+ * Exact when the channel stands still. false for a channel inside a
+ * process, or before both ends reported totals. */
+static bool
+transit(const gale_monitor_t *m, size_t k, uint64_t *frames, uint64_t *tuples)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_chanreport_t *in = &m->chan_in[k], *out = &m->chan_out[k];
+    uint64_t cap = in->window > 2 ? in->window - 2 : 0, at, of, ot, inf, it;
+
+    *frames = *tuples = 0;
+    if (p->tasks[p->chans[k].from_task - 1].worker ==
+        p->tasks[p->chans[k].to_task - 1].worker || !in->has_through ||
+        !out->has_through || in->window == 0 || out->window == 0)
+        return false;
+    at = m->in_t[k].t_ns < m->out_t[k].t_ns ? m->in_t[k].t_ns :
+        m->out_t[k].t_ns;
+    through_at(out, &m->out_t[k], at, &of, &ot);
+    through_at(in, &m->in_t[k], at, &inf, &it);
+    if (of > inf)
+        *frames = of - inf;
+    if (*frames > cap)
+        *frames = cap;
+    if (*frames > 0 && ot > it)
+        *tuples = ot - it;
+    return true;
 }
 
 /* The credits channel k's sender holds: its window less what is in the
@@ -375,6 +457,7 @@ enum {
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN,
     F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, F_PLAT, F_CPLAT,
+    F_XFRAMES, F_XTUPLES, F_CTRANSIT,
     NFAMILIES
 };
 
@@ -516,6 +599,14 @@ static const struct family {
         "checkpoint: from the first tuple the spout task emitted after its "
         "previous snapshot to the completion of the checkpoint covering "
         "it" },
+    [F_XFRAMES] = { "gale_channel_transit_frames", G, "frames of a channel "
+        "between two workers that the sender's bridge took and the "
+        "receiver's has not received yet (on the network), from the two "
+        "ends' last reports" },
+    [F_XTUPLES] = { "gale_channel_transit_tuples", G, "tuples in those "
+        "frames" },
+    [F_CTRANSIT] = { "gale_component_transit_tuples", G, "tuples on their "
+        "way to the component between two workers' bridges, summed" },
 #undef C
 #undef G
 };
@@ -658,6 +749,26 @@ chan_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
 
         if (t->comps[c].kind == GALE_BOLT)
             put(r, fam, F_CQUEUE, cl, (double)queued_tuples(m, c));
+    }
+    for (k = 0; k < p->nchans; k++) {
+        const gale_channel_t *ch = &p->chans[k];
+        const char *tc = t->comps[p->tasks[ch->to_task - 1].comp].id;
+        uint64_t xf, xt;
+
+        snprintf(from, sizeof from, "%d", ch->from_task);
+        snprintf(to, sizeof to, "%d", ch->to_task);
+        const char *const il[] = { "topology", t->name, "component", tc,
+            "task", to, "from_component",
+            t->comps[p->tasks[ch->from_task - 1].comp].id, "from_task", from,
+            NULL };
+        const char *const cl[] = { "topology", t->name, "component", tc,
+            NULL };
+
+        if (!transit(m, k, &xf, &xt))
+            continue;
+        put(r, fam, F_XFRAMES, il, (double)xf);
+        put(r, fam, F_XTUPLES, il, (double)xt);
+        sum(r, fam, F_CTRANSIT, cl, (double)xt);
     }
     for (k = 0; k < p->nchans; k++) {
         const gale_channel_t *ch = &p->chans[k];
@@ -814,15 +925,19 @@ users_json(const gale_monitor_t *m, int c, long task)
 /* Adds to row component c's channel and backpressure figures, as last
  * reported: queuedFrames and queueWindowFrames (its input channels',
  * summed), outputCredits and outputWindowFrames (its output channels'),
- * backpressureSeconds (its executors' waits, summed). */
+ * backpressureSeconds (its executors' waits, summed), transitTuples
+ * (tuples between two workers' bridges on their way to it). */
 static void
 chan_sums(const gale_monitor_t *m, int c, json_t *row)
 {
     const gale_plan_t *p = m->plan;
-    uint64_t qf = 0, qw = 0, oc = 0, ow = 0, blocked = 0;
+    uint64_t qf = 0, qw = 0, oc = 0, ow = 0, blocked = 0, xt = 0, f, tu;
     size_t k;
 
     for (k = 0; k < p->nchans; k++) {
+        if (p->tasks[p->chans[k].to_task - 1].comp == c &&
+            transit(m, k, &f, &tu))
+            xt += tu;
         if (p->tasks[p->chans[k].to_task - 1].comp == c &&
             m->chan_in[k].window > 0) {
             qf += m->chan_in[k].frames;
@@ -845,6 +960,7 @@ chan_sums(const gale_monitor_t *m, int c, json_t *row)
         json_integer((json_int_t)ow));
     json_object_set_new(row, "backpressureSeconds",
         json_real((double)blocked / 1e9));
+    json_object_set_new(row, "transitTuples", json_integer((json_int_t)xt));
 }
 
 /* One component's row: counters, rates, latency quantiles. */
@@ -918,13 +1034,23 @@ chans_json(const gale_monitor_t *m, int c, json_t **inputs, json_t **outputs)
         int tc = p->tasks[ch->to_task - 1].comp;
         const gale_chanreport_t *in = &m->chan_in[k], *out = &m->chan_out[k];
 
-        if (tc == c && in->window > 0)
-            json_array_append_new(*inputs, json_pack("{s:i, s:i, s:s, s:i, "
-                "s:i, s:I, s:i}", "channel", (int)k, "task", ch->to_task,
+        if (tc == c && in->window > 0) {
+            json_t *e = json_pack("{s:i, s:i, s:s, s:i, s:i, s:I, s:i}",
+                "channel", (int)k, "task", ch->to_task,
                 "fromComponent", t->comps[fc].id, "fromTask", ch->from_task,
                 "queuedFrames", (int)in->frames,
                 "queuedTuples", (json_int_t)in->tuples,
-                "windowFrames", (int)in->window));
+                "windowFrames", (int)in->window);
+            uint64_t xf, xt;
+
+            if (transit(m, k, &xf, &xt)) {
+                json_object_set_new(e, "transitFrames",
+                    json_integer((json_int_t)xf));
+                json_object_set_new(e, "transitTuples",
+                    json_integer((json_int_t)xt));
+            }
+            json_array_append_new(*inputs, e);
+        }
         if (fc == c && out->window > 0)
             json_array_append_new(*outputs, json_pack("{s:i, s:i, s:s, s:i, "
                 "s:i, s:i, s:i}", "channel", (int)k, "task", ch->from_task,
