@@ -145,7 +145,8 @@ function render(t) {
       { text: c.type === "bolt" ? fmt(c.executeLatencyP99Ms, 4) : "" },
       { attrs: { "class": "proc-p50" }, text: n > 0 ? fmt(p50, 2) : "" },
       { attrs: { "class": "proc-p99" }, text: n > 0 ? fmt(p99, 2) : "" },
-      { attrs: { "class": "queue" }, text: bolt ? fmt(c.queuedTuples) : "" },
+      { attrs: { "class": "queue" }, text: bolt ? fmt(c.queuedTuples) +
+        (c.transitTuples > 0 ? " +" + fmt(c.transitTuples) + " net" : "") : "" },
       { attrs: { "class": "queue-frames" }, text: c.queueWindowFrames > 0 ?
         c.queuedFrames + "/" + c.queueWindowFrames : "" },
       { attrs: { "class": "credits" }, text: c.outputWindowFrames > 0 ?
