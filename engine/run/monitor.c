@@ -781,7 +781,6 @@ chan_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
             "task", to, "from_component", fc, "from_task", from, NULL };
         const char *const ol[] = { "topology", t->name, "component", fc,
             "task", from, "to_component", tc, "to_task", to, NULL };
-
         const char *const hl[] = { "topology", t->name, "host",
             host_of(m, p->tasks[ch->to_task - 1].worker), NULL };
 
@@ -835,7 +834,6 @@ gale_monitor_registry(gale_monitor_t *m)
         snprintf(exec, sizeof exec, "%zu", i);
         const char *const el[] = { "topology", t->name, "component",
             t->comps[p->execs[i].comp].id, "executor", exec, NULL };
-
         const char *const hl[] = { "topology", t->name, "host",
             host_of(m, p->execs[i].worker), NULL };
 

@@ -4,7 +4,8 @@
  * twice), the execute latency histograms and backpressure times the
  * executors report with them (STATS, docs/wire.md), rates sampled once a
  * second over the last two minutes (the UI's throughput chart, Storm's
- * capacity), checkpoints from the coordinator and the console state.
+ * capacity), checkpoints from the coordinator, the console state and
+ * the host each worker runs on (the per-host sums).
  *
  * Everything here is built off the data path: executors write plain
  * counters on their own threads and send them every report period; the
