@@ -224,7 +224,8 @@ on_chan(void *arg, const gale_chanreport_t *e)
 START_TEST(test_chanreport_round_trip_and_rejects)
 {
     gale_chanreport_t a = { .channel = 7, .side = GALE_CHAN_IN, .frames = 4,
-        .tuples = 256, .window = 5 };
+        .tuples = 256, .window = 5, .through_frames = 1ull << 40,
+        .through_tuples = 99 };
     gale_chanreport_t b2 = { .channel = 0x12345678, .side = GALE_CHAN_OUT,
         .frames = 0, .tuples = 0xffffffffffull, .window = 17 };
     gale_buf_t b;
@@ -243,6 +244,10 @@ START_TEST(test_chanreport_round_trip_and_rejects)
     ck_assert_int_eq(chans_seen[1].channel, 0x12345678);
     ck_assert_uint_eq(chans_seen[1].side, GALE_CHAN_OUT);
     ck_assert_uint_eq(chans_seen[1].tuples, 0xffffffffffull);
+    ck_assert(chans_seen[0].has_through);
+    ck_assert_uint_eq(chans_seen[0].through_frames, 1ull << 40);
+    ck_assert_uint_eq(chans_seen[0].through_tuples, 99);
+    ck_assert_uint_eq(chans_seen[1].through_frames, 0);
     /* Cut short, empty, bad version, bad side: nothing passed on. */
     nchans_seen = 0;
     ck_assert_int_eq(gale_chanreport_decode(b.data, b.len - 1, on_chan, NULL),
@@ -252,10 +257,25 @@ START_TEST(test_chanreport_round_trip_and_rejects)
     b.data[1 + GALE_CHANREPORT_ENTRY + 4] = 2;
     ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL),
         -EINVAL);
-    b.data[0] = 2;
+    b.data[0] = 3;
     ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL),
         -EPROTO);
     ck_assert_int_eq(nchans_seen, 0);
+    /* Version 1 (an older executor): 21-byte entries, no totals. A
+     * version-2 length is not a whole number of them. */
+    ck_assert_int_eq(gale_chanreport_decode(b.data, 1 + GALE_CHANREPORT_ENTRY,
+        on_chan, NULL), -EPROTO);
+    b.data[0] = 1;
+    ck_assert_int_eq(gale_chanreport_decode(b.data, 1 + GALE_CHANREPORT_ENTRY,
+        on_chan, NULL), -EMSGSIZE);
+    b.data[1 + 4] = GALE_CHAN_IN;
+    ck_assert_int_eq(gale_chanreport_decode(b.data,
+        1 + GALE_CHANREPORT_ENTRY_V1, on_chan, NULL), 0);
+    ck_assert_int_eq(nchans_seen, 1);
+    ck_assert_int_eq(chans_seen[0].channel, 7);
+    ck_assert_uint_eq(chans_seen[0].window, 5);
+    ck_assert(!chans_seen[0].has_through);
+    nchans_seen = 0;
     /* Version byte only: no channels. */
     gale_chanreport_begin(&b);
     ck_assert_int_eq(gale_chanreport_decode(b.data, b.len, on_chan, NULL), 0);

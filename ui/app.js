@@ -36,7 +36,7 @@ function fillRows(id, rows) {
   }
 }
 
-// Green at capacity 0 to red at 1 and above.
+// Green at 0 to red at 1 and above (capacity, a channel's fill).
 function capColour(c) {
   const x = Math.max(0, Math.min(1, c || 0));
   return "hsl(" + Math.round(120 * (1 - x)) + ", 65%, 55%)";
@@ -64,11 +64,16 @@ function drawGraph(t) {
   for (const s of t.streams) {
     const a = pos[s.from], b = pos[s.to];
     if (!a || !b) continue;
+    // How full the stream's channels are: the receivers' queues over
+    // their windows (0 when none reported, e.g. no channel in a process).
+    const fill = s.windowFrames > 0 ? s.queuedFrames / s.windowFrames : 0;
     svg.appendChild(el("line", { x1: a.x + bw, y1: a.y + bh / 2, x2: b.x,
-      y2: b.y + bh / 2, stroke: "#999", "stroke-width": 2 }));
+      y2: b.y + bh / 2, stroke: capColour(fill),
+      "stroke-width": 2 + 4 * Math.min(1, fill), "class": "stream",
+      "data-from": s.from, "data-to": s.to, "data-fill": fill.toFixed(3) }));
     svg.appendChild(el("text", { x: (a.x + bw + b.x) / 2,
-      y: (a.y + b.y + bh) / 2 - 4, "font-size": 11, "text-anchor": "middle",
-      fill: "#555" }, s.grouping));
+      y: (a.y + b.y + bh) / 2 - 6, "font-size": 11, "text-anchor": "middle",
+      fill: "#555" }, s.grouping + " " + s.queuedFrames + "/" + s.windowFrames));
   }
   for (const c of comps) {
     const p = pos[c.id], g = el("g", { "class": "node", "data-component": c.id });
@@ -120,21 +125,51 @@ function render(t) {
     { text: fmt(t.executed) }, { text: t.lastCheckpoint }] }]);
   fillRows("components", t.spouts.concat(t.bolts).map(c => {
     const rate = c.type === "spout" ? c.emitRate : c.executeRate;
+    const bolt = c.type === "bolt";
+    const p50 = bolt ? c.processLatencyP50Ms : c.completeLatencyP50Ms;
+    const p99 = bolt ? c.processLatencyP99Ms : c.completeLatencyP99Ms;
+    const n = bolt ? c.processLatencyCount : c.completeLatencyCount;
     return { attrs: { id: "comp-" + c.id, "data-component": c.id,
       "data-rate": rate.toFixed(1), "data-emitted": c.emitted,
-      "data-executed": c.executed }, cells: [
+      "data-executed": c.executed, "data-queued": c.queuedTuples,
+      "data-queued-frames": c.queuedFrames,
+      "data-credits": c.outputCredits,
+      "data-backpressure": c.backpressureSeconds.toFixed(3),
+      "data-exec-p99": bolt ? c.executeLatencyP99Ms.toFixed(4) : "",
+      "data-proc-p99": n > 0 ? p99.toFixed(4) : "" }, cells: [
       { text: c.id }, { text: c.type }, { text: c.executors }, { text: c.tasks },
       { text: fmt(c.emitted) }, { text: fmt(c.transferred) },
       { text: fmt(c.executed) }, { attrs: { "class": "rate" }, text: fmt(rate) },
       { text: c.type === "bolt" ? fmt(c.capacity, 3) : "" },
       { text: c.type === "bolt" ? fmt(c.executeLatencyP50Ms, 4) : "" },
       { text: c.type === "bolt" ? fmt(c.executeLatencyP99Ms, 4) : "" },
+      { attrs: { "class": "proc-p50" }, text: n > 0 ? fmt(p50, 2) : "" },
+      { attrs: { "class": "proc-p99" }, text: n > 0 ? fmt(p99, 2) : "" },
+      { attrs: { "class": "queue" }, text: bolt ? fmt(c.queuedTuples) +
+        (c.transitTuples > 0 ? " +" + fmt(c.transitTuples) + " net" : "") : "" },
+      { attrs: { "class": "queue-frames" }, text: c.queueWindowFrames > 0 ?
+        c.queuedFrames + "/" + c.queueWindowFrames : "" },
+      { attrs: { "class": "credits" }, text: c.outputWindowFrames > 0 ?
+        c.outputCredits + "/" + c.outputWindowFrames : "" },
+      { attrs: { "class": "backpressure" }, text: fmt(c.backpressureSeconds, 2) },
       { text: c.errors },
       { attrs: { "class": "counters" }, text: Object.entries(c.userCounters || {})
         .map(([k, v]) => k + "=" + v).join(" ") }] };
   }));
+  fillRows("hosts", (t.hosts || []).map(h => ({
+    attrs: { "data-host": h.host, "data-executed": h.executed,
+      "data-emitted": h.emitted }, cells: [
+      { text: h.host }, { text: h.workers.join(" ") }, { text: h.tasks },
+      { text: fmt(h.emitted) }, { text: fmt(h.transferred) },
+      { text: fmt(h.executed) }, { text: fmt(h.executeLatencyP50Ms, 4) },
+      { text: fmt(h.executeLatencyP99Ms, 4) }, { text: fmt(h.queuedTuples) },
+      { text: fmt(h.backpressureSeconds, 2) }, { text: h.errors }] })));
+  const cs = t.checkpointStats;
+  document.getElementById("ckpt-stats").textContent = cs ? "(" + cs.completed +
+    " completed, " + cs.declined + " declined, " + fmt(cs.bytes) + " bytes, " +
+    "slowest " + fmt(cs.durationMsMax, 1) + " ms)" : "(no checkpoints: guarantee none)";
   fillRows("checkpoints", t.checkpoints.slice(-15).reverse().map(k => ({
-    cells: [{ text: k.id }, { text: k.attempt }, { text: k.outcome },
+    attrs: { "data-checkpoint": k.id, "data-outcome": k.outcome }, cells: [{ text: k.id }, { text: k.attempt }, { text: k.outcome },
       { text: fmt(k.durationMs, 1) }, { text: fmt(k.alignmentMs, 2) },
       { text: fmt(k.bytes) }] })));
   drawGraph(t);

@@ -68,10 +68,10 @@ static const struct family {
         0 },
     [N_WORKERS] = { "gale_topology_workers", G, "worker processes of the "
         "topology", NULL, 0 },
-    [N_EMITTED] = { "gale_topology_emitted_total", C, "tuples its spouts "
-        "emitted", NULL, 0 },
-    [N_EXECUTED] = { "gale_topology_executed_total", C, "tuples its bolts "
-        "executed", NULL, 0 },
+    [N_EMITTED] = { "gale_topology_emitted_total", C, "tuples every task "
+        "of the topology emitted (the sum over its hosts)", NULL, 0 },
+    [N_EXECUTED] = { "gale_topology_executed_total", C, "tuples the "
+        "topology's tasks executed", NULL, 0 },
     [N_CKPT] = { "gale_checkpoint_last_id", G, "id of its last completed "
         "checkpoint", NULL, 0 },
     [N_CEMIT] = { "gale_component_emitted_total", C, "tuples the "
@@ -145,6 +145,27 @@ component_series(gale_registry_t *r, const int *fam, const char *name,
         }
 }
 
+/* The topology's totals as its master's /metrics has them (every
+ * task's: the sums of the page's components). */
+static void
+page_totals(gale_registry_t *r, const int *fam, const char *name,
+    json_t *page)
+{
+    static const char *const kinds[] = { "spouts", "bolts" };
+    const char *const tl[] = { "topology", name, NULL };
+    double emitted = 0, executed = 0;
+    json_t *c;
+    size_t k, i;
+
+    for (k = 0; k < 2; k++)
+        json_array_foreach(json_object_get(page, kinds[k]), i, c) {
+            emitted += json_number_value(json_object_get(c, "emitted"));
+            executed += json_number_value(json_object_get(c, "executed"));
+        }
+    put(r, fam, N_EMITTED, tl, emitted);
+    put(r, fam, N_EXECUTED, tl, executed);
+}
+
 /* GET /metrics: nimbus's own series of each topology and, for those
  * whose master's text is recent, that text merged in (prommerge.h). */
 static void
@@ -167,9 +188,8 @@ metrics(nimbus_t *n, gale_http_resp_t *resp)
         json_t *page;
 
         if (relayed(t, now)) {
-            /* The master's text has the rest, gale_topology_up too. */
-            put(r, fam, N_EMITTED, tl, (double)t->emitted);
-            put(r, fam, N_EXECUTED, tl, (double)t->executed);
+            /* The master's text has the rest, gale_topology_up and the
+             * topology's totals too. */
             if ((page = page_of(t)) != NULL)
                 component_series(r, fam, t->rec->name, page, true);
             json_decref(page);
@@ -182,11 +202,15 @@ metrics(nimbus_t *n, gale_http_resp_t *resp)
         put(r, fam, N_UPTIME, tl, t->uptime_s);
         put(r, fam, N_TASKS, tl, (double)t->tasks);
         put(r, fam, N_WORKERS, tl, t->workers);
-        put(r, fam, N_EMITTED, tl, (double)t->emitted);
-        put(r, fam, N_EXECUTED, tl, (double)t->executed);
         put(r, fam, N_CKPT, tl, (double)t->last_ckpt);
-        if ((page = page_of(t)) != NULL)
+        if ((page = page_of(t)) != NULL) {
             component_series(r, fam, t->rec->name, page, false);
+            page_totals(r, fam, t->rec->name, page);
+        } else {
+            /* Without the page, the status's: spouts' emitted. */
+            put(r, fam, N_EMITTED, tl, (double)t->emitted);
+            put(r, fam, N_EXECUTED, tl, (double)t->executed);
+        }
         json_decref(page);
     }
     own = gale_promtext_write(r, 1e-9, &len);
@@ -213,24 +237,15 @@ static void
 post_action(nimbus_t *n, const gale_http_req_t *req, topo_t *t,
     const char *action, gale_http_resp_t *resp)
 {
-    char why[512] = "", *line, *sp, *arg = NULL;
+    char *line, *sp, *arg = NULL;
     const char *verb;
     req_t q;
     char *f[4];
     size_t flen[4], k;
 
-    if (!gale_webapi_may_write(req, n->http_token)) {
-        gale_httpd_json_error(resp, 403, "forbidden", "%s changes a "
-            "topology: only from loopback, or with nimbus's --http-token as "
-            "a bearer token", action);
+    if ((line = gale_webapi_post_request(req, n->http_token, "nimbus's "
+        "--http-token", action, resp)) == NULL)
         return;
-    }
-    if ((line = gale_webapi_action_request(req, action, why, sizeof why)) ==
-        NULL) {
-        gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
-            404 : 400, "bad request", "%s", why);
-        return;
-    }
     /* The console line is "VERB [ARG...]"; the cluster verb wants NAME,
      * then one argument. */
     sp = strchr(line, ' ');

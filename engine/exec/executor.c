@@ -254,6 +254,11 @@ send_report_chans(gale_exec_t *e)
         c.tuples = r.sent_tuples > r.recv_tuples ?
             r.sent_tuples - r.recv_tuples : 0;
         c.window = in_window(e, id);
+        /* What entered the channel here (across workers: what reached
+         * this process's bridge); the master subtracts it from the
+         * sender's total to count the frames between the bridges. */
+        c.through_frames = r.sent_frames;
+        c.through_tuples = r.sent_tuples;
         gale_chanreport_add(&b, &c);
     }
     /* To another worker: the leg to this process's bridge, whose window
@@ -271,6 +276,8 @@ send_report_chans(gale_exec_t *e)
         c.tuples = r.sent_tuples > r.recv_tuples ?
             r.sent_tuples - r.recv_tuples : 0;
         c.window = (uint32_t)gale_outlet_window(e->outlet);
+        c.through_frames = r.recv_frames;
+        c.through_tuples = r.recv_tuples;
         gale_chanreport_add(&b, &c);
     }
     zmq_send(e->report, b.data, b.len, ZMQ_SNDMORE);

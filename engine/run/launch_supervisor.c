@@ -143,6 +143,15 @@ sup_destroy(gale_launcher_t *l)
     free(ls);
 }
 
+/* The supervisor's name (the cluster file's) of worker w's host. */
+static const char *
+sup_host(const gale_launcher_t *l, int w)
+{
+    const launch_supervisor_t *ls = (const launch_supervisor_t *)l;
+
+    return ls->place != NULL ? gale_placement_host(ls->place, w) : "?";
+}
+
 static const gale_launcher_ops_t sup_ops = {
     .prefix = sup_prefix,
     .start = sup_start,
@@ -151,6 +160,7 @@ static const gale_launcher_ops_t sup_ops = {
     .abort = sup_abort,
     .end = sup_end,
     .destroy = sup_destroy,
+    .host = sup_host,
 };
 
 gale_launcher_t *

@@ -1,6 +1,9 @@
 /* launcher.c - the launcher interface's dispatch. */
 #include "config.h"
 
+#include <stdio.h>
+#include <unistd.h>
+
 #include "engine/run/launcher.h"
 
 void
@@ -55,6 +58,20 @@ gale_launcher_end(gale_launcher_t *l)
 {
     if (l->ops->end != NULL)
         l->ops->end(l);
+}
+
+const char *
+gale_launcher_host(const gale_launcher_t *l, int w)
+{
+    /* The master's thread is the only caller (launcher.h). */
+    static char name[256];
+
+    if (l->ops->host != NULL)
+        return l->ops->host(l, w);
+    if (name[0] == '\0' && (gethostname(name, sizeof name - 1) != 0 ||
+        name[0] == '\0'))
+        snprintf(name, sizeof name, "localhost");
+    return name;
 }
 
 bool

@@ -78,6 +78,9 @@ typedef struct gale_launcher_ops {
     void (*end)(gale_launcher_t *l);
     /* Frees the implementation. */
     void (*destroy)(gale_launcher_t *l);
+    /* The name of the host worker w runs on in the current attempt
+     * (borrowed until the next start); NULL op: this host. */
+    const char *(*host)(const gale_launcher_t *l, int w);
 } gale_launcher_ops_t;
 
 /* The head of every implementation's struct. */
@@ -113,6 +116,10 @@ void gale_launcher_check(gale_launcher_t *l, uint64_t now, bool quiet,
     char **failure, bool *host_failure);
 void gale_launcher_abort(gale_launcher_t *l);
 void gale_launcher_end(gale_launcher_t *l);
+/* The host worker w runs on (see gale_launcher_ops_t; this host's name,
+ * gethostname(), for the thread and spawn launchers). Borrowed until the
+ * next start. */
+const char *gale_launcher_host(const gale_launcher_t *l, int w);
 /* Whether the executors run in other processes (then the master sends a
  * lease and watches their heartbeats). */
 bool gale_launcher_remote(const gale_launcher_t *l);

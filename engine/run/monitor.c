@@ -28,6 +28,16 @@ typedef struct user_counters {
     size_t cap;                     /* entries allocated */
 } user_counters_t;
 
+/* When a channel end's last two reports came, and the first's totals
+ * (chanreport.h's through_*): to read the end's totals at the instant of
+ * the other end's report. */
+typedef struct chan_times {
+    uint64_t t_ns;                  /* the last report's arrival; 0: none */
+    uint64_t prev_ns;               /* the one before; 0: none */
+    uint64_t prev_frames;           /* its through_frames */
+    uint64_t prev_tuples;           /* its through_tuples */
+} chan_times_t;
+
 /* The component totals at one instant. */
 typedef struct sample {
     uint64_t t_ns;                  /* when; 0: an empty slot */
@@ -49,10 +59,15 @@ struct gale_monitor {
     gale_chanreport_t *chan_in;     /* per channel: its receiver's last
                                        report (window 0: none yet) */
     gale_chanreport_t *chan_out;    /* per channel: its sender's */
+    chan_times_t *in_t;             /* per channel: its receiver's times */
+    chan_times_t *out_t;            /* per channel: its sender's times */
+    uint64_t chan_now;              /* the channels part being read came */
     sample_t ring[SAMPLES];         /* rate samples, oldest overwritten */
     size_t next;                    /* the slot the next sample takes */
     int recoveries;                 /* attempts restarted */
     uint32_t epoch;                 /* the current attempt */
+    char **hosts;                   /* per worker: its host's name, owned;
+                                       NULL: not told yet */
 };
 
 gale_monitor_t *
@@ -73,6 +88,9 @@ gale_monitor_new(const gale_plan_t *plan, const gale_progress_t *progress,
     m->users = xcalloc(plan->ntasks + 1, sizeof *m->users);
     m->chan_in = xcalloc(plan->nchans + 1, sizeof *m->chan_in);
     m->chan_out = xcalloc(plan->nchans + 1, sizeof *m->chan_out);
+    m->in_t = xcalloc(plan->nchans + 1, sizeof *m->in_t);
+    m->out_t = xcalloc(plan->nchans + 1, sizeof *m->out_t);
+    m->hosts = xcalloc((size_t)plan->nworkers + 1, sizeof *m->hosts);
     for (i = 0; i < SAMPLES; i++) {
         m->ring[i].comps = xcalloc(plan->topo->ncomps + 1,
             sizeof *m->ring[i].comps);
@@ -111,9 +129,14 @@ gale_monitor_destroy(gale_monitor_t **mp)
         free(m->users[i].names);
         free(m->users[i].values);
     }
+    for (i = 0; i < (size_t)m->plan->nworkers; i++)
+        free(m->hosts[i]);
+    free(m->hosts);
     free(m->users);
     free(m->chan_in);
     free(m->chan_out);
+    free(m->in_t);
+    free(m->out_t);
     free(m->hists);
     free(m->done_lat);
     free(m->blocked_ns);
@@ -182,13 +205,20 @@ static void
 take_chan(void *arg, const gale_chanreport_t *e)
 {
     gale_monitor_t *m = arg;
+    gale_chanreport_t *last;
+    chan_times_t *ct;
 
     if (e->channel < 0 || (size_t)e->channel >= m->plan->nchans)
         return;
-    if (e->side == GALE_CHAN_IN)
-        m->chan_in[e->channel] = *e;
-    else
-        m->chan_out[e->channel] = *e;
+    last = e->side == GALE_CHAN_IN ? &m->chan_in[e->channel] :
+        &m->chan_out[e->channel];
+    ct = e->side == GALE_CHAN_IN ? &m->in_t[e->channel] :
+        &m->out_t[e->channel];
+    ct->prev_ns = last->has_through ? ct->t_ns : 0;
+    ct->prev_frames = last->through_frames;
+    ct->prev_tuples = last->through_tuples;
+    ct->t_ns = m->chan_now;
+    *last = *e;
 }
 
 /* gale_hist_part_decode callback: keeps a task's process or complete
@@ -212,6 +242,7 @@ gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len)
 void
 gale_monitor_channels(gale_monitor_t *m, const void *chans, size_t len)
 {
+    m->chan_now = gale_now_ns();
     if (chans != NULL && len > 0)
         (void)gale_chanreport_decode(chans, len, take_chan, m);
 }
@@ -230,12 +261,86 @@ queued_tuples(const gale_monitor_t *m, int c)
     return n;
 }
 
+/* A channel end's through_* totals at instant at (not after its last
+ * report): interpolated between its last two reports when at falls
+ * between them, else the last report's. */
+static void
+through_at(const gale_chanreport_t *e, const chan_times_t *ct, uint64_t at,
+    uint64_t *frames, uint64_t *tuples)
+{
+    double f;
+
+    *frames = e->through_frames;
+    *tuples = e->through_tuples;
+    if (ct->prev_ns == 0 || at >= ct->t_ns || at < ct->prev_ns ||
+        ct->t_ns <= ct->prev_ns || e->through_frames < ct->prev_frames ||
+        e->through_tuples < ct->prev_tuples)
+        return;                     /* no span, or counters restarted */
+    f = (double)(at - ct->prev_ns) / (double)(ct->t_ns - ct->prev_ns);
+    *frames = ct->prev_frames + (uint64_t)(f * (double)(e->through_frames -
+        ct->prev_frames) + 0.5);
+    *tuples = ct->prev_tuples + (uint64_t)(f * (double)(e->through_tuples -
+        ct->prev_tuples) + 0.5);
+}
+
+/* Channel k between two workers: the frames and tuples between the two
+ * bridges, the total the sender's bridge took less the total the
+ * receiver's received. The two ends report from two processes at their
+ * own times (up to a report period apart), so the one that reported
+ * later is read at the other's instant, interpolated between its last
+ * two reports; what is left is off by how unevenly the channel moved
+ * meanwhile, so the figure is clamped to 0 and to the credits a receiver
+ * grants (queue_depth: its window less the bridge's two local frames).
+ * Exact when the channel stands still. false for a channel inside a
+ * process, or before both ends reported totals. */
+static bool
+transit(const gale_monitor_t *m, size_t k, uint64_t *frames, uint64_t *tuples)
+{
+    const gale_plan_t *p = m->plan;
+    const gale_chanreport_t *in = &m->chan_in[k], *out = &m->chan_out[k];
+    uint64_t cap = in->window > 2 ? in->window - 2 : 0, at, of, ot, inf, it;
+
+    *frames = *tuples = 0;
+    if (p->tasks[p->chans[k].from_task - 1].worker ==
+        p->tasks[p->chans[k].to_task - 1].worker || !in->has_through ||
+        !out->has_through || in->window == 0 || out->window == 0)
+        return false;
+    at = m->in_t[k].t_ns < m->out_t[k].t_ns ? m->in_t[k].t_ns :
+        m->out_t[k].t_ns;
+    through_at(out, &m->out_t[k], at, &of, &ot);
+    through_at(in, &m->in_t[k], at, &inf, &it);
+    if (of > inf)
+        *frames = of - inf;
+    if (*frames > cap)
+        *frames = cap;
+    if (*frames > 0 && ot > it)
+        *tuples = ot - it;
+    return true;
+}
+
 /* The credits channel k's sender holds: its window less what is in the
  * channel (never below 0). */
 static uint32_t
 credits(const gale_chanreport_t *e)
 {
     return e->frames < e->window ? e->window - e->frames : 0;
+}
+
+void
+gale_monitor_host(gale_monitor_t *m, int worker, const char *host)
+{
+    if (worker < 0 || worker >= m->plan->nworkers || host == NULL)
+        return;
+    free(m->hosts[worker]);
+    m->hosts[worker] = xstrdup(host);
+}
+
+/* The host worker runs on, "?" before the monitor was told. */
+static const char *
+host_of(const gale_monitor_t *m, int worker)
+{
+    return worker >= 0 && worker < m->plan->nworkers &&
+        m->hosts[worker] != NULL ? m->hosts[worker] : "?";
 }
 
 void
@@ -341,13 +446,18 @@ rates(const gale_monitor_t *m, int comp, double *emit_rate,
 /* The families, in the order /metrics lists them (docs/metrics.md). */
 enum {
     F_UP, F_ACTIVE, F_UPTIME, F_TASKS, F_WORKERS, F_RECOVERIES, F_ATTEMPT,
+    F_OEMIT, F_OTRANS, F_OEXEC, F_OERR, F_OLAT,
     F_TEMIT, F_TTRANS, F_TEXEC, F_TEXEC_S, F_TERR,
     F_CEMIT, F_CTRANS, F_CEXEC, F_CERR, F_CLAT, F_CAP, F_RATE,
-    F_WEMIT, F_WEXEC, F_BLOCKED, F_TUSER, F_CUSER,
+    F_WEMIT, F_WTRANS, F_WEXEC, F_WERR,
+    F_HEMIT, F_HTRANS, F_HEXEC, F_HEXEC_S, F_HERR, F_HLAT, F_HWORKERS,
+    F_HTASKS, F_HBLOCKED, F_HQUEUE, F_HSTATE,
+    F_BLOCKED, F_TUSER, F_CUSER,
     F_TWM, F_TWM_LAG, F_TSTATE, F_TSPILL, F_CSTATE,
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN,
     F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, F_PLAT, F_CPLAT,
+    F_XFRAMES, F_XTUPLES, F_CTRANSIT,
     NFAMILIES
 };
 
@@ -370,6 +480,17 @@ static const struct family {
         "restarted from a checkpoint after a failure" },
     [F_ATTEMPT] = { "gale_topology_attempt", G, "the current attempt epoch "
         "(from 1)" },
+    [F_OEMIT] = { "gale_topology_emitted_total", C, "tuples every task "
+        "of the topology emitted (the sum over its hosts)" },
+    [F_OTRANS] = { "gale_topology_transferred_total", C, "tuples every "
+        "task of the topology sent to other tasks" },
+    [F_OEXEC] = { "gale_topology_executed_total", C, "tuples the "
+        "topology's tasks executed" },
+    [F_OERR] = { "gale_topology_errors_total", C, "errors the topology's "
+        "tasks reported" },
+    [F_OLAT] = { "gale_topology_execute_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "execute() time per tuple over every bolt "
+        "task of the topology" },
     [F_TEMIT] = { "gale_task_emitted_total", C, "tuples the task emitted "
         "(one per emit call)" },
     [F_TTRANS] = { "gale_task_transferred_total", C, "tuples the task sent "
@@ -397,8 +518,36 @@ static const struct family {
         "over the last 10 s: emitted for a spout, executed for a bolt" },
     [F_WEMIT] = { "gale_worker_emitted_total", C, "tuples the worker's "
         "tasks emitted" },
+    [F_WTRANS] = { "gale_worker_transferred_total", C, "tuples the "
+        "worker's tasks sent to other tasks" },
     [F_WEXEC] = { "gale_worker_executed_total", C, "tuples the worker's "
         "tasks executed" },
+    [F_WERR] = { "gale_worker_errors_total", C, "errors the worker's tasks "
+        "reported" },
+    [F_HEMIT] = { "gale_host_emitted_total", C, "tuples the tasks on the "
+        "host emitted (the sum over its workers)" },
+    [F_HTRANS] = { "gale_host_transferred_total", C, "tuples the tasks on "
+        "the host sent to other tasks" },
+    [F_HEXEC] = { "gale_host_executed_total", C, "tuples the tasks on the "
+        "host executed" },
+    [F_HEXEC_S] = { "gale_host_execute_seconds_total", C, "seconds the "
+        "tasks on the host spent in execute()" },
+    [F_HERR] = { "gale_host_errors_total", C, "errors the tasks on the "
+        "host reported" },
+    [F_HLAT] = { "gale_host_execute_latency_seconds",
+        GALE_METRIC_HISTOGRAM, "execute() time per tuple of the bolt tasks "
+        "on the host (their histograms merged)" },
+    [F_HWORKERS] = { "gale_host_workers", G, "worker processes of the "
+        "topology on the host" },
+    [F_HTASKS] = { "gale_host_tasks", G, "tasks of the topology on the "
+        "host" },
+    [F_HBLOCKED] = { "gale_host_backpressure_seconds_total", C, "seconds "
+        "the executors on the host waited for room on full output "
+        "channels, summed" },
+    [F_HQUEUE] = { "gale_host_queue_tuples", G, "tuples waiting in the "
+        "input channels of the tasks on the host" },
+    [F_HSTATE] = { "gale_host_state_bytes", G, "bytes of the state in "
+        "memory of the tasks on the host" },
     [F_BLOCKED] = { "gale_executor_backpressure_seconds_total", C, "seconds "
         "the executor waited for room on full output channels" },
     [F_TUSER] = { "gale_task_user_counter", G, "the task's named counters "
@@ -450,9 +599,26 @@ static const struct family {
         "checkpoint: from the first tuple the spout task emitted after its "
         "previous snapshot to the completion of the checkpoint covering "
         "it" },
+    [F_XFRAMES] = { "gale_channel_transit_frames", G, "frames of a channel "
+        "between two workers that the sender's bridge took and the "
+        "receiver's has not received yet (on the network), from the two "
+        "ends' last reports" },
+    [F_XTUPLES] = { "gale_channel_transit_tuples", G, "tuples in those "
+        "frames" },
+    [F_CTRANSIT] = { "gale_component_transit_tuples", G, "tuples on their "
+        "way to the component between two workers' bridges, summed" },
 #undef C
 #undef G
 };
+
+/* Adds v to the series of counter or gauge family f: for a gauge that
+ * is a sum (component, host), where put would keep the last value. */
+static void
+sum(gale_registry_t *r, const int *fam, int f, const char *const *labels,
+    double v)
+{
+    gale_registry_add(r, fam[f], labels, v);
+}
 
 /* Adds or sets (by the family's type) v in the series of family f. */
 static void
@@ -511,8 +677,12 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
             "task", task, "worker", worker, NULL };
         const char *const cl[] = { "topology", t->name, "component", cid,
             NULL };
+        const char *host = host_of(m, tk->worker);
         const char *const wl[] = { "topology", t->name, "worker", worker,
-            NULL };
+            "host", host, NULL };
+        const char *const hl[] = { "topology", t->name, "host", host, NULL };
+        const char *const ol[] = { "topology", t->name, NULL };
+        bool bolt = t->comps[tk->comp].kind == GALE_BOLT;
 
         put(r, fam, F_TEMIT, tl, (double)rp->emitted);
         put(r, fam, F_TTRANS, tl, (double)rp->transferred);
@@ -524,7 +694,24 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         put(r, fam, F_CEXEC, cl, (double)rp->executed);
         put(r, fam, F_CERR, cl, (double)rp->errors);
         put(r, fam, F_WEMIT, wl, (double)rp->emitted);
+        put(r, fam, F_WTRANS, wl, (double)rp->transferred);
         put(r, fam, F_WEXEC, wl, (double)rp->executed);
+        put(r, fam, F_WERR, wl, (double)rp->errors);
+        put(r, fam, F_HEMIT, hl, (double)rp->emitted);
+        put(r, fam, F_HTRANS, hl, (double)rp->transferred);
+        put(r, fam, F_HEXEC, hl, (double)rp->executed);
+        put(r, fam, F_HEXEC_S, hl, (double)rp->exec_ns / 1e9);
+        put(r, fam, F_HERR, hl, (double)rp->errors);
+        sum(r, fam, F_HTASKS, hl, 1);
+        sum(r, fam, F_HSTATE, hl, (double)rp->state_bytes);
+        put(r, fam, F_OEMIT, ol, (double)rp->emitted);
+        put(r, fam, F_OTRANS, ol, (double)rp->transferred);
+        put(r, fam, F_OEXEC, ol, (double)rp->executed);
+        put(r, fam, F_OERR, ol, (double)rp->errors);
+        if (bolt) {
+            gale_registry_observe(r, fam[F_HLAT], hl, &m->hists[i]);
+            gale_registry_observe(r, fam[F_OLAT], ol, &m->hists[i]);
+        }
         if (rp->watermark_ms != INT64_MIN && rp->watermark_ms != INT64_MAX) {
             put(r, fam, F_TWM, tl, (double)rp->watermark_ms / 1e3);
             put(r, fam, F_TWM_LAG, tl,
@@ -532,7 +719,7 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
         }
         put(r, fam, F_TSTATE, tl, (double)rp->state_bytes);
         put(r, fam, F_TSPILL, tl, (double)rp->spilled);
-        put(r, fam, F_CSTATE, cl, (double)rp->state_bytes);
+        sum(r, fam, F_CSTATE, cl, (double)rp->state_bytes);
         if (t->comps[tk->comp].kind == GALE_BOLT)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
         /* Only where there is one: bolts that ack, spouts with
@@ -565,6 +752,26 @@ chan_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
     }
     for (k = 0; k < p->nchans; k++) {
         const gale_channel_t *ch = &p->chans[k];
+        const char *tc = t->comps[p->tasks[ch->to_task - 1].comp].id;
+        uint64_t xf, xt;
+
+        snprintf(from, sizeof from, "%d", ch->from_task);
+        snprintf(to, sizeof to, "%d", ch->to_task);
+        const char *const il[] = { "topology", t->name, "component", tc,
+            "task", to, "from_component",
+            t->comps[p->tasks[ch->from_task - 1].comp].id, "from_task", from,
+            NULL };
+        const char *const cl[] = { "topology", t->name, "component", tc,
+            NULL };
+
+        if (!transit(m, k, &xf, &xt))
+            continue;
+        put(r, fam, F_XFRAMES, il, (double)xf);
+        put(r, fam, F_XTUPLES, il, (double)xt);
+        sum(r, fam, F_CTRANSIT, cl, (double)xt);
+    }
+    for (k = 0; k < p->nchans; k++) {
+        const gale_channel_t *ch = &p->chans[k];
         const char *fc = t->comps[p->tasks[ch->from_task - 1].comp].id;
         const char *tc = t->comps[p->tasks[ch->to_task - 1].comp].id;
 
@@ -574,8 +781,11 @@ chan_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
             "task", to, "from_component", fc, "from_task", from, NULL };
         const char *const ol[] = { "topology", t->name, "component", fc,
             "task", from, "to_component", tc, "to_task", to, NULL };
+        const char *const hl[] = { "topology", t->name, "host",
+            host_of(m, p->tasks[ch->to_task - 1].worker), NULL };
 
         if (m->chan_in[k].window > 0) {
+            sum(r, fam, F_HQUEUE, hl, (double)m->chan_in[k].tuples);
             put(r, fam, F_QFRAMES, il, m->chan_in[k].frames);
             put(r, fam, F_QTUPLES, il, (double)m->chan_in[k].tuples);
             put(r, fam, F_QWINDOW, il, m->chan_in[k].window);
@@ -624,8 +834,18 @@ gale_monitor_registry(gale_monitor_t *m)
         snprintf(exec, sizeof exec, "%zu", i);
         const char *const el[] = { "topology", t->name, "component",
             t->comps[p->execs[i].comp].id, "executor", exec, NULL };
+        const char *const hl[] = { "topology", t->name, "host",
+            host_of(m, p->execs[i].worker), NULL };
 
         put(r, fam, F_BLOCKED, el, (double)m->blocked_ns[i] / 1e9);
+        put(r, fam, F_HBLOCKED, hl, (double)m->blocked_ns[i] / 1e9);
+    }
+    for (c = 0; c < p->nworkers; c++) {
+        const char *const hl[] = { "topology", t->name, "host",
+            host_of(m, c), NULL };
+
+        sum(r, fam, F_HWORKERS, hl, 1);
+        sum(r, fam, F_HQUEUE, hl, 0);
     }
     chan_series(m, r, fam);
     if (m->coord != NULL) {
@@ -700,6 +920,47 @@ users_json(const gale_monitor_t *m, int c, long task)
     return o;
 }
 
+/* Adds to row component c's channel and backpressure figures, as last
+ * reported: queuedFrames and queueWindowFrames (its input channels',
+ * summed), outputCredits and outputWindowFrames (its output channels'),
+ * backpressureSeconds (its executors' waits, summed), transitTuples
+ * (tuples between two workers' bridges on their way to it). */
+static void
+chan_sums(const gale_monitor_t *m, int c, json_t *row)
+{
+    const gale_plan_t *p = m->plan;
+    uint64_t qf = 0, qw = 0, oc = 0, ow = 0, blocked = 0, xt = 0, f, tu;
+    size_t k;
+
+    for (k = 0; k < p->nchans; k++) {
+        if (p->tasks[p->chans[k].to_task - 1].comp == c &&
+            transit(m, k, &f, &tu))
+            xt += tu;
+        if (p->tasks[p->chans[k].to_task - 1].comp == c &&
+            m->chan_in[k].window > 0) {
+            qf += m->chan_in[k].frames;
+            qw += m->chan_in[k].window;
+        }
+        if (p->tasks[p->chans[k].from_task - 1].comp == c &&
+            m->chan_out[k].window > 0) {
+            oc += credits(&m->chan_out[k]);
+            ow += m->chan_out[k].window;
+        }
+    }
+    for (k = 0; k < p->nexecs; k++)
+        if (p->execs[k].comp == c)
+            blocked += m->blocked_ns[k];
+    json_object_set_new(row, "queuedFrames", json_integer((json_int_t)qf));
+    json_object_set_new(row, "queueWindowFrames",
+        json_integer((json_int_t)qw));
+    json_object_set_new(row, "outputCredits", json_integer((json_int_t)oc));
+    json_object_set_new(row, "outputWindowFrames",
+        json_integer((json_int_t)ow));
+    json_object_set_new(row, "backpressureSeconds",
+        json_real((double)blocked / 1e9));
+    json_object_set_new(row, "transitTuples", json_integer((json_int_t)xt));
+}
+
 /* One component's row: counters, rates, latency quantiles. */
 static json_t *
 component_row(gale_monitor_t *m, int c, const sample_t *now)
@@ -750,6 +1011,7 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
         1e6));
     snprintf(key, sizeof key, "%sLatencyCount", dk);
     json_object_set_new(row, key, json_integer((json_int_t)d.count));
+    chan_sums(m, c, row);
     return row;
 }
 
@@ -770,13 +1032,23 @@ chans_json(const gale_monitor_t *m, int c, json_t **inputs, json_t **outputs)
         int tc = p->tasks[ch->to_task - 1].comp;
         const gale_chanreport_t *in = &m->chan_in[k], *out = &m->chan_out[k];
 
-        if (tc == c && in->window > 0)
-            json_array_append_new(*inputs, json_pack("{s:i, s:i, s:s, s:i, "
-                "s:i, s:I, s:i}", "channel", (int)k, "task", ch->to_task,
+        if (tc == c && in->window > 0) {
+            json_t *e = json_pack("{s:i, s:i, s:s, s:i, s:i, s:I, s:i}",
+                "channel", (int)k, "task", ch->to_task,
                 "fromComponent", t->comps[fc].id, "fromTask", ch->from_task,
                 "queuedFrames", (int)in->frames,
                 "queuedTuples", (json_int_t)in->tuples,
-                "windowFrames", (int)in->window));
+                "windowFrames", (int)in->window);
+            uint64_t xf, xt;
+
+            if (transit(m, k, &xf, &xt)) {
+                json_object_set_new(e, "transitFrames",
+                    json_integer((json_int_t)xf));
+                json_object_set_new(e, "transitTuples",
+                    json_integer((json_int_t)xt));
+            }
+            json_array_append_new(*inputs, e);
+        }
         if (fc == c && out->window > 0)
             json_array_append_new(*outputs, json_pack("{s:i, s:i, s:s, s:i, "
                 "s:i, s:i, s:i}", "channel", (int)k, "task", ch->from_task,
@@ -785,6 +1057,85 @@ chans_json(const gale_monitor_t *m, int c, json_t **inputs, json_t **outputs)
                 "credits", (int)credits(out),
                 "windowFrames", (int)out->window));
     }
+}
+
+/* Adds to top "hosts" (per host, in the order of its first worker: its
+ * workers and tasks, the sums of its tasks' counters, its bolt tasks'
+ * execute latency quantiles, its executors' backpressure and its tasks'
+ * queued tuples) and "totals" (every task's counters summed: the sums
+ * over the hosts). */
+static void
+hosts_json(const gale_monitor_t *m, json_t *top)
+{
+    const gale_plan_t *p = m->plan;
+    size_t nh = 0, i, k;
+    int w, *hix = xcalloc((size_t)p->nworkers + 1, sizeof *hix);
+    struct hsum {
+        const char *name;
+        json_t *workers;
+        json_int_t tasks;
+        gale_comp_totals_t tot;
+        gale_hist_t lat;
+        uint64_t blocked_ns, queued;
+    } *h = xcalloc((size_t)p->nworkers + 1, sizeof *h);
+    gale_comp_totals_t all;
+    json_t *list = json_array();
+
+    memset(&all, 0, sizeof all);
+    for (w = 0; w < p->nworkers; w++) {
+        for (k = 0; k < nh && strcmp(h[k].name, host_of(m, w)) != 0; k++)
+            ;
+        if (k == nh) {
+            h[nh].name = host_of(m, w);
+            h[nh++].workers = json_array();
+        }
+        hix[w] = (int)k;
+        json_array_append_new(h[k].workers, json_integer(w));
+    }
+    for (i = 0; i < p->ntasks; i++) {
+        const gale_report_task_t *r = gale_progress_task(m->progress,
+            p->tasks[i].id);
+        struct hsum *x = &h[hix[p->tasks[i].worker]];
+
+        x->tasks++;
+        x->tot.emitted += r->emitted;
+        x->tot.transferred += r->transferred;
+        x->tot.executed += r->executed;
+        x->tot.exec_ns += r->exec_ns;
+        x->tot.errors += r->errors;
+        all.emitted += r->emitted;
+        all.transferred += r->transferred;
+        all.executed += r->executed;
+        all.errors += r->errors;
+        if (p->topo->comps[p->tasks[i].comp].kind == GALE_BOLT)
+            gale_hist_merge(&x->lat, &m->hists[i]);
+    }
+    for (i = 0; i < p->nexecs; i++)
+        h[hix[p->execs[i].worker]].blocked_ns += m->blocked_ns[i];
+    for (i = 0; i < p->nchans; i++)
+        if (m->chan_in[i].window > 0)
+            h[hix[p->tasks[p->chans[i].to_task - 1].worker]].queued +=
+                m->chan_in[i].tuples;
+    for (k = 0; k < nh; k++)
+        json_array_append_new(list, json_pack("{s:s, s:o, s:I, s:I, s:I, "
+            "s:I, s:I, s:f, s:f, s:f, s:I}", "host", h[k].name,
+            "workers", h[k].workers, "tasks", h[k].tasks,
+            "emitted", (json_int_t)h[k].tot.emitted,
+            "transferred", (json_int_t)h[k].tot.transferred,
+            "executed", (json_int_t)h[k].tot.executed,
+            "errors", (json_int_t)h[k].tot.errors,
+            "executeLatencyP50Ms", gale_hist_quantile(&h[k].lat, 0.5) / 1e6,
+            "executeLatencyP99Ms", gale_hist_quantile(&h[k].lat, 0.99) / 1e6,
+            "backpressureSeconds", (double)h[k].blocked_ns / 1e9,
+            "queuedTuples", (json_int_t)h[k].queued));
+    json_object_set_new(top, "hosts", list);
+    json_object_set_new(top, "totals", json_pack("{s:I, s:I, s:I, s:I}",
+        "emitted", (json_int_t)all.emitted,
+        "transferred", (json_int_t)all.transferred,
+        "executed", (json_int_t)all.executed,
+        "errors", (json_int_t)all.errors));
+    free(h);
+    free(hix);
 }
 
 static const char *
@@ -815,16 +1166,31 @@ gale_monitor_topology_json(gale_monitor_t *m)
         json_array_append_new(t->comps[i].kind == GALE_SPOUT ? spouts : bolts,
             row);
     }
-    for (i = 0; i < t->nedges; i++)
-        json_array_append_new(edges, json_pack("{s:s, s:s, s:s, s:s}",
-            "from", t->comps[t->edges[i].from].id,
+    for (i = 0; i < t->nedges; i++) {
+        uint64_t qf = 0, qw = 0;
+
+        /* Channels are per task pair, not per stream: every stream
+         * between the same two components shows their channels. */
+        for (k = 0; k < p->nchans; k++)
+            if (p->tasks[p->chans[k].from_task - 1].comp ==
+                t->edges[i].from &&
+                p->tasks[p->chans[k].to_task - 1].comp == t->edges[i].to &&
+                m->chan_in[k].window > 0) {
+                qf += m->chan_in[k].frames;
+                qw += m->chan_in[k].window;
+            }
+        json_array_append_new(edges, json_pack("{s:s, s:s, s:s, s:s, s:I, "
+            "s:I}", "from", t->comps[t->edges[i].from].id,
             "to", t->comps[t->edges[i].to].id,
             "stream", t->edges[i].stream,
-            "grouping", grouping_name(t->edges[i].grouping)));
+            "grouping", grouping_name(t->edges[i].grouping),
+            "queuedFrames", (json_int_t)qf, "windowFrames", (json_int_t)qw));
+    }
     if (m->coord != NULL) {
         static const char *const outcomes[] = { "completed", "declined",
             "abandoned" };
         const gale_coord_record_t *r = gale_coord_records(m->coord, &k);
+        const gale_coord_stats_t *st;
         size_t from = k > 50 ? k - 50 : 0;
 
         for (i = from; i < k; i++)
@@ -836,6 +1202,14 @@ gale_monitor_topology_json(gale_monitor_t *m)
                 "durationMs", (double)r[i].duration_ns / 1e6,
                 "alignmentMs", (double)r[i].align_ns / 1e6,
                 "bytes", (json_int_t)r[i].bytes));
+        st = gale_coord_stats(m->coord);
+        json_object_set_new(top, "checkpointStats", json_pack("{s:I, s:I, "
+            "s:I, s:f, s:f, s:f}", "completed", (json_int_t)st->completed,
+            "declined", (json_int_t)st->declined,
+            "bytes", (json_int_t)st->bytes,
+            "durationMsTotal", (double)st->total_ns / 1e6,
+            "durationMsMax", (double)st->max_ns / 1e6,
+            "alignmentMsTotal", (double)st->align_ns / 1e6));
     }
     /* The throughput chart: per sample, tuples per second of each
      * component since the sample before it. */
@@ -868,6 +1242,7 @@ gale_monitor_topology_json(gale_monitor_t *m)
     json_object_set_new(top, "streams", edges);
     json_object_set_new(top, "checkpoints", ckpts);
     json_object_set_new(top, "throughput", hist);
+    hosts_json(m, top);
     return top;
 }
 
@@ -894,9 +1269,10 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
         if (p->tasks[i].comp != c)
             continue;
         r = gale_progress_task(m->progress, p->tasks[i].id);
-        json_array_append_new(tasks, json_pack("{s:i, s:i, s:i, s:I, s:I, "
-            "s:I, s:I, s:f, s:f, s:o}", "id", p->tasks[i].id,
+        json_array_append_new(tasks, json_pack("{s:i, s:i, s:i, s:s, s:I, "
+            "s:I, s:I, s:I, s:f, s:f, s:o}", "id", p->tasks[i].id,
             "executor", p->tasks[i].executor, "worker", p->tasks[i].worker,
+            "host", host_of(m, p->tasks[i].worker),
             "emitted", (json_int_t)r->emitted,
             "transferred", (json_int_t)r->transferred,
             "executed", (json_int_t)r->executed,
@@ -907,8 +1283,9 @@ gale_monitor_component_json(gale_monitor_t *m, const char *comp)
     }
     for (i = 0; i < p->nexecs; i++)
         if (p->execs[i].comp == c)
-            json_array_append_new(execs, json_pack("{s:i, s:i, s:i, s:i, "
-                "s:f}", "id", (int)i, "worker", p->execs[i].worker,
+            json_array_append_new(execs, json_pack("{s:i, s:i, s:s, s:i, "
+                "s:i, s:f}", "id", (int)i, "worker", p->execs[i].worker,
+                "host", host_of(m, p->execs[i].worker),
                 "firstTask", p->execs[i].first_task,
                 "tasks", p->execs[i].ntasks,
                 "backpressureSeconds", (double)m->blocked_ns[i] / 1e9));

@@ -4,7 +4,8 @@
  * twice), the execute latency histograms and backpressure times the
  * executors report with them (STATS, docs/wire.md), rates sampled once a
  * second over the last two minutes (the UI's throughput chart, Storm's
- * capacity), checkpoints from the coordinator and the console state.
+ * capacity), checkpoints from the coordinator, the console state and
+ * the host each worker runs on (the per-host sums).
  *
  * Everything here is built off the data path: executors write plain
  * counters on their own threads and send them every report period; the
@@ -49,6 +50,10 @@ void gale_monitor_channels(gale_monitor_t *m, const void *chans, size_t len);
 /* A STATS report's sixth part (engine/metrics/histogram.h's part; NULL,
  * 0: none): each task's process (bolts) or complete (spouts) latency. */
 void gale_monitor_latencies(gale_monitor_t *m, const void *hists, size_t len);
+/* Worker worker (0 .. nworkers-1) runs on host (copied): the host label
+ * and the per-host sums (docs/metrics.md). Until told, a worker's host
+ * is "?". */
+void gale_monitor_host(gale_monitor_t *m, int worker, const char *host);
 /* The run's recoveries so far and its attempt epoch. */
 void gale_monitor_attempt(gale_monitor_t *m, int recoveries, uint32_t epoch);
 /* Takes a rate sample when a second has passed since the last. */

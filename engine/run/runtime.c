@@ -475,7 +475,7 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     gale_launch_t la;
     char ep[160], name[32];
     size_t i;
-    int linger = 0;
+    int linger = 0, w;
 
     snprintf(rt->run_id, sizeof rt->run_id, "%d-%d-%u", (int)getpid(),
         rt->run, at->epoch);
@@ -523,7 +523,13 @@ start_attempt(runtime_t *rt, attempt_t *at, bool publish_only)
     la.ckpt_dir = rt->coord != NULL ? gale_coord_dir(rt->coord) : NULL;
     la.report_ms = rt->opts->report_ms > 0 ? rt->opts->report_ms : 500;
     la.ctl = rt->ctl;
-    return gale_launcher_start(rt->launcher, &la, &rt->host_failure);
+    if (gale_launcher_start(rt->launcher, &la, &rt->host_failure) != 0)
+        return -1;
+    /* Where each worker runs now: the metrics' host label. */
+    for (w = 0; w < plan->nworkers; w++)
+        gale_monitor_host(rt->monitor, w, gale_launcher_host(rt->launcher,
+            w));
+    return 0;
 }
 
 /* Tells every executor to exit, waits for them, closes the attempt. */

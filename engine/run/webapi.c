@@ -185,27 +185,36 @@ out:
     return line;
 }
 
+char *
+gale_webapi_post_request(const gale_http_req_t *req, const char *token,
+    const char *token_name, const char *action, gale_http_resp_t *resp)
+{
+    char why[512] = "", *line;
+
+    if (!gale_webapi_may_write(req, token)) {
+        gale_httpd_json_error(resp, 403, "forbidden", "%s changes the "
+            "topology: only from loopback, or with %s as a bearer token",
+            action, token_name);
+        return NULL;
+    }
+    if ((line = gale_webapi_action_request(req, action, why, sizeof why)) ==
+        NULL)
+        gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
+            404 : 400, "bad request", "%s", why);
+    return line;
+}
+
 /* POST /api/v1/topology/:id/ACTION. */
 static void
 post_action(gale_webapi_t *w, const gale_http_req_t *req, const char *action,
     gale_http_resp_t *resp)
 {
-    char why[512] = "", *line, *reply = NULL;
+    char *line, *reply = NULL;
     int rc;
 
-    if (!gale_webapi_may_write(req, w->token)) {
-        gale_httpd_json_error(resp, 403, "forbidden", "%s changes the "
-            "topology: only from loopback, or with the topology's "
-            "gale.http.token as a "
-            "bearer token", action);
+    if ((line = gale_webapi_post_request(req, w->token, "the topology's "
+        "gale.http.token", action, resp)) == NULL)
         return;
-    }
-    if ((line = gale_webapi_action_request(req, action, why, sizeof why)) ==
-        NULL) {
-        gale_httpd_json_error(resp, strncmp(why, "unknown action", 14) == 0 ?
-            404 : 400, "bad request", "%s", why);
-        return;
-    }
     rc = w->act(w->arg, line, &reply);
     if (rc < 0)
         gale_httpd_json_error(resp, 503, "unavailable", "%s takes no "

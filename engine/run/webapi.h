@@ -42,6 +42,14 @@ bool gale_webapi_may_write(const gale_http_req_t *req, const char *token);
  * starts "unknown action" for an action not in the list). */
 char *gale_webapi_action_request(const gale_http_req_t *req,
     const char *action, char *why, size_t wlen);
+/* The first steps of a POST action handler, the master's and nimbus's:
+ * whether req may write (gale_webapi_may_write with token; token_name
+ * says in the 403's message what the token is, e.g. "nimbus's
+ * --http-token"), then the console request line of action
+ * (gale_webapi_action_request). The line (caller frees), or NULL when
+ * resp holds the answer: 403, 404 (unknown action) or 400. */
+char *gale_webapi_post_request(const gale_http_req_t *req, const char *token,
+    const char *token_name, const char *action, gale_http_resp_t *resp);
 /* The address plan's topology serves on: its gale.http.address
  * ("127.0.0.1:0" by default), or NULL when that is "off". */
 const char *gale_webapi_address(const gale_plan_t *plan);

@@ -10,7 +10,10 @@
 # can carry, and credits are never above the window. With 2 workers
 # (the generator in one, the bolt in the other) the same holds across
 # the bridge: the receiver's window is the credits plus the bridge's
-# local leg (queue_depth + 2), the sender's its leg to the bridge.
+# local leg (queue_depth + 2), the sender's its leg to the bridge; the
+# frames between the two bridges (gale_channel_transit_frames, only for
+# a channel between workers) never exceed queue_depth, and are exactly 0
+# once the spout is deactivated and the channel drained.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 plugin=$(build_file tests/plugins/testkit.so)
@@ -58,7 +61,14 @@ observe() {
         qt=$(val gale_channel_queue_tuples 'component="sink",task="2",from_component="gen",from_task="1"')
         w=$(val gale_channel_window_frames 'component="sink",task="2",from_component="gen",from_task="1"')
         cr=$(val gale_channel_credits 'component="gen",task="1",to_component="sink",to_task="2"')
+        xf=$(val gale_channel_transit_frames 'component="sink",task="2",from_component="gen",from_task="1"')
         i=$((i + 1))
+        if [ "$workers" = 1 ]; then
+            [ -z "$xf" ] || fail "$1: transit frames '$xf' for a channel inside a process"
+        elif [ -n "$xf" ]; then
+            [ "$xf" -le "$depth" ] || fail "$1: $xf frames between the bridges, above queue_depth $depth"
+            echo "$xf" >> "$1.xf"
+        fi
         # The first reports may not be in yet.
         [ -n "$qf" ] && [ -n "$cr" ] || continue
         echo "$qf $qt $w $cr" >> "$1.obs"
@@ -126,6 +136,20 @@ min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' fast.obs)
 workers=2 depth=4 batch=64 rwin=6
 run slow2 $depth $batch "" "type = \"slow\"; plugin = \"$plugin\"; delay_us = 300;"
 observe slow2 20
+[ "$(wc -l < slow2.xf 2>/dev/null || echo 0)" -ge 5 ] ||
+    fail "slow2: gale_channel_transit_frames in only $(wc -l < slow2.xf 2>/dev/null) scrapes"
+echo "slow2 frames between the bridges: $(tr '\n' ' ' < slow2.xf 2>/dev/null)"
+# Deactivated and drained: nothing queued and nothing between the bridges.
+[ "$(curl -s -o post -w '%{http_code}' -X POST "http://$addr/api/v1/topology/slow2/deactivate")" = 200 ] ||
+    fail "slow2: deactivate: $(cat post)"
+still() {
+    [ "$(curl -s -o scrape -w '%{http_code}' "http://$addr/metrics")" = 200 ] &&
+        [ "$(val gale_channel_queue_frames 'component="sink",task="2",from_component="gen",from_task="1"')" = 0 ] &&
+        [ "$(val gale_channel_transit_frames 'component="sink",task="2",from_component="gen",from_task="1"')" = 0 ] &&
+        [ "$(val gale_channel_transit_tuples 'component="sink",task="2",from_component="gen",from_task="1"')" = 0 ]
+}
+wait_for -p "$pid" 20 still ||
+    fail "slow2: drained, yet $(grep -E '^gale_channel_(queue|transit)_frames' scrape | tr '\n' ' ')"
 stop
 max_qt=$(awk '$2 > m { m = $2 } END { print m + 0 }' slow2.obs)
 min_cr=$(awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }' slow2.obs)

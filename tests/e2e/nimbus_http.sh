@@ -106,6 +106,16 @@ dups=$(grep '^# TYPE ' body | sort | uniq -d)
 [ -z "$dups" ] || fail "families with two TYPE lines: $dups"
 [ "$(grep -c "^gale_topology_up{topology=\"$name\"}" body)" -eq 1 ] ||
     fail "gale_topology_up of $name not exactly once: $(grep gale_topology_up body)"
+# The master's per-host sums and totals, relayed, each series once (nimbus
+# adds no totals of its own then).
+for f in gale_topology_emitted_total gale_topology_executed_total; do
+    [ "$(grep -c "^$f{topology=\"$name\"} " body)" -eq 1 ] ||
+        fail "$f of $name not exactly once: $(grep "^$f" body)"
+done
+grep -q "^gale_host_executed_total{topology=\"$name\",host=\"[^\"]*\"} [1-9]" body ||
+    fail "no relayed gale_host_executed_total: $(grep '^gale_host_' body | head -3)"
+grep -q "^gale_worker_executed_total{topology=\"$name\",worker=\"0\",host=\"[^\"]*\"} " body ||
+    fail "no host label on the relayed worker series"
 # Every sample line follows its own family's TYPE line.
 awk '/^# TYPE / { fam = $3; next } /^#/ { next }
      { n = $0; sub(/[{ ].*/, "", n); b = n; sub(/_(bucket|sum|count)$/, "", b)
