@@ -265,72 +265,121 @@ snap_sort(struct snap_key *k, size_t n, const uint8_t *s, int depth)
  * by comparisons. */
 #define RADIX_MIN 256
 
-/* Sorts k[0..n), records of one key group, in file order: a
- * least-significant-digit radix sort on the 8-byte key prefixes (a byte a
- * pass, skipping the bytes every key shares; the eight counts are made in
- * one sweep), then one stable pass on the name's rank if there are
- * several names (nranks), then snap_sort on each run of keys that tie on
- * both (keys longer than 8 bytes that share their first 8). tmp has room
- * for n keys; d is the group's data. Comparison sorts took most of the
- * writer's time on a million-key snapshot: each comparison a branch the
- * CPU cannot predict. */
+/* Ranges shorter than this are sorted by comparisons (snap_sort: an
+ * insertion sort at this size). */
+#define MSD_MIN 24
+
+/* depth for snap_sort of n keys: 2 log2 n. */
+static int
+sort_depth(size_t n)
+{
+    int depth;
+
+    for (depth = 0; n >> (depth / 2) > 1; depth += 2)
+        ;
+    return depth;
+}
+
+/* Sorts k[0..n), keys of one key group and one name, in file order: an
+ * insertion sort on the prefixes alone (a compare of two numbers), then
+ * snap_sort on each run of equal prefixes (keys that may tie on more than
+ * 8 bytes). For the short buckets snap_msd leaves. */
+static void
+snap_ins(struct snap_key *k, size_t n, const uint8_t *d)
+{
+    struct snap_key t;
+    size_t i, j;
+
+    for (i = 1; i < n; i++) {
+        t = k[i];
+        for (j = i; j > 0 && k[j - 1].pfx > t.pfx; j--)
+            k[j] = k[j - 1];
+        k[j] = t;
+    }
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && k[j].pfx == k[i].pfx; j++)
+            ;
+        if (j - i > 1)
+            snap_sort(k + i, j - i, d, sort_depth(j - i));
+    }
+}
+
+/* Sorts k[0..n), keys of one key group and one name that agree on the
+ * bytes of their prefixes above bit shift + 8, in file order: a
+ * most-significant-digit radix sort on the prefix's byte at shift (one
+ * sweep to count, one to place into tmp, a copy back), then the same on
+ * each bucket with the next byte; buckets shorter than MSD_MIN go to
+ * snap_ins, and keys whose 8-byte prefixes all tie to snap_sort (which
+ * reads the keys' bytes). A byte that every key shares
+ * costs one sweep. tmp has room for n keys; d is the group's data. */
+static void
+snap_msd(struct snap_key *k, struct snap_key *tmp, size_t n, int shift,
+    const uint8_t *d)
+{
+    size_t count[256], pos[256], i, c, sum;
+    unsigned b;
+
+    while (n >= MSD_MIN && shift >= 0) {
+        memset(count, 0, sizeof count);
+        for (i = 0; i < n; i++)
+            count[(k[i].pfx >> shift) & 0xff]++;
+        if (count[(k[0].pfx >> shift) & 0xff] == n) {
+            shift -= 8;             /* every key has this byte */
+            continue;
+        }
+        for (b = 0, sum = 0; b < 256; b++) {
+            pos[b] = sum;
+            sum += count[b];
+        }
+        for (i = 0; i < n; i++)
+            tmp[pos[(k[i].pfx >> shift) & 0xff]++] = k[i];
+        memcpy(k, tmp, n * sizeof(*k));
+        for (b = 0, sum = 0; b < 256; b++) {
+            c = count[b];
+            if (c > 1)
+                snap_msd(k + sum, tmp, c, shift - 8, d);
+            sum += c;
+        }
+        return;
+    }
+    if (n > 1 && shift >= 0)
+        snap_ins(k, n, d);
+    else if (n > 1)
+        snap_sort(k, n, d, sort_depth(n));
+}
+
+/* Sorts k[0..n), records of one key group, in file order: a stable
+ * counting pass on the name's rank if there are several names (nranks),
+ * then snap_msd on each name's keys. tmp has room for n keys; d is the
+ * group's data. Comparison sorts took most of the writer's time on a
+ * million-key snapshot (each comparison a branch the CPU cannot
+ * predict), and a least-significant-digit radix sort, eight passes of
+ * the whole group for keys of 8 letters, half of it (2026-12-03). */
 static void
 snap_radix(struct snap_key *k, struct snap_key *tmp, size_t n, size_t nranks,
     const uint8_t *d)
 {
-    struct snap_key *from = k, *to = tmp, *t;
-    size_t count[8][256], i, j, sum, c, *rcount, *cnt;
-    unsigned pass, shift, b;
-    uint64_t x;
-    int depth;
+    size_t *rcount, i, j;
 
-    memset(count, 0, sizeof count);
-    for (i = 0; i < n; i++) {
-        x = k[i].pfx;
-        for (pass = 0; pass < 8; pass++)
-            count[pass][(x >> (8 * pass)) & 0xff]++;
+    if (nranks <= 1) {
+        snap_msd(k, tmp, n, 56, d);
+        return;
     }
-    for (pass = 0; pass < 8; pass++) {
-        shift = 8 * pass;
-        cnt = count[pass];
-        if (cnt[(k[0].pfx >> shift) & 0xff] == n)
-            continue;               /* every key has this byte */
-        for (b = 0, sum = 0; b < 256; b++) {
-            c = cnt[b];
-            cnt[b] = sum;
-            sum += c;
-        }
-        for (i = 0; i < n; i++)
-            to[cnt[(from[i].pfx >> shift) & 0xff]++] = from[i];
-        t = from;
-        from = to;
-        to = t;
+    rcount = xcalloc(nranks + 1, sizeof(*rcount));
+    for (i = 0; i < n; i++)
+        rcount[k[i].rank + 1]++;
+    for (j = 1; j <= nranks; j++)
+        rcount[j] += rcount[j - 1];
+    for (i = 0; i < n; i++)
+        tmp[rcount[k[i].rank]++] = k[i];
+    memcpy(k, tmp, n * sizeof(*k));
+    /* rcount[r] is now where rank r ends. */
+    for (j = 0, i = 0; j < nranks; j++) {
+        if (rcount[j] - i > 1)
+            snap_msd(k + i, tmp, rcount[j] - i, 56, d);
+        i = rcount[j];
     }
-    if (nranks > 1) {
-        rcount = xcalloc(nranks + 1, sizeof(*rcount));
-        for (i = 0; i < n; i++)
-            rcount[from[i].rank + 1]++;
-        for (j = 1; j <= nranks; j++)
-            rcount[j] += rcount[j - 1];
-        for (i = 0; i < n; i++)
-            to[rcount[from[i].rank]++] = from[i];
-        free(rcount);
-        t = from;
-        from = to;
-        to = t;
-    }
-    if (from != k)
-        memcpy(k, from, n * sizeof(*k));
-    for (i = 0; i < n; i = j) {
-        for (j = i + 1; j < n && k[j].pfx == k[i].pfx &&
-            k[j].rank == k[i].rank; j++)
-            ;
-        if (j - i > 1) {
-            for (depth = 0; (j - i) >> (depth / 2) > 1; depth += 2)
-                ;
-            snap_sort(k + i, j - i, d, depth);
-        }
-    }
+    free(rcount);
 }
 
 /* Fills keys[0..g->nrecs) with the sort keys of group g's records (one
@@ -343,7 +392,6 @@ snap_sort_group(const struct snap_group *g, const uint32_t *rank,
     const uint8_t *d = g->data.data;
     struct snap_rec r;
     size_t i, off, n = g->nrecs;
-    int depth;
 
     for (i = 0, off = 0; i < n; i++) {
         r = snap_rec_at(d + off);
@@ -354,11 +402,8 @@ snap_sort_group(const struct snap_group *g, const uint32_t *rank,
     }
     if (n >= RADIX_MIN)
         snap_radix(keys, tmp, n, nranks, d);
-    else {
-        for (depth = 0; n >> (depth / 2) > 1; depth += 2)
-            ;
-        snap_sort(keys, n, d, depth);
-    }
+    else if (n > 1)
+        snap_sort(keys, n, d, sort_depth(n));
 }
 
 gale_snap_t *
