@@ -138,6 +138,17 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the calling thread, in seconds (the machine is shared: wall
+ * time also counts other programs). */
+static double
+cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Resident set size now, in MiB (from /proc/self/statm). */
 static double
 rss_mb(void)
@@ -213,7 +224,7 @@ struct metric {
 };
 
 enum {
-    M_FILL, M_C1_SYNC, M_C1_ASYNC, M_C1_MB, M_C1_RSS, M_COMPACT1,
+    M_FILL, M_C1_SYNC, M_C1_ASYNC, M_C1_SYNC_CPU, M_C1_ASYNC_CPU, M_C1_MB, M_C1_RSS, M_COMPACT1,
     M_RESTORE_BASE, M_C2_SYNC, M_C2_ASYNC, M_C2_BYTES, M_C2_RAW, M_C2_RATIO,
     M_D_SYNC, M_D_ASYNC, M_D_RATIO_MAX, M_RESTORE_CHAIN, M_COMPACT2,
     M_RESTORE_BASE2, M_STATE_MB, M_CAP_RESTORE, M_CAP_PEAK_MB, M_CAP_CHANGE,
@@ -224,6 +235,8 @@ static struct metric metrics[M_N] = {
     [M_FILL] = { "fill (set_keygroup + add_i64 per key)", "s" },
     [M_C1_SYNC] = { "checkpoint 1 (every key): sync part (snap_take)", "s" },
     [M_C1_ASYNC] = { "checkpoint 1: async part (sort, write, fsync, free)", "s" },
+    [M_C1_SYNC_CPU] = { "checkpoint 1: sync part, CPU of the thread", "s" },
+    [M_C1_ASYNC_CPU] = { "checkpoint 1: async part, CPU of the thread", "s" },
     [M_C1_MB] = { "checkpoint 1: file size", "MB" },
     [M_C1_RSS] = { "RSS with the snapshot of checkpoint 1 held", "MB" },
     [M_COMPACT1] = { "compact checkpoint 1 into a base", "s" },
@@ -349,6 +362,8 @@ check_store(gale_kvstore_t *s, int64_t pos, const char *what)
 struct ckres {
     double sync_s;              /* snap_take */
     double async_s;             /* write_snap + snap_destroy */
+    double sync_cpu;            /* the same as CPU time of the thread */
+    double async_cpu;
     size_t bytes;               /* the file's size */
     size_t payload;             /* the snapshot's key and value bytes */
     size_t count;               /* the snapshot's entries */
@@ -366,7 +381,7 @@ checkpoint(const char *dir, gale_kvstore_t *s, uint64_t id,
     gale_snap_t *sn;
     char *file = NULL, k[16];
     size_t i, n = 1, raw = 6 + 8;
-    double t0;
+    double t0, c0;
     int rc;
 
     for (i = 0; i < nkeys; i++)
@@ -375,7 +390,9 @@ checkpoint(const char *dir, gale_kvstore_t *s, uint64_t id,
             raw += key_of(i, k) + (model[i] == DELETED ? 0 : 8);
         }
     t0 = now_s();
+    c0 = cpu_s();
     sn = gale_snap_take(s, TASK, id);
+    r.sync_cpu = cpu_s() - c0;
     r.sync_s = now_s() - t0;
     r.rss_mb = rss_mb();
     r.count = gale_snap_count(sn);
@@ -384,9 +401,11 @@ checkpoint(const char *dir, gale_kvstore_t *s, uint64_t id,
         die("checkpoint %" PRIu64 ": %zu changes of %zu bytes, expected %zu"
             " of %zu", id, r.count, r.payload, n, raw);
     t0 = now_s();
+    c0 = cpu_s();
     if ((rc = gale_ckpt_write_snap(dir, sn, &file, &r.bytes)) != 0)
         die("checkpoint %" PRIu64 ": %s", id, strerror(-rc));
     gale_snap_destroy(&sn);
+    r.async_cpu = cpu_s() - c0;
     r.async_s = now_s() - t0;
     gale_ckpt_task_append(t, file, r.bytes);
     free(file);
@@ -563,6 +582,8 @@ one_rep(int r, const char *root, double pct, size_t ndeltas, double del_pm,
     c = checkpoint(dir, s, 1, &t);
     M(M_C1_SYNC) = c.sync_s;
     M(M_C1_ASYNC) = c.async_s;
+    M(M_C1_SYNC_CPU) = c.sync_cpu;
+    M(M_C1_ASYNC_CPU) = c.async_cpu;
     M(M_C1_MB) = (double)c.bytes / 1e6;
     M(M_C1_RSS) = c.rss_mb;
     printf("rep %d: %zu keys, state %.1f MB, filled in %.2f s; checkpoint 1:"

@@ -16,23 +16,32 @@
 /* Records fetched ahead of the one being written. */
 #define WRITE_AHEAD 8
 
-/* One change: this header, then its key and value, in data. Records are
- * back to back, so that the take appends to one buffer and the writer,
- * in sorted order, touches one place per record. */
+/* One change: this header, then its key and value, in the buffer of its
+ * key group. Records are back to back, so that the take appends to one
+ * buffer per group and the writer, which sorts and writes one group at a
+ * time, reads a group's records while they are still in its cache. */
 struct snap_rec {
-    int32_t kg;                     /* key group; -1 for operator state */
     uint32_t name;                  /* index into names */
     uint32_t klen;                  /* key bytes */
     uint32_t vlen;                  /* value bytes; 0 for a deletion */
     uint32_t put;                   /* 0: the key was deleted */
 };
 
+/* The records of one key group. */
+struct snap_group {
+    gale_buf_t data;                /* owned; the records, back to back */
+    size_t nrecs;                   /* records in data */
+};
+
 struct gale_snap {
     int task_id;                    /* the task the changes belong to */
     uint64_t ckpt_id;               /* the checkpoint they were taken for */
-    gale_buf_t data;                /* owned; the records (struct snap_rec,
-                                     * key, value), back to back */
-    size_t nrecs;                   /* records in data */
+    struct snap_group *groups;      /* owned; groups[kg + 1] holds key group
+                                     * kg's records (operator state: [0]) */
+    size_t ngroups;                 /* length of groups */
+    size_t hint;                    /* bytes reserved for a new group's
+                                     * buffer */
+    size_t nrecs;                   /* records in every group */
     char **names;                   /* owned; the state names, as seen */
     size_t nnames;                  /* length of names */
     const char *lastname;           /* borrowed during take: names[lastidx] */
@@ -41,16 +50,18 @@ struct gale_snap {
     bool base;                      /* the whole state: written as a base */
 };
 
-/* take_dirty callback: copies one change into the snapshot. */
+/* take_dirty callback: copies one change into its group's buffer. */
 static int
 snap_add(void *arg, int kg, const char *name, const void *key, size_t klen,
     const void *val, size_t vlen)
 {
     gale_snap_t *s = arg;
+    struct snap_group *g;
     struct snap_rec r;
-    size_t i;
+    size_t i, gi = (size_t)(kg + 1), n;
+    uint8_t *p;
 
-    assert(klen <= UINT32_MAX && vlen <= UINT32_MAX);
+    assert(kg >= -1 && klen <= UINT32_MAX && vlen <= UINT32_MAX);
     if (s->lastname == NULL || (name != s->lastname &&
         strcmp(name, s->names[s->lastidx]) != 0)) {
         for (i = 0; i < s->nnames; i++)
@@ -64,15 +75,28 @@ snap_add(void *arg, int kg, const char *name, const void *key, size_t klen,
         s->lastidx = (uint32_t)i;
     }
     s->lastname = name;
-    r.kg = kg;
+    if (gi >= s->ngroups) {
+        n = s->ngroups * 2 > gi + 1 ? s->ngroups * 2 : gi + 1;
+        s->groups = xreallocarray(s->groups, n, sizeof(*s->groups));
+        memset(s->groups + s->ngroups, 0,
+            (n - s->ngroups) * sizeof(*s->groups));
+        s->ngroups = n;
+    }
+    g = &s->groups[gi];
+    if (g->data.cap == 0)
+        gale_buf_init(&g->data, kg < 0 ? 256 : s->hint);
     r.name = s->lastidx;
     r.klen = (uint32_t)klen;
     r.put = val != NULL;
     r.vlen = r.put ? (uint32_t)vlen : 0;
-    gale_buf_append(&s->data, &r, sizeof r);
-    gale_buf_append(&s->data, key, klen);
-    if (r.put)
-        gale_buf_append(&s->data, val, vlen);
+    p = gale_buf_reserve(&g->data, sizeof r + klen + r.vlen);
+    memcpy(p, &r, sizeof r);
+    if (klen > 0)
+        memcpy(p + sizeof r, key, klen);
+    if (r.vlen > 0)
+        memcpy(p + sizeof r + klen, val, r.vlen);
+    g->data.len += sizeof r + klen + r.vlen;
+    g->nrecs++;
     s->nrecs++;
     s->payload += klen + r.vlen;
     return 0;
@@ -87,63 +111,67 @@ snap_name_cmp(const void *a, const void *b, void *arg)
     return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
 }
 
-/* One record's sort key: file order is (key group, name, key), and the
- * first two and the key's first 8 bytes fit here, so that most comparisons
- * read only this array, in order, instead of the records and their keys
- * scattered over the snapshot (a 10 M-key snapshot sorted through the
- * records took 11 s, most of it waiting on cache misses). */
+/* One record's sort key within its key group: file order is (key group,
+ * name, key), and the name's rank and the key's first 8 bytes fit here, so
+ * that most comparisons read only this array, in order, instead of the
+ * records and their keys (a 10 M-key snapshot sorted through the records
+ * took 11 s, most of it waiting on cache misses). */
 struct snap_key {
-    uint32_t group;                 /* key group + 1 (operator state: 0) */
-    uint32_t rank;                  /* the name's rank among sorted names */
     uint64_t pfx;                   /* the key's first 8 bytes, big-endian,
                                      * zero-padded: ordered as the keys are,
                                      * equal only if the keys may tie */
-    size_t off;                     /* the record's offset in data */
+    size_t off;                     /* the record's offset in the group's
+                                     * data */
+    uint32_t rank;                  /* the name's rank among sorted names */
 };
 
-/* The header of the record at off in s's data (copied out: records are
- * not aligned). */
+/* The header of the record at p (copied out: records are not aligned). */
 static inline struct snap_rec
-snap_rec_at(const gale_snap_t *s, size_t off)
+snap_rec_at(const uint8_t *p)
 {
     struct snap_rec r;
 
-    memcpy(&r, s->data.data + off, sizeof r);
+    memcpy(&r, p, sizeof r);
     return r;
 }
 
 /* The first 8 bytes of key p (n bytes), big-endian, zero-padded. Keys
  * that differ in their first 8 bytes compare as these numbers do; a key
  * that is a prefix of the other is not larger (its padding is zeros). */
-static uint64_t
+static inline uint64_t
 key_prefix(const uint8_t *p, size_t n)
 {
-    uint64_t v = 0;
+    uint64_t v;
     size_t i;
 
-    for (i = 0; i < 8; i++)
+    if (n >= 8) {
+        memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        return v;
+    }
+    for (i = 0, v = 0; i < 8; i++)
         v = v << 8 | (i < n ? p[i] : 0);
     return v;
 }
 
-/* snap_keys in file order: < 0, 0 or > 0 (s: the snapshot). The key
- * bytes are read only when everything else ties. */
+/* snap_keys of one group in file order: < 0, 0 or > 0 (d: the group's
+ * data). The key bytes are read only when everything else ties. */
 static inline int
 snap_key_cmp(const struct snap_key *x, const struct snap_key *y,
-    const gale_snap_t *s)
+    const uint8_t *d)
 {
     struct snap_rec rx, ry;
 
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
     if (x->rank != y->rank)
         return x->rank < y->rank ? -1 : 1;
     if (x->pfx != y->pfx)
         return x->pfx < y->pfx ? -1 : 1;
-    rx = snap_rec_at(s, x->off);
-    ry = snap_rec_at(s, y->off);
-    return ckpt_bytes_cmp(s->data.data + x->off + sizeof rx, rx.klen,
-        s->data.data + y->off + sizeof ry, ry.klen);
+    rx = snap_rec_at(d + x->off);
+    ry = snap_rec_at(d + y->off);
+    return ckpt_bytes_cmp(d + x->off + sizeof rx, rx.klen,
+        d + y->off + sizeof ry, ry.klen);
 }
 
 static inline void
@@ -157,7 +185,7 @@ snap_key_swap(struct snap_key *a, struct snap_key *b)
 
 /* Sifts k[i] down the max-heap k[0..n). */
 static void
-snap_sift(struct snap_key *k, size_t i, size_t n, const gale_snap_t *s)
+snap_sift(struct snap_key *k, size_t i, size_t n, const uint8_t *s)
 {
     size_t c;
 
@@ -178,7 +206,7 @@ snap_sift(struct snap_key *k, size_t i, size_t n, const gale_snap_t *s)
  * never worse than n log n). glibc's qsort_r, through a function pointer
  * and memcpy per move, took three times as long on a million keys. */
 static void
-snap_sort(struct snap_key *k, size_t n, const gale_snap_t *s, int depth)
+snap_sort(struct snap_key *k, size_t n, const uint8_t *s, int depth)
 {
     size_t i, j, m;
     struct snap_key p, t;
@@ -237,135 +265,145 @@ snap_sort(struct snap_key *k, size_t n, const gale_snap_t *s, int depth)
  * by comparisons. */
 #define RADIX_MIN 256
 
-/* Sorts k[0..n), records of one key group, in file order: a
- * least-significant-digit radix sort on the 8-byte key prefixes (a byte a
- * pass, skipping the bytes every key shares), then one stable pass on the
- * name's rank if there are several names (nranks), then snap_sort on each
- * run of keys that tie on both (keys longer than 8 bytes that share their
- * first 8). tmp has room for n keys. Comparison sorts took most of the
- * writer's time on a million-key snapshot: each comparison a branch the
- * CPU cannot predict. */
-static void
-snap_radix(struct snap_key *k, struct snap_key *tmp, size_t n, size_t nranks,
-    const gale_snap_t *s)
+/* Ranges shorter than this are sorted by comparisons (snap_sort: an
+ * insertion sort at this size). */
+#define MSD_MIN 24
+
+/* depth for snap_sort of n keys: 2 log2 n. */
+static int
+sort_depth(size_t n)
 {
-    struct snap_key *from = k, *to = tmp, *t;
-    size_t count[256], i, j, sum, c, *rcount;
-    unsigned shift, b;
     int depth;
 
-    for (shift = 0; shift < 64; shift += 8) {
-        memset(count, 0, sizeof count);
-        for (i = 0; i < n; i++)
-            count[(from[i].pfx >> shift) & 0xff]++;
-        if (count[(from[0].pfx >> shift) & 0xff] == n)
-            continue;               /* every key has this byte */
-        for (b = 0, sum = 0; b < 256; b++) {
-            c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (i = 0; i < n; i++)
-            to[count[(from[i].pfx >> shift) & 0xff]++] = from[i];
-        t = from;
-        from = to;
-        to = t;
+    for (depth = 0; n >> (depth / 2) > 1; depth += 2)
+        ;
+    return depth;
+}
+
+/* Sorts k[0..n), keys of one key group and one name, in file order: an
+ * insertion sort on the prefixes alone (a compare of two numbers), then
+ * snap_sort on each run of equal prefixes (keys that may tie on more than
+ * 8 bytes). For the short buckets snap_msd leaves. */
+static void
+snap_ins(struct snap_key *k, size_t n, const uint8_t *d)
+{
+    struct snap_key t;
+    size_t i, j;
+
+    for (i = 1; i < n; i++) {
+        t = k[i];
+        for (j = i; j > 0 && k[j - 1].pfx > t.pfx; j--)
+            k[j] = k[j - 1];
+        k[j] = t;
     }
-    if (nranks > 1) {
-        rcount = xcalloc(nranks + 1, sizeof(*rcount));
-        for (i = 0; i < n; i++)
-            rcount[from[i].rank + 1]++;
-        for (j = 1; j <= nranks; j++)
-            rcount[j] += rcount[j - 1];
-        for (i = 0; i < n; i++)
-            to[rcount[from[i].rank]++] = from[i];
-        free(rcount);
-        t = from;
-        from = to;
-        to = t;
-    }
-    if (from != k)
-        memcpy(k, from, n * sizeof(*k));
     for (i = 0; i < n; i = j) {
-        for (j = i + 1; j < n && k[j].pfx == k[i].pfx &&
-            k[j].rank == k[i].rank; j++)
+        for (j = i + 1; j < n && k[j].pfx == k[i].pfx; j++)
             ;
-        if (j - i > 1) {
-            for (depth = 0; (j - i) >> (depth / 2) > 1; depth += 2)
-                ;
-            snap_sort(k + i, j - i, s, depth);
-        }
+        if (j - i > 1)
+            snap_sort(k + i, j - i, d, sort_depth(j - i));
     }
 }
 
-/* s's records in file order (key group, name, key): a new array of sort
- * keys whose idx fields name the records, which the caller frees. The
- * snapshot itself is left as taken, so that the sort runs on the writer
- * thread, not in the executor's pause. The records are first distributed
- * by key group (a counting sort: one pass to count, one to place), then
- * each group is sorted on its own (snap_radix, or snap_sort if short): a
- * task's keys spread over many groups, so each sort's array stays in
- * cache. */
-static struct snap_key *
-snap_sorted(const gale_snap_t *s)
+/* Sorts k[0..n), keys of one key group and one name that agree on the
+ * bytes of their prefixes above bit shift + 8, in file order: a
+ * most-significant-digit radix sort on the prefix's byte at shift (one
+ * sweep to count, one to place into tmp, a copy back), then the same on
+ * each bucket with the next byte; buckets shorter than MSD_MIN go to
+ * snap_ins, and keys whose 8-byte prefixes all tie to snap_sort (which
+ * reads the keys' bytes). A byte that every key shares
+ * costs one sweep. tmp has room for n keys; d is the group's data. */
+static void
+snap_msd(struct snap_key *k, struct snap_key *tmp, size_t n, int shift,
+    const uint8_t *d)
 {
-    struct snap_key *keys, *tmp;
-    struct snap_rec r;
-    uint32_t *order, *rank, g, lo = UINT32_MAX, hi = 0;
-    size_t *start, i, n, off;
-    int depth;
+    size_t count[256], pos[256], i, c, sum;
+    unsigned b;
 
-    order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
-    rank = xreallocarray(NULL, s->nnames + 1, sizeof(*rank));
-    for (i = 0; i < s->nnames; i++)
-        order[i] = (uint32_t)i;
-    qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
-    for (i = 0; i < s->nnames; i++)
-        rank[order[i]] = (uint32_t)i;
-    /* One pass over the records, in taken order, into tmp; then a
-     * counting sort by group from tmp into keys; tmp is then the radix
-     * sort's scratch. */
-    tmp = xreallocarray(NULL, s->nrecs + 1, sizeof(*tmp));
-    keys = xreallocarray(NULL, s->nrecs + 1, sizeof(*keys));
-    for (i = 0, off = 0; i < s->nrecs; i++) {
-        r = snap_rec_at(s, off);
-        g = (uint32_t)(r.kg + 1);
-        lo = g < lo ? g : lo;
-        hi = g > hi ? g : hi;
-        tmp[i].group = g;
-        tmp[i].rank = rank[r.name];
-        tmp[i].pfx = key_prefix(s->data.data + off + sizeof r, r.klen);
-        tmp[i].off = off;
+    while (n >= MSD_MIN && shift >= 0) {
+        memset(count, 0, sizeof count);
+        for (i = 0; i < n; i++)
+            count[(k[i].pfx >> shift) & 0xff]++;
+        if (count[(k[0].pfx >> shift) & 0xff] == n) {
+            shift -= 8;             /* every key has this byte */
+            continue;
+        }
+        for (b = 0, sum = 0; b < 256; b++) {
+            pos[b] = sum;
+            sum += count[b];
+        }
+        for (i = 0; i < n; i++)
+            tmp[pos[(k[i].pfx >> shift) & 0xff]++] = k[i];
+        memcpy(k, tmp, n * sizeof(*k));
+        for (b = 0, sum = 0; b < 256; b++) {
+            c = count[b];
+            if (c > 1)
+                snap_msd(k + sum, tmp, c, shift - 8, d);
+            sum += c;
+        }
+        return;
+    }
+    if (n > 1 && shift >= 0)
+        snap_ins(k, n, d);
+    else if (n > 1)
+        snap_sort(k, n, d, sort_depth(n));
+}
+
+/* Sorts k[0..n), records of one key group, in file order: a stable
+ * counting pass on the name's rank if there are several names (nranks),
+ * then snap_msd on each name's keys. tmp has room for n keys; d is the
+ * group's data. Comparison sorts took most of the writer's time on a
+ * million-key snapshot (each comparison a branch the CPU cannot
+ * predict), and a least-significant-digit radix sort, eight passes of
+ * the whole group for keys of 8 letters, half of it (2026-12-03). */
+static void
+snap_radix(struct snap_key *k, struct snap_key *tmp, size_t n, size_t nranks,
+    const uint8_t *d)
+{
+    size_t *rcount, i, j;
+
+    if (nranks <= 1) {
+        snap_msd(k, tmp, n, 56, d);
+        return;
+    }
+    rcount = xcalloc(nranks + 1, sizeof(*rcount));
+    for (i = 0; i < n; i++)
+        rcount[k[i].rank + 1]++;
+    for (j = 1; j <= nranks; j++)
+        rcount[j] += rcount[j - 1];
+    for (i = 0; i < n; i++)
+        tmp[rcount[k[i].rank]++] = k[i];
+    memcpy(k, tmp, n * sizeof(*k));
+    /* rcount[r] is now where rank r ends. */
+    for (j = 0, i = 0; j < nranks; j++) {
+        if (rcount[j] - i > 1)
+            snap_msd(k + i, tmp, rcount[j] - i, 56, d);
+        i = rcount[j];
+    }
+    free(rcount);
+}
+
+/* Fills keys[0..g->nrecs) with the sort keys of group g's records (one
+ * sweep over its data, in taken order; rank maps name indexes to ranks)
+ * and sorts them in file order (snap_radix, or snap_sort if short). */
+static void
+snap_sort_group(const struct snap_group *g, const uint32_t *rank,
+    size_t nranks, struct snap_key *keys, struct snap_key *tmp)
+{
+    const uint8_t *d = g->data.data;
+    struct snap_rec r;
+    size_t i, off, n = g->nrecs;
+
+    for (i = 0, off = 0; i < n; i++) {
+        r = snap_rec_at(d + off);
+        keys[i].rank = rank[r.name];
+        keys[i].pfx = key_prefix(d + off + sizeof r, r.klen);
+        keys[i].off = off;
         off += sizeof r + r.klen + r.vlen;
     }
-    if (s->nrecs == 0)
-        lo = hi = 0;
-    /* start[g - lo] is where group g begins; then, while placing, where
-     * its next record goes. */
-    start = xcalloc((size_t)(hi - lo) + 2, sizeof(*start));
-    for (i = 0; i < s->nrecs; i++)
-        start[tmp[i].group - lo + 1]++;
-    for (g = 1; g <= hi - lo + 1; g++)
-        start[g] += start[g - 1];
-    for (i = 0; i < s->nrecs; i++)
-        keys[start[tmp[i].group - lo]++] = tmp[i];
-    /* start[g - lo] is now where group g ends. */
-    for (g = 0, i = 0; g <= hi - lo; g++) {
-        n = start[g] - i;
-        if (n >= RADIX_MIN)
-            snap_radix(keys + i, tmp, n, s->nnames, s);
-        else {
-            for (depth = 0; n >> (depth / 2) > 1; depth += 2)
-                ;
-            snap_sort(keys + i, n, s, depth);
-        }
-        i = start[g];
-    }
-    free(tmp);
-    free(start);
-    free(order);
-    free(rank);
-    return keys;
+    if (n >= RADIX_MIN)
+        snap_radix(keys, tmp, n, nranks, d);
+    else if (n > 1)
+        snap_sort(keys, n, d, sort_depth(n));
 }
 
 gale_snap_t *
@@ -373,12 +411,18 @@ gale_snap_take(gale_kvstore_t *store, int task_id, uint64_t ckpt_id)
 {
     gale_snap_t *s = xcalloc(1, sizeof(*s));
     size_t n = gale_kvstore_dirty_count(store);
+    int first, last;
 
     s->task_id = task_id;
     s->ckpt_id = ckpt_id;
-    /* One allocation, not a doubling series of copies: room for the
-     * headers and short keys and values (a word and its count). */
-    gale_buf_init(&s->data, n * (sizeof(struct snap_rec) + 24));
+    /* Each group's buffer starts with room for its share of the changes
+     * (headers and short keys and values: a word and its count, and an
+     * eighth more), not with a doubling series of copies. Only groups
+     * that have changes allocate one. */
+    gale_kvstore_keygroups(store, &first, &last);
+    s->hint = n * (sizeof(struct snap_rec) + 24) /
+        (size_t)(last >= first ? last - first + 1 : 1);
+    s->hint += s->hint / 8 + 256;
     /* Asked before the take, which cleans what it reports. */
     s->base = n >= GALE_SNAP_BASE_MIN && gale_kvstore_dirty_is_whole(store);
     (void)gale_kvstore_take_dirty(store, snap_add, s);
@@ -394,7 +438,9 @@ gale_snap_destroy(gale_snap_t **sp)
 
     if (sp == NULL || (s = *sp) == NULL)
         return;
-    gale_buf_release(&s->data);
+    for (i = 0; i < s->ngroups; i++)
+        gale_buf_release(&s->groups[i].data);
+    free(s->groups);
     for (i = 0; i < s->nnames; i++)
         free(s->names[i]);
     free(s->names);
@@ -426,45 +472,73 @@ gale_ckpt_write_snap(const char *dir, const gale_snap_t *s, char **file,
 {
     struct fwriter w;
     struct snap_rec r;
-    const uint8_t *k;
+    const struct snap_group *g;
+    const uint8_t *d, *p;
     char *name;
     uint64_t size;
-    struct snap_key *idx = snap_sorted(s);
-    size_t i, *nlen = xreallocarray(NULL, s->nnames + 1, sizeof(*nlen));
+    struct snap_key *keys, *tmp;
+    uint32_t *order, *rank;
+    size_t i, gi, maxn = 0, *nlen;
     int rc;
 
-    for (i = 0; i < s->nnames; i++)
+    /* The names' ranks in byte order: the order of names within a key
+     * group in the file. */
+    order = xreallocarray(NULL, s->nnames + 1, sizeof(*order));
+    rank = xreallocarray(NULL, s->nnames + 1, sizeof(*rank));
+    nlen = xreallocarray(NULL, s->nnames + 1, sizeof(*nlen));
+    for (i = 0; i < s->nnames; i++) {
+        order[i] = (uint32_t)i;
         nlen[i] = strlen(s->names[i]);
+    }
+    qsort_r(order, s->nnames, sizeof(*order), snap_name_cmp, s->names);
+    for (i = 0; i < s->nnames; i++)
+        rank[order[i]] = (uint32_t)i;
+    for (gi = 0; gi < s->ngroups; gi++)
+        if (s->groups[gi].nrecs > maxn)
+            maxn = s->groups[gi].nrecs;
+    keys = xreallocarray(NULL, maxn + 1, sizeof(*keys));
+    tmp = xreallocarray(NULL, maxn + 1, sizeof(*tmp));
 
     xasprintf(&name, "t%d-%" PRIu64 ".%s", s->task_id, s->ckpt_id,
         s->base ? "base" : "delta");
     if ((rc = ckpt_fw_open(&w, dir, name, s->task_id, s->ckpt_id,
         s->base ? SNAP_BASE : SNAP_DELTA)) != 0)
         goto fail;
-    for (i = 0; i < s->nrecs; i++) {
-        /* Sorted order is random order in data: fetch ahead. */
-        if (i + WRITE_AHEAD < s->nrecs)
-            __builtin_prefetch(s->data.data + idx[i + WRITE_AHEAD].off);
-        r = snap_rec_at(s, idx[i].off);
-        if (s->base && !r.put)
-            continue;               /* a base lists what exists */
-        k = s->data.data + idx[i].off + sizeof r;
-        rc = ckpt_fw_record(&w, r.kg, s->names[r.name], nlen[r.name], k,
-            r.klen, r.put != 0, k + r.klen, r.vlen);
-        if (rc != 0) {
-            ckpt_fw_abort(&w);
-            goto fail;
+    /* One key group at a time, in order (operator state, group -1,
+     * first): its records were just read to make its sort keys, so the
+     * writes in sorted order find them in cache. */
+    for (gi = 0; gi < s->ngroups; gi++) {
+        g = &s->groups[gi];
+        if (g->nrecs == 0)
+            continue;
+        snap_sort_group(g, rank, s->nnames, keys, tmp);
+        d = g->data.data;
+        for (i = 0; i < g->nrecs; i++) {
+            if (i + WRITE_AHEAD < g->nrecs)
+                __builtin_prefetch(d + keys[i + WRITE_AHEAD].off);
+            p = d + keys[i].off;
+            r = snap_rec_at(p);
+            if (s->base && !r.put)
+                continue;           /* a base lists what exists */
+            p += sizeof r;
+            rc = ckpt_fw_record(&w, (int32_t)gi - 1, s->names[r.name],
+                nlen[r.name], p, r.klen, r.put != 0, p + r.klen, r.vlen);
+            if (rc != 0) {
+                ckpt_fw_abort(&w);
+                goto fail;
+            }
         }
     }
     if ((rc = ckpt_fw_commit(&w, &size)) != 0)
         goto fail;
-    free(idx);
-    free(nlen);
     *file = name;
     *bytes = (size_t)size;
-    return 0;
+    name = NULL;
 fail:
-    free(idx);
+    free(keys);
+    free(tmp);
+    free(order);
+    free(rank);
     free(nlen);
     free(name);
     return rc;

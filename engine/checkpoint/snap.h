@@ -28,8 +28,9 @@ typedef struct gale_snap gale_snap_t;
 
 /* The synchronous part, on the executor thread: moves every change since
  * the last take out of store (gale_kvstore_take_dirty) into a new snapshot,
- * copying keys and values (one append each; the sort by key group, state
- * name and key is left to gale_ckpt_write_snap, on the writer thread).
+ * copying keys and values (one append each, to a buffer per key group;
+ * the sort by state name and key within each group is left to
+ * gale_ckpt_write_snap, on the writer thread).
  * See GALE_SNAP_BASE_MIN for when it becomes a base.
  * Never NULL (aborts on OOM); the caller owns the snapshot and frees it
  * with gale_snap_destroy, typically on the writer thread. */

@@ -64,21 +64,6 @@ put_u64(gale_buf_t *b, uint64_t v)
     b->len += 8;
 }
 
-/* Appends v as an unsigned LEB128 varint (1 to 10 bytes). */
-static void
-put_varint(gale_buf_t *b, uint64_t v)
-{
-    uint8_t *p = gale_buf_reserve(b, 10);
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    b->len += n;
-}
-
 /* Reads 4 little-endian bytes. */
 static uint32_t
 get_u32(const uint8_t *p)
@@ -227,21 +212,54 @@ ckpt_fw_open(struct fwriter *w, const char *dir, const char *name, int task_id,
     return 0;
 }
 
-/* Appends one record; flushes now and then. 0 or -errno. */
+/* Writes v at p as an unsigned LEB128 varint; returns its bytes (1 to
+ * 10). */
+static inline size_t
+enc_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Appends one record; flushes now and then. 0 or -errno. The record is
+ * encoded in place after one reservation, not field by field. */
 int
 ckpt_fw_record(struct fwriter *w, int32_t kg, const void *name, size_t nlen,
     const void *key, size_t klen, bool put, const void *val, size_t vlen)
 {
-    put_u32(&w->buf, (uint32_t)kg);
-    put_varint(&w->buf, nlen);
-    gale_buf_append(&w->buf, name, nlen);
-    put_varint(&w->buf, klen);
-    gale_buf_append(&w->buf, key, klen);
-    gale_buf_append_byte(&w->buf, put ? REC_PUT : REC_TOMB);
+    uint8_t *p0, *p;
+    uint32_t g = (uint32_t)kg;
+
+    if (!put)
+        vlen = 0;
+    p0 = p = gale_buf_reserve(&w->buf, 4 + 10 + nlen + 10 + klen + 1 +
+        10 + vlen);
+    p[0] = (uint8_t)g;
+    p[1] = (uint8_t)(g >> 8);
+    p[2] = (uint8_t)(g >> 16);
+    p[3] = (uint8_t)(g >> 24);
+    p += 4;
+    p += enc_varint(p, nlen);
+    memcpy(p, name, nlen);
+    p += nlen;
+    p += enc_varint(p, klen);
+    if (klen > 0)
+        memcpy(p, key, klen);
+    p += klen;
+    *p++ = put ? REC_PUT : REC_TOMB;
     if (put) {
-        put_varint(&w->buf, vlen);
-        gale_buf_append(&w->buf, val, vlen);
+        p += enc_varint(p, vlen);
+        if (vlen > 0)
+            memcpy(p, val, vlen);
+        p += vlen;
     }
+    w->buf.len += (size_t)(p - p0);
     w->count++;
     return w->buf.len >= WRITE_CHUNK ? fw_flush(w) : 0;
 }

@@ -1242,6 +1242,13 @@ gale_kvstore_keygroup(const gale_kvstore_t *s)
     return s->kg;
 }
 
+void
+gale_kvstore_keygroups(const gale_kvstore_t *s, int *first, int *last)
+{
+    *first = s->kg_first;
+    *last = s->kg_last;
+}
+
 size_t
 gale_kvstore_bytes(const gale_kvstore_t *s)
 {

@@ -102,6 +102,9 @@ gale_kv_t *gale_kvstore_operator(gale_kvstore_t *s, const char *name);
 void gale_kvstore_set_keygroup(gale_kvstore_t *s, int kg);
 /* The scope set last (-1 outside execute). */
 int gale_kvstore_keygroup(const gale_kvstore_t *s);
+/* The key groups the task owns, [*first, *last] (*last = *first - 1:
+ * none), as given to gale_kvstore_new. */
+void gale_kvstore_keygroups(const gale_kvstore_t *s, int *first, int *last);
 /* Memory held by the entries of every handle: their tables (allocated
  * capacity: 64 bytes per entry and 8 per index slot, live or not) and the
  * keys and values stored out of line. The lists of changed entries (4 bytes
