@@ -457,7 +457,7 @@ enum {
     F_CK_DONE, F_CK_DECLINED, F_CK_LAST, F_CK_BYTES, F_CK_SECS, F_CK_MAX,
     F_CK_ALIGN,
     F_QFRAMES, F_QTUPLES, F_QWINDOW, F_CREDITS, F_CQUEUE, F_PLAT, F_CPLAT,
-    F_XFRAMES, F_XTUPLES, F_CTRANSIT,
+    F_XFRAMES, F_XTUPLES, F_CTRANSIT, F_CACKED,
     NFAMILIES
 };
 
@@ -599,6 +599,13 @@ static const struct family {
         "checkpoint: from the first tuple the spout task emitted after its "
         "previous snapshot to the completion of the checkpoint covering "
         "it" },
+    [F_CACKED] = { "gale_component_acked_total", C, "tuples the "
+        "component's tasks acked (Storm's acked; bolts that ack: shell "
+        "bolts, one per ack of their child, the count of "
+        "gale_component_process_latency_seconds). A child's fail fails "
+        "its task (gale replays no single tuple): it counts in "
+        "gale_component_errors_total and the rollback in "
+        "gale_topology_recoveries_total" },
     [F_XFRAMES] = { "gale_channel_transit_frames", G, "frames of a channel "
         "between two workers that the sender's bridge took and the "
         "receiver's has not received yet (on the network), from the two "
@@ -724,8 +731,10 @@ task_series(gale_monitor_t *m, gale_registry_t *r, const int *fam)
             gale_registry_observe(r, fam[F_CLAT], cl, &m->hists[i]);
         /* Only where there is one: bolts that ack, spouts with
          * checkpoints. */
-        if (t->comps[tk->comp].kind == GALE_BOLT && m->done_lat[i].count > 0)
+        if (t->comps[tk->comp].kind == GALE_BOLT && m->done_lat[i].count > 0) {
             gale_registry_observe(r, fam[F_PLAT], cl, &m->done_lat[i]);
+            sum(r, fam, F_CACKED, cl, (double)m->done_lat[i].count);
+        }
         else if (t->comps[tk->comp].kind == GALE_SPOUT && m->coord != NULL)
             gale_registry_observe(r, fam[F_CPLAT], cl, &m->done_lat[i]);
         user_series(m, r, fam, i, tl, cl);
@@ -1011,6 +1020,10 @@ component_row(gale_monitor_t *m, int c, const sample_t *now)
         1e6));
     snprintf(key, sizeof key, "%sLatencyCount", dk);
     json_object_set_new(row, key, json_integer((json_int_t)d.count));
+    /* Storm's acked: a bolt's acks are its process latency's records.
+     * (A fail fails the task: an error and a recovery, not a count.) */
+    if (comp->kind == GALE_BOLT)
+        json_object_set_new(row, "acked", json_integer((json_int_t)d.count));
     chan_sums(m, c, row);
     return row;
 }

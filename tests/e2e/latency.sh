@@ -72,6 +72,16 @@ awk -v b="$below" 'BEGIN { exit !(b == 0) }' ||
     fail "$below process latencies under 16.8 ms from a bolt that sleeps 20 ms"
 awk -v s="$ps" -v c="$pc" 'BEGIN { m = s / c; exit !(m >= 0.020 && m < 5) }' ||
     fail "process latency mean $ps / $pc s: not in [20 ms, 5 s)"
+# Storm's acked: one per ack, so the histogram's count, and at most the
+# few tuples in the child short of what sleepy executed (30 tuples/s, 20
+# ms each: one at a time).
+ack=$(val gale_component_acked_total 'component="sleepy"')
+ex=$(val gale_component_executed_total 'component="sleepy"')
+[ "$ack" = "$pc" ] || fail "acked '$ack' is not the process latency count $pc"
+awk -v a="$ack" -v x="$ex" 'BEGIN { exit !(x - a >= 0 && x - a <= 5) }' ||
+    fail "acked $ack against executed $ex"
+[ -z "$(val gale_component_acked_total 'component="gen"')" ] ||
+    fail "a spout has an acked series"
 echo "process latency: $pc tuples, mean $(awk -v s="$ps" -v c="$pc" 'BEGIN { printf "%.1f", 1000 * s / c }') ms"
 
 # Complete latency: one value per completed checkpoint at most.
@@ -92,6 +102,7 @@ echo "complete latency: $kc checkpoints, mean $(awk -v s="$ks" -v k="$kc" 'BEGIN
 curl -s "http://$addr/api/v1/topology/lat-$$/component/sleepy" > sleepy.json
 grep -q '"processLatencyP50Ms": *\(2[0-9]\|[3-9][0-9]\|[0-9]\{3,\}\)' sleepy.json ||
     fail "sleepy's page: processLatencyP50Ms not >= 20: $(cat sleepy.json)"
+grep -q '"acked": *[1-9]' sleepy.json || fail "sleepy's page: no acked: $(cat sleepy.json)"
 curl -s "http://$addr/api/v1/topology/lat-$$/component/gen" > gen.json
 grep -q '"completeLatencyCount": *[1-9]' gen.json ||
     fail "gen's page: no completeLatencyCount: $(cat gen.json)"
