@@ -155,6 +155,7 @@ wait_file() {
 # range (32768 and up, where outgoing connections would take ports from
 # under the listeners), each in a range of its own, since make check may
 # run them at the same time:
+#     ui.sh                 1100-1999   (chromedriver)
 #     hosts.sh              2000-4999   (nimbus, supervisors, a slot)
 #     workers.sh            5000-9999   (gale.tcp.base.port)
 #     cluster_loopback.sh  10000-19999  (nimbus, supervisors, topology slots)

@@ -9,10 +9,10 @@
 # frames) above 0 and its stream coloured by a fill above 0, split's
 # backpressure above 0 and its credits as N/WINDOW, count's execute p99
 # and the shell bolt's process p99 above 0, the host's row with the
-# executed tuples, and the checkpoint history. Then the deactivate
-# button's request (POST .../deactivate, what the button sends) pauses
-# the spout: its emitted count stops growing, and the page shows
-# INACTIVE.
+# executed tuples, and the checkpoint history. Then a click on the
+# Deactivate button (Chromium driven through chromedriver:
+# tests/e2e/webdriver.py) pauses the spout: the page shows INACTIVE, and
+# the spout's emitted count stops growing.
 set -u
 . "$(dirname "$0")/lib.sh" || exit 99
 plugin=$(build_file tests/plugins/testkit.so)
@@ -22,6 +22,8 @@ need_cmd curl curl
 need_cmd python3 python3
 browser=$(command -v chromium || command -v chromium-browser) ||
     skip "no chromium (apt-get install -y chromium)"
+driver=$(command -v chromedriver) ||
+    skip "no chromedriver (apt-get install -y chromium-driver)"
 work_dir ui
 cd "$tmp" || exit 99
 name=ui-$$
@@ -134,9 +136,19 @@ grep -q '<tr data-checkpoint="[1-9][0-9]*" data-outcome="completed">' dom.html |
     fail "no completed checkpoint in the checkpoint history"
 echo "   slow: queue $q tuples ($qf frames); split: backpressure $bp s, credits $cr; stream fill $fill"
 
-# The deactivate button's request.
-[ "$(curl -s -o post -w '%{http_code}' -X POST "http://$addr/api/v1/topology/$name/deactivate")" = 200 ] ||
-    fail "deactivate: $(cat post)"
+# A click on the Deactivate button, in Chromium driven by chromedriver
+# (WebDriver on a loopback port below the other tests' ranges).
+dport=$(port_in 1100 1999 1)
+"$driver" --port="$dport" --allowed-ips=127.0.0.1 >driver.log 2>&1 &
+dpid=$!
+wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$dport/status" ||
+    { kill "$dpid"; cat driver.log; die "chromedriver did not start"; }
+timeout 120 python3 "$top_srcdir/tests/e2e/webdriver.py" "http://127.0.0.1:$dport" \
+    "$url" "$browser" "$tmp/wdprofile" btn-deactivate ".status" INACTIVE \
+    >click.out 2>&1 || fail "clicking Deactivate: $(cat click.out)"
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+cat click.out
 sleep 2
 a=$(emitted)
 sleep 3
